@@ -1,0 +1,43 @@
+package mapping
+
+import "strings"
+
+// Entry is one person as read from the source directory, with the groups it
+// belongs to already resolved (directly and through nested groups).
+type Entry struct {
+	// ID is the stable identifier (entryUUID, objectGUID as a GUID string);
+	// never the DN, which changes on rename and move.
+	ID string
+	// DN is the entry's distinguished name as the server returned it.
+	DN string
+	// Attrs holds the attribute values by lower-case attribute name.
+	Attrs map[string][]string
+	// Groups lists every group the entry is a member of, directly or via
+	// nested groups, each once, in a stable order (direct groups first).
+	Groups []Membership
+}
+
+// Membership is one group an entry belongs to.
+type Membership struct {
+	// DN of the group.
+	DN string
+	// Name is the group's cn (or the first RDN value when it has no cn).
+	Name string
+	// Via lists the DNs of the groups the membership goes through, from the
+	// entry's direct group outwards; empty for a direct membership.
+	Via []string
+}
+
+// First returns the first value of the attribute name (case-insensitive),
+// or "".
+func (e Entry) First(name string) string {
+	if v := e.Attrs[strings.ToLower(name)]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Values returns all values of the attribute name (case-insensitive).
+func (e Entry) Values(name string) []string {
+	return e.Attrs[strings.ToLower(name)]
+}
