@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/idsync/idsync/state"
+	"github.com/idsync/idsync/sync"
+)
+
+// common holds the flags every command that runs the flow shares.
+type common struct {
+	config string
+	target string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.config, "c", defaultConfigPath(), "configuration `file`")
+	fs.StringVar(&c.config, "config", defaultConfigPath(), "configuration `file`")
+	fs.StringVar(&c.target, "target", "", "only this target (default: all)")
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("idsync "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
+
+// session is a loaded configuration with its logger and open state store.
+type session struct {
+	cfg   *Config
+	log   *logrus.Logger
+	store *state.Store
+}
+
+func openSession(ctx context.Context, c common, stderr io.Writer) (*session, error) {
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return nil, err
+	}
+	log := newLogger(cfg.Log, stderr)
+	store, err := state.Open(ctx, cfg.State.Path)
+	if err != nil {
+		return nil, err
+	}
+	return &session{cfg: cfg, log: log, store: store}, nil
+}
+
+func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	fs := newFlagSet("plan", stderr)
+	var c common
+	c.register(fs)
+	format := fs.String("format", "text", "report format: text or json")
+	out := fs.String("out", "", "write the report to `file` instead of standard output")
+	exitCode := fs.Bool("exit-code", false, "exit 2 when changes are pending")
+	if err := parseFlags(fs, args); err != nil {
+		return exitError, err
+	}
+	if *format != "text" && *format != "json" {
+		return exitError, fmt.Errorf("--format must be text or json, got %q", *format)
+	}
+	s, err := openSession(ctx, c, stderr)
+	if err != nil {
+		return exitError, err
+	}
+	defer s.store.Close()
+	r, err := newRunner(s.cfg, s.store, c.target, s.log)
+	if err != nil {
+		return exitError, err
+	}
+	res, err := r.Run(ctx, sync.Options{DryRun: true})
+	if err != nil {
+		return exitError, err
+	}
+	if err := writeReport(stdout, *out, *format, res.Plans); err != nil {
+		return exitError, err
+	}
+	for _, p := range res.Plans {
+		if *exitCode && p.Pending() {
+			return exitChanges, nil
+		}
+	}
+	return exitOK, nil
+}
+
+func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("apply", stderr)
+	var c common
+	c.register(fs)
+	var o sync.Overrides
+	fs.IntVar(&o.AllowDeletes, "allow-deletes", 0, "let up to `N` disables and deletes through the guards, this run only")
+	fs.BoolVar(&o.AllowShrink, "allow-shrink", false, "let a source that shrank past guards.max_source_shrink_percent through, this run only")
+	report := fs.String("report", "", "also write the applied plan as JSON to `file`")
+	quiet := fs.Bool("q", false, "do not print the plan, only the summary")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	s, err := openSession(ctx, c, stderr)
+	if err != nil {
+		return err
+	}
+	defer s.store.Close()
+	r, err := newRunner(s.cfg, s.store, c.target, s.log)
+	if err != nil {
+		return err
+	}
+	res, runErr := r.Run(ctx, sync.Options{Overrides: o})
+	if res != nil {
+		for i, p := range res.Plans {
+			if !*quiet {
+				if err := sync.WriteText(stdout, p); err != nil {
+					return err
+				}
+			}
+			rs := res.Results[i]
+			fmt.Fprintf(stdout, "Applied %d changes to %s", rs.Applied, p.Target)
+			if rs.Failed > 0 {
+				fmt.Fprintf(stdout, "; %d rejected by the target (retried next run):", rs.Failed)
+				for _, e := range rs.Errors {
+					fmt.Fprintf(stdout, "\n  %s", e)
+				}
+			}
+			fmt.Fprintln(stdout, ".")
+		}
+		if *report != "" {
+			if err := writeReport(stdout, *report, "json", res.Plans); err != nil {
+				return errors.Join(runErr, err)
+			}
+		}
+	}
+	return runErr
+}
+
+// writeReport writes the report to path (atomically: a temporary file
+// renamed into place, so a reader never sees half a report) or to stdout
+// when path is empty.
+func writeReport(stdout io.Writer, path, format string, plans []*sync.Plan) error {
+	if path == "" {
+		return sync.WriteReport(stdout, format, plans)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".idsync-report-*")
+	if err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if err := sync.WriteReport(f, format, plans); err != nil {
+		f.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	return nil
+}
+
+func cmdConfigCheck(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("config check", stderr)
+	var c common
+	c.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c.config)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: OK (source %s, %d target(s), %d attribute rules, %d role rules)\n",
+		c.config, cfg.Source.Kind, len(cfg.Targets), len(cfg.Mapping.Attributes),
+		len(cfg.Mapping.Roles)+len(cfg.Mapping.GroupRoles))
+	return nil
+}

@@ -1,0 +1,281 @@
+package sync
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idsync/idsync/mapping"
+	"github.com/idsync/idsync/state"
+	"github.com/idsync/idsync/targets"
+)
+
+var managed = []string{"userName", "displayName", "department", "emails.work"}
+
+func mkPerson(id, user, dept string, roles ...string) mapping.Person {
+	p := mapping.Person{SourceID: id, DN: "uid=" + user + ",ou=people,dc=example,dc=org", InScope: true,
+		Account: targets.Account{UserName: user, Active: true, Attrs: map[string]string{
+			"displayName": strings.ToUpper(user), "department": dept, "emails.work": user + "@example.org"}}}
+	for _, r := range roles {
+		p.Roles = append(p.Roles, mapping.Role{Name: r, Reason: "member of cn=" + r})
+	}
+	return p
+}
+
+func account(id, user, dept string, active bool) targets.Account {
+	return targets.Account{ID: id, UserName: user, ExternalID: "", Active: active, Attrs: map[string]string{
+		"displayName": strings.ToUpper(user), "department": dept, "emails.work": user + "@example.org"}}
+}
+
+func link(src, tgt, user string) state.Link {
+	return state.Link{Target: "t", SourceID: src, TargetID: tgt, UserName: user,
+		DN: "uid=" + user + ",ou=people,dc=example,dc=org", Active: true}
+}
+
+func withMail(a targets.Account, mail string) targets.Account { a.Attrs["emails.work"] = mail; return a }
+
+func withExt(a targets.Account, ext string) targets.Account { a.ExternalID = ext; return a }
+
+type want struct {
+	kind   Kind
+	action Action
+	user   string
+}
+
+func TestBuildPlanClassifies(t *testing.T) {
+	disabled := mkPerson("s2", "bob", "Sales")
+	disabled.Disabled = true
+	outOfScope := mkPerson("s2", "bob", "Sales")
+	outOfScope.InScope = false
+	renamed := mkPerson("s1", "ann", "Eng")
+	renamed.DN = "uid=ann,ou=moved,dc=example,dc=org"
+
+	tests := []struct {
+		name   string
+		in     Input
+		want   []want
+		reason string // a reason some change must give
+	}{
+		{
+			name: "new people are joiners",
+			in:   Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng"), mkPerson("s2", "bob", "Sales")}},
+			want: []want{{Joiner, Create, "ann"}, {Joiner, Create, "bob"}},
+		},
+		{
+			name: "attribute change is a mover with the rule",
+			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Sales")},
+				Links: []state.Link{link("s1", "a1", "ann")}, Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", true), "s1")}},
+			want:   []want{{Mover, Update, "ann"}},
+			reason: "1 attribute differs",
+		},
+		{
+			name: "rename only is recorded",
+			in: Input{People: []mapping.Person{renamed},
+				Links: []state.Link{link("s1", "a1", "ann")}, Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", true), "s1")}},
+			want:   []want{{Mover, Record, "ann"}},
+			reason: "renamed or moved",
+		},
+		{
+			name: "unchanged person is no change",
+			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")},
+				Links: []state.Link{link("s1", "a1", "ann")}, Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", true), "s1")}},
+		},
+		{
+			name: "gone from the source is a leaver, disabled",
+			in: Input{Links: []state.Link{link("s2", "a2", "bob")},
+				Accounts: []targets.Account{account("a2", "bob", "Sales", true)}},
+			want:   []want{{Leaver, Disable, "bob"}},
+			reason: "gone from the source (last seen as uid=bob",
+		},
+		{
+			name: "leaver deleted when the target says so",
+			in: Input{Links: []state.Link{link("s2", "a2", "bob")}, Policy: Policy{Leavers: "delete"},
+				Accounts: []targets.Account{account("a2", "bob", "Sales", true)}},
+			want: []want{{Leaver, Delete, "bob"}},
+		},
+		{
+			name: "disabled in the source is a leaver",
+			in: Input{People: []mapping.Person{disabled}, Links: []state.Link{link("s2", "a2", "bob")},
+				Accounts: []targets.Account{account("a2", "bob", "Sales", true)}},
+			want:   []want{{Leaver, Disable, "bob"}},
+			reason: "disabled in the source",
+		},
+		{
+			name: "already disabled leaver is left alone",
+			in: Input{People: []mapping.Person{disabled}, Links: []state.Link{link("s2", "a2", "bob")},
+				Accounts: []targets.Account{account("a2", "bob", "Sales", false)}},
+		},
+		{
+			name: "out of scope is a leaver",
+			in: Input{People: []mapping.Person{outOfScope}, Links: []state.Link{link("s2", "a2", "bob")},
+				Accounts: []targets.Account{account("a2", "bob", "Sales", true)}},
+			want:   []want{{Leaver, Disable, "bob"}},
+			reason: "out of scope",
+		},
+		{
+			name: "disabled unlinked person gets nothing",
+			in:   Input{People: []mapping.Person{disabled}},
+		},
+		{
+			name: "unlinked account with the same userName in other case is adopted",
+			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")},
+				Accounts: []targets.Account{account("a9", "ANN", "Eng", true)}},
+			want:   []want{{Adopt, Link, "ann"}},
+			reason: `matches userName "ann"`,
+		},
+		{
+			name: "unlinked account matching by e-mail is adopted",
+			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")},
+				Accounts: []targets.Account{withMail(account("a9", "ann.other", "Eng", true), "ANN@example.org")}},
+			want: []want{{Adopt, Link, "ann"}},
+		},
+		{
+			name: "externalId beats userName in correlation",
+			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng"), mkPerson("s2", "bob", "Eng")},
+				Accounts: []targets.Account{withExt(account("a9", "bob", "Eng", true), "s1")}},
+			want: []want{{Adopt, Link, "ann"}, {Joiner, Create, "bob"}},
+		},
+		{
+			name: "unmatched account is an orphan, reported only",
+			in:   Input{Accounts: []targets.Account{account("a9", "hand", "", true)}},
+			want: []want{{Orphan, Report, "hand"}},
+		},
+		{
+			name: "orphan disabled when the target says so",
+			in:   Input{Accounts: []targets.Account{account("a9", "hand", "", true)}, Policy: Policy{Orphans: "disable"}},
+			want: []want{{Orphan, Disable, "hand"}},
+		},
+		{
+			name: "linked account gone from the target is created again",
+			in:   Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")}, Links: []state.Link{link("s1", "a1", "ann")}},
+			want: []want{{Joiner, Create, "ann"}},
+		},
+		{
+			name: "leaver whose account is gone is unlinked",
+			in:   Input{Links: []state.Link{link("s2", "a2", "bob")}},
+			want: []want{{Leaver, Unlink, "bob"}},
+		},
+		{
+			name: "a person the rules could not map keeps the account",
+			in: Input{Unmapped: []Unmapped{{SourceID: "s2", DN: "uid=bob", Err: "boom"}},
+				Links: []state.Link{link("s2", "a2", "bob")}, Accounts: []targets.Account{withExt(account("a2", "bob", "Sales", true), "s2")}},
+		},
+		{
+			name: "re-enabled in the source is a mover",
+			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")}, Links: []state.Link{link("s1", "a1", "ann")},
+				Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", false), "s1")}},
+			want: []want{{Mover, Update, "ann"}},
+		},
+		{
+			name: "leavers come first",
+			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")}, Links: []state.Link{link("s2", "a2", "bob")},
+				Accounts: []targets.Account{account("a2", "bob", "Sales", true)}},
+			want: []want{{Leaver, Disable, "bob"}, {Joiner, Create, "ann"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.in.Target, tt.in.Managed, tt.in.Now = "t", managed, time.Unix(0, 0)
+			p := BuildPlan(tt.in)
+			var got []want
+			for _, c := range p.Changes {
+				got = append(got, want{c.Kind, c.Action, c.UserName})
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("changes = %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("change %d = %v, want %v", i, got[i], tt.want[i])
+				}
+			}
+			if tt.reason != "" && !anyReason(p, tt.reason) {
+				t.Errorf("no change gives reason %q: %+v", tt.reason, p.Changes)
+			}
+			if tt.name == "a person the rules could not map keeps the account" && len(p.Warnings) != 1 {
+				t.Errorf("warnings = %v, want one", p.Warnings)
+			}
+		})
+	}
+}
+
+func anyReason(p *Plan, s string) bool {
+	for _, c := range p.Changes {
+		for _, r := range c.Explain() {
+			if strings.Contains(r, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestBuildPlanRoles(t *testing.T) {
+	in := Input{
+		Target: "t", Managed: managed,
+		People: []mapping.Person{mkPerson("s1", "ann", "Eng", "eng"), mkPerson("s3", "cat", "Sales", "sales"), mkPerson("s4", "dan", "Eng", "eng")},
+		Links:  []state.Link{link("s1", "a1", "ann"), link("s2", "a2", "bob"), link("s3", "a3", "cat")},
+		Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", true), "s1"), account("a2", "bob", "Eng", true),
+			withExt(account("a3", "cat", "Sales", true), "s3"), account("a9", "hand", "", true)},
+		Groups: []targets.Group{
+			{ID: "g1", DisplayName: "eng", Members: []string{"a1", "a2", "a3", "a9"}},
+			{ID: "g2", DisplayName: "Sales", Members: nil},
+		},
+		GroupIDs: map[string]string{"eng": "g1"},
+	}
+	p := BuildPlan(in)
+	byRole := map[string]GroupChange{}
+	for _, g := range p.Groups {
+		byRole[g.Role] = g
+	}
+	eng := byRole["eng"]
+	if eng.Create || eng.Adopt || eng.GroupID != "g1" {
+		t.Errorf("eng group = %+v, want existing g1", eng)
+	}
+	if len(eng.Add) != 1 || eng.Add[0].SourceID != "s4" || eng.Add[0].TargetID != "" {
+		t.Errorf("eng add = %+v, want the joiner dan (no target ID yet)", eng.Add)
+	}
+	// bob left, cat moved to sales; the hand-made a9 is not ours and stays.
+	if got := members(eng.Remove); got != "a2,a3" {
+		t.Errorf("eng remove = %s, want a2,a3", got)
+	}
+	sales := byRole["sales"]
+	if !sales.Adopt || sales.GroupID != "g2" || members(sales.Add) != "a3" {
+		t.Errorf("sales = %+v, want adopted g2 (matched by name) adding a3", sales)
+	}
+	var cat *Change
+	for i := range p.Changes {
+		if p.Changes[i].UserName == "cat" {
+			cat = &p.Changes[i]
+		}
+	}
+	if cat == nil || cat.Kind != Mover || cat.Action != Roles || len(cat.RolesAdded) != 1 || len(cat.RolesRemoved) != 1 {
+		t.Fatalf("cat = %+v, want a mover gaining sales and losing eng", cat)
+	}
+}
+
+func members(ms []Member) string {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.TargetID)
+	}
+	return strings.Join(ids, ",")
+}
+
+func TestBuildPlanIsPure(t *testing.T) {
+	mk := func() Input {
+		return Input{Target: "t", Managed: managed, People: []mapping.Person{mkPerson("s1", "ann", "Eng", "eng")},
+			Accounts: []targets.Account{account("a9", "zed", "", true)}, Groups: []targets.Group{}}
+	}
+	a, b := BuildPlan(mk()), BuildPlan(mk())
+	var x, y strings.Builder
+	if err := WriteJSON(&x, []*Plan{a}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(&y, []*Plan{b}); err != nil {
+		t.Fatal(err)
+	}
+	if x.String() != y.String() {
+		t.Error("the same input gave two different plans")
+	}
+}

@@ -1,0 +1,256 @@
+package sync
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/idsync/idsync/mapping"
+	"github.com/idsync/idsync/targets"
+)
+
+// classifyPeople plans every source person: joiners, movers, adoptions and
+// leavers for people who left scope or were disabled.
+func (b *builder) classifyPeople() {
+	for _, p := range b.people {
+		switch {
+		case p.wanted() && p.account == nil:
+			b.joiner(p)
+		case p.wanted() && p.link == nil || p.wanted() && p.link.TargetID != p.account.ID:
+			b.adopt(p)
+		case p.wanted():
+			b.mover(p)
+		case p.link != nil:
+			b.leaver(p, p.leaveReason(b.rule))
+		}
+	}
+}
+
+func (b *builder) rule(key string) string {
+	if b.in.Rule == nil {
+		return ""
+	}
+	if r := b.in.Rule(key); r != "" {
+		return "mapping." + key + " = " + r
+	}
+	return ""
+}
+
+func (p *person) leaveReason(rule func(string) string) string {
+	if !p.p.InScope {
+		return withRule("out of scope", rule("scope"))
+	}
+	return withRule("disabled in the source", rule("disabled"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func withRule(s, rule string) string {
+	if rule == "" {
+		return s
+	}
+	return s + " (" + rule + ")"
+}
+
+func (b *builder) joiner(p *person) {
+	after := p.p.Account.Clone()
+	after.Active = true
+	why := "in scope and no account linked yet"
+	if p.link != nil {
+		why = fmt.Sprintf("linked account %s is gone from the target; creating it again", p.link.TargetID)
+	}
+	c := Change{Kind: Joiner, Action: Create, SourceID: p.p.SourceID, DN: p.p.DN,
+		UserName: after.UserName, After: &after, Reasons: []string{why}}
+	c.RolesAdded = b.roleDiff(p, nil)
+	b.add(c)
+}
+
+func (b *builder) adopt(p *person) {
+	a := p.account
+	after := b.merge(*a, p.p.Account)
+	c := Change{Kind: Adopt, Action: Link, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
+		UserName: after.UserName, Before: a, After: &after, Reasons: []string{p.adoptWhy}}
+	c.Attrs = b.attrDiff(*a, after)
+	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, a), b.roleLoss(p, a)
+	b.add(c)
+}
+
+func (b *builder) mover(p *person) {
+	a := p.account
+	after := b.merge(*a, p.p.Account)
+	c := Change{Kind: Mover, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
+		UserName: after.UserName, Before: a, After: &after}
+	c.Attrs = b.attrDiff(*a, after)
+	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, a), b.roleLoss(p, a)
+	if n := len(c.Attrs); n > 0 {
+		c.Reasons = append(c.Reasons, plural(n, "attribute differs", "attributes differ")+" from what the rules give")
+	}
+	if n := len(c.RolesAdded); n > 0 {
+		c.Reasons = append(c.Reasons, "gains "+plural(n, "role", "roles"))
+	}
+	if n := len(c.RolesRemoved); n > 0 {
+		c.Reasons = append(c.Reasons, "loses "+plural(n, "role", "roles"))
+	}
+	if p.link.DN != "" && mapping.NormalizeDN(p.link.DN) != mapping.NormalizeDN(p.p.DN) {
+		c.PreviousDN = p.link.DN
+		c.Reasons = append(c.Reasons, "renamed or moved in the source (same "+"ID "+p.p.SourceID+")")
+	}
+	switch {
+	case len(c.Attrs) > 0:
+		c.Action = Update
+	case len(c.RolesAdded) > 0 || len(c.RolesRemoved) > 0:
+		c.Action = Roles
+	case c.PreviousDN != "" || p.link.UserName != after.UserName:
+		c.Action = Record
+		if c.PreviousDN == "" {
+			return // only our own record of the userName is stale; not a change
+		}
+	default:
+		b.plan.Summary.Unchanged++
+		return
+	}
+	b.add(c)
+}
+
+func (b *builder) leaver(p *person, why string) {
+	a := p.account
+	if a == nil {
+		b.add(Change{Kind: Leaver, Action: Unlink, SourceID: p.link.SourceID, DN: p.p.DN,
+			TargetID: p.link.TargetID, UserName: p.link.UserName,
+			Reasons: []string{why, "the linked account is already gone from the target"}})
+		return
+	}
+	c := Change{Kind: Leaver, SourceID: p.link.SourceID, DN: p.p.DN, TargetID: a.ID,
+		UserName: a.UserName, Before: a, Reasons: []string{why}}
+	c.RolesRemoved = b.roleLoss(p, a)
+	switch {
+	case b.in.Policy.Leavers == "delete":
+		c.Action = Delete
+	case a.Active:
+		c.Action = Disable
+		after := a.Clone()
+		after.Active = false
+		c.After = &after
+	case len(c.RolesRemoved) > 0:
+		c.Action = Roles
+	default:
+		return // already disabled and out of every group
+	}
+	b.add(c)
+}
+
+// classifyGoneLinks plans leavers for links whose person is no longer in
+// the source at all.
+func (b *builder) classifyGoneLinks() {
+	unmapped := map[string]bool{}
+	for _, u := range b.in.Unmapped {
+		unmapped[u.SourceID] = true
+	}
+	for i := range b.in.Links {
+		l := &b.in.Links[i]
+		if b.bySource[l.SourceID] != nil || unmapped[l.SourceID] {
+			continue
+		}
+		ghost := &person{p: &mapping.Person{SourceID: l.SourceID, DN: l.DN}, link: l, account: b.byID[l.TargetID]}
+		why := "gone from the source"
+		if l.DN != "" {
+			why += " (last seen as " + l.DN + ")"
+		}
+		b.leaver(ghost, why)
+	}
+}
+
+// classifyOrphans lists target accounts nobody is linked to.
+func (b *builder) classifyOrphans() {
+	for i := range b.in.Accounts {
+		a := &b.in.Accounts[i]
+		if b.claimed[a.ID] {
+			continue
+		}
+		c := Change{Kind: Orphan, Action: Report, TargetID: a.ID, UserName: a.UserName, Before: a,
+			Reasons: []string{"no source person is linked to this account"}}
+		switch {
+		case b.in.Policy.Orphans == "delete":
+			c.Action = Delete
+		case b.in.Policy.Orphans == "disable" && a.Active:
+			c.Action = Disable
+			after := a.Clone()
+			after.Active = false
+			c.After = &after
+		}
+		if c.Action == Report {
+			c.Reasons = append(c.Reasons, "orphans are reported only (set orphans = \"disable\" or \"delete\" on the target to act)")
+		}
+		b.add(c)
+	}
+}
+
+// merge returns the target account with every managed attribute set as the
+// source wants it, and active.
+func (b *builder) merge(actual, desired targets.Account) targets.Account {
+	out := actual.Clone()
+	out.Active = true
+	if out.Attrs == nil {
+		out.Attrs = map[string]string{}
+	}
+	for _, path := range b.in.Managed {
+		switch path {
+		case "userName":
+			out.UserName = desired.UserName
+		case "externalId":
+			out.ExternalID = desired.ExternalID
+		case "active":
+		default:
+			if v := desired.Attrs[path]; v != "" {
+				out.Attrs[path] = v
+			} else {
+				delete(out.Attrs, path)
+			}
+		}
+	}
+	if out.ExternalID == "" {
+		out.ExternalID = desired.ExternalID // sent only with another change
+	}
+	return out
+}
+
+// attrDiff lists the attributes that differ, with the rule behind each.
+func (b *builder) attrDiff(before, after targets.Account) []AttrChange {
+	paths := append([]string{"active"}, b.in.Managed...)
+	sort.Strings(paths)
+	var out []AttrChange
+	seen := map[string]bool{}
+	for _, path := range paths {
+		if seen[path] {
+			continue
+		}
+		seen[path] = true
+		x, y := before.Attr(path), after.Attr(path)
+		if x == y {
+			continue
+		}
+		d := AttrChange{Path: path, Before: x, After: y}
+		if path == "active" {
+			d.Rule = "enabled again in the source"
+		} else {
+			d.Rule = b.rule("attributes." + path)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (b *builder) add(c Change) { b.plan.Changes = append(b.plan.Changes, c) }
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

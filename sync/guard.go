@@ -1,0 +1,87 @@
+package sync
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Guards are the limits checked on a whole plan before the first write.
+// Breaking one stops the run; it is never retried.
+type Guards struct {
+	// MaxDeletes is the most accounts one run may disable or delete
+	// (leavers and orphans together). Negative: no limit.
+	MaxDeletes int `toml:"max_deletes"`
+	// MaxDeletesPercent is the same limit as a share of the accounts idsync
+	// manages in the target (0–100). Zero: no percentage limit. It applies
+	// only once the target has at least 20 managed accounts.
+	MaxDeletesPercent float64 `toml:"max_deletes_percent"`
+	// MaxSourceShrinkPercent refuses a run whose source has this share fewer
+	// in-scope people than the last applied run (0–100). Zero: no limit.
+	MaxSourceShrinkPercent float64 `toml:"max_source_shrink_percent"`
+}
+
+// DefaultGuards are the limits used when the configuration sets none.
+var DefaultGuards = Guards{MaxDeletes: 50, MaxDeletesPercent: 10, MaxSourceShrinkPercent: 20}
+
+// Validate checks the limits. Messages start with the key.
+func (g Guards) Validate() error {
+	var errs []error
+	if g.MaxDeletesPercent < 0 || g.MaxDeletesPercent > 100 {
+		errs = append(errs, fmt.Errorf("max_deletes_percent: must be between 0 and 100, got %v", g.MaxDeletesPercent))
+	}
+	if g.MaxSourceShrinkPercent < 0 || g.MaxSourceShrinkPercent > 100 {
+		errs = append(errs, fmt.Errorf("max_source_shrink_percent: must be between 0 and 100, got %v", g.MaxSourceShrinkPercent))
+	}
+	return errors.Join(errs...)
+}
+
+// Overrides loosen the guards for one run, from the command line.
+type Overrides struct {
+	// AllowDeletes lets up to this many removals through (0: no override).
+	AllowDeletes int
+	// AllowShrink lets a shrunken source through.
+	AllowShrink bool
+}
+
+// ErrGuard is wrapped by every guard refusal.
+var ErrGuard = errors.New("guard tripped")
+
+// minManagedForPercent is the managed-account count below which the
+// percentage limit does not apply: in a ten-person company one leaver is 10%.
+const minManagedForPercent = 20
+
+// Check returns an error wrapping ErrGuard when the plan breaks a limit.
+// lastCount is the in-scope source count of the last applied run (ok false
+// when there was none). The message names the limit, the numbers and how to
+// override.
+func (g Guards) Check(p *Plan, lastCount int, haveLast bool, o Overrides) error {
+	var errs []error
+	removals := p.Removals()
+	managed := p.Summary.Linked
+	if o.AllowDeletes > 0 && removals <= o.AllowDeletes {
+		removals = 0 // the operator looked at this plan and allowed it
+	}
+	if g.MaxDeletes >= 0 && removals > g.MaxDeletes {
+		errs = append(errs, fmt.Errorf("%w: %d accounts would be disabled or deleted, more than guards.max_deletes = %d; "+
+			"review the plan, then rerun with --allow-deletes %d or raise the limit", ErrGuard, removals, g.MaxDeletes, removals))
+	}
+	if g.MaxDeletesPercent > 0 && managed >= minManagedForPercent {
+		pct := 100 * float64(removals) / float64(managed)
+		if pct > g.MaxDeletesPercent {
+			errs = append(errs, fmt.Errorf("%w: %d of %d managed accounts (%.1f%%) would be disabled or deleted, more than guards.max_deletes_percent = %v; "+
+				"review the plan, then rerun with --allow-deletes %d or raise the limit", ErrGuard, removals, managed, pct, g.MaxDeletesPercent, removals))
+		}
+	}
+	now := p.Summary.InScope
+	if haveLast && lastCount > 0 && !o.AllowShrink {
+		shrink := 100 * float64(lastCount-now) / float64(lastCount)
+		if g.MaxSourceShrinkPercent > 0 && shrink > g.MaxSourceShrinkPercent {
+			errs = append(errs, fmt.Errorf("%w: the source has %d people in scope, %.1f%% fewer than the %d of the last applied run, more than guards.max_source_shrink_percent = %v; "+
+				"check the source (base DN, filter, permissions), then rerun with --allow-shrink if the drop is real", ErrGuard, now, shrink, lastCount, g.MaxSourceShrinkPercent))
+		}
+		if now == 0 && g.MaxSourceShrinkPercent == 0 {
+			errs = append(errs, fmt.Errorf("%w: the source returned nobody in scope, the last applied run had %d; rerun with --allow-shrink if that is real", ErrGuard, lastCount))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,172 @@
+package sync
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Formats lists the plan report formats WriteReport knows.
+var Formats = []string{"text", "json"}
+
+// WriteReport writes the plans in format "text" or "json".
+func WriteReport(w io.Writer, format string, plans []*Plan) error {
+	switch format {
+	case "text", "":
+		for i, p := range plans {
+			if i > 0 {
+				fmt.Fprintln(w)
+			}
+			if err := WriteText(w, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "json":
+		return WriteJSON(w, plans)
+	}
+	return fmt.Errorf("unknown report format %q (known: %s)", format, strings.Join(Formats, ", "))
+}
+
+// JSONVersion is the version of the JSON plan document. It changes only
+// when a field is removed or changes meaning; new fields may appear.
+const JSONVersion = 1
+
+// jsonReport is the JSON plan document; docs/plan-json.md describes it.
+type jsonReport struct {
+	Version int     `json:"version"`
+	Plans   []*Plan `json:"plans"`
+}
+
+// WriteJSON writes the plans as one indented JSON document.
+func WriteJSON(w io.Writer, plans []*Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if plans == nil {
+		plans = []*Plan{}
+	}
+	return enc.Encode(jsonReport{Version: JSONVersion, Plans: plans})
+}
+
+var kindTitle = map[Kind]string{
+	Joiner: "Joiners", Mover: "Movers", Leaver: "Leavers", Orphan: "Orphans", Adopt: "Adopted accounts",
+}
+
+var kindMark = map[Kind]string{Joiner: "+", Mover: "~", Leaver: "-", Orphan: "?", Adopt: "="}
+
+// WriteText writes the plan for a human: changes grouped by kind, each with
+// its reasons, attribute and role differences, then groups and a summary.
+func WriteText(w io.Writer, p *Plan) error {
+	tw := &textWriter{w: w}
+	s := p.Summary
+	tw.printf("Plan for target %q\n", p.Target)
+	tw.printf("source: %d people, %d in scope, %d of them disabled; target: %d accounts, %d linked\n",
+		s.SourcePeople, s.InScope, s.Disabled, s.TargetAccounts, s.Linked)
+	for _, k := range []Kind{Joiner, Mover, Leaver, Adopt, Orphan} {
+		var cs []*Change
+		for i := range p.Changes {
+			if p.Changes[i].Kind == k {
+				cs = append(cs, &p.Changes[i])
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		tw.printf("\n%s (%d)\n", kindTitle[k], len(cs))
+		for _, c := range cs {
+			tw.change(c)
+		}
+	}
+	if len(p.Groups) > 0 {
+		tw.printf("\nGroups (%d)\n", len(p.Groups))
+		for _, g := range p.Groups {
+			tw.group(g)
+		}
+	}
+	if len(p.Warnings) > 0 {
+		tw.printf("\nWarnings (%d)\n", len(p.Warnings))
+		for _, w := range p.Warnings {
+			tw.printf("! %s\n", w)
+		}
+	}
+	tw.printf("\n%s\n", SummaryLine(p))
+	return tw.err
+}
+
+// SummaryLine is the one-line summary of a plan.
+func SummaryLine(p *Plan) string {
+	s := p.Summary
+	if !p.Pending() {
+		line := fmt.Sprintf("No changes: %d accounts up to date.", s.Unchanged)
+		if s.Orphans > 0 {
+			line += fmt.Sprintf(" %d orphans reported.", s.Orphans)
+		}
+		return line
+	}
+	return fmt.Sprintf("Summary: %d joiners, %d movers, %d leavers, %d adopted, %d orphans; "+
+		"%d to create, %d to update, %d to disable, %d to delete; %d groups to create, %d memberships to add, %d to remove; %d unchanged.",
+		s.Joiners, s.Movers, s.Leavers, s.Adopted, s.Orphans,
+		s.Creates, s.Updates, s.Disables, s.Deletes, s.GroupsCreated, s.MembersAdded, s.MembersRemoved, s.Unchanged)
+}
+
+type textWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *textWriter) printf(format string, args ...any) {
+	if t.err == nil {
+		_, t.err = fmt.Fprintf(t.w, format, args...)
+	}
+}
+
+func (t *textWriter) change(c *Change) {
+	label := string(c.Action)
+	if c.Action == Report {
+		label = "report only"
+	}
+	name := ""
+	if c.After != nil && c.After.Attrs["displayName"] != "" {
+		name = "  " + c.After.Attrs["displayName"]
+	} else if c.Before != nil && c.Before.Attrs["displayName"] != "" {
+		name = "  " + c.Before.Attrs["displayName"]
+	}
+	t.printf("%s %s%s  [%s]\n", kindMark[c.Kind], c.UserName, name, label)
+	if c.PreviousDN != "" {
+		t.printf("    dn: %s -> %s\n", c.PreviousDN, c.DN)
+	}
+	for _, d := range c.Attrs {
+		t.printf("    %s: %q -> %q", d.Path, d.Before, d.After)
+		if d.Rule != "" {
+			t.printf("  (%s)", d.Rule)
+		}
+		t.printf("\n")
+	}
+	for _, r := range c.RolesAdded {
+		t.printf("    role +%s (%s)\n", r.Role, r.Reason)
+	}
+	for _, r := range c.RolesRemoved {
+		t.printf("    role -%s (%s)\n", r.Role, r.Reason)
+	}
+	for _, r := range c.Reasons {
+		t.printf("    because: %s\n", r)
+	}
+}
+
+func (t *textWriter) group(g GroupChange) {
+	switch {
+	case g.Create:
+		t.printf("+ %s  [create group]\n", g.Role)
+	case g.Adopt:
+		t.printf("= %s  [adopt group %s]\n", g.Role, g.GroupID)
+	default:
+		t.printf("~ %s  [members]\n", g.Role)
+	}
+	if len(g.Add) > 0 {
+		t.printf("    add %d: %s\n", len(g.Add), names(g.Add))
+	}
+	if len(g.Remove) > 0 {
+		t.printf("    remove %d: %s\n", len(g.Remove), names(g.Remove))
+	}
+}

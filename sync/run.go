@@ -1,0 +1,306 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/idsync/idsync/mapping"
+	"github.com/idsync/idsync/state"
+	"github.com/idsync/idsync/targets"
+)
+
+// Mapper turns source entries into people; *mapping.Mapper is one.
+type Mapper interface {
+	// Map applies the rules to one entry. It is pure.
+	Map(e mapping.Entry, now time.Time) (mapping.Person, error)
+	// Rule returns the text of the rule with the given key.
+	Rule(key string) string
+	// AttributePaths lists the target attribute paths the rules set.
+	AttributePaths() []string
+	// Roles lists the role names the rules name statically.
+	Roles() []string
+}
+
+// TargetSpec is one configured target.
+type TargetSpec struct {
+	Name   string
+	Target targets.Target
+	Policy Policy
+	Guards Guards
+}
+
+// Runner runs the flow for one source and its targets.
+type Runner struct {
+	Source  Source
+	Mapper  Mapper
+	Store   *state.Store
+	Targets []TargetSpec
+	Log     logrus.FieldLogger
+	// Now returns the current time; time.Now when nil.
+	Now func() time.Time
+}
+
+// Options change one run.
+type Options struct {
+	// DryRun stops after the plan: nothing is written to the target or the
+	// state except the run record.
+	DryRun    bool
+	Overrides Overrides
+}
+
+// Outcome is what a run did, target by target.
+type Outcome struct {
+	Plans   []*Plan
+	Results []Result
+}
+
+// Run reads the source once, then plans (and unless opts.DryRun applies)
+// every target in turn. A source read error stops the run before any plan.
+// A guard refusal or apply error stops that target's run and is returned
+// with the others', after every target has been tried.
+func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
+	now := r.now()
+	mode := "apply"
+	if opts.DryRun {
+		mode = "plan"
+	}
+	// The source read and the target listings run at the same time; a
+	// failed read cancels the listings.
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type listing struct {
+		accounts []targets.Account
+		groups   []targets.Group
+		err      error
+	}
+	lists := make([]chan listing, len(r.Targets))
+	for i, t := range r.Targets {
+		lists[i] = make(chan listing, 1)
+		go func(t TargetSpec, ch chan<- listing) {
+			var l listing
+			l.accounts, l.groups, l.err = r.listTarget(lctx, t)
+			ch <- l
+		}(t, lists[i])
+	}
+	people, unmapped, err := r.readSource(ctx, now)
+	if err != nil {
+		cancel()
+		for _, ch := range lists {
+			<-ch
+		}
+		return nil, err
+	}
+	out := &Outcome{}
+	var errs []error
+	for i, t := range r.Targets {
+		l := <-lists[i]
+		if l.err != nil {
+			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, l.err))
+			continue
+		}
+		p, res, err := r.runTarget(ctx, t, mode, opts, now, people, unmapped, l.accounts, l.groups)
+		if p != nil {
+			out.Plans = append(out.Plans, p)
+			out.Results = append(out.Results, res)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, err))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// readSource reads and maps every person. A mapping error for one person is
+// kept as Unmapped (the plan leaves that person's account alone).
+func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Person, []Unmapped, error) {
+	var people []mapping.Person
+	var unmapped []Unmapped
+	start := time.Now()
+	err := r.Source.Read(ctx, func(e mapping.Entry) error {
+		p, err := r.Mapper.Map(e, now)
+		if err != nil {
+			unmapped = append(unmapped, Unmapped{SourceID: e.ID, DN: e.DN, Err: err.Error()})
+			return nil
+		}
+		people = append(people, p)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
+	}
+	if err := duplicateIDs(people); err != nil {
+		return nil, nil, err
+	}
+	r.Log.WithFields(logrus.Fields{"people": len(people), "unmapped": len(unmapped),
+		"seconds": time.Since(start).Seconds()}).Debug("source read")
+	return people, unmapped, nil
+}
+
+// duplicateIDs refuses a source that delivers two people with one ID: the
+// id_attribute is not unique, and linking would be a guess.
+func duplicateIDs(people []mapping.Person) error {
+	seen := make(map[string]string, len(people))
+	for _, p := range people {
+		if dn, ok := seen[p.SourceID]; ok {
+			return fmt.Errorf("read source: %s and %s have the same ID %q; is id_attribute unique?", dn, p.DN, p.SourceID)
+		}
+		seen[p.SourceID] = p.DN
+	}
+	return nil
+}
+
+func (r *Runner) listTarget(ctx context.Context, t TargetSpec) ([]targets.Account, []targets.Group, error) {
+	var accounts []targets.Account
+	if err := t.Target.List(ctx, func(a targets.Account) error {
+		accounts = append(accounts, a)
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("list accounts: %w (nothing was planned or changed)", err)
+	}
+	gm, ok := t.Target.(targets.GroupManager)
+	if !ok {
+		return accounts, nil, nil
+	}
+	groups := []targets.Group{}
+	if err := gm.ListGroups(ctx, func(g targets.Group) error {
+		groups = append(groups, g)
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("list groups: %w (nothing was planned or changed)", err)
+	}
+	return accounts, groups, nil
+}
+
+func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts Options, now time.Time,
+	people []mapping.Person, unmapped []Unmapped, accounts []targets.Account, groups []targets.Group) (*Plan, Result, error) {
+	run, err := r.Store.StartRun(ctx, t.Name, mode)
+	if err != nil {
+		return nil, Result{}, err
+	}
+	p, lastCount, haveLast, err := r.plan(ctx, t, now, people, unmapped, accounts, groups)
+	if err != nil {
+		return nil, Result{}, r.finish(ctx, run, "failed", nil, nil, err)
+	}
+	run.SourceCount = p.Summary.InScope
+	if gerr := t.Guards.Check(p, lastCount, haveLast, opts.Overrides); gerr != nil {
+		if opts.DryRun {
+			p.Warnings = append(p.Warnings, "apply would refuse this plan: "+gerr.Error())
+		} else {
+			res := Result{}
+			err := r.finish(ctx, run, "refused", p, &res, fmt.Errorf("refusing to apply, nothing was changed: %w", gerr))
+			return p, res, err
+		}
+	}
+	if opts.DryRun {
+		res := Result{}
+		err := r.finish(ctx, run, "planned", p, &res, nil)
+		return p, res, err
+	}
+	ap := &Applier{Name: t.Name, Target: t.Target, Store: r.Store, RunID: run.ID, Log: r.Log.WithField("target", t.Name), Now: r.now}
+	res, err := ap.Apply(ctx, p)
+	if err != nil {
+		err = r.finish(ctx, run, "failed", p, &res, err)
+		return p, res, err
+	}
+	if err := r.saveSnapshot(ctx, t.Name, run.ID, people); err != nil {
+		err = r.finish(ctx, run, "failed", p, &res, err)
+		return p, res, err
+	}
+	status := "applied"
+	if res.Failed > 0 {
+		status = "partial"
+	}
+	r.Log.WithFields(logrus.Fields{"target": t.Name, "applied": res.Applied, "failed": res.Failed}).Info(SummaryLine(p))
+	err = r.finish(ctx, run, status, p, &res, nil)
+	return p, res, err
+}
+
+func (r *Runner) plan(ctx context.Context, t TargetSpec, now time.Time, people []mapping.Person, unmapped []Unmapped,
+	accounts []targets.Account, groups []targets.Group) (*Plan, int, bool, error) {
+	var links []state.Link
+	if err := r.Store.Links(ctx, t.Name, func(l state.Link) error {
+		links = append(links, l)
+		return nil
+	}); err != nil {
+		return nil, 0, false, err
+	}
+	groupIDs, err := r.Store.GroupIDs(ctx, t.Name)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	lastCount, haveLast, err := r.Store.LastSourceCount(ctx, t.Name)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	roles := r.Mapper.Roles()
+	if groups != nil && len(roles) == 0 && len(groupIDs) == 0 && !anyRoles(people) {
+		groups = nil // no role rules: leave the target's groups alone
+	}
+	p := BuildPlan(Input{
+		Target: t.Name, Now: now, People: people, Unmapped: unmapped, Links: links,
+		Accounts: accounts, Groups: groups, GroupIDs: groupIDs, StaticRoles: roles,
+		Managed: r.Mapper.AttributePaths(), Rule: r.Mapper.Rule, Policy: t.Policy,
+	})
+	return p, lastCount, haveLast, nil
+}
+
+func anyRoles(people []mapping.Person) bool {
+	for _, p := range people {
+		if len(p.Roles) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Runner) saveSnapshot(ctx context.Context, target string, runID int64, people []mapping.Person) error {
+	order := make([]int, len(people))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool { return people[order[i]].SourceID < people[order[j]].SourceID })
+	i := 0
+	return r.Store.SaveSnapshot(ctx, target, runID, func() (state.SnapshotEntry, bool, error) {
+		if i == len(order) {
+			return state.SnapshotEntry{}, false, nil
+		}
+		p := &people[order[i]]
+		i++
+		return state.SnapshotEntry{SourceID: p.SourceID, DN: p.DN, UserName: p.Account.UserName,
+			InScope: p.InScope, Disabled: p.Disabled, Hash: p.Hash()}, true, nil
+	})
+}
+
+// finish records the run's end. The run's own error, if any, is returned,
+// joined with any error recording it.
+func (r *Runner) finish(ctx context.Context, run state.Run, status string, p *Plan, res *Result, runErr error) error {
+	run.Status = status
+	if res != nil {
+		res.Status = status
+	}
+	if p != nil {
+		run.Summary = SummaryLine(p)
+	}
+	if runErr != nil {
+		run.Error = runErr.Error()
+	}
+	// Record the end even when ctx was cancelled.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.Store.FinishRun(fctx, run); err != nil {
+		return errors.Join(runErr, err)
+	}
+	return runErr
+}

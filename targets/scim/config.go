@@ -1,0 +1,198 @@
+package scim
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/idsync/idsync/internal/secret"
+)
+
+// Defaults for the settings a Config leaves unset.
+const (
+	DefaultTimeout            = 30 * time.Second
+	DefaultRateLimit          = 10.0
+	DefaultPageSize           = 100
+	DefaultMaxRetries         = 5
+	DefaultMaxMembersPerPatch = 100 // AWS IAM Identity Center's limit
+	DefaultRetryMinWait       = time.Second
+	DefaultRetryMaxWait       = 2 * time.Minute
+	maxPageSize               = 1000
+)
+
+// Update methods for Config.UpdateMethod.
+const (
+	UpdatePatch = "patch"
+	UpdatePut   = "put"
+)
+
+// Config is the [target.scim] section of the configuration. The zero value of
+// every optional field means its default; pointer fields are pointers because
+// their zero value (0, false) is a meaningful setting.
+type Config struct {
+	// URL is the SCIM base URL, e.g. https://api.example.com/scim/v2. It must
+	// be https unless the host is a loopback address or AllowInsecureHTTP is set.
+	URL string `toml:"url"`
+	// AllowInsecureHTTP permits a plain http URL to a non-loopback host.
+	AllowInsecureHTTP bool `toml:"allow_insecure_http"`
+	// Token says where the bearer token comes from ({ file = ".." } or { env = ".." }).
+	Token secret.Ref `toml:"token"`
+	// CAFile is a PEM bundle trusted in addition to the system roots.
+	CAFile string `toml:"ca_file"`
+	// InsecureSkipVerify turns TLS certificate verification off. Tests only.
+	InsecureSkipVerify bool `toml:"insecure_skip_verify"`
+	// Timeout bounds one HTTP request, including reading the response
+	// (default 30s).
+	Timeout time.Duration `toml:"timeout"`
+	// RateLimit is the number of requests per second this client sends at
+	// most (default 10; 0 means unlimited).
+	RateLimit *float64 `toml:"rate_limit"`
+	// Burst is how many requests may go out at once before RateLimit applies
+	// (default: RateLimit rounded up, at least 1).
+	Burst int `toml:"burst"`
+	// PageSize is the count asked for per list page (default 100, at most 1000).
+	PageSize int `toml:"page_size"`
+	// MaxRetries is how often a throttled (429), failed (5xx) or, for
+	// idempotent requests, unanswered request is retried (default 5).
+	MaxRetries *int `toml:"max_retries"`
+	// RetryMinWait is the first backoff wait, doubled per retry (default 1s).
+	RetryMinWait time.Duration `toml:"retry_min_wait"`
+	// RetryMaxWait caps one backoff wait; a Retry-After longer than this
+	// fails the request instead of stalling the run (default 2m).
+	RetryMaxWait time.Duration `toml:"retry_max_wait"`
+	// UpdateMethod is "patch" (default: PATCH with replace/remove operations)
+	// or "put" (GET, change the managed attributes, PUT the whole resource).
+	UpdateMethod string `toml:"update_method"`
+	// MaxMembersPerPatch is the most member changes one group PATCH carries
+	// (default 100).
+	MaxMembersPerPatch int `toml:"max_members_per_patch"`
+	// EnterpriseExtension sends and reads employeeNumber, costCenter,
+	// organization, division and department under the enterprise User
+	// extension (default true). When false those attributes are neither
+	// sent nor read: do not map them.
+	EnterpriseExtension *bool `toml:"enterprise_extension"`
+}
+
+// Validate reports every problem in c at once, each message starting with
+// the key it is about. It does not touch the network or the file system.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if err := validateURL(c.URL, c.AllowInsecureHTTP); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Token.Validate(); err != nil {
+		add("token: %v", err)
+	}
+	if c.Timeout < 0 {
+		add("timeout: must not be negative, got %s", c.Timeout)
+	}
+	if c.RateLimit != nil && *c.RateLimit < 0 {
+		add("rate_limit: must not be negative, got %g", *c.RateLimit)
+	}
+	if c.Burst < 0 {
+		add("burst: must not be negative, got %d", c.Burst)
+	}
+	if c.PageSize < 0 || c.PageSize > maxPageSize {
+		add("page_size: must be between 1 and %d, got %d", maxPageSize, c.PageSize)
+	}
+	if c.MaxRetries != nil && *c.MaxRetries < 0 {
+		add("max_retries: must not be negative, got %d", *c.MaxRetries)
+	}
+	if c.RetryMinWait < 0 {
+		add("retry_min_wait: must not be negative, got %s", c.RetryMinWait)
+	}
+	if c.RetryMaxWait < 0 {
+		add("retry_max_wait: must not be negative, got %s", c.RetryMaxWait)
+	}
+	if c.RetryMinWait > 0 && c.RetryMaxWait > 0 && c.RetryMinWait > c.RetryMaxWait {
+		add("retry_min_wait: must not exceed retry_max_wait (%s), got %s", c.RetryMaxWait, c.RetryMinWait)
+	}
+	switch c.UpdateMethod {
+	case "", UpdatePatch, UpdatePut:
+	default:
+		add("update_method: must be %q or %q, got %q", UpdatePatch, UpdatePut, c.UpdateMethod)
+	}
+	if c.MaxMembersPerPatch < 0 {
+		add("max_members_per_patch: must not be negative, got %d", c.MaxMembersPerPatch)
+	}
+	return errors.Join(errs...)
+}
+
+func validateURL(raw string, allowHTTP bool) error {
+	if raw == "" {
+		return errors.New("url: required")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("url: must be an absolute http(s) URL, got %q", raw)
+	}
+	if u.User != nil {
+		return errors.New("url: must not contain credentials; use token")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("url: must not have a query or fragment, got %q", raw)
+	}
+	if u.Scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("url: must use https (or set allow_insecure_http = true), got %q", raw)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// settings is a Config with every default applied.
+type settings struct {
+	Config
+	rateLimit  float64
+	burst      int
+	maxRetries int
+	enterprise bool
+}
+
+func (c Config) withDefaults() settings {
+	s := settings{Config: c, rateLimit: DefaultRateLimit, maxRetries: DefaultMaxRetries, enterprise: true}
+	s.URL = strings.TrimRight(c.URL, "/")
+	if s.Timeout == 0 {
+		s.Timeout = DefaultTimeout
+	}
+	if c.RateLimit != nil {
+		s.rateLimit = *c.RateLimit
+	}
+	s.burst = c.Burst
+	if s.burst == 0 {
+		s.burst = max(1, int(s.rateLimit+0.999))
+	}
+	if s.PageSize == 0 {
+		s.PageSize = DefaultPageSize
+	}
+	if c.MaxRetries != nil {
+		s.maxRetries = *c.MaxRetries
+	}
+	if s.RetryMinWait == 0 {
+		s.RetryMinWait = DefaultRetryMinWait
+	}
+	if s.RetryMaxWait == 0 {
+		s.RetryMaxWait = max(DefaultRetryMaxWait, s.RetryMinWait)
+	}
+	if s.UpdateMethod == "" {
+		s.UpdateMethod = UpdatePatch
+	}
+	if s.MaxMembersPerPatch == 0 {
+		s.MaxMembersPerPatch = DefaultMaxMembersPerPatch
+	}
+	if c.EnterpriseExtension != nil {
+		s.enterprise = *c.EnterpriseExtension
+	}
+	return s
+}

@@ -1,0 +1,387 @@
+package scim
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/idsync/idsync/targets"
+)
+
+// This file maps between targets.Account (flat attribute paths, see
+// targets.Attributes) and SCIM User resources (RFC 7643 §4.1, §4.3). The
+// resource is a generic JSON object so that a PUT keeps every attribute
+// idsync does not manage. Attribute names are matched case-insensitively,
+// as RFC 7643 §2.1 requires.
+
+type attrKind int
+
+const (
+	kindTop        attrKind = iota // a top-level string attribute
+	kindName                       // a sub-attribute of "name"
+	kindTyped                      // the value of one type of a multi-valued attribute
+	kindEnterprise                 // an attribute of the enterprise User extension
+)
+
+// attrDef says where an account attribute path lives in a SCIM User.
+type attrDef struct {
+	kind attrKind
+	// attr is the SCIM attribute: "displayName", "givenName" (under name),
+	// "emails" (with typ "work"), "department" (under the extension).
+	attr string
+	typ  string
+	// primary marks the typed value sent as primary (emails.work).
+	primary bool
+}
+
+var enterpriseAttrs = map[string]bool{
+	"employeeNumber": true, "costCenter": true, "organization": true, "division": true, "department": true,
+}
+
+var topAttrs = map[string]bool{
+	"displayName": true, "nickName": true, "title": true, "userType": true,
+	"preferredLanguage": true, "locale": true, "timezone": true, "profileUrl": true,
+}
+
+var typedAttrs = map[string][]string{
+	"emails":       {"work", "home", "other"},
+	"phoneNumbers": {"work", "mobile"},
+}
+
+// lookupAttr returns where path lives, or false for a path this target
+// does not know.
+func lookupAttr(path string) (attrDef, bool) {
+	switch {
+	case topAttrs[path]:
+		return attrDef{kind: kindTop, attr: path}, true
+	case enterpriseAttrs[path]:
+		return attrDef{kind: kindEnterprise, attr: path}, true
+	}
+	parent, sub, ok := strings.Cut(path, ".")
+	if !ok {
+		return attrDef{}, false
+	}
+	if parent == "name" {
+		switch sub {
+		case "formatted", "givenName", "familyName", "middleName", "honorificPrefix", "honorificSuffix":
+			return attrDef{kind: kindName, attr: sub}, true
+		}
+		return attrDef{}, false
+	}
+	for _, t := range typedAttrs[parent] {
+		if t == sub {
+			return attrDef{kind: kindTyped, attr: parent, typ: sub, primary: parent == "emails" && sub == "work"}, true
+		}
+	}
+	return attrDef{}, false
+}
+
+// knownPaths lists every path in a fixed order (used when decoding).
+func knownPaths() []string {
+	var ps []string
+	for p := range targets.Attributes {
+		if _, ok := lookupAttr(p); ok {
+			ps = append(ps, p)
+		}
+	}
+	sort.Strings(ps)
+	return ps
+}
+
+var allPaths = knownPaths()
+
+// managedPaths returns the sorted paths of a.Attrs, failing on unknown ones.
+// With enterprise false, the extension's attributes are dropped.
+func managedPaths(a targets.Account, enterprise bool) ([]string, error) {
+	paths := make([]string, 0, len(a.Attrs))
+	for p := range a.Attrs {
+		def, ok := lookupAttr(p)
+		if !ok {
+			return nil, fmt.Errorf("scim: attribute %q is not supported by the SCIM target", p)
+		}
+		if def.kind == kindEnterprise && !enterprise {
+			continue
+		}
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return paths, nil
+}
+
+// accountFromResource reads a SCIM User. Absent attributes are left out of
+// Attrs; an absent "active" counts as true (the account is not marked
+// disabled).
+func accountFromResource(r map[string]any, enterprise bool) (targets.Account, error) {
+	a := targets.Account{
+		ID:         str(getCI(r, "id")),
+		UserName:   str(getCI(r, "userName")),
+		ExternalID: str(getCI(r, "externalId")),
+		Active:     true,
+		Attrs:      map[string]string{},
+	}
+	if a.ID == "" {
+		return a, fmt.Errorf("scim: user %q has no id", a.UserName)
+	}
+	if v := getCI(r, "active"); v != nil {
+		b, ok := boolValue(v)
+		if !ok {
+			return a, fmt.Errorf("scim: user %s: active is %v, not a boolean", a.ID, v)
+		}
+		a.Active = b
+	}
+	for _, p := range allPaths {
+		def, _ := lookupAttr(p)
+		if def.kind == kindEnterprise && !enterprise {
+			continue
+		}
+		if v := readAttr(r, def); v != "" {
+			a.Attrs[p] = v
+		}
+	}
+	return a, nil
+}
+
+func readAttr(r map[string]any, def attrDef) string {
+	switch def.kind {
+	case kindTop:
+		return str(getCI(r, def.attr))
+	case kindName:
+		name, _ := getCI(r, "name").(map[string]any)
+		return str(getCI(name, def.attr))
+	case kindEnterprise:
+		ext, _ := getCI(r, schemaEnterprise).(map[string]any)
+		return str(getCI(ext, def.attr))
+	case kindTyped:
+		list, _ := getCI(r, def.attr).([]any)
+		for _, item := range list {
+			m, _ := item.(map[string]any)
+			if strings.EqualFold(str(getCI(m, "type")), def.typ) {
+				return str(getCI(m, "value"))
+			}
+		}
+	}
+	return ""
+}
+
+// resourceFromAccount builds the SCIM User for a POST.
+func resourceFromAccount(a targets.Account, enterprise bool) (map[string]any, error) {
+	r := map[string]any{"schemas": []any{schemaUser}}
+	if err := applyAccount(r, a, enterprise); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// applyAccount makes the managed attributes of r match a: the fixed fields
+// and every path in a.Attrs (an empty value removes the attribute). Other
+// attributes of r are kept. The read-only "meta" and "groups" are dropped.
+func applyAccount(r map[string]any, a targets.Account, enterprise bool) error {
+	paths, err := managedPaths(a, enterprise)
+	if err != nil {
+		return err
+	}
+	delete(r, keyCI(r, "meta"))
+	delete(r, keyCI(r, "groups"))
+	setCI(r, "userName", a.UserName)
+	setCI(r, "externalId", a.ExternalID)
+	r[keyCI(r, "active")] = a.Active
+	for _, p := range paths {
+		writeAttr(r, p, a.Attrs[p])
+	}
+	if ext, ok := getCI(r, schemaEnterprise).(map[string]any); ok && len(ext) > 0 {
+		addSchema(r, schemaEnterprise)
+	}
+	return nil
+}
+
+func writeAttr(r map[string]any, path, v string) {
+	def, _ := lookupAttr(path)
+	switch def.kind {
+	case kindTop:
+		setCI(r, def.attr, v)
+	case kindName:
+		setCI(subObject(r, "name"), def.attr, v)
+		dropEmpty(r, "name")
+	case kindEnterprise:
+		setCI(subObject(r, schemaEnterprise), def.attr, v)
+		dropEmpty(r, schemaEnterprise)
+	case kindTyped:
+		key := keyCI(r, def.attr)
+		old, _ := r[key].([]any)
+		list := make([]any, 0, len(old)+1)
+		for _, item := range old {
+			m, _ := item.(map[string]any)
+			if m != nil && strings.EqualFold(str(getCI(m, "type")), def.typ) {
+				continue
+			}
+			if def.primary && v != "" && m != nil {
+				delete(m, keyCI(m, "primary"))
+			}
+			list = append(list, item)
+		}
+		if v != "" {
+			list = append(list, typedValue(def, v))
+		}
+		if len(list) == 0 {
+			delete(r, key)
+		} else {
+			r[key] = list
+		}
+	}
+}
+
+func typedValue(def attrDef, v string) map[string]any {
+	m := map[string]any{"type": def.typ, "value": v}
+	if def.primary {
+		m["primary"] = true
+	}
+	return m
+}
+
+// patchOp is one operation of a PatchOp message (RFC 7644 §3.5.2).
+type patchOp struct {
+	Op    string `json:"op"`
+	Path  string `json:"path,omitempty"`
+	Value any    `json:"value,omitempty"`
+}
+
+// patchMessage wraps operations in a PatchOp request body.
+func patchMessage(ops []patchOp) map[string]any {
+	return map[string]any{"schemas": []string{schemaPatchOp}, "Operations": ops}
+}
+
+// userPatchOps returns the operations that make a user match a: replace
+// for a value, remove for an empty one. A typed value (emails.work) is
+// removed by filter and added again, which works whether or not the user
+// has one (a replace by filter that matches nothing is a 400 noTarget).
+func userPatchOps(a targets.Account, enterprise bool) ([]patchOp, error) {
+	paths, err := managedPaths(a, enterprise)
+	if err != nil {
+		return nil, err
+	}
+	ops := []patchOp{{Op: "replace", Path: "userName", Value: a.UserName}}
+	if a.ExternalID != "" {
+		ops = append(ops, patchOp{Op: "replace", Path: "externalId", Value: a.ExternalID})
+	} else {
+		ops = append(ops, patchOp{Op: "remove", Path: "externalId"})
+	}
+	ops = append(ops, patchOp{Op: "replace", Path: "active", Value: a.Active})
+	for _, p := range paths {
+		v := a.Attrs[p]
+		def, _ := lookupAttr(p)
+		var path string
+		switch def.kind {
+		case kindTop:
+			path = def.attr
+		case kindName:
+			path = "name." + def.attr
+		case kindEnterprise:
+			path = schemaEnterprise + ":" + def.attr
+		case kindTyped:
+			ops = append(ops, patchOp{Op: "remove", Path: def.attr + "[type eq " + quote(def.typ) + "]"})
+			if v != "" {
+				ops = append(ops, patchOp{Op: "add", Path: def.attr, Value: []any{typedValue(def, v)}})
+			}
+			continue
+		}
+		if v == "" {
+			ops = append(ops, patchOp{Op: "remove", Path: path})
+		} else {
+			ops = append(ops, patchOp{Op: "replace", Path: path, Value: v})
+		}
+	}
+	return ops, nil
+}
+
+// quote makes s a SCIM filter string literal (JSON string syntax).
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// keyCI returns the key of m that equals k case-insensitively, or k.
+func keyCI(m map[string]any, k string) string {
+	if _, ok := m[k]; ok {
+		return k
+	}
+	for key := range m {
+		if strings.EqualFold(key, k) {
+			return key
+		}
+	}
+	return k
+}
+
+func getCI(m map[string]any, k string) any {
+	if m == nil {
+		return nil
+	}
+	return m[keyCI(m, k)]
+}
+
+// setCI sets m[k] = v, or deletes it when v is empty.
+func setCI(m map[string]any, k, v string) {
+	if v == "" {
+		delete(m, keyCI(m, k))
+		return
+	}
+	m[keyCI(m, k)] = v
+}
+
+func subObject(r map[string]any, k string) map[string]any {
+	key := keyCI(r, k)
+	m, ok := r[key].(map[string]any)
+	if !ok {
+		m = map[string]any{}
+		r[key] = m
+	}
+	return m
+}
+
+func dropEmpty(r map[string]any, k string) {
+	key := keyCI(r, k)
+	if m, ok := r[key].(map[string]any); ok && len(m) == 0 {
+		delete(r, key)
+	}
+}
+
+func addSchema(r map[string]any, urn string) {
+	key := keyCI(r, "schemas")
+	list, _ := r[key].([]any)
+	for _, s := range list {
+		if str(s) == urn {
+			return
+		}
+	}
+	r[key] = append(list, urn)
+}
+
+// str renders a JSON scalar as a string; objects and arrays give "".
+func str(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return ""
+}
+
+// boolValue accepts JSON booleans and, as some servers send them, the
+// strings "true"/"false" in any case.
+func boolValue(v any) (bool, bool) {
+	switch v := v.(type) {
+	case bool:
+		return v, true
+	case string:
+		b, err := strconv.ParseBool(strings.ToLower(v))
+		return b, err == nil
+	}
+	return false, false
+}
