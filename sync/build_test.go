@@ -32,7 +32,10 @@ func link(src, tgt, user string) state.Link {
 		DN: "uid=" + user + ",ou=people,dc=example,dc=org", Active: true}
 }
 
-func withMail(a targets.Account, mail string) targets.Account { a.Attrs["emails.work"] = mail; return a }
+func withMail(a targets.Account, mail string) targets.Account {
+	a.Attrs["emails.work"] = mail
+	return a
+}
 
 func withExt(a targets.Account, ext string) targets.Account { a.ExternalID = ext; return a }
 

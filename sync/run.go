@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -289,6 +290,10 @@ func (r *Runner) finish(ctx context.Context, run state.Run, status string, p *Pl
 	run.Status = status
 	if res != nil {
 		res.Status = status
+		if status == "partial" { // recorded as applied, with what was rejected
+			run.Status = state.StatusApplied
+			run.Error = fmt.Sprintf("%d changes rejected by the target: %s", res.Failed, strings.Join(res.Errors, "; "))
+		}
 	}
 	if p != nil {
 		run.Summary = SummaryLine(p)

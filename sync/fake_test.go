@@ -1,0 +1,172 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/idsync/idsync/targets"
+)
+
+// fakeTarget is an in-memory target for unit tests and fault injection.
+type fakeTarget struct {
+	accounts   map[string]targets.Account
+	groups     map[string]*targets.Group
+	next       int
+	writes     int
+	failAfter  int   // fail every write after this many (0: never)
+	failWith   error // the error to fail with
+	rejectUser string
+}
+
+func newFakeTarget() *fakeTarget {
+	return &fakeTarget{accounts: map[string]targets.Account{}, groups: map[string]*targets.Group{}}
+}
+
+var errDown = errors.New("503 service unavailable")
+
+func (f *fakeTarget) write() error {
+	if f.failAfter > 0 && f.writes >= f.failAfter {
+		return f.failWith
+	}
+	f.writes++
+	return nil
+}
+
+func (f *fakeTarget) List(_ context.Context, fn func(targets.Account) error) error {
+	ids := make([]string, 0, len(f.accounts))
+	for id := range f.accounts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if err := fn(f.accounts[id].Clone()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeTarget) Create(_ context.Context, a targets.Account) (string, error) {
+	for _, x := range f.accounts {
+		if strings.EqualFold(x.UserName, a.UserName) {
+			return "", fmt.Errorf("create %s: %w", a.UserName, targets.ErrConflict)
+		}
+	}
+	if a.UserName == f.rejectUser {
+		return "", fmt.Errorf("create %s: 400 bad: %w", a.UserName, targets.ErrRejected)
+	}
+	if err := f.write(); err != nil {
+		return "", err
+	}
+	f.next++
+	a.ID = fmt.Sprintf("u%03d", f.next)
+	f.accounts[a.ID] = a.Clone()
+	return a.ID, nil
+}
+
+func (f *fakeTarget) Update(_ context.Context, id string, a targets.Account) error {
+	if _, ok := f.accounts[id]; !ok {
+		return targets.ErrNotFound
+	}
+	if err := f.write(); err != nil {
+		return err
+	}
+	a.ID = id
+	f.accounts[id] = a.Clone()
+	return nil
+}
+
+func (f *fakeTarget) Deactivate(_ context.Context, id string) error {
+	a, ok := f.accounts[id]
+	if !ok {
+		return targets.ErrNotFound
+	}
+	if err := f.write(); err != nil {
+		return err
+	}
+	a.Active = false
+	f.accounts[id] = a
+	return nil
+}
+
+func (f *fakeTarget) Delete(_ context.Context, id string) error {
+	if _, ok := f.accounts[id]; !ok {
+		return targets.ErrNotFound
+	}
+	if err := f.write(); err != nil {
+		return err
+	}
+	delete(f.accounts, id)
+	return nil
+}
+
+func (f *fakeTarget) FindByUserName(_ context.Context, name string) (targets.Account, error) {
+	for _, a := range f.accounts {
+		if strings.EqualFold(a.UserName, name) {
+			return a.Clone(), nil
+		}
+	}
+	return targets.Account{}, targets.ErrNotFound
+}
+
+func (f *fakeTarget) ListGroups(_ context.Context, fn func(targets.Group) error) error {
+	for _, g := range f.groups {
+		c := *g
+		c.Members = append([]string(nil), g.Members...)
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (f *fakeTarget) CreateGroup(_ context.Context, name string) (string, error) {
+	for _, g := range f.groups {
+		if strings.EqualFold(g.DisplayName, name) {
+			return "", targets.ErrConflict
+		}
+	}
+	if err := f.write(); err != nil {
+		return "", err
+	}
+	f.next++
+	id := fmt.Sprintf("g%03d", f.next)
+	f.groups[id] = &targets.Group{ID: id, DisplayName: name}
+	return id, nil
+}
+
+func (f *fakeTarget) ModifyMembers(_ context.Context, id string, add, remove []string) error {
+	g, ok := f.groups[id]
+	if !ok {
+		return targets.ErrNotFound
+	}
+	if err := f.write(); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	for _, m := range g.Members {
+		set[m] = true
+	}
+	for _, m := range add {
+		set[m] = true
+	}
+	for _, m := range remove {
+		delete(set, m)
+	}
+	g.Members = g.Members[:0]
+	for m := range set {
+		g.Members = append(g.Members, m)
+	}
+	sort.Strings(g.Members)
+	return nil
+}
+
+var (
+	_ targets.Target       = (*fakeTarget)(nil)
+	_ targets.Deactivator  = (*fakeTarget)(nil)
+	_ targets.GroupManager = (*fakeTarget)(nil)
+	_ targets.Finder       = (*fakeTarget)(nil)
+)
