@@ -104,10 +104,12 @@ func SummaryLine(p *Plan) string {
 		}
 		return line
 	}
-	return fmt.Sprintf("Summary: %d joiners, %d movers, %d leavers, %d adopted, %d orphans; "+
-		"%d to create, %d to update, %d to disable, %d to delete; %d groups to create, %d memberships to add, %d to remove; %d unchanged.",
-		s.Joiners, s.Movers, s.Leavers, s.Adopted, s.Orphans,
-		s.Creates, s.Updates, s.Disables, s.Deletes, s.GroupsCreated, s.MembersAdded, s.MembersRemoved, s.Unchanged)
+	return "Summary: " + plural(s.Joiners, "joiner", "joiners") + ", " + plural(s.Movers, "mover", "movers") + ", " +
+		plural(s.Leavers, "leaver", "leavers") + ", " + fmt.Sprintf("%d adopted", s.Adopted) + ", " +
+		plural(s.Orphans, "orphan", "orphans") + "; " +
+		fmt.Sprintf("%d to create, %d to update, %d to disable, %d to delete; ", s.Creates, s.Updates, s.Disables, s.Deletes) +
+		plural(s.GroupsCreated, "group", "groups") + " to create, " +
+		plural(s.MembersAdded, "membership", "memberships") + " to add, " + fmt.Sprintf("%d to remove; %d unchanged.", s.MembersRemoved, s.Unchanged)
 }
 
 type textWriter struct {
