@@ -40,8 +40,8 @@ func (g *Groups) Len() int { return len(g.byDN) }
 // a member, the groups named in memberOf (a server-maintained back link, when
 // the source reads it), and transitively the groups those groups are members
 // of. Each group appears once; direct memberships come first, in the order
-// found; cycles are harmless. A memberOf group that was not added is kept with
-// its first RDN value as its name.
+// found; cycles are harmless. A memberOf group that was not added is kept
+// with its DN as given and its first RDN value as its name.
 func (g *Groups) Of(dn string, memberOf []string) []Membership {
 	type item struct {
 		key string
@@ -58,8 +58,18 @@ func (g *Groups) Of(dn string, memberOf []string) []Membership {
 	for _, p := range g.parents[NormalizeDN(dn)] {
 		push(p, nil)
 	}
+	var asGiven map[string]string // normalised memberOf DN -> as given
 	for _, m := range memberOf {
-		push(NormalizeDN(m), nil)
+		key := NormalizeDN(m)
+		if _, ok := g.byDN[key]; !ok {
+			if asGiven == nil {
+				asGiven = map[string]string{}
+			}
+			if _, ok := asGiven[key]; !ok {
+				asGiven[key] = m
+			}
+		}
+		push(key, nil)
 	}
 	var out []Membership
 	for i := 0; i < len(queue); i++ {
@@ -69,7 +79,8 @@ func (g *Groups) Of(dn string, memberOf []string) []Membership {
 		if ok {
 			m = Membership{DN: gr.dn, Name: gr.name, Via: it.via}
 		} else {
-			m = Membership{DN: it.key, Name: firstRDNValue(it.key), Via: it.via}
+			dn := strings.TrimSpace(asGiven[it.key])
+			m = Membership{DN: dn, Name: firstRDNValue(dn), Via: it.via}
 		}
 		out = append(out, m)
 		via := append(append([]string(nil), it.via...), m.DN)

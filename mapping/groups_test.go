@@ -1,0 +1,66 @@
+package mapping
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestNormalizeDN(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"uid=jdoe,ou=people,dc=example,dc=org", "uid=jdoe,ou=people,dc=example,dc=org"},
+		{"UID=JDoe, OU=People , DC=Example,DC=org", "uid=jdoe,ou=people,dc=example,dc=org"},
+		{"cn = Sales ; o=Example", "cn=sales,o=example"},
+		{`CN=Doe\, Jane,OU=Staff`, `cn=doe\, jane,ou=staff`},
+		{`cn=a\\,ou=b`, `cn=a\\,ou=b`},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := NormalizeDN(tt.in); got != tt.want {
+			t.Errorf("NormalizeDN(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestGroupsOf(t *testing.T) {
+	const (
+		eng      = "cn=Engineering,ou=groups,dc=example,dc=org"
+		backend  = "cn=Backend,ou=teams,ou=groups,dc=example,dc=org"
+		platform = "cn=Platform,ou=teams,ou=groups,dc=example,dc=org"
+		vpn      = "cn=vpn-users,ou=groups,dc=example,dc=org"
+		loopA    = "cn=A,ou=groups,dc=example,dc=org"
+		loopB    = "cn=B,ou=groups,dc=example,dc=org"
+		person   = "uid=jdoe,ou=people,dc=example,dc=org"
+		other    = "uid=other,ou=people,dc=example,dc=org"
+	)
+	g := NewGroups()
+	g.Add(eng, "Engineering", []string{"CN=Backend, OU=Teams,ou=groups,dc=example,dc=org"})
+	g.Add(backend, "Backend", []string{platform, other})
+	g.Add(platform, "", []string{"UID=JDOE,ou=people,dc=example,dc=org"})
+	g.Add(vpn, "vpn-users", []string{person})
+	g.Add(loopA, "A", []string{loopB, person})
+	g.Add(loopB, "B", []string{loopA})
+	if g.Len() != 6 {
+		t.Fatalf("Len() = %d, want 6", g.Len())
+	}
+	got := g.Of(person, []string{"CN=Domain Admins,CN=Users,DC=example,DC=org", "cn=vpn-users,ou=groups,dc=example,dc=org"})
+	want := []Membership{
+		{DN: platform, Name: "Platform"},
+		{DN: vpn, Name: "vpn-users"},
+		{DN: loopA, Name: "A"},
+		{DN: "CN=Domain Admins,CN=Users,DC=example,DC=org", Name: "Domain Admins"},
+		{DN: backend, Name: "Backend", Via: []string{platform}},
+		{DN: loopB, Name: "B", Via: []string{loopA}},
+		{DN: eng, Name: "Engineering", Via: []string{platform, backend}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Of() =\n%+v\nwant\n%+v", got, want)
+	}
+	if got := g.Of("uid=nobody,dc=example,dc=org", nil); len(got) != 0 {
+		t.Errorf("Of(nobody) = %+v, want none", got)
+	}
+	// Via slices are not shared between memberships.
+	ms := g.Of(other, nil)
+	if len(ms) != 2 || ms[1].DN != eng || !reflect.DeepEqual(ms[1].Via, []string{backend}) {
+		t.Fatalf("Of(other) = %+v", ms)
+	}
+}

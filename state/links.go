@@ -1,0 +1,170 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Link ties a source person (SourceID: entryUUID, objectGUID) to the account
+// idsync created or adopted for them in a target (TargetID). A target has at
+// most one link per source ID and per target account ID.
+type Link struct {
+	Target   string
+	SourceID string
+	TargetID string
+	UserName string // the account's userName when last written
+	DN       string // the source DN when last written (changes on rename/move)
+	Active   bool   // false once idsync disabled the account
+	Created  time.Time
+	Updated  time.Time
+}
+
+// Op is one applied change to record with Commit: its audit row and the link
+// change it implies, if any. At most one of Link and Unlink is set.
+type Op struct {
+	// Audit is the row to insert. Target, Kind and Action are required; a
+	// zero Time means now; ID is assigned; an empty SourceID or TargetID
+	// is taken from Link.
+	Audit Audit
+	// Link, when non-nil, is inserted or, when (Target, SourceID) is
+	// already linked, updated (TargetID, UserName, DN, Active). An empty
+	// Link.Target means Audit.Target. Created and Updated are set from
+	// Audit.Time (Created only on insert). Linking an account that is
+	// linked to another source ID fails with ErrLinkConflict: to give an
+	// account to a new source ID (a rehire with a new objectGUID), first
+	// Commit an Unlink of the old one.
+	Link *Link
+	// Unlink deletes Audit.SourceID's link in Audit.Target; when
+	// Audit.TargetID is also set only a link to that account is deleted,
+	// and when Audit.SourceID is empty the link of Audit.TargetID is. No
+	// matching link is not an error (the change may be replayed after a
+	// crash).
+	Unlink bool
+}
+
+// Commit records one applied change in one transaction: the audit row and
+// the link change are both written or, on any error (including ctx being
+// cancelled before the commit), neither is. Call it right after the target
+// accepted the change (or with Audit.Error set after it refused one). Errors
+// wrap ErrLinkConflict when Link would give an account a second source ID.
+func (s *Store) Commit(ctx context.Context, op Op) error {
+	a := op.Audit
+	if op.Link != nil {
+		if a.SourceID == "" {
+			a.SourceID = op.Link.SourceID
+		}
+		if a.TargetID == "" {
+			a.TargetID = op.Link.TargetID
+		}
+	}
+	what := fmt.Sprintf("commit %s/%s source %q account %q", a.Kind, a.Action, a.SourceID, a.TargetID)
+	if err := a.check(); err != nil {
+		return fmt.Errorf("state: %s: %w", what, err)
+	}
+	var l Link
+	if op.Link != nil {
+		l = *op.Link
+		if l.Target == "" {
+			l.Target = a.Target
+		}
+		switch {
+		case op.Unlink:
+			return fmt.Errorf("state: %s: op has both Link and Unlink", what)
+		case l.Target != a.Target:
+			return fmt.Errorf("state: %s: link target %q differs from audit target %q", what, l.Target, a.Target)
+		case l.SourceID == "" || l.TargetID == "":
+			return fmt.Errorf("state: %s: link needs a source ID and a target ID", what)
+		}
+	}
+	if op.Unlink && a.SourceID == "" && a.TargetID == "" {
+		return fmt.Errorf("state: %s: unlink needs a source ID or a target ID", what)
+	}
+	return s.write(ctx, what, func(tx *sql.Tx) error {
+		if _, err := s.insertAudit(ctx, tx, a); err != nil {
+			return err
+		}
+		if op.Link != nil {
+			return s.upsertLink(ctx, tx, l, a.Time)
+		}
+		if op.Unlink {
+			return s.unlink(ctx, tx, a.Target, a.SourceID, a.TargetID)
+		}
+		return nil
+	})
+}
+
+func (s *Store) upsertLink(ctx context.Context, tx *sql.Tx, l Link, at time.Time) error {
+	var owner string
+	err := tx.StmtContext(ctx, s.stmts.linkOwner).QueryRow(l.Target, l.TargetID).Scan(&owner)
+	switch {
+	case err == nil && owner != l.SourceID:
+		return fmt.Errorf("link source %q to account %q: the account is linked to source %q: %w",
+			l.SourceID, l.TargetID, owner, ErrLinkConflict)
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("link source %q to account %q: %w", l.SourceID, l.TargetID, err)
+	}
+	_, err = tx.StmtContext(ctx, s.stmts.upsertLink).Exec(l.Target, l.SourceID, l.TargetID,
+		l.UserName, l.DN, l.Active, ms(at), ms(at))
+	if err != nil {
+		return fmt.Errorf("link source %q to account %q: %w", l.SourceID, l.TargetID, err)
+	}
+	return nil
+}
+
+func (s *Store) unlink(ctx context.Context, tx *sql.Tx, target, sourceID, targetID string) error {
+	var err error
+	switch {
+	case sourceID == "":
+		_, err = tx.StmtContext(ctx, s.stmts.unlinkTarget).Exec(target, targetID)
+	case targetID == "":
+		_, err = tx.StmtContext(ctx, s.stmts.unlinkSource).Exec(target, sourceID)
+	default:
+		_, err = tx.StmtContext(ctx, s.stmts.unlinkBoth).Exec(target, sourceID, targetID)
+	}
+	if err != nil {
+		return fmt.Errorf("unlink source %q account %q: %w", sourceID, targetID, err)
+	}
+	return nil
+}
+
+// Links calls fn exactly once for each link of target, in source ID order,
+// and stops at the first error fn returns, returning it unwrapped. A Links
+// that returns nil has seen every link.
+func (s *Store) Links(ctx context.Context, target string, fn func(Link) error) error {
+	if err := needTarget("links", target); err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT source_id, target_id, user_name, dn, active, created, updated
+		FROM links WHERE target = ? ORDER BY source_id`, target)
+	if err != nil {
+		return fmt.Errorf("state: links of %s: %w", target, err)
+	}
+	defer rows.Close()
+	l := Link{Target: target}
+	var created, updated int64
+	for rows.Next() {
+		if err := rows.Scan(&l.SourceID, &l.TargetID, &l.UserName, &l.DN, &l.Active, &created, &updated); err != nil {
+			return fmt.Errorf("state: links of %s: %w", target, err)
+		}
+		l.Created, l.Updated = fromMS(created), fromMS(updated)
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("state: links of %s: %w", target, err)
+	}
+	return nil
+}
+
+// LinkCount returns the number of links of target.
+func (s *Store) LinkCount(ctx context.Context, target string) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM links WHERE target = ?`, target).Scan(&n); err != nil {
+		return 0, fmt.Errorf("state: link count of %s: %w", target, err)
+	}
+	return n, nil
+}

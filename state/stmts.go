@@ -1,0 +1,58 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// statements are the hot-path statements, prepared once at Open. Inside a
+// transaction they are used through tx.StmtContext, which reuses the
+// connection's prepared copy.
+type statements struct {
+	insertAudit    *sql.Stmt
+	linkOwner      *sql.Stmt
+	upsertLink     *sql.Stmt
+	unlinkSource   *sql.Stmt
+	unlinkBoth     *sql.Stmt
+	unlinkTarget   *sql.Stmt
+	insertSnapshot *sql.Stmt
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	list := []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&s.stmts.insertAudit, `INSERT INTO audit (run_id, time, target, kind, action, source_id, target_id,
+			user_name, reasons, before, after, detail, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+		{&s.stmts.linkOwner, `SELECT source_id FROM links WHERE target = ? AND target_id = ?`},
+		{&s.stmts.upsertLink, `INSERT INTO links (target, source_id, target_id, user_name, dn, active, created, updated)
+			VALUES (?,?,?,?,?,?,?,?)
+			ON CONFLICT (target, source_id) DO UPDATE SET target_id = excluded.target_id,
+			user_name = excluded.user_name, dn = excluded.dn, active = excluded.active, updated = excluded.updated`},
+		{&s.stmts.unlinkSource, `DELETE FROM links WHERE target = ? AND source_id = ?`},
+		{&s.stmts.unlinkBoth, `DELETE FROM links WHERE target = ? AND source_id = ? AND target_id = ?`},
+		{&s.stmts.unlinkTarget, `DELETE FROM links WHERE target = ? AND target_id = ?`},
+		{&s.stmts.insertSnapshot, `INSERT INTO snapshot (target, source_id, dn, user_name, in_scope, disabled, hash)
+			VALUES (?,?,?,?,?,?,?)`},
+	}
+	for _, p := range list {
+		st, err := s.db.PrepareContext(ctx, p.query)
+		if err != nil {
+			s.stmts.close()
+			return fmt.Errorf("state: open %s: prepare: %w", s.path, err)
+		}
+		*p.dst = st
+	}
+	return nil
+}
+
+func (st *statements) close() {
+	for _, p := range []**sql.Stmt{&st.insertAudit, &st.linkOwner, &st.upsertLink, &st.unlinkSource,
+		&st.unlinkBoth, &st.unlinkTarget, &st.insertSnapshot} {
+		if *p != nil {
+			(*p).Close() // later use fails with "statement is closed"
+		}
+	}
+}
