@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -123,21 +124,55 @@ func (r *Runner) now() time.Time {
 	return time.Now()
 }
 
-// readSource reads and maps every person. A mapping error for one person is
-// kept as Unmapped (the plan leaves that person's account alone).
+// readSource reads and maps every person, mapping on every core while the
+// source streams. A mapping error for one person is kept as Unmapped (the
+// plan leaves that person's account alone).
 func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Person, []Unmapped, error) {
-	var people []mapping.Person
-	var unmapped []Unmapped
+	const batchSize = 256
+	type mapped struct {
+		people   []mapping.Person
+		unmapped []Unmapped
+	}
+	workers := runtime.GOMAXPROCS(0)
+	batches := make(chan []mapping.Entry, workers)
+	results := make(chan mapped, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			var m mapped
+			for b := range batches {
+				for _, e := range b {
+					p, err := r.Mapper.Map(e, now)
+					if err != nil {
+						m.unmapped = append(m.unmapped, Unmapped{SourceID: e.ID, DN: e.DN, Err: err.Error()})
+						continue
+					}
+					m.people = append(m.people, p)
+				}
+			}
+			results <- m
+		}()
+	}
 	start := time.Now()
+	batch := make([]mapping.Entry, 0, batchSize)
 	err := r.Source.Read(ctx, func(e mapping.Entry) error {
-		p, err := r.Mapper.Map(e, now)
-		if err != nil {
-			unmapped = append(unmapped, Unmapped{SourceID: e.ID, DN: e.DN, Err: err.Error()})
-			return nil
+		batch = append(batch, e)
+		if len(batch) == batchSize {
+			batches <- batch
+			batch = make([]mapping.Entry, 0, batchSize)
 		}
-		people = append(people, p)
 		return nil
 	})
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	close(batches)
+	var people []mapping.Person
+	var unmapped []Unmapped
+	for w := 0; w < workers; w++ {
+		m := <-results
+		people = append(people, m.people...)
+		unmapped = append(unmapped, m.unmapped...)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
 	}

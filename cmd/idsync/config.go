@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -87,6 +88,9 @@ func parseConfig(path string, src []byte) (*Config, error) {
 			}
 			return nil, fmt.Errorf("%s:%d: %s", name, perr.Position.Line, msg)
 		}
+		if m := tomlErr.FindStringSubmatch(err.Error()); m != nil {
+			return nil, fmt.Errorf("%s:%s: %s: %s", name, m[1], m[2], m[3])
+		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	lines := keyLines(src)
@@ -115,6 +119,10 @@ func parseConfig(path string, src []byte) (*Config, error) {
 	sort.SliceStable(errs, func(i, j int) bool { return lineNum(errs[i]) < lineNum(errs[j]) })
 	return nil, errors.Join(errs...)
 }
+
+// tomlErr matches the decoder's type errors: `toml: line 5 (last key
+// "guards.max_deletes"): incompatible types: ...`.
+var tomlErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): (.*)$`)
 
 // keyErr is a problem with one key.
 type keyErr struct {
@@ -251,7 +259,10 @@ func (t *TargetConfig) validate(key string) []keyErr {
 // resolvePaths makes relative file paths relative to the configuration
 // file's directory, so a service finds them whatever its working directory.
 func (c *Config) resolvePaths() {
-	dir := filepath.Dir(c.path)
+	dir, err := filepath.Abs(filepath.Dir(c.path))
+	if err != nil {
+		dir = filepath.Dir(c.path)
+	}
 	abs := func(p *string) {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)

@@ -86,3 +86,28 @@ func (r Ref) Load() (Secret, error) {
 	}
 	return New(v), nil
 }
+
+// UnmarshalTOML decodes { file = "..." } or { env = "..." }. A plain string
+// is refused without repeating it: secrets are not written in the
+// configuration file.
+func (r *Ref) UnmarshalTOML(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return errors.New(`must be { file = "/path" } or { env = "VARIABLE" }: secrets are not written in the configuration`)
+	}
+	var errs []error
+	for k, x := range m {
+		s, isString := x.(string)
+		switch {
+		case k != "file" && k != "env":
+			errs = append(errs, fmt.Errorf("unknown key %q (use file or env)", k))
+		case !isString:
+			errs = append(errs, fmt.Errorf("%s must be a string", k))
+		case k == "file":
+			r.File = s
+		default:
+			r.Env = s
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -41,17 +41,6 @@ func (r *Record) Get(name string) []string {
 	return nil
 }
 
-// add appends value to the attribute name, creating it when new.
-func (r *Record) add(name, value string) {
-	for i := range r.Attrs {
-		if strings.EqualFold(r.Attrs[i].Name, name) {
-			r.Attrs[i].Values = append(r.Attrs[i].Values, value)
-			return
-		}
-	}
-	r.Attrs = append(r.Attrs, Attr{Name: name, Values: []string{value}})
-}
-
 // ParseError is an error at a line of an LDIF file.
 type ParseError struct {
 	// File names the file when known (set by Source), else "".
@@ -89,106 +78,116 @@ const maxLine = 64 << 20
 // error names the line: "ldif: line 42: ...". An error fn returns is
 // returned as it is.
 func Parse(r io.Reader, fn func(Record) error) error {
-	p := parser{r: bufio.NewReaderSize(r, 64<<10)}
+	p := parser{r: bufio.NewReaderSize(r, 64<<10), names: make(map[string]string)}
 	return p.run(fn)
 }
 
 type parser struct {
-	r      *bufio.Reader
-	line   int // physical lines read so far
-	peeked []byte
-	peekOK bool
-	eof    bool
+	r     *bufio.Reader
+	line  int               // physical lines read so far
+	text  []byte            // the current logical line, reused
+	names map[string]string // checked attribute names, interned
+	// Reused while reading a record.
+	buf    []byte // the DN, then every value
+	dnEnd  int
+	dec    []byte // base64 decoding
+	pairs  []pair
+	slot   []int
+	counts []int
 }
 
-// physical returns the next physical line without its line end.
-func (p *parser) physical() ([]byte, bool, error) {
-	if p.peekOK {
-		p.peekOK = false
-		p.line++
-		return p.peeked, true, nil
-	}
-	if p.eof {
-		return nil, false, nil
-	}
-	var buf []byte
+// appendPhysical appends the next physical line, without its line end, to
+// dst. ok is false at the end of input.
+func (p *parser) appendPhysical(dst []byte) (_ []byte, ok bool, err error) {
+	start := len(dst)
 	for {
 		chunk, err := p.r.ReadSlice('\n')
-		buf = append(buf, chunk...)
+		ok = ok || len(chunk) > 0
+		dst = append(dst, chunk...)
 		if err == bufio.ErrBufferFull {
-			if len(buf) > maxLine {
-				return nil, false, errorf(p.line+1, "line longer than %d bytes", maxLine)
+			if len(dst)-start > maxLine {
+				return dst, false, errorf(p.line+1, "line longer than %d bytes", maxLine)
 			}
 			continue
 		}
-		if err == io.EOF {
-			p.eof = true
-			if len(buf) == 0 {
-				return nil, false, nil
-			}
-		} else if err != nil {
-			return nil, false, errorf(p.line+1, "%w", err)
+		if err == io.EOF && !ok {
+			return dst, false, nil
+		}
+		if err != nil && err != io.EOF {
+			return dst, false, errorf(p.line+1, "%w", err)
 		}
 		break
 	}
 	p.line++
-	buf = bytes.TrimSuffix(buf, []byte("\n"))
-	buf = bytes.TrimSuffix(buf, []byte("\r"))
-	return buf, true, nil
+	if n := len(dst); n > start && dst[n-1] == '\n' {
+		dst = dst[:n-1]
+	}
+	if n := len(dst); n > start && dst[n-1] == '\r' {
+		dst = dst[:n-1]
+	}
+	return dst, true, nil
 }
 
-func (p *parser) unread(b []byte) {
-	p.peeked, p.peekOK = b, true
-	p.line--
-}
-
-// logical returns the next unfolded line and the number of its first
-// physical line. ok is false at the end of input.
+// logical returns the next unfolded line (valid until the next call) and
+// the number of its first physical line. ok is false at the end of input.
 func (p *parser) logical() (text []byte, start int, ok bool, err error) {
-	b, ok, err := p.physical()
+	p.text, ok, err = p.appendPhysical(p.text[:0])
 	if !ok || err != nil {
 		return nil, 0, ok, err
 	}
 	start = p.line
-	if len(b) == 0 {
-		return b, start, true, nil // a blank line is never continued
+	if len(p.text) == 0 {
+		return p.text, start, true, nil // a blank line is never continued
 	}
-	if b[0] == ' ' {
-		if len(bytes.TrimSpace(b)) == 0 {
+	if p.text[0] == ' ' {
+		if len(bytes.TrimSpace(p.text)) == 0 {
 			return nil, start, true, nil // whitespace-only: a separator
 		}
 		return nil, 0, false, errorf(start, "continuation line without a line to continue")
 	}
-	text = b // physical returns a fresh slice
 	for {
-		next, ok, err := p.physical()
-		if err != nil {
+		if c, err := p.r.Peek(1); err != nil || c[0] != ' ' {
+			break // a read error other than EOF shows on the next read
+		}
+		n := len(p.text)
+		if p.text, _, err = p.appendPhysical(p.text); err != nil {
 			return nil, 0, false, err
 		}
-		if !ok {
-			break
-		}
-		if len(next) == 0 || next[0] != ' ' {
-			p.unread(next)
-			break
-		}
-		text = append(text, next[1:]...)
-		if len(text) > maxLine {
+		p.text = append(p.text[:n], p.text[n+1:]...) // drop the fold's space
+		if len(p.text) > maxLine {
 			return nil, 0, false, errorf(start, "line longer than %d bytes", maxLine)
 		}
 	}
-	return text, start, true, nil
+	return p.text, start, true, nil
+}
+
+// name returns the attribute description b as a string, checked; names are
+// interned, as a file repeats the same few thousand at most.
+func (p *parser) name(b []byte) (string, error) {
+	if s, ok := p.names[string(b)]; ok {
+		return s, nil
+	}
+	s := string(b)
+	if err := checkName(s); err != nil {
+		return "", err
+	}
+	if len(p.names) < 4096 {
+		p.names[s] = s
+	}
+	return s, nil
 }
 
 func (p *parser) run(fn func(Record) error) error {
-	var rec *Record
-	first := true
+	var (
+		line  int // of the record's dn, 0 outside a record
+		first = true
+	)
 	flush := func() error {
-		if rec == nil {
+		if line == 0 {
 			return nil
 		}
-		r := *rec
-		rec = nil
+		r := p.record(line)
+		line = 0
 		return fn(r)
 	}
 	for {
@@ -208,14 +207,14 @@ func (p *parser) run(fn func(Record) error) error {
 		if text[0] == '#' {
 			continue
 		}
-		name, value, err := splitLine(text, n)
+		name, value, err := p.splitLine(text, n)
 		if err != nil {
 			return err
 		}
-		if rec == nil {
+		if line == 0 {
 			if first && strings.EqualFold(name, "version") {
 				first = false
-				if value != "1" {
+				if string(value) != "1" {
 					return errorf(n, "unsupported version %q", value)
 				}
 				continue
@@ -224,49 +223,102 @@ func (p *parser) run(fn func(Record) error) error {
 			if !strings.EqualFold(name, "dn") {
 				return errorf(n, "record must start with dn:, got %q", name)
 			}
-			rec = &Record{Line: n, DN: value}
+			line = n
+			p.buf = append(p.buf[:0], value...)
+			p.dnEnd = len(p.buf)
+			p.pairs = p.pairs[:0]
 			continue
 		}
 		switch {
 		case strings.EqualFold(name, "changetype"):
-			if len(rec.Attrs) > 0 {
+			if len(p.pairs) > 0 {
 				return errorf(n, "changetype must directly follow dn")
 			}
-			if !strings.EqualFold(value, "add") {
+			if !bytes.EqualFold(value, []byte("add")) {
 				return errorf(n, "changetype %s not supported", value)
 			}
 		case strings.EqualFold(name, "control"):
 			return errorf(n, "controls not supported")
 		default:
-			rec.add(name, value)
+			start := len(p.buf)
+			p.buf = append(p.buf, value...)
+			p.pairs = append(p.pairs, pair{name, start, len(p.buf)})
 		}
 	}
 }
 
+// pair is one "name: value" line of the record being read; the value is
+// p.buf[start:end].
+type pair struct {
+	name       string
+	start, end int
+}
+
+// record returns the record read since its dn line (at line): its DN and
+// values are substrings of one string, its attributes in order of first
+// appearance with the values of one attribute (case-insensitive) together.
+func (p *parser) record(line int) Record {
+	all := string(p.buf)
+	r := Record{Line: line, DN: all[:p.dnEnd]}
+	if len(p.pairs) == 0 {
+		return r
+	}
+	attrs := make([]Attr, 0, 8)
+	p.slot = p.slot[:0]
+	counts := p.counts[:0]
+	for _, pr := range p.pairs {
+		i := 0
+		for i < len(attrs) && !strings.EqualFold(attrs[i].Name, pr.name) {
+			i++
+		}
+		if i == len(attrs) {
+			attrs = append(attrs, Attr{Name: pr.name})
+			counts = append(counts, 0)
+		}
+		counts[i]++
+		p.slot = append(p.slot, i)
+	}
+	vals := make([]string, len(p.pairs))
+	off := 0
+	for i := range attrs {
+		attrs[i].Values = vals[off : off : off+counts[i]]
+		off += counts[i]
+	}
+	for k, pr := range p.pairs {
+		a := &attrs[p.slot[k]]
+		a.Values = append(a.Values, all[pr.start:pr.end])
+	}
+	p.counts = counts
+	r.Attrs = attrs
+	return r
+}
+
 // splitLine splits "name: value", "name:: base64" and rejects "name:< url".
-func splitLine(text []byte, n int) (name, value string, err error) {
+// value is valid until the next call.
+func (p *parser) splitLine(text []byte, n int) (name string, value []byte, err error) {
 	i := bytes.IndexByte(text, ':')
 	if i < 0 {
-		return "", "", errorf(n, "missing ':' after attribute name")
+		return "", nil, errorf(n, "missing ':' after attribute name")
 	}
-	name = string(text[:i])
-	if err := checkName(name); err != nil {
-		return "", "", errorf(n, "%w", err)
+	if name, err = p.name(text[:i]); err != nil {
+		return "", nil, errorf(n, "%w", err)
 	}
 	rest := text[i+1:]
 	switch {
 	case len(rest) > 0 && rest[0] == ':':
 		enc := bytes.Trim(rest[1:], " ")
-		dec := make([]byte, base64.StdEncoding.DecodedLen(len(enc)))
-		m, err := base64.StdEncoding.Decode(dec, enc)
-		if err != nil {
-			return "", "", errorf(n, "attribute %s: invalid base64: %w", name, err)
+		if need := base64.StdEncoding.DecodedLen(len(enc)); cap(p.dec) < need {
+			p.dec = make([]byte, need)
 		}
-		return name, string(dec[:m]), nil
+		m, err := base64.StdEncoding.Decode(p.dec[:cap(p.dec)], enc)
+		if err != nil {
+			return "", nil, errorf(n, "attribute %s: invalid base64: %w", name, err)
+		}
+		return name, p.dec[:m], nil
 	case len(rest) > 0 && rest[0] == '<':
-		return "", "", errorf(n, "attribute %s: URL values (:<) are not supported", name)
+		return "", nil, errorf(n, "attribute %s: URL values (:<) are not supported", name)
 	}
-	return name, string(bytes.TrimLeft(rest, " ")), nil
+	return name, bytes.TrimLeft(rest, " "), nil
 }
 
 // checkName accepts an attribute description: a name or numeric OID

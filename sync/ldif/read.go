@@ -20,6 +20,7 @@ import (
 // error naming the file and line; an error fn returns is returned as it is.
 func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	groups := mapping.NewGroups()
+	lower := make(map[string]string)
 	err := s.pass(ctx, func(r *Record) error {
 		if !s.in(r) || !hasClass(r, s.groups) {
 			return nil
@@ -43,7 +44,7 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 		if !s.in(r) || hasClass(r, s.groups) || !hasClass(r, s.users) {
 			return nil
 		}
-		e, err := s.entry(r)
+		e, err := s.entry(r, lower)
 		if err != nil {
 			return &ParseError{Line: r.Line, Err: err}
 		}
@@ -99,20 +100,28 @@ func (s *Source) in(r *Record) bool {
 	return dn == s.base || strings.HasSuffix(dn, ","+s.base)
 }
 
-func hasClass(r *Record, classes map[string]bool) bool {
+func hasClass(r *Record, classes []string) bool {
 	for _, oc := range r.Get("objectClass") {
-		if classes[strings.ToLower(oc)] {
-			return true
+		for _, c := range classes {
+			if strings.EqualFold(oc, c) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// entry converts a person record; Groups is left to the caller.
-func (s *Source) entry(r *Record) (mapping.Entry, error) {
+// entry converts a person record; Groups is left to the caller. lower
+// caches lower-cased attribute names.
+func (s *Source) entry(r *Record, lower map[string]string) (mapping.Entry, error) {
 	e := mapping.Entry{DN: r.DN, Attrs: make(map[string][]string, len(r.Attrs))}
 	for _, a := range r.Attrs {
-		e.Attrs[strings.ToLower(a.Name)] = a.Values
+		l, ok := lower[a.Name]
+		if !ok {
+			l = strings.ToLower(a.Name)
+			lower[a.Name] = l
+		}
+		e.Attrs[l] = a.Values
 	}
 	idKey := strings.ToLower(s.cfg.IDAttribute)
 	ids := e.Attrs[idKey]

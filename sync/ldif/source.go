@@ -81,8 +81,8 @@ func (c *Config) Validate() error {
 type Source struct {
 	cfg     Config
 	base    string // normalised BaseDN, "" for all
-	users   map[string]bool
-	groups  map[string]bool
+	users   []string
+	groups  []string
 	members []string
 	guid    bool
 }
@@ -95,8 +95,8 @@ func New(cfg Config) (*Source, error) {
 	cfg = cfg.withDefaults()
 	s := &Source{
 		cfg:     cfg,
-		users:   lowerSet(cfg.UserClasses),
-		groups:  lowerSet(cfg.GroupClasses),
+		users:   cfg.UserClasses,
+		groups:  cfg.GroupClasses,
 		members: cfg.MemberAttributes,
 		guid:    strings.EqualFold(cfg.IDAttribute, "objectGUID"),
 	}
@@ -104,12 +104,4 @@ func New(cfg Config) (*Source, error) {
 		s.base = mapping.NormalizeDN(cfg.BaseDN)
 	}
 	return s, nil
-}
-
-func lowerSet(list []string) map[string]bool {
-	m := make(map[string]bool, len(list))
-	for _, v := range list {
-		m[strings.ToLower(v)] = true
-	}
-	return m
 }

@@ -59,10 +59,10 @@ type Server struct {
 	// Dir holds slapd.conf, the database, certificates and slapd.log.
 	Dir string
 
-	opts  options
-	args  []string
-	mu    sync.Mutex
-	cmd   *exec.Cmd
+	opts   options
+	args   []string
+	mu     sync.Mutex
+	cmd    *exec.Cmd
 	exited chan struct{}
 }
 

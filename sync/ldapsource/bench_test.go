@@ -1,0 +1,94 @@
+package ldapsource
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/idsync/idsync/mapping"
+	"github.com/idsync/idsync/sync/ldapsource/slapdtest"
+	"github.com/sirupsen/logrus"
+)
+
+// benchServer starts a slapd with IDSYNC_BENCH_USERS users (default
+// 100000) in users/100 groups, loaded by slapadd.
+func benchServer(b *testing.B) (*slapdtest.Server, int) {
+	users := 100000
+	if v := os.Getenv("IDSYNC_BENCH_USERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		users = n
+	}
+	path := filepath.Join(b.TempDir(), "data.ldif")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := slapdtest.GenerateLDIF(f, users, users/100); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	start := time.Now()
+	srv := slapdtest.Start(b, slapdtest.WithLDIFFile(path))
+	b.Logf("slapadd + start of %d users: %v", users, time.Since(start))
+	return srv, users
+}
+
+// BenchmarkRead reads every user (and group) with Source.Read, and, for
+// comparison under the same load, every user with
+// ldapsearch -E pr=N/noprompt to /dev/null.
+func BenchmarkRead(b *testing.B) {
+	srv, users := benchServer(b)
+	for _, pageSize := range []int{500, 1000} {
+		b.Run("idsync/page"+strconv.Itoa(pageSize), func(b *testing.B) {
+			s := benchSource(b, srv, pageSize)
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				n := 0
+				if err := s.Read(context.Background(), func(mapping.Entry) error { n++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+				if n != users {
+					b.Fatalf("read %d users, want %d", n, users)
+				}
+			}
+		})
+		b.Run("ldapsearch/page"+strconv.Itoa(pageSize), func(b *testing.B) {
+			if _, err := exec.LookPath("ldapsearch"); err != nil {
+				b.Skip("ldapsearch not installed")
+			}
+			for i := 0; i < b.N; i++ {
+				cmd := exec.Command("ldapsearch", "-x", "-H", srv.URL, "-D", slapdtest.ReaderDN, "-w", slapdtest.ReaderPassword,
+					"-b", slapdtest.PeopleDN, "-E", "pr="+strconv.Itoa(pageSize)+"/noprompt",
+					"(objectClass=inetOrgPerson)", "*", "entryUUID", "memberOf")
+				cmd.Stdout = io.Discard
+				if err := cmd.Run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func benchSource(b *testing.B, srv *slapdtest.Server, pageSize int) *Source {
+	pw := filepath.Join(b.TempDir(), "pw")
+	os.WriteFile(pw, []byte(slapdtest.ReaderPassword), 0o600)
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	cfg := Config{URL: srv.URL, BindDN: slapdtest.ReaderDN, PageSize: pageSize}
+	cfg.BindPassword.File = pw
+	cfg.Users.BaseDN = slapdtest.PeopleDN
+	cfg.Groups.BaseDN = slapdtest.GroupsDN
+	s, err := New(cfg, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}

@@ -1,0 +1,246 @@
+package ldapsource
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/idsync/idsync/internal/secret"
+)
+
+// Defaults and limits of Config.
+const (
+	DefaultTimeout     = 60 * time.Second
+	DefaultPageSize    = 500
+	MaxPageSize        = 10000
+	DefaultIDAttribute = "entryUUID"
+	DefaultUserFilter  = "(objectClass=inetOrgPerson)"
+	DefaultGroupFilter = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group))"
+)
+
+// Config is the [source.ldap] section.
+type Config struct {
+	// URL of the server: ldap://host[:port] or ldaps://host[:port].
+	URL string `toml:"url"`
+	// StartTLS upgrades an ldap:// connection to TLS before binding.
+	StartTLS bool `toml:"start_tls"`
+	// CAFile is a PEM bundle of the CAs to trust; the system roots when empty.
+	CAFile string `toml:"ca_file"`
+	// InsecureSkipVerify turns certificate verification off. Logged as a
+	// warning; for tests only.
+	InsecureSkipVerify bool `toml:"insecure_skip_verify"`
+	// ServerName overrides the host name the certificate must match (SNI).
+	ServerName string `toml:"server_name"`
+	// BindDN is the account to bind as; anonymous when empty.
+	BindDN string `toml:"bind_dn"`
+	// BindPassword says where BindDN's password is: { file = "..." } or
+	// { env = "..." }.
+	BindPassword secret.Ref `toml:"bind_password"`
+	// Timeout bounds connecting and each request (one page); default 60s.
+	Timeout time.Duration `toml:"timeout"`
+	// PageSize is the paged-results page size; default 500, at most 10000.
+	PageSize int `toml:"page_size"`
+	// IDAttribute holds each person's stable identifier; default entryUUID.
+	// objectGUID is read as binary and formatted as a GUID string.
+	IDAttribute string `toml:"id_attribute"`
+	// Users says where the people are.
+	Users UserSearch `toml:"users"`
+	// Groups says where the groups are; no groups are read without BaseDN.
+	Groups GroupSearch `toml:"groups"`
+	// UseMemberOf also takes each person's memberOf values as direct groups;
+	// default true (harmless when the server has no memberOf).
+	UseMemberOf *bool `toml:"use_member_of"`
+}
+
+// UserSearch is the [source.ldap.users] section.
+type UserSearch struct {
+	// BaseDN to search under. Required.
+	BaseDN string `toml:"base_dn"`
+	// Filter selecting people; default (objectClass=inetOrgPerson).
+	Filter string `toml:"filter"`
+	// Scope is "sub" (default) or "one".
+	Scope string `toml:"scope"`
+	// Attributes to fetch; default "*" (all user attributes). The ID
+	// attribute and memberOf are always added.
+	Attributes []string `toml:"attributes"`
+}
+
+// GroupSearch is the [source.ldap.groups] section.
+type GroupSearch struct {
+	// BaseDN to search (subtree) for groups; empty: read no groups.
+	BaseDN string `toml:"base_dn"`
+	// Filter selecting groups; default DefaultGroupFilter.
+	Filter string `toml:"filter"`
+	// MemberAttributes list members; default member, uniqueMember.
+	MemberAttributes []string `toml:"member_attributes"`
+	// NameAttribute names the group; default cn.
+	NameAttribute string `toml:"name_attribute"`
+}
+
+// withDefaults returns c with every unset field at its default.
+func (c Config) withDefaults() Config {
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.PageSize == 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.IDAttribute == "" {
+		c.IDAttribute = DefaultIDAttribute
+	}
+	if c.Users.Filter == "" {
+		c.Users.Filter = DefaultUserFilter
+	}
+	if c.Users.Scope == "" {
+		c.Users.Scope = "sub"
+	}
+	if len(c.Users.Attributes) == 0 {
+		c.Users.Attributes = []string{"*"}
+	}
+	if c.Groups.Filter == "" {
+		c.Groups.Filter = DefaultGroupFilter
+	}
+	if len(c.Groups.MemberAttributes) == 0 {
+		c.Groups.MemberAttributes = []string{"member", "uniqueMember"}
+	}
+	if c.Groups.NameAttribute == "" {
+		c.Groups.NameAttribute = "cn"
+	}
+	if c.UseMemberOf == nil {
+		t := true
+		c.UseMemberOf = &t
+	}
+	return c
+}
+
+// Validate reports every problem at once (errors.Join), each message
+// starting with its key relative to the section ("users.base_dn: required").
+// It neither connects nor reads the password or CA file.
+func (c *Config) Validate() error {
+	d := c.withDefaults()
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf(key+": "+format, args...))
+	}
+	tls := d.validateURL(add)
+	if !tls {
+		tlsOnly := []struct {
+			key string
+			set bool
+		}{
+			{"ca_file", d.CAFile != ""},
+			{"insecure_skip_verify", d.InsecureSkipVerify},
+			{"server_name", d.ServerName != ""},
+		}
+		for _, o := range tlsOnly {
+			if o.set {
+				add(o.key, "needs a TLS connection (ldaps:// or start_tls = true)")
+			}
+		}
+	}
+	if d.BindDN != "" {
+		checkDN(add, "bind_dn", d.BindDN)
+		if err := d.BindPassword.Validate(); err != nil {
+			add("bind_password", "%v", err)
+		}
+	} else if !d.BindPassword.IsZero() {
+		add("bind_password", "set but bind_dn is empty (anonymous bind)")
+	}
+	if d.Timeout < 0 {
+		add("timeout", "must be positive, got %s", d.Timeout)
+	}
+	if d.PageSize < 1 || d.PageSize > MaxPageSize {
+		add("page_size", "must be between 1 and %d, got %d", MaxPageSize, d.PageSize)
+	}
+	checkAttr(add, "id_attribute", d.IDAttribute, false)
+
+	if d.Users.BaseDN == "" {
+		add("users.base_dn", "required")
+	} else {
+		checkDN(add, "users.base_dn", d.Users.BaseDN)
+	}
+	checkFilter(add, "users.filter", d.Users.Filter)
+	if d.Users.Scope != "sub" && d.Users.Scope != "one" {
+		add("users.scope", `must be "sub" or "one", got %q`, d.Users.Scope)
+	}
+	for _, a := range d.Users.Attributes {
+		checkAttr(add, "users.attributes", a, true)
+	}
+
+	if d.Groups.BaseDN != "" {
+		checkDN(add, "groups.base_dn", d.Groups.BaseDN)
+	}
+	checkFilter(add, "groups.filter", d.Groups.Filter)
+	for _, a := range d.Groups.MemberAttributes {
+		checkAttr(add, "groups.member_attributes", a, false)
+	}
+	checkAttr(add, "groups.name_attribute", d.Groups.NameAttribute, false)
+	return errors.Join(errs...)
+}
+
+// validateURL checks url and start_tls and reports whether the connection
+// will use TLS.
+func (c Config) validateURL(add func(key, format string, args ...any)) bool {
+	if c.URL == "" {
+		add("url", "required")
+		return c.StartTLS
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		add("url", "%v", err)
+		return c.StartTLS
+	}
+	switch u.Scheme {
+	case "ldap":
+	case "ldaps":
+		if c.StartTLS {
+			add("start_tls", "cannot be used with ldaps:// (already TLS)")
+		}
+	default:
+		add("url", "scheme must be ldap or ldaps, got %q", u.Scheme)
+	}
+	if u.Hostname() == "" {
+		add("url", "missing host in %q", c.URL)
+	}
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+		add("url", "must not have a path or query (set users.base_dn instead)")
+	}
+	return u.Scheme == "ldaps" || c.StartTLS
+}
+
+func checkDN(add func(key, format string, args ...any), key, dn string) {
+	if _, err := ldap.ParseDN(dn); err != nil {
+		add(key, "invalid DN %q: %v", dn, err)
+	}
+}
+
+func checkFilter(add func(key, format string, args ...any), key, f string) {
+	if _, err := ldap.CompileFilter(f); err != nil {
+		add(key, "%v", err)
+	}
+}
+
+// checkAttr accepts an attribute description (name or OID, with
+// ";options"); wild allows "*" and "+" as well.
+func checkAttr(add func(key, format string, args ...any), key, name string, wild bool) {
+	if wild && (name == "*" || name == "+") {
+		return
+	}
+	ok := name != ""
+	for _, part := range strings.Split(name, ";") {
+		if part == "" {
+			ok = false
+		}
+		for _, r := range part {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+				ok = false
+			}
+		}
+	}
+	if !ok {
+		add(key, "invalid attribute name %q", name)
+	}
+}

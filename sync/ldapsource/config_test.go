@@ -1,0 +1,162 @@
+package ldapsource
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/idsync/idsync/internal/secret"
+)
+
+func validConfig() Config {
+	return Config{
+		URL:          "ldap://ldap.example.org",
+		BindDN:       "cn=idsync,dc=example,dc=org",
+		BindPassword: secret.Ref{File: "/etc/idsync/ldap.pw"},
+		Users:        UserSearch{BaseDN: "ou=people,dc=example,dc=org"},
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(*Config)
+		want []string // the messages, in order; none for a valid config
+	}{
+		{"valid", func(*Config) {}, nil},
+		{"valid ldaps with everything", func(c *Config) {
+			c.URL, c.CAFile, c.ServerName, c.PageSize, c.Timeout = "ldaps://dc1:636", "/ca.pem", "dc1.example.org", 10000, time.Second
+			c.Users.Scope, c.Users.Attributes, c.Users.Filter = "one", []string{"*", "+", "cn;lang-de"}, "(uid=*)"
+			c.Groups = GroupSearch{BaseDN: "ou=groups,dc=example,dc=org", MemberAttributes: []string{"member"}, NameAttribute: "displayName"}
+		}, nil},
+		{"valid anonymous starttls", func(c *Config) {
+			c.BindDN, c.BindPassword, c.StartTLS, c.InsecureSkipVerify = "", secret.Ref{}, true, true
+		}, nil},
+		{"empty", func(c *Config) { *c = Config{} }, []string{"url: required", "users.base_dn: required"}},
+		{"bad scheme", func(c *Config) { c.URL = "http://x" }, []string{`url: scheme must be ldap or ldaps, got "http"`}},
+		{"no host, path", func(c *Config) { c.URL = "ldap:///dc=x?cn" }, []string{
+			`url: missing host in "ldap:///dc=x?cn"`, "url: must not have a path or query (set users.base_dn instead)",
+		}},
+		{"starttls with ldaps", func(c *Config) { c.URL, c.StartTLS = "ldaps://x", true },
+			[]string{"start_tls: cannot be used with ldaps:// (already TLS)"}},
+		{"tls options without tls", func(c *Config) { c.CAFile, c.InsecureSkipVerify, c.ServerName = "/ca", true, "x" }, []string{
+			"ca_file: needs a TLS connection (ldaps:// or start_tls = true)",
+			"insecure_skip_verify: needs a TLS connection (ldaps:// or start_tls = true)",
+			"server_name: needs a TLS connection (ldaps:// or start_tls = true)",
+		}},
+		{"no password", func(c *Config) { c.BindPassword = secret.Ref{} }, []string{"bind_password: set file or env"}},
+		{"two passwords", func(c *Config) { c.BindPassword.Env = "PW" },
+			[]string{"bind_password: set either file or env, not both"}},
+		{"password without dn", func(c *Config) { c.BindDN = "" },
+			[]string{"bind_password: set but bind_dn is empty (anonymous bind)"}},
+		{"bad DNs", func(c *Config) { c.BindDN, c.Users.BaseDN, c.Groups.BaseDN = "idsync", "people", "=x" }, []string{
+			`bind_dn: invalid DN "idsync"`, `users.base_dn: invalid DN "people"`, `groups.base_dn: invalid DN "=x"`,
+		}},
+		{"numbers", func(c *Config) { c.Timeout, c.PageSize = -time.Second, 10001 }, []string{
+			"timeout: must be positive, got -1s", "page_size: must be between 1 and 10000, got 10001",
+		}},
+		{"negative page size", func(c *Config) { c.PageSize = -1 }, []string{"page_size: must be between 1 and 10000, got -1"}},
+		{"filters", func(c *Config) { c.Users.Filter, c.Groups.Filter = "uid=x", "(&(cn=a)" }, []string{
+			"users.filter: ", "groups.filter: ",
+		}},
+		{"scope", func(c *Config) { c.Users.Scope = "base" }, []string{`users.scope: must be "sub" or "one", got "base"`}},
+		{"attribute names", func(c *Config) {
+			c.IDAttribute, c.Users.Attributes = "object GUID", []string{"cn", ""}
+			c.Groups.MemberAttributes, c.Groups.NameAttribute = []string{"member;"}, "*"
+		}, []string{
+			`id_attribute: invalid attribute name "object GUID"`,
+			`users.attributes: invalid attribute name ""`,
+			`groups.member_attributes: invalid attribute name "member;"`,
+			`groups.name_attribute: invalid attribute name "*"`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validConfig()
+			tt.set(&c)
+			err := c.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want %q", tt.want)
+			}
+			got := strings.Split(err.Error(), "\n")
+			if len(got) != len(tt.want) {
+				t.Fatalf("Validate() =\n%v\nwant %d messages %q", err, len(tt.want), tt.want)
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tt.want[i]) {
+					t.Errorf("message %d = %q, want prefix %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestConfigTOML(t *testing.T) {
+	const doc = `
+url = "ldaps://dc1.example.org"
+ca_file = "/etc/idsync/ca.pem"
+bind_dn = "CN=idsync,OU=Service,DC=example,DC=org"
+bind_password = { env = "IDSYNC_LDAP_PASSWORD" }
+timeout = "30s"
+page_size = 1000
+id_attribute = "objectGUID"
+use_member_of = false
+
+[users]
+base_dn = "OU=Staff,DC=example,DC=org"
+filter = "(&(objectClass=user)(objectCategory=person))"
+attributes = ["sAMAccountName", "mail"]
+
+[groups]
+base_dn = "OU=Groups,DC=example,DC=org"
+member_attributes = ["member"]
+`
+	var c Config
+	md, err := toml.Decode(doc, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := md.Undecoded(); len(u) > 0 {
+		t.Errorf("undecoded keys %v", u)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Timeout != 30*time.Second || c.BindPassword.Env != "IDSYNC_LDAP_PASSWORD" || c.UseMemberOf == nil || *c.UseMemberOf ||
+		c.PageSize != 1000 || len(c.Users.Attributes) != 2 || c.Groups.MemberAttributes[0] != "member" {
+		t.Errorf("decoded %+v", c)
+	}
+	d := Config{}.withDefaults()
+	if d.Timeout != DefaultTimeout || d.PageSize != 500 || d.IDAttribute != "entryUUID" || !*d.UseMemberOf ||
+		d.Users.Scope != "sub" || d.Users.Attributes[0] != "*" || d.Groups.NameAttribute != "cn" || len(d.Groups.MemberAttributes) != 2 {
+		t.Errorf("defaults %+v", d)
+	}
+}
+
+func TestNewDoesNotLeakPassword(t *testing.T) {
+	c := validConfig()
+	c.BindPassword = secret.Ref{Env: "IDSYNC_TEST_LDAP_PW"}
+	t.Setenv("IDSYNC_TEST_LDAP_PW", "hunter2")
+	s, err := New(c, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.password.Reveal() != "hunter2" {
+		t.Fatal("password not loaded")
+	}
+	if out := fmt.Sprintf("%v %+v %#v", s, s, *s); strings.Contains(out, "hunter2") {
+		t.Errorf("Source prints the password: %s", out)
+	}
+	c.BindPassword = secret.Ref{Env: "IDSYNC_TEST_LDAP_UNSET"}
+	if _, err := New(c, quietLog()); err == nil || !strings.HasPrefix(err.Error(), "ldap: bind_password: environment variable IDSYNC_TEST_LDAP_UNSET") {
+		t.Errorf("New with an unset variable: %v", err)
+	}
+}

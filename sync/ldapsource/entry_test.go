@@ -1,0 +1,258 @@
+package ldapsource
+
+import (
+	"encoding/base64"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/idsync/idsync/mapping"
+)
+
+func TestFormatGUID(t *testing.T) {
+	tests := []struct {
+		in   []byte
+		want string
+	}{
+		// MS-DTYP 2.3.4: Data1..Data3 little-endian, Data4 as is.
+		{[]byte{0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff},
+			"00112233-4455-6677-8899-aabbccddeeff"},
+		{make([]byte, 16), "00000000-0000-0000-0000-000000000000"},
+	}
+	for _, tt := range tests {
+		got, err := formatGUID(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("formatGUID(%x) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	// As ldifde and ldapsearch print it: base64 of the raw bytes.
+	raw, _ := base64.StdEncoding.DecodeString("MyIRAFVEd2aImaq7zN3u/w==")
+	if got, _ := formatGUID(raw); got != "00112233-4455-6677-8899-aabbccddeeff" {
+		t.Errorf("formatGUID(base64 sample) = %q", got)
+	}
+	if _, err := formatGUID([]byte("short")); err == nil || err.Error() != "GUID must be 16 bytes, got 5" {
+		t.Errorf("formatGUID(short) error = %v", err)
+	}
+}
+
+func TestConverterDecode(t *testing.T) {
+	c := newConverter("objectGUID")
+	guid := string([]byte{0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff})
+	m, err := parseMessage(contents(entryMsg(1, "CN=Ann,OU=Staff,DC=x",
+		attr{"objectGUID", []string{guid}},
+		attr{"sAMAccountName", []string{"ann"}},
+		attr{"proxyAddresses", []string{"smtp:a@x", "SMTP:ann@x"}},
+		attr{"PROXYADDRESSES", []string{"x500:/o=x"}},
+		attr{"member;range=0-1", []string{"a", "b"}},
+		attr{"empty", nil},
+	)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.id != 1 || m.op != opSearchEntry {
+		t.Fatalf("message %+v", m)
+	}
+	e, ranged, err := c.decode(m.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.setID(&e); err != nil {
+		t.Fatal(err)
+	}
+	want := mapping.Entry{
+		ID: "00112233-4455-6677-8899-aabbccddeeff",
+		DN: "CN=Ann,OU=Staff,DC=x",
+		Attrs: map[string][]string{
+			"objectguid":       {"00112233-4455-6677-8899-aabbccddeeff"},
+			"samaccountname":   {"ann"},
+			"proxyaddresses":   {"smtp:a@x", "SMTP:ann@x", "x500:/o=x"},
+			"member;range=0-1": {"a", "b"},
+			"empty":            {},
+		},
+	}
+	if !ranged || !reflect.DeepEqual(e, want) {
+		t.Errorf("decode = %#v, ranged %v\nwant %#v", e, ranged, want)
+	}
+	e.Attrs["objectguid"] = []string{"short"}
+	if err := c.setID(&e); err == nil || !strings.Contains(err.Error(), "GUID must be 16 bytes") {
+		t.Errorf("setID(short GUID) = %v", err)
+	}
+}
+
+// contents returns the contents of an encoded LDAPMessage, as client.read
+// hands them to parseMessage.
+func contents(msg []byte) string {
+	_, c, _, err := tlv(string(msg))
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func TestParseRange(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    valueRange
+		ok      bool
+		wantErr bool
+	}{
+		{"member", valueRange{}, false, false},
+		{"member;lang-de", valueRange{}, false, false},
+		{"member;range=0-1499", valueRange{base: "member", low: 0, high: 1499}, true, false},
+		{"member;Range=1500-*", valueRange{base: "member", low: 1500, high: -1, last: true}, true, false},
+		{"member;lang-de;range=3-5", valueRange{base: "member;lang-de", low: 3, high: 5}, true, false},
+		{"member;range=5-3", valueRange{}, true, true},
+		{"member;range=x-3", valueRange{}, true, true},
+		{"member;range=3", valueRange{}, true, true},
+		{"member;range=-1-3", valueRange{}, true, true},
+		{";range=0-1", valueRange{}, true, true},
+		{"member;range=0-1;range=2-3", valueRange{}, true, true},
+	}
+	for _, tt := range tests {
+		got, ok, err := parseRange(tt.in)
+		if ok != tt.ok || (err != nil) != tt.wantErr || (err == nil && got != tt.want) {
+			t.Errorf("parseRange(%q) = %+v, %v, %v; want %+v, %v, error %v", tt.in, got, ok, err, tt.want, tt.ok, tt.wantErr)
+		}
+	}
+}
+
+// fakeReader answers range requests from a fixed list of values, chunk
+// values at a time, or with canned answers.
+type fakeReader struct {
+	values   []string
+	chunk    int
+	answer   func(attr string) map[string][]string
+	requests []string
+}
+
+func (f *fakeReader) readEntry(dn string, attrs []string) (map[string][]string, error) {
+	f.requests = append(f.requests, attrs[0])
+	if f.answer != nil {
+		return f.answer(attrs[0]), nil
+	}
+	rg, _, err := parseRange(attrs[0])
+	if err != nil {
+		return nil, err
+	}
+	end := rg.low + f.chunk
+	if end >= len(f.values) {
+		return map[string][]string{fmt.Sprintf("%s;range=%d-*", rg.base, rg.low): f.values[rg.low:]}, nil
+	}
+	return map[string][]string{fmt.Sprintf("%s;range=%d-%d", rg.base, rg.low, end-1): f.values[rg.low:end]}, nil
+}
+
+func TestCompleteRanges(t *testing.T) {
+	var all []string
+	for i := 0; i < 4000; i++ {
+		all = append(all, fmt.Sprintf("uid=u%d", i))
+	}
+	f := &fakeReader{values: all, chunk: 1500}
+	e := mapping.Entry{DN: "cn=big", Attrs: map[string][]string{
+		"cn":                     {"big"},
+		"member;range=0-1499":    all[:1500],
+		"uniquemember":           {"x"},
+		"uniquemember;range=0-*": {"y"},
+	}}
+	if err := completeRanges(f, &e); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(e.Attrs["member"], all) || len(e.Attrs) != 3 {
+		t.Errorf("member has %d values, attrs %d", len(e.Attrs["member"]), len(e.Attrs))
+	}
+	if got := e.Attrs["uniquemember"]; !reflect.DeepEqual(got, []string{"x", "y"}) {
+		t.Errorf("uniquemember = %q", got)
+	}
+	if want := []string{"member;range=1500-*", "member;range=3000-*"}; !reflect.DeepEqual(f.requests, want) {
+		t.Errorf("requests %q, want %q", f.requests, want)
+	}
+
+	bad := []struct {
+		name   string
+		answer func(string) map[string][]string
+		want   string
+	}{
+		{"missing chunk", func(string) map[string][]string { return map[string][]string{"cn": {"big"}} },
+			`entry "cn=big": read member;range=2-*: no ranged attribute in the answer`},
+		{"wrong start", func(string) map[string][]string { return map[string][]string{"member;range=5-*": {"z"}} },
+			`entry "cn=big": read member;range=2-*: server answered with member;range=5-*`},
+		{"never ends", func(a string) map[string][]string {
+			rg, _, _ := parseRange(a)
+			return map[string][]string{fmt.Sprintf("member;range=%d-%d", rg.low, rg.low): {"z"}}
+		}, "more than 10000 range requests"},
+	}
+	for _, tt := range bad {
+		e := mapping.Entry{DN: "cn=big", Attrs: map[string][]string{"member;range=0-1": {"a", "b"}}}
+		err := completeRanges(&fakeReader{answer: tt.answer}, &e)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestPagingCookie(t *testing.T) {
+	m, err := parseMessage(contents(done(3, []byte("cookie!"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := pagingCookie(m.controls); err != nil || string(got) != "cookie!" {
+		t.Errorf("pagingCookie = %q, %v", got, err)
+	}
+	m, _ = parseMessage(contents(result(3, 5, 0, "", nil)))
+	if got, err := pagingCookie(m.controls); err != nil || got != nil {
+		t.Errorf("pagingCookie without control = %q, %v", got, err)
+	}
+}
+
+func TestBERLength(t *testing.T) {
+	tests := []struct {
+		in      string
+		n, size int
+		wantErr string
+	}{
+		{"\x05", 5, 1, ""},
+		{"\x81\xc8", 200, 2, ""},
+		{"\x83\x01\x00\x00", 65536, 4, ""},
+		{"\x80", 0, 0, "indefinite length"},
+		{"\x85\x01\x01\x01\x01\x01", 0, 0, "bad length"},
+		{"\x84\x7f\xff\xff\xff", 0, 0, "too large"},
+		{"\x82\x01", 0, 0, "bad length"},
+		{"", 0, 0, "truncated"},
+	}
+	for _, tt := range tests {
+		n, size, err := berLength(tt.in)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("berLength(%q) error = %v, want %q", tt.in, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || n != tt.n || size != tt.size {
+			t.Errorf("berLength(%q) = %d, %d, %v", tt.in, n, size, err)
+		}
+	}
+}
+
+// FuzzDecode feeds arbitrary LDAPMessage contents to the response decoders:
+// they must return errors, never panic.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(contents(entryMsg(1, "cn=a", attr{"cn", []string{"a"}}, attr{"member;range=0-1", []string{"x", "y"}}))))
+	f.Add([]byte(contents(done(2, []byte("c")))))
+	f.Add([]byte(contents(result(3, 5, 10, "ref", nil, "ldap://x/"))))
+	f.Add([]byte(contents(referenceMsg(4, "ldap://y/"))))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := parseMessage(string(data))
+		if err != nil {
+			return
+		}
+		c := newConverter("objectGUID")
+		if e, _, err := c.decode(m.body); err == nil {
+			_ = c.setID(&e)
+			for k := range e.Attrs {
+				_, _, _ = parseRange(k)
+			}
+		}
+		_, _, _, _, _ = parseResult(m.body)
+		_, _ = pagingCookie(m.controls)
+	})
+}

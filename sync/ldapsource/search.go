@@ -1,0 +1,209 @@
+package ldapsource
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/idsync/idsync/mapping"
+	"github.com/sirupsen/logrus"
+)
+
+// query is one paged search.
+type query struct {
+	what   string // "users" or "groups", for messages
+	base   string
+	scope  int
+	filter string
+	attrs  []string
+}
+
+// paged runs q with the simple paged results control (RFC 2696) and calls
+// page with each page's entries (ranged attributes completed) before
+// reading the next, so one page is held in memory; the entries slice is
+// reused for the next page. The next page's request is sent before page
+// runs, so the server works while we do.
+//
+// Any error, a result code other than success (size or time limit,
+// referral, ...) and any search continuation reference end the search
+// with an error; the entries of a failed page are not passed on. An error
+// page returns is returned as it is. paged returns the number of pages.
+func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query, page func(n int, entries []mapping.Entry) error) (int, error) {
+	filter, err := ldap.CompileFilter(q.filter)
+	if err != nil {
+		return 0, fmt.Errorf("ldap: %s filter: %w", q.what, err)
+	}
+	ctrl := ldap.NewControlPaging(uint32(s.cfg.PageSize))
+	n := 1
+	fail := func(err error) (int, error) {
+		return n, s.ctxErr(ctx, fmt.Errorf("ldap: search %s under %q: page %d: %w", q.what, q.base, n, err))
+	}
+	id, err := c.send(searchRequest(q.base, q.scope, filter, q.attrs, 0), ctrl)
+	if err != nil {
+		return fail(err)
+	}
+	var entries []mapping.Entry
+	for ; ; n++ {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		var cookie []byte
+		var ranged bool
+		entries, cookie, ranged, err = c.readResults(id, conv, entries[:0])
+		if err != nil {
+			return fail(err)
+		}
+		if ranged {
+			rr := rangeReader{c: c, conv: conv}
+			for i := range entries {
+				if err := completeRanges(rr, &entries[i]); err != nil {
+					return fail(err)
+				}
+			}
+		}
+		if len(cookie) > 0 {
+			ctrl.SetCookie(cookie)
+			if id, err = c.send(searchRequest(q.base, q.scope, filter, q.attrs, 0), ctrl); err != nil {
+				return fail(err)
+			}
+		}
+		s.log.WithFields(logrus.Fields{"search": q.what, "page": n, "entries": len(entries)}).Debug("ldap: page read")
+		if err := page(n, entries); err != nil {
+			return n, err
+		}
+		if len(cookie) == 0 {
+			return n, nil
+		}
+	}
+}
+
+// readResults reads the responses to search id up to SearchResultDone,
+// appending the entries to entries. It returns the paging cookie ("" when
+// done or not paged) and whether any entry has ranged attributes.
+func (c *client) readResults(id int64, conv *converter, entries []mapping.Entry) ([]mapping.Entry, []byte, bool, error) {
+	if err := c.startRead(); err != nil {
+		return entries, nil, false, err
+	}
+	ranged := false
+	for {
+		m, err := c.read(id)
+		if err != nil {
+			return entries, nil, false, err
+		}
+		switch m.op {
+		case opSearchEntry:
+			e, r, err := conv.decode(m.body)
+			if err != nil {
+				return entries, nil, false, err
+			}
+			entries = append(entries, e)
+			ranged = ranged || r
+		case opSearchReference:
+			var refs []string
+			for rest := m.body; rest != ""; {
+				var uri string
+				if uri, rest, err = expect(rest, tagOctetString); err != nil {
+					return entries, nil, false, err
+				}
+				refs = append(refs, uri)
+			}
+			return entries, nil, false, fmt.Errorf("server returned a continuation reference to %s; "+
+				"references are not followed: point base_dn at a container without other naming contexts", strings.Join(refs, " "))
+		case opSearchDone:
+			code, matched, diag, refs, err := parseResult(m.body)
+			if err != nil {
+				return entries, nil, false, err
+			}
+			if code == ldap.LDAPResultReferral {
+				return entries, nil, false, fmt.Errorf("server returned a referral to %s; referrals are not followed: %w",
+					strings.Join(refs, " "), resultError(code, matched, diag))
+			}
+			if code != ldap.LDAPResultSuccess {
+				return entries, nil, false, resultError(code, matched, diag)
+			}
+			cookie, err := pagingCookie(m.controls)
+			return entries, cookie, ranged, err
+		default:
+			return entries, nil, false, fmt.Errorf("malformed response: operation %#x in a search", m.op)
+		}
+	}
+}
+
+// pagingCookie returns the cookie of the paged results control in the
+// contents of a Controls element, nil when there is none.
+func pagingCookie(controls string) ([]byte, error) {
+	for controls != "" {
+		ctl, rest, err := expect(controls, tagSequence)
+		if err != nil {
+			return nil, err
+		}
+		controls = rest
+		oid, ctl, err := expect(ctl, tagOctetString)
+		if err != nil {
+			return nil, err
+		}
+		if oid != ldap.ControlTypePaging {
+			continue
+		}
+		if tag, _, after, err := tlv(ctl); err == nil && tag == tagBoolean {
+			ctl = after
+		}
+		val, _, err := expect(ctl, tagOctetString)
+		if err != nil {
+			return nil, fmt.Errorf("paged results control: %w", err)
+		}
+		seq, _, err := expect(val, tagSequence)
+		if err != nil {
+			return nil, fmt.Errorf("paged results control: %w", err)
+		}
+		_, seq, err = expect(seq, tagInteger)
+		if err != nil {
+			return nil, fmt.Errorf("paged results control: %w", err)
+		}
+		cookie, _, err := expect(seq, tagOctetString)
+		if err != nil {
+			return nil, fmt.Errorf("paged results control: %w", err)
+		}
+		return []byte(cookie), nil
+	}
+	return nil, nil
+}
+
+// rangeReader reads one entry's attributes with a base search.
+type rangeReader struct {
+	c    *client
+	conv *converter
+}
+
+var presentFilter, _ = ldap.CompileFilter("(objectClass=*)")
+
+func (r rangeReader) readEntry(dn string, attrs []string) (map[string][]string, error) {
+	id, err := r.c.send(searchRequest(dn, ldap.ScopeBaseObject, presentFilter, attrs, 0))
+	if err != nil {
+		return nil, err
+	}
+	entries, _, _, err := r.c.readResults(id, r.conv, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) != 1 {
+		return nil, fmt.Errorf("got %d entries, want 1", len(entries))
+	}
+	return entries[0].Attrs, nil
+}
+
+// attrList returns want with extra appended, without duplicates
+// (case-insensitive).
+func attrList(want []string, extra ...string) []string {
+	out := make([]string, 0, len(want)+len(extra))
+	seen := make(map[string]bool, len(want)+len(extra))
+	for _, a := range append(append([]string(nil), want...), extra...) {
+		k := strings.ToLower(a)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
