@@ -14,17 +14,26 @@ import (
 const redacted = "[redacted]"
 
 // Secret is a credential. Its zero value is the empty secret.
-type Secret struct{ v string }
+//
+// The value sits behind a pointer so that even a Secret in an unexported
+// struct field, which fmt prints without calling its methods, shows as an
+// address and never as the credential.
+type Secret struct{ p *string }
 
 // New wraps s.
-func New(s string) Secret { return Secret{v: s} }
+func New(s string) Secret { return Secret{p: &s} }
 
 // Reveal returns the credential itself. Call it only where the value is sent
 // to the server that needs it.
-func (s Secret) Reveal() string { return s.v }
+func (s Secret) Reveal() string {
+	if s.p == nil {
+		return ""
+	}
+	return *s.p
+}
 
 // IsZero reports whether the secret is empty.
-func (s Secret) IsZero() bool { return s.v == "" }
+func (s Secret) IsZero() bool { return s.Reveal() == "" }
 
 // String returns "[redacted]".
 func (s Secret) String() string { return redacted }

@@ -14,6 +14,8 @@ func TestSecretNeverPrints(t *testing.T) {
 	outs := []string{
 		s.String(), fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %q %x", s, s, s, s, s, s),
 		fmt.Sprintf("%+v", struct{ P Secret }{s}),
+		fmt.Sprintf("%v %+v %#v", struct{ p Secret }{s}, struct{ p Secret }{s}, struct{ p Secret }{s}),
+		fmt.Sprintf("%v", []Secret{s}), fmt.Sprintf("%v", map[string]Secret{"k": s}),
 	}
 	b, _ := json.Marshal(struct{ P Secret }{s})
 	outs = append(outs, string(b))

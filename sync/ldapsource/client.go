@@ -174,6 +174,9 @@ func parseResult(body string) (code int, matched, diag string, referrals []strin
 // resultError returns a go-ldap *ldap.Error for a result code other than
 // success, so callers can test it with ldap.IsErrorWithCode.
 func resultError(code int, matched, diag string) error {
+	if diag == "" {
+		diag = "no diagnostic message"
+	}
 	return &ldap.Error{ResultCode: uint16(code), MatchedDN: matched, Err: errors.New(diag)}
 }
 

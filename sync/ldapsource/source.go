@@ -124,10 +124,9 @@ func (s *Source) readGroups(ctx context.Context, c *client, conv *converter, gro
 		memberKeys[i] = strings.ToLower(m)
 	}
 	q := query{what: "groups", base: g.BaseDN, scope: ldap.ScopeWholeSubtree, filter: g.Filter, attrs: s.groupAttrs}
-	var members []string
 	_, err := s.paged(ctx, c, conv, q, func(_ int, entries []mapping.Entry) error {
 		for _, e := range entries {
-			members = members[:0]
+			var members []string
 			for _, k := range memberKeys {
 				members = append(members, e.Attrs[k]...)
 			}

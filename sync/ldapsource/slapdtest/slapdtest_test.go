@@ -2,6 +2,7 @@ package slapdtest
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 
@@ -75,5 +76,60 @@ func TestStartGenerateSearch(t *testing.T) {
 	if _, err := c2.Search(ldap.NewSearchRequest(UserDN(49), ldap.ScopeBaseObject, 0, 0, 0, false,
 		"(objectClass=*)", nil, nil)); err != nil {
 		t.Fatalf("after restart: %v", err)
+	}
+}
+
+func TestGenerateLDIFDeterministic(t *testing.T) {
+	var a, b bytes.Buffer
+	if err := GenerateLDIF(&a, 100, 7); err != nil {
+		t.Fatal(err)
+	}
+	if err := GenerateLDIF(&b, 100, 7); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Error("GenerateLDIF is not deterministic")
+	}
+	for i := 0; i < 100; i++ {
+		if n := len(UserGroups(i, 7)); n < 1 || n > 3 {
+			t.Errorf("user %d in %d groups", i, n)
+		}
+	}
+	if NestedIn(0, 7) != 1 || NestedIn(1, 7) != 2 || NestedIn(2, 7) != -1 || NestedIn(10, 11) != -1 {
+		t.Error("NestedIn")
+	}
+}
+
+func TestStartProcessWithoutSlapd(t *testing.T) {
+	old := SlapdPath
+	SlapdPath = "/nonexistent/slapd"
+	defer func() { SlapdPath = old }()
+	_, err := StartProcess(t.TempDir())
+	if !errors.Is(err, ErrNotInstalled) {
+		t.Errorf("err = %v, want ErrNotInstalled", err)
+	}
+}
+
+func TestSizeLimitOption(t *testing.T) {
+	var buf bytes.Buffer
+	if err := GenerateLDIF(&buf, 30, 2); err != nil {
+		t.Fatal(err)
+	}
+	s := Start(t, WithLDIF(buf.Bytes()), WithSizeLimit("size.soft=10 size.hard=10 size.prtotal=unlimited"))
+	c, err := s.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Bind(ReaderDN, ReaderPassword); err != nil {
+		t.Fatal(err)
+	}
+	req := ldap.NewSearchRequest(PeopleDN, ldap.ScopeSingleLevel, 0, 0, 0, false, "(objectClass=*)", []string{"1.1"}, nil)
+	if _, err := c.Search(req); !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
+		t.Errorf("unpaged: %v, want size limit exceeded", err)
+	}
+	res, err := c.SearchWithPaging(req, 5)
+	if err != nil || len(res.Entries) != 30 {
+		t.Errorf("paged: %d entries, %v", len(res.Entries), err)
 	}
 }
