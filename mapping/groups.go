@@ -96,6 +96,9 @@ func (g *Groups) Of(dn string, memberOf []string) []Membership {
 // It understands backslash escapes well enough not to split on an escaped
 // comma; it does not decode hex escapes.
 func NormalizeDN(dn string) string {
+	if isNormal(dn) {
+		return dn // the common case for server-written DNs: no allocation
+	}
 	var b strings.Builder
 	b.Grow(len(dn))
 	start := 0
@@ -149,4 +152,16 @@ func firstRDNValue(dn string) string {
 		return strings.TrimSpace(v)
 	}
 	return strings.TrimSpace(first)
+}
+
+// isNormal reports whether dn has nothing NormalizeDN would change: no
+// upper-case ASCII, no spaces, no semicolons, no escapes, no non-ASCII.
+func isNormal(dn string) bool {
+	for i := 0; i < len(dn); i++ {
+		c := dn[i]
+		if c >= 'A' && c <= 'Z' || c == ' ' || c == ';' || c == '\\' || c >= 0x80 || c == '\t' {
+			return false
+		}
+	}
+	return true
 }

@@ -50,10 +50,12 @@ var (
 	_ targets.Target       = (*Client)(nil)
 	_ targets.Deactivator  = (*Client)(nil)
 	_ targets.GroupManager = (*Client)(nil)
+	_ targets.Finder       = (*Client)(nil)
 )
 
 // New validates cfg, loads the bearer token and builds the HTTP client (TLS
-// verification on unless cfg says otherwise). It sends no request.
+// verification on unless cfg says otherwise). It sends no request. log may
+// be nil; the caller adds fields such as the target's name.
 func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("scim: invalid config: %w", err)
@@ -93,7 +95,7 @@ func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		limiter: rate.NewLimiter(limit, s.burst),
-		log:     log.WithField("target", "scim"),
+		log:     log,
 	}, nil
 }
 

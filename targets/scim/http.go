@@ -79,6 +79,9 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 				return nil
 			}
 			if err := json.Unmarshal(res.body, out); err != nil {
+				if !req.idempotent { // it worked, but we cannot tell what it made
+					return fmt.Errorf("scim: %s %s: %w: decode response: %w", req.method, req.path, ErrUnknownOutcome, err)
+				}
 				return fmt.Errorf("scim: %s %s: decode response: %w", req.method, req.path, err)
 			}
 			return nil

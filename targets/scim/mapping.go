@@ -78,15 +78,22 @@ func lookupAttr(path string) (attrDef, bool) {
 	return attrDef{}, false
 }
 
-// knownPaths lists every path in a fixed order (used when decoding).
-func knownPaths() []string {
-	var ps []string
-	for p := range targets.Attributes {
-		if _, ok := lookupAttr(p); ok {
-			ps = append(ps, p)
+// pathInfo is a known path with its definition and the lower-case key its
+// value is read from.
+type pathInfo struct {
+	path string
+	def  attrDef
+	key  string
+}
+
+// knownPaths lists every path the mapping knows, sorted.
+func knownPaths() []pathInfo {
+	var ps []pathInfo
+	for _, p := range targets.AttributeNames() {
+		if def, ok := lookupAttr(p); ok {
+			ps = append(ps, pathInfo{path: p, def: def, key: strings.ToLower(def.attr)})
 		}
 	}
-	sort.Strings(ps)
 	return ps
 }
 
@@ -114,55 +121,67 @@ func managedPaths(a targets.Account, enterprise bool) ([]string, error) {
 // Attrs; an absent "active" counts as true (the account is not marked
 // disabled).
 func accountFromResource(r map[string]any, enterprise bool) (targets.Account, error) {
+	v := lowerKeys(r)
 	a := targets.Account{
-		ID:         str(getCI(r, "id")),
-		UserName:   str(getCI(r, "userName")),
-		ExternalID: str(getCI(r, "externalId")),
+		ID:         str(v["id"]),
+		UserName:   str(v["username"]),
+		ExternalID: str(v["externalid"]),
 		Active:     true,
 		Attrs:      map[string]string{},
 	}
 	if a.ID == "" {
 		return a, fmt.Errorf("scim: user %q has no id", a.UserName)
 	}
-	if v := getCI(r, "active"); v != nil {
-		b, ok := boolValue(v)
+	if x := v["active"]; x != nil {
+		b, ok := boolValue(x)
 		if !ok {
-			return a, fmt.Errorf("scim: user %s: active is %v, not a boolean", a.ID, v)
+			return a, fmt.Errorf("scim: user %s: active is %v, not a boolean", a.ID, x)
 		}
 		a.Active = b
 	}
+	name := lowerKeys(asObject(v["name"]))
+	ext := lowerKeys(asObject(v[strings.ToLower(schemaEnterprise)]))
 	for _, p := range allPaths {
-		def, _ := lookupAttr(p)
-		if def.kind == kindEnterprise && !enterprise {
-			continue
+		var val string
+		switch p.def.kind {
+		case kindTop:
+			val = str(v[p.key])
+		case kindName:
+			val = str(name[p.key])
+		case kindEnterprise:
+			if enterprise {
+				val = str(ext[p.key])
+			}
+		case kindTyped:
+			val = typedValueOf(v[p.key], p.def.typ)
 		}
-		if v := readAttr(r, def); v != "" {
-			a.Attrs[p] = v
+		if val != "" {
+			a.Attrs[p.path] = val
 		}
 	}
 	return a, nil
 }
 
-func readAttr(r map[string]any, def attrDef) string {
-	switch def.kind {
-	case kindTop:
-		return str(getCI(r, def.attr))
-	case kindName:
-		name, _ := getCI(r, "name").(map[string]any)
-		return str(getCI(name, def.attr))
-	case kindEnterprise:
-		ext, _ := getCI(r, schemaEnterprise).(map[string]any)
-		return str(getCI(ext, def.attr))
-	case kindTyped:
-		list, _ := getCI(r, def.attr).([]any)
-		for _, item := range list {
-			m, _ := item.(map[string]any)
-			if strings.EqualFold(str(getCI(m, "type")), def.typ) {
-				return str(getCI(m, "value"))
-			}
+// typedValueOf returns the value of the first element of a multi-valued
+// attribute whose type is typ (case-insensitively).
+func typedValueOf(list any, typ string) string {
+	items, _ := list.([]any)
+	for _, item := range items {
+		m := asObject(item)
+		if strings.EqualFold(str(getCI(m, "type")), typ) {
+			return str(getCI(m, "value"))
 		}
 	}
 	return ""
+}
+
+// lowerKeys returns m with lower-case keys, for case-insensitive reads.
+func lowerKeys(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
 }
 
 // resourceFromAccount builds the SCIM User for a POST.
