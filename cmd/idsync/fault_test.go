@@ -77,7 +77,7 @@ func TestApplyFinishesAfterTargetFailure(t *testing.T) {
 
 func TestApply429StormConverges(t *testing.T) {
 	e, srv := generated(t, 40)
-	srv.Storm429(4, 1)      // a burst at the start, with Retry-After: 1
+	srv.Storm429(4, 1)     // a burst at the start, with Retry-After: 1
 	srv.RateLimit429(5, 0) // then every fifth request
 	e.mustIdsync(exitOK, "apply")
 	if st := srv.Stats(); st.Throttled < 12 {
