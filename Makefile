@@ -49,7 +49,7 @@ scimmy-deps:
 
 ## bench: 100,000 people in slapd: ldapsearch vs idsync plan (time, peak RSS)
 bench: build
-	bash testdata/bench/run.sh
+	$(GO) run ./cmd/idsync-bench -idsync bin/idsync
 
 ## fuzz: a short run of every fuzz target
 fuzz:

@@ -1,0 +1,265 @@
+//go:build linux
+
+// Command idsync-bench measures a full idsync plan against a throwaway slapd
+// holding many people, next to the time ldapsearch takes to read them:
+//
+//	go run ./cmd/idsync-bench -users 100000 -groups 1000
+//
+// It generates the directory (slapadd), starts idsync's in-memory SCIM
+// server, and times, as separate processes with their peak RSS:
+// ldapsearch -E pr=1000/noprompt of every user; idsync plan against an empty
+// state and target; idsync apply (which links everyone); idsync plan again
+// against the fully linked state. `make bench` runs it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/idsync/idsync/sync/ldapsource/slapdtest"
+	"github.com/idsync/idsync/targets/scim/scimtest"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "idsync-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// logDir and logs name the log file of each measured command.
+var (
+	logDir string
+	logs   int
+)
+
+type measure struct {
+	wall   time.Duration
+	rssMiB float64
+}
+
+func run() error {
+	users := flag.Int("users", 100000, "people in the directory")
+	groups := flag.Int("groups", 1000, "groups in the directory")
+	dir := flag.String("dir", "bench-out", "work `directory` (emptied first)")
+	bin := flag.String("idsync", "bin/idsync", "the idsync binary to measure")
+	repeat := flag.Int("repeat", 3, "runs of each read-only measurement; the best is kept")
+	logLevel := flag.String("log", "warn", "idsync's log level; its logs go to DIR/*.log")
+	flag.Parse()
+	if _, err := os.Stat(*bin); err != nil {
+		return fmt.Errorf("%w (run make build first)", err)
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(abs); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return err
+	}
+	fmt.Printf("idsync-bench: %d people in %d groups, work directory %s\n", *users, *groups, abs)
+
+	start := time.Now()
+	ldifPath := filepath.Join(abs, "people.ldif")
+	f, err := os.Create(ldifPath)
+	if err != nil {
+		return err
+	}
+	if err := slapdtest.GenerateLDIF(f, *users, *groups); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	fmt.Printf("  generated LDIF in %.1f s\n", time.Since(start).Seconds())
+	start = time.Now()
+	slapd, err := slapdtest.StartProcess(filepath.Join(abs, "slapd"), slapdtest.WithLDIFFile(ldifPath))
+	if err != nil {
+		return err
+	}
+	defer slapd.Close()
+	fmt.Printf("  slapadd + slapd start in %.1f s\n", time.Since(start).Seconds())
+
+	url, stop, err := startSCIM(abs)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	logDir = abs
+	cfg, err := writeConfig(abs, slapd.URL, url, *logLevel)
+	if err != nil {
+		return err
+	}
+
+	search, err := best(*repeat, "ldapsearch", "-x", "-LLL", "-H", slapd.URL, "-D", slapdtest.ReaderDN,
+		"-w", slapdtest.ReaderPassword, "-b", slapdtest.PeopleDN, "-E", "pr=1000/noprompt", "(objectClass=inetOrgPerson)")
+	if err != nil {
+		return err
+	}
+	empty, err := best(*repeat, *bin, "plan", "-c", cfg, "--out", filepath.Join(abs, "plan-empty.txt"))
+	if err != nil {
+		return err
+	}
+	apply, err := once(*bin, "apply", "-q", "-c", cfg)
+	if err != nil {
+		return err
+	}
+	linked, err := best(*repeat, *bin, "plan", "-c", cfg, "--exit-code", "--out", filepath.Join(abs, "plan-linked.txt"))
+	if err != nil {
+		return err
+	}
+
+	ratio := func(m measure) string { return fmt.Sprintf("%.2fx", m.wall.Seconds()/search.wall.Seconds()) }
+	fmt.Printf("\n%-58s %9s %10s %8s\n", "measurement", "seconds", "peak RSS", "ratio")
+	row := func(name string, m measure, r string) {
+		fmt.Printf("%-58s %9.2f %7.0f MB %8s\n", name, m.wall.Seconds(), m.rssMiB, r)
+	}
+	row("ldapsearch -E pr=1000/noprompt (all users)", search, "1.00x")
+	row("idsync plan: empty state and target", empty, ratio(empty))
+	row(fmt.Sprintf("idsync apply: %d creates + group memberships", *users), apply, "")
+	row("idsync plan: fully linked state and target", linked, ratio(linked))
+	fmt.Printf("\ntarget for issue #2: plan <= 2.00x ldapsearch and peak RSS <= 400 MB at 100k people\n")
+	return nil
+}
+
+// best runs the command n times and keeps the fastest run.
+func best(n int, name string, args ...string) (measure, error) {
+	var b measure
+	for i := 0; i < n; i++ {
+		m, err := once(name, args...)
+		if err != nil {
+			return m, err
+		}
+		if i == 0 || m.wall < b.wall {
+			b.wall = m.wall
+		}
+		if m.rssMiB > b.rssMiB {
+			b.rssMiB = m.rssMiB
+		}
+	}
+	return b, nil
+}
+
+// once runs the command with its output discarded and measures its wall
+// time and peak resident set size. A plan's exit code 2 (changes pending)
+// is a success here.
+func once(name string, args ...string) (measure, error) {
+	cmd := exec.Command(name, args...)
+	logs++
+	logFile, err := os.Create(filepath.Join(logDir, fmt.Sprintf("%02d-%s.log", logs, filepath.Base(name))))
+	if err != nil {
+		return measure{}, err
+	}
+	defer logFile.Close()
+	var stderr strings.Builder
+	cmd.Stderr = io.MultiWriter(&stderr, logFile)
+	start := time.Now()
+	err = cmd.Run()
+	m := measure{wall: time.Since(start)}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 2 {
+		err = nil
+	}
+	if err != nil {
+		return m, fmt.Errorf("%s %s: %w\n%s", name, args[0], err, stderr.String())
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.rssMiB = float64(ru.Maxrss) / 1024 // Linux reports KiB
+	}
+	return m, nil
+}
+
+func startSCIM(dir string) (string, func(), error) {
+	token := scimtest.RandomToken()
+	if err := os.WriteFile(filepath.Join(dir, "scim.token"), []byte(token), 0o600); err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: scimtest.Mount(scimtest.BasePath, scimtest.NewServer(scimtest.Options{Token: token})),
+		ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}
+	return "http://" + ln.Addr().String() + scimtest.BasePath, stop, nil
+}
+
+func writeConfig(dir, ldapURL, scimURL, level string) (string, error) {
+	if err := os.WriteFile(filepath.Join(dir, "ldap.pw"), []byte(slapdtest.ReaderPassword), 0o600); err != nil {
+		return "", err
+	}
+	cfg := fmt.Sprintf(`[log]
+level = %q
+
+[state]
+path = "state.db"
+
+[source]
+kind = "ldap"
+
+[source.ldap]
+url = %q
+bind_dn = %q
+bind_password = { file = "ldap.pw" }
+page_size = 1000
+
+[source.ldap.users]
+base_dn = %q
+attributes = ["uid", "cn", "sn", "givenName", "displayName", "mail", "title", "departmentNumber", "employeeNumber", "memberOf"]
+
+[source.ldap.groups]
+base_dn = %q
+
+[mapping]
+scope = 'has("mail")'
+
+[mapping.attributes]
+userName = 'attr("uid")'
+displayName = 'default(attr("displayName"), attr("cn"))'
+"name.givenName" = 'attr("givenName")'
+"name.familyName" = 'attr("sn")'
+"emails.work" = 'lower(attr("mail"))'
+title = 'attr("title")'
+department = 'attr("departmentNumber")'
+employeeNumber = 'attr("employeeNumber")'
+
+[[mapping.group_roles]]
+match = 'true'
+name = '"role-" + group.name'
+
+[guards]
+max_deletes = -1
+
+[[target]]
+name = "bench"
+kind = "scim"
+
+[target.scim]
+url = %q
+token = { file = "scim.token" }
+rate_limit = 0
+page_size = 1000
+timeout = "120s"
+`, level, ldapURL, slapdtest.ReaderDN, slapdtest.PeopleDN, slapdtest.GroupsDN, scimURL)
+	path := filepath.Join(dir, "config.toml")
+	return path, os.WriteFile(path, []byte(cfg), 0o600)
+}
