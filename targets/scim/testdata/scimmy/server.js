@@ -8,6 +8,7 @@
 // past the end repeating the first items, a list that costs O(n) per page.
 //
 // Usage: SCIMMY_TOKEN=secret node server.js [PORT]   (PORT may be 0)
+// With SCIMMY_EXIT_ON_STDIN_EOF=1 it exits when its stdin closes.
 // Prints "listening 127.0.0.1:PORT" on stdout once it accepts connections.
 // Base URL: http://127.0.0.1:PORT/scim/v2
 import crypto from "node:crypto";
@@ -105,3 +106,8 @@ const server = app.listen(port, "127.0.0.1", () => {
 const stop = () => server.close(() => process.exit(0));
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
+// A test launcher holds our stdin open; when it dies, so do we.
+if (process.env.SCIMMY_EXIT_ON_STDIN_EOF) {
+    process.stdin.on("end", () => process.exit(0));
+    process.stdin.resume();
+}

@@ -1,0 +1,94 @@
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/idsync/idsync/targets"
+)
+
+// ListGroups calls fn exactly once for each group with the ids of its
+// members (members[].value, duplicates removed).
+func (c *Client) ListGroups(ctx context.Context, fn func(targets.Group) error) error {
+	return c.pages(ctx, "/Groups", func(id string, r map[string]any) error {
+		g := targets.Group{ID: id, DisplayName: str(getCI(r, "displayName"))}
+		members, _ := getCI(r, "members").([]any)
+		seen := make(map[string]bool, len(members))
+		for _, m := range members {
+			v := str(getCI(asObject(m), "value"))
+			if v != "" && !seen[v] {
+				seen[v] = true
+				g.Members = append(g.Members, v)
+			}
+		}
+		return fn(g)
+	})
+}
+
+// CreateGroup POSTs an empty group; a 409 wraps targets.ErrConflict.
+func (c *Client) CreateGroup(ctx context.Context, displayName string) (string, error) {
+	body := map[string]any{"schemas": []string{schemaGroup}, "displayName": displayName}
+	var created json.RawMessage
+	req := request{method: http.MethodPost, path: "/Groups", body: body}
+	if err := c.do(ctx, req, &created); err != nil {
+		return "", err
+	}
+	return createdID(req, created)
+}
+
+// ModifyMembers removes and adds members of groupID with PATCH requests of
+// at most max_members_per_patch member changes each: removals first, as
+// `members[value eq "id"]` operations, then additions as one "add" of a
+// value array per request. A 404 wraps targets.ErrNotFound. When a request
+// fails the earlier ones have been applied; repeating the call converges.
+func (c *Client) ModifyMembers(ctx context.Context, groupID string, add, remove []string) error {
+	if groupID == "" {
+		return errors.New("scim: modify members: empty group id")
+	}
+	add, remove = dedupe(add), dedupe(remove)
+	type change struct {
+		id  string
+		add bool
+	}
+	changes := make([]change, 0, len(add)+len(remove))
+	for _, id := range remove {
+		changes = append(changes, change{id: id})
+	}
+	for _, id := range add {
+		changes = append(changes, change{id: id, add: true})
+	}
+	return chunk(len(changes), c.cfg.MaxMembersPerPatch, func(lo, hi int) error {
+		var ops []patchOp
+		var values []any
+		for _, ch := range changes[lo:hi] {
+			if ch.add {
+				values = append(values, map[string]any{"value": ch.id})
+			} else {
+				ops = append(ops, patchOp{Op: "remove", Path: "members[value eq " + quote(ch.id) + "]"})
+			}
+		}
+		if len(values) > 0 {
+			ops = append(ops, patchOp{Op: "add", Path: "members", Value: values})
+		}
+		return c.patch(ctx, groupPath(groupID), ops)
+	})
+}
+
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func asObject(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}

@@ -1,0 +1,200 @@
+package scimtest
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// faults holds the injected misbehaviour and the request counters.
+type faults struct {
+	mu sync.Mutex
+
+	requests  map[string]int
+	writes    int
+	throttled int
+	injected  int
+
+	failAfter, failAfterStatus int // status 0: off
+	every429, every429N        int
+	every429After              string
+	storm                      int
+	stormAfter                 string
+	failNext, failNextStatus   int
+	latency                    time.Duration
+	maxMembers                 int
+	repeatPastEnd              bool
+}
+
+// failure is a response the server gives instead of doing the request.
+type failure struct {
+	err        *httpError
+	retryAfter string
+}
+
+// Stats counts what the server received.
+type Stats struct {
+	// Requests counts every request by HTTP method, including refused ones.
+	Requests map[string]int
+	// Writes counts successful POST, PUT, PATCH and DELETE requests.
+	Writes int
+	// Throttled counts the 429 responses sent.
+	Throttled int
+	// Injected counts the other injected failures (FailNext, FailAfterWrites).
+	Injected int
+}
+
+// Total is the number of requests received.
+func (s Stats) Total() int {
+	n := 0
+	for _, c := range s.Requests {
+		n += c
+	}
+	return n
+}
+
+func (f *faults) count(method string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.requests == nil {
+		f.requests = map[string]int{}
+	}
+	f.requests[method]++
+}
+
+// before sleeps the injected latency and returns the injected failure for
+// this request, if any.
+func (f *faults) before(method string) *failure {
+	f.mu.Lock()
+	latency := f.latency
+	f.mu.Unlock()
+	if latency > 0 {
+		time.Sleep(latency) // on purpose not cut short: a slow server finishes the work
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	throttle := func(after string) *failure {
+		f.throttled++
+		return &failure{err: errorf(http.StatusTooManyRequests, "", "too many requests"), retryAfter: after}
+	}
+	switch {
+	case f.storm > 0:
+		f.storm--
+		return throttle(f.stormAfter)
+	case f.every429 > 0:
+		f.every429N++
+		if f.every429N%f.every429 == 0 {
+			return throttle(f.every429After)
+		}
+	}
+	if f.failNext > 0 {
+		f.failNext--
+		f.injected++
+		return &failure{err: errorf(f.failNextStatus, "", "injected failure")}
+	}
+	if isWrite(method) && f.failAfterStatus != 0 && f.writes >= f.failAfter {
+		f.injected++
+		return &failure{err: errorf(f.failAfterStatus, "", "injected failure after %d writes", f.failAfter)}
+	}
+	return nil
+}
+
+func (f *faults) wrote() {
+	f.mu.Lock()
+	f.writes++
+	f.mu.Unlock()
+}
+
+func (f *faults) memberLimit() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.maxMembers
+}
+
+func (f *faults) repeatsPastEnd() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.repeatPastEnd
+}
+
+func (s *Server) setFaults(fn func(f *faults)) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	fn(&s.faults)
+}
+
+// FailAfterWrites makes every write fail with status once n more writes
+// have succeeded (counting from the writes so far), until ResetFaults.
+// status 0 turns it off.
+func (s *Server) FailAfterWrites(n, status int) {
+	s.setFaults(func(f *faults) { f.failAfter, f.failAfterStatus = f.writes+n, status })
+}
+
+// RateLimit429 answers every k-th request with 429 and Retry-After:
+// retryAfter seconds (negative: no Retry-After header). k 0 turns it off.
+func (s *Server) RateLimit429(every, retryAfter int) {
+	s.setFaults(func(f *faults) { f.every429, f.every429N, f.every429After = every, 0, retryAfterValue(retryAfter) })
+}
+
+// Storm429 answers the next n requests with 429 and Retry-After:
+// retryAfter seconds (0 for fast tests; negative: no header).
+func (s *Server) Storm429(n, retryAfter int) {
+	s.setFaults(func(f *faults) { f.storm, f.stormAfter = n, retryAfterValue(retryAfter) })
+}
+
+// FailNext answers the next n requests with status (e.g. 500, 503).
+func (s *Server) FailNext(n, status int) {
+	s.setFaults(func(f *faults) { f.failNext, f.failNextStatus = n, status })
+}
+
+// Latency delays every request by d before it is handled. The work is
+// done even when the client has given up meanwhile.
+func (s *Server) Latency(d time.Duration) {
+	s.setFaults(func(f *faults) { f.latency = d })
+}
+
+// MaxMembersPerPatch rejects a group PATCH with more than n member changes
+// with 400, like AWS does past 100. 0 turns the limit off.
+func (s *Server) MaxMembersPerPatch(n int) {
+	s.setFaults(func(f *faults) { f.maxMembers = n })
+}
+
+// RepeatPastEnd makes a page past the end repeat the first page (SCIMMY).
+func (s *Server) RepeatPastEnd(on bool) {
+	s.setFaults(func(f *faults) { f.repeatPastEnd = on })
+}
+
+// ResetFaults turns off every injected failure and the latency; the vendor
+// limits (MaxMembersPerPatch, RepeatPastEnd) and the counters stay.
+func (s *Server) ResetFaults() {
+	s.setFaults(func(f *faults) {
+		f.failAfterStatus, f.every429, f.storm, f.failNext, f.latency = 0, 0, 0, 0, 0
+	})
+}
+
+// Stats returns a copy of the counters.
+func (s *Server) Stats() Stats {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	st := Stats{Requests: map[string]int{}, Writes: s.faults.writes, Throttled: s.faults.throttled, Injected: s.faults.injected}
+	for k, v := range s.faults.requests {
+		st.Requests[k] = v
+	}
+	return st
+}
+
+// ResetStats sets the counters to zero. It does not re-arm FailAfterWrites.
+func (s *Server) ResetStats() {
+	s.setFaults(func(f *faults) {
+		f.failAfter -= f.writes
+		f.requests, f.writes, f.throttled, f.injected = nil, 0, 0, 0
+	})
+}
+
+func retryAfterValue(seconds int) string {
+	if seconds < 0 {
+		return ""
+	}
+	return strconv.Itoa(seconds)
+}

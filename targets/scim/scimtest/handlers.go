@@ -1,0 +1,235 @@
+package scimtest
+
+import (
+	"net/http"
+	"strconv"
+)
+
+func (s *Server) handleList(c *collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		start, errStart := intParam(q.Get("startIndex"), 1)
+		count, errCount := intParam(q.Get("count"), s.opts.DefaultPageSize)
+		if errStart != nil || errCount != nil {
+			writeError(w, errorf(http.StatusBadRequest, "invalidValue", "startIndex and count must be integers"))
+			return
+		}
+		start, count = max(start, 1), min(max(count, 0), s.opts.MaxPageSize)
+		var f *filter
+		if fs := q.Get("filter"); fs != "" {
+			var herr *httpError
+			if f, herr = parseFilter(fs); herr != nil {
+				writeError(w, herr)
+				return
+			}
+		}
+
+		s.mu.Lock()
+		selected := c.order
+		if f != nil {
+			var herr *httpError
+			if selected, herr = c.selectFiltered(f); herr != nil {
+				s.mu.Unlock()
+				writeError(w, herr)
+				return
+			}
+		}
+		total := len(selected)
+		from := start - 1
+		if from >= total && total > 0 && s.faults.repeatsPastEnd() {
+			from = 0 // SCIMMY: a page past the end is the first page again
+		}
+		var page []any
+		if from < total {
+			for _, res := range selected[from:min(total, from+count)] {
+				page = append(page, c.render(res))
+			}
+		}
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, listResponse(page, total, start))
+	}
+}
+
+func intParam(v string, def int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	return strconv.Atoi(v)
+}
+
+func (s *Server) handleGet(c *collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		res, ok := c.byID[r.PathValue("id")]
+		var out map[string]any
+		if ok {
+			out = c.render(res)
+		}
+		s.mu.Unlock()
+		if !ok {
+			writeError(w, notFound(c, r))
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func notFound(c *collection, r *http.Request) *httpError {
+	return errorf(http.StatusNotFound, "", "%s %s not found", c.kind, r.PathValue("id"))
+}
+
+func (s *Server) handleCreate(c *collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		data, herr := readObject(r)
+		if herr != nil {
+			writeError(w, herr)
+			return
+		}
+		out, herr := s.create(c, data)
+		if herr != nil {
+			writeError(w, herr)
+			return
+		}
+		w.Header().Set("Location", c.endpoint+"/"+str(out["id"]))
+		writeJSON(w, http.StatusCreated, out)
+	}
+}
+
+// create stores data as a new resource and returns it rendered.
+func (s *Server) create(c *collection, data map[string]any) (map[string]any, *httpError) {
+	delete(data, key(data, "meta"))
+	delete(data, key(data, "id"))
+	if herr := c.validate(data); herr != nil {
+		return nil, herr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if herr := c.conflict("", data); herr != nil {
+		return nil, herr
+	}
+	now := s.opts.Now()
+	res := &resource{id: newID(), data: data, created: now, modified: now, version: 1}
+	data["id"] = res.id
+	c.insert(res)
+	return c.render(res), nil
+}
+
+func (s *Server) handleReplace(c *collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		data, herr := readObject(r)
+		if herr != nil {
+			writeError(w, herr)
+			return
+		}
+		delete(data, key(data, "meta"))
+		delete(data, key(data, "groups")) // read-only
+		delete(data, key(data, "id"))
+		if herr := c.validate(data); herr != nil {
+			writeError(w, herr)
+			return
+		}
+		s.mu.Lock()
+		out, herr := s.store(c, r.PathValue("id"), func(map[string]any) (map[string]any, *httpError) { return data, nil })
+		s.mu.Unlock()
+		if herr != nil {
+			writeError(w, herr)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func (s *Server) handlePatch(c *collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, herr := readObject(r)
+		if herr != nil {
+			writeError(w, herr)
+			return
+		}
+		ops, herr := parsePatch(body)
+		if herr != nil {
+			writeError(w, herr)
+			return
+		}
+		if limit := s.faults.memberLimit(); limit > 0 && c.kind == "Group" {
+			if n := memberChanges(ops); n > limit {
+				writeError(w, errorf(http.StatusBadRequest, "invalidValue",
+					"too many member changes in one request: %d, the limit is %d", n, limit))
+				return
+			}
+		}
+		s.mu.Lock()
+		out, herr := s.store(c, r.PathValue("id"), func(old map[string]any) (map[string]any, *httpError) {
+			data := deepCopy(old).(map[string]any)
+			if herr := applyPatch(data, ops); herr != nil {
+				return nil, herr
+			}
+			if herr := c.validate(data); herr != nil {
+				return nil, herr
+			}
+			return data, nil
+		})
+		s.mu.Unlock()
+		if herr != nil {
+			writeError(w, herr)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+// store replaces resource id with what change makes of its data. Call
+// with s.mu held.
+func (s *Server) store(c *collection, id string, change func(old map[string]any) (map[string]any, *httpError)) (map[string]any, *httpError) {
+	res, ok := c.byID[id]
+	if !ok {
+		return nil, errorf(http.StatusNotFound, "", "%s %s not found", c.kind, id)
+	}
+	data, herr := change(res.data)
+	if herr != nil {
+		return nil, herr
+	}
+	data["id"] = id
+	if herr := c.conflict(id, data); herr != nil {
+		return nil, herr
+	}
+	c.replace(res, data, s.opts.Now())
+	return c.render(res), nil
+}
+
+func (s *Server) handleDelete(c *collection) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		s.mu.Lock()
+		ok := c.remove(id)
+		if ok && c == s.users {
+			s.dropMember(id)
+		}
+		s.mu.Unlock()
+		if !ok {
+			writeError(w, notFound(c, r))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// dropMember removes a deleted user from every group, as real servers do.
+func (s *Server) dropMember(userID string) {
+	now := s.opts.Now()
+	for _, g := range s.groups.order {
+		members, _ := get(g.data, "members").([]any)
+		kept := make([]any, 0, len(members))
+		for _, m := range members {
+			if obj, _ := m.(map[string]any); str(get(obj, "value")) != userID {
+				kept = append(kept, m)
+			}
+		}
+		if len(kept) == len(members) {
+			continue
+		}
+		data := deepCopy(g.data).(map[string]any)
+		data[key(data, "members")] = kept
+		s.groups.replace(g, data, now)
+	}
+}

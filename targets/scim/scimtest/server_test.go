@@ -1,0 +1,275 @@
+package scimtest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/idsync/idsync/targets"
+	"github.com/idsync/idsync/targets/scim/scimtest"
+)
+
+// api is a bare SCIM caller for testing the server on its own.
+type api struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func start(t *testing.T, opts scimtest.Options) (*api, *scimtest.Server) {
+	base, token, srv := scimtest.Start(t, opts)
+	return &api{t: t, base: base, token: token}, srv
+}
+
+// call sends body (a JSON string or "") and returns the status and the
+// decoded response.
+func (a *api) call(method, path, body string) (int, map[string]any) {
+	a.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(a.t.Context(), method, a.base+path, r)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if len(bytes.TrimSpace(data)) > 0 {
+		if err := json.Unmarshal(data, &out); err != nil {
+			a.t.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+func (a *api) mustCall(method, path, body string, want int) map[string]any {
+	a.t.Helper()
+	status, out := a.call(method, path, body)
+	if status != want {
+		a.t.Fatalf("%s %s = %d %v, want %d", method, path, status, out, want)
+	}
+	return out
+}
+
+func (a *api) filter(endpoint, f string) []any {
+	a.t.Helper()
+	out := a.mustCall("GET", endpoint+"?filter="+url.QueryEscape(f), "", 200)
+	list, _ := out["Resources"].([]any)
+	return list
+}
+
+func patch(ops string) string {
+	return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":` + ops + `}`
+}
+
+func TestAuth(t *testing.T) {
+	a, srv := start(t, scimtest.Options{})
+	a.token = "wrong"
+	a.mustCall("GET", "/Users", "", 401)
+	a.mustCall("GET", "/ServiceProviderConfig", "", 401)
+	if st := srv.Stats(); st.Requests["GET"] != 2 || st.Total() != 2 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestUsersCRUDAndFilters(t *testing.T) {
+	a, _ := start(t, scimtest.Options{})
+	u := a.mustCall("POST", "/Users", `{"userName":"Alice","externalId":"G-1","displayName":"Alice A",
+	  "emails":[{"type":"work","value":"Alice@Example.test"}]}`, 201)
+	id := u["id"].(string)
+	a.mustCall("POST", "/Users", `{"userName":"aLICE"}`, 409)
+	a.mustCall("POST", "/Users", `{"displayName":"no userName"}`, 400)
+	a.mustCall("POST", "/Users", `{"userName":"bob","active":"yes"}`, 400)
+	a.mustCall("POST", "/Users", `{"userName":"bob"}`, 201)
+
+	for f, want := range map[string]int{
+		`userName eq "ALICE"`:                  1, // case-insensitive, RFC 7643
+		`externalId eq "G-1"`:                  1,
+		`externalId eq "g-1"`:                  0, // caseExact
+		`displayName eq "alice a"`:             1,
+		`emails.value eq "alice@example.test"`: 1,
+		`id eq "` + id + `"`:                   1,
+		`userName eq "nobody"`:                 0,
+	} {
+		if got := len(a.filter("/Users", f)); got != want {
+			t.Errorf("filter %s: %d results, want %d", f, got, want)
+		}
+	}
+	a.mustCall("GET", "/Users?filter="+url.QueryEscape(`userName co "a"`), "", 400)
+
+	a.mustCall("PUT", "/Users/"+id, `{"userName":"bob"}`, 409)
+	got := a.mustCall("PUT", "/Users/"+id, `{"userName":"alice2","meta":{"x":1},"groups":[{"value":"g"}]}`, 200)
+	if got["displayName"] != nil || got["groups"] != nil || got["userName"] != "alice2" {
+		t.Errorf("PUT result: %v", got)
+	}
+	if len(a.filter("/Users", `userName eq "alice"`)) != 0 || len(a.filter("/Users", `externalId eq "G-1"`)) != 0 {
+		t.Error("indexes keep the old userName or externalId after PUT")
+	}
+	a.mustCall("DELETE", "/Users/"+id, "", 204)
+	a.mustCall("DELETE", "/Users/"+id, "", 404)
+	a.mustCall("GET", "/Users/"+id, "", 404)
+	a.mustCall("PUT", "/Users/"+id, `{"userName":"x"}`, 404)
+	a.mustCall("POST", "/Users", `{"userName":"ALICE"}`, 201) // the name is free again
+}
+
+func TestPatchDialects(t *testing.T) {
+	a, _ := start(t, scimtest.Options{})
+	id := a.mustCall("POST", "/Users", `{"userName":"p","active":true,"emails":[{"type":"home","value":"h@x"}],
+	  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"D","costCenter":"C"}}`, 201)["id"].(string)
+	got := a.mustCall("PATCH", "/Users/"+id, patch(`[
+	  {"op":"Replace","path":"active","value":"False"},
+	  {"op":"replace","path":"emails[type eq \"work\"].value","value":"w@x"},
+	  {"op":"Add","path":"phoneNumbers[type eq \"mobile\"].value","value":"+1"},
+	  {"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department"},
+	  {"op":"replace","value":{"name.givenName":"G","displayName":"P"}},
+	  {"op":"add","path":"name.familyName","value":"F"},
+	  {"op":"remove","path":"emails[type eq \"home\"]"},
+	  {"op":"remove","path":"title"}]`), 200)
+	b, _ := json.Marshal(got)
+	for _, want := range []string{`"active":false`, `"emails":[{"type":"work","value":"w@x"}]`, `"phoneNumbers":[{"type":"mobile","value":"+1"}]`,
+		`"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"costCenter":"C"}`, `"name":{"familyName":"F","givenName":"G"}`, `"displayName":"P"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("after PATCH, missing %s in %s", want, b)
+		}
+	}
+	a.mustCall("PATCH", "/Users/"+id, patch(`[{"op":"replace","path":"emails[value eq \"none\"].value","value":"x"}]`), 400)
+	a.mustCall("PATCH", "/Users/"+id, patch(`[{"op":"delete","path":"title"}]`), 400)
+	a.mustCall("PATCH", "/Users/"+id, patch(`[{"op":"remove"}]`), 400)
+	a.mustCall("PATCH", "/Users/"+id, patch(`[{"op":"replace","path":"userName","value":""}]`), 400)
+	a.mustCall("PATCH", "/Users/"+id, `{"schemas":["urn:x"],"Operations":[{"op":"remove","path":"title"}]}`, 400)
+	a.mustCall("PATCH", "/Users/nope", patch(`[{"op":"remove","path":"title"}]`), 404)
+}
+
+func TestGroupMembers(t *testing.T) {
+	a, srv := start(t, scimtest.Options{MaxMembersPerPatch: 3})
+	var users []string
+	for i := range 4 {
+		users = append(users, a.mustCall("POST", "/Users", fmt.Sprintf(`{"userName":"u%d"}`, i), 201)["id"].(string))
+	}
+	gid := a.mustCall("POST", "/Groups", `{"displayName":"Admins"}`, 201)["id"].(string)
+	a.mustCall("POST", "/Groups", `{"displayName":"ADMINS"}`, 409)
+	members := func(ids ...string) string {
+		var parts []string
+		for _, id := range ids {
+			parts = append(parts, `{"value":"`+id+`"}`)
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	a.mustCall("PATCH", "/Groups/"+gid, patch(`[{"op":"add","path":"members","value":`+members(users...)+`}]`), 400) // 4 > 3
+	a.mustCall("PATCH", "/Groups/"+gid, patch(`[{"op":"add","path":"members","value":`+members(users[:3]...)+`}]`), 200)
+	a.mustCall("PATCH", "/Groups/"+gid, patch(`[{"op":"add","path":"members","value":`+members(users[2:]...)+`}]`), 200) // u2 again: no-op
+	if g := srv.Groups()[0]; len(g.Members) != 4 {
+		t.Fatalf("members = %v, want 4 (no duplicate)", g.Members)
+	}
+	a.mustCall("PATCH", "/Groups/"+gid, patch(`[{"op":"remove","path":"members[value eq \"`+users[0]+`\"]"},
+	  {"op":"remove","path":"members","value":`+members(users[1])+`}]`), 200)
+	if got := len(a.filter("/Groups", `members.value eq "`+users[2]+`"`)); got != 1 {
+		t.Errorf("filter by member: %d groups", got)
+	}
+	a.mustCall("DELETE", "/Users/"+users[3], "", 204)
+	if g := srv.Groups()[0]; len(g.Members) != 1 || g.Members[0] != users[2] {
+		t.Errorf("members = %v, want only %s (a deleted user leaves its groups)", g.Members, users[2])
+	}
+	if len(a.filter("/Groups", `displayName eq "admins"`)) != 1 {
+		t.Error("displayName filter is not case-insensitive")
+	}
+}
+
+func TestPaging(t *testing.T) {
+	for _, repeat := range []bool{false, true} {
+		t.Run(fmt.Sprint("repeat=", repeat), func(t *testing.T) {
+			a, srv := start(t, scimtest.Options{RepeatPastEnd: repeat, MaxPageSize: 4})
+			for i := range 10 {
+				if _, err := srv.SeedUser(targets.Account{UserName: fmt.Sprintf("u%02d", i), Active: true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			seen := map[any]bool{}
+			for start := 1; start <= 10; start += 4 {
+				out := a.mustCall("GET", fmt.Sprintf("/Users?startIndex=%d&count=100", start), "", 200)
+				if out["totalResults"] != 10.0 {
+					t.Errorf("totalResults = %v", out["totalResults"])
+				}
+				for _, r := range out["Resources"].([]any) {
+					seen[r.(map[string]any)["id"]] = true
+				}
+			}
+			if len(seen) != 10 {
+				t.Errorf("saw %d users over the pages", len(seen))
+			}
+			past := a.mustCall("GET", "/Users?startIndex=11&count=4", "", 200)
+			if n := len(past["Resources"].([]any)); (n == 4) != repeat || (n == 0) == repeat {
+				t.Errorf("page past the end has %d resources", n)
+			}
+			if out := a.mustCall("GET", "/Users?count=0", "", 200); len(out["Resources"].([]any)) != 0 || out["totalResults"] != 10.0 {
+				t.Errorf("count=0: %v", out)
+			}
+		})
+	}
+}
+
+func TestFaults(t *testing.T) {
+	a, srv := start(t, scimtest.Options{})
+	srv.FailAfterWrites(2, 503)
+	a.mustCall("POST", "/Users", `{"userName":"a"}`, 201)
+	a.mustCall("POST", "/Users", `{"userName":"b"}`, 201)
+	a.mustCall("POST", "/Users", `{"userName":"c"}`, 503)
+	a.mustCall("GET", "/Users", "", 200) // reads still work
+	a.mustCall("POST", "/Users", `{"userName":"c"}`, 503)
+	srv.ResetFaults()
+	a.mustCall("POST", "/Users", `{"userName":"c"}`, 201)
+
+	srv.RateLimit429(3, 7)
+	codes := ""
+	for range 6 {
+		status, _ := a.call("GET", "/Users", "")
+		codes += fmt.Sprint(status, " ")
+	}
+	if codes != "200 200 429 200 200 429 " {
+		t.Errorf("every 3rd throttled: %s", codes)
+	}
+	srv.ResetFaults()
+	srv.Storm429(2, 0)
+	req, _ := http.NewRequest("GET", a.base+"/Users", nil)
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "0" {
+		t.Errorf("storm: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	a.mustCall("GET", "/Users", "", 429)
+	a.mustCall("GET", "/Users", "", 200)
+	st := srv.Stats()
+	if st.Writes != 3 || st.Throttled != 4 || st.Injected != 2 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestDiscoveryEndpoints(t *testing.T) {
+	a, _ := start(t, scimtest.Options{})
+	if out := a.mustCall("GET", "/ServiceProviderConfig", "", 200); out["patch"].(map[string]any)["supported"] != true {
+		t.Errorf("ServiceProviderConfig: %v", out)
+	}
+	for _, p := range []string{"/Schemas", "/ResourceTypes"} {
+		if out := a.mustCall("GET", p, "", 200); out["totalResults"].(float64) < 2 {
+			t.Errorf("%s: %v", p, out)
+		}
+	}
+	a.mustCall("GET", "/Nope", "", 404)
+}
