@@ -98,9 +98,9 @@ func WriteText(w io.Writer, p *Plan) error {
 func SummaryLine(p *Plan) string {
 	s := p.Summary
 	if !p.Pending() {
-		line := fmt.Sprintf("No changes: %d accounts up to date.", s.Unchanged)
+		line := fmt.Sprintf("No changes: %s up to date.", plural(s.Unchanged, "account", "accounts"))
 		if s.Orphans > 0 {
-			line += fmt.Sprintf(" %d orphans reported.", s.Orphans)
+			line += fmt.Sprintf(" %s reported.", plural(s.Orphans, "orphan", "orphans"))
 		}
 		return line
 	}

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -56,6 +57,7 @@ func run() error {
 	bin := flag.String("idsync", "bin/idsync", "the idsync binary to measure")
 	repeat := flag.Int("repeat", 3, "runs of each read-only measurement; the best is kept")
 	logLevel := flag.String("log", "warn", "idsync's log level; its logs go to DIR/*.log")
+	hold := flag.Bool("hold", false, "keep slapd and the SCIM server running after the measurements, until interrupted (for profiling)")
 	flag.Parse()
 	if _, err := os.Stat(*bin); err != nil {
 		return fmt.Errorf("%w (run make build first)", err)
@@ -133,6 +135,12 @@ func run() error {
 	row(fmt.Sprintf("idsync apply: %d creates + group memberships", *users), apply, "")
 	row("idsync plan: fully linked state and target", linked, ratio(linked))
 	fmt.Printf("\ntarget for issue #2: plan <= 2.00x ldapsearch and peak RSS <= 400 MB at 100k people\n")
+	if *hold {
+		fmt.Printf("holding: idsync plan -c %s (interrupt to stop)\n", cfg)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		<-ctx.Done()
+	}
 	return nil
 }
 

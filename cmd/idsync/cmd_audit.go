@@ -38,6 +38,9 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return enc.Encode(a)
 		}
 		why := strings.Join(a.Reasons, "; ")
+		if a.Detail != "" {
+			why = a.Detail + "; " + why
+		}
 		if a.Error != "" {
 			why = "FAILED: " + a.Error + "; " + why
 		}
