@@ -84,7 +84,9 @@ type builder struct {
 	// roleGroups maps each role to its group in the target, when it has one.
 	roleGroups map[string]*targets.Group
 	// accountRoles maps target account IDs to the roles their groups give.
-	accountRoles map[string]map[string]bool
+	accountRoles map[string][]string
+	// managed are the attribute paths compared, unique.
+	managed []string
 }
 
 func newBuilder(in Input) *builder {
@@ -97,6 +99,13 @@ func newBuilder(in Input) *builder {
 	}
 	for i := range in.Accounts {
 		b.byID[in.Accounts[i].ID] = &in.Accounts[i]
+	}
+	seen := map[string]bool{}
+	for _, path := range in.Managed {
+		if !seen[path] {
+			seen[path] = true
+			b.managed = append(b.managed, path)
+		}
 	}
 	b.people = make([]*person, 0, len(in.People))
 	for i := range in.People {

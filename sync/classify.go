@@ -74,18 +74,23 @@ func (b *builder) adopt(p *person) {
 	after := b.merge(*a, p.p.Account)
 	c := Change{Kind: Adopt, Action: Link, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: after.UserName, Before: a, After: &after, Reasons: []string{p.adoptWhy}}
-	c.Attrs = b.attrDiff(*a, after)
+	c.Attrs = b.attrDiff(*a, p.p.Account)
 	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, a), b.roleLoss(p, a)
 	b.add(c)
 }
 
 func (b *builder) mover(p *person) {
 	a := p.account
+	attrs := b.attrDiff(*a, p.p.Account)
+	added, removed := b.roleDiff(p, a), b.roleLoss(p, a)
+	renamed := p.link.DN != "" && mapping.NormalizeDN(p.link.DN) != mapping.NormalizeDN(p.p.DN)
+	if len(attrs) == 0 && len(added) == 0 && len(removed) == 0 && !renamed {
+		b.plan.Summary.Unchanged++ // the common case: nothing is copied
+		return
+	}
 	after := b.merge(*a, p.p.Account)
 	c := Change{Kind: Mover, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
-		UserName: after.UserName, Before: a, After: &after}
-	c.Attrs = b.attrDiff(*a, after)
-	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, a), b.roleLoss(p, a)
+		UserName: after.UserName, Before: a, After: &after, Attrs: attrs, RolesAdded: added, RolesRemoved: removed}
 	if n := len(c.Attrs); n > 0 {
 		c.Reasons = append(c.Reasons, plural(n, "attribute differs", "attributes differ")+" from what the rules give")
 	}
@@ -95,23 +100,17 @@ func (b *builder) mover(p *person) {
 	if n := len(c.RolesRemoved); n > 0 {
 		c.Reasons = append(c.Reasons, "loses "+plural(n, "role", "roles"))
 	}
-	if p.link.DN != "" && mapping.NormalizeDN(p.link.DN) != mapping.NormalizeDN(p.p.DN) {
+	if renamed {
 		c.PreviousDN = p.link.DN
-		c.Reasons = append(c.Reasons, "renamed or moved in the source (same "+"ID "+p.p.SourceID+")")
+		c.Reasons = append(c.Reasons, "renamed or moved in the source (same ID "+p.p.SourceID+")")
 	}
 	switch {
 	case len(c.Attrs) > 0:
 		c.Action = Update
 	case len(c.RolesAdded) > 0 || len(c.RolesRemoved) > 0:
 		c.Action = Roles
-	case c.PreviousDN != "" || p.link.UserName != after.UserName:
-		c.Action = Record
-		if c.PreviousDN == "" {
-			return // only our own record of the userName is stale; not a change
-		}
 	default:
-		b.plan.Summary.Unchanged++
-		return
+		c.Action = Record
 	}
 	b.add(c)
 }
@@ -197,7 +196,7 @@ func (b *builder) merge(actual, desired targets.Account) targets.Account {
 	if out.Attrs == nil {
 		out.Attrs = map[string]string{}
 	}
-	for _, path := range b.in.Managed {
+	for _, path := range b.managed {
 		switch path {
 		case "userName":
 			out.UserName = desired.UserName
@@ -218,39 +217,34 @@ func (b *builder) merge(actual, desired targets.Account) targets.Account {
 	return out
 }
 
-// attrDiff lists the attributes that differ, with the rule behind each.
-func (b *builder) attrDiff(before, after targets.Account) []AttrChange {
-	paths := append([]string{"active"}, b.in.Managed...)
-	sort.Strings(paths)
+// attrDiff lists the managed attributes whose value in the target account
+// differs from the desired one (what merge would set), with the rule behind
+// each, sorted by path. It copies nothing when nothing differs.
+func (b *builder) attrDiff(actual, desired targets.Account) []AttrChange {
 	var out []AttrChange
-	seen := map[string]bool{}
-	for _, path := range paths {
-		if seen[path] {
+	if !actual.Active {
+		out = append(out, AttrChange{Path: "active", Before: "false", After: "true", Rule: "enabled again in the source"})
+	}
+	for _, path := range b.managed {
+		var want string
+		switch path {
+		case "active":
 			continue
+		case "userName":
+			want = desired.UserName
+		case "externalId":
+			want = desired.ExternalID
+		default:
+			want = desired.Attrs[path]
 		}
-		seen[path] = true
-		x, y := before.Attr(path), after.Attr(path)
-		if x == y {
-			continue
+		if have := actual.Attr(path); have != want {
+			out = append(out, AttrChange{Path: path, Before: have, After: want, Rule: b.rule("attributes." + path)})
 		}
-		d := AttrChange{Path: path, Before: x, After: y}
-		if path == "active" {
-			d.Rule = "enabled again in the source"
-		} else {
-			d.Rule = b.rule("attributes." + path)
-		}
-		out = append(out, d)
+	}
+	if len(out) > 1 {
+		sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	}
 	return out
 }
 
 func (b *builder) add(c Change) { b.plan.Changes = append(b.plan.Changes, c) }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,14 @@ var Formats = []string{"text", "json"}
 
 // WriteReport writes the plans in format "text" or "json".
 func WriteReport(w io.Writer, format string, plans []*Plan) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := writeReport(bw, format, plans); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func writeReport(w io.Writer, format string, plans []*Plan) error {
 	switch format {
 	case "text", "":
 		for i, p := range plans {

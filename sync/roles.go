@@ -1,9 +1,11 @@
 package sync
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/targets"
 )
 
@@ -34,7 +36,7 @@ func (b *builder) roleNames() []string {
 // recorded, else by display name) and which roles each account has.
 func (b *builder) indexRoles() {
 	b.roleGroups = map[string]*targets.Group{}
-	b.accountRoles = map[string]map[string]bool{}
+	b.accountRoles = map[string][]string{}
 	if b.in.Groups == nil {
 		return
 	}
@@ -55,10 +57,7 @@ func (b *builder) indexRoles() {
 		}
 		b.roleGroups[role] = g
 		for _, m := range g.Members {
-			if b.accountRoles[m] == nil {
-				b.accountRoles[m] = map[string]bool{}
-			}
-			b.accountRoles[m][role] = true
+			b.accountRoles[m] = append(b.accountRoles[m], role)
 		}
 	}
 }
@@ -71,7 +70,7 @@ func (b *builder) roleDiff(p *person, a *targets.Account) []RoleChange {
 	}
 	var out []RoleChange
 	for _, r := range p.p.Roles {
-		if a == nil || !b.accountRoles[a.ID][r.Name] {
+		if a == nil || !slices.Contains(b.accountRoles[a.ID], r.Name) {
 			out = append(out, RoleChange{Role: r.Name, Reason: r.Reason})
 		}
 	}
@@ -84,15 +83,9 @@ func (b *builder) roleLoss(p *person, a *targets.Account) []RoleChange {
 	if b.in.Groups == nil || a == nil {
 		return nil
 	}
-	keep := map[string]bool{}
-	if p.wanted() {
-		for _, r := range p.p.Roles {
-			keep[r.Name] = true
-		}
-	}
 	var out []RoleChange
-	for role := range b.accountRoles[a.ID] {
-		if !keep[role] {
+	for _, role := range b.accountRoles[a.ID] {
+		if !p.wanted() || !hasRole(p.p.Roles, role) {
 			why := "no rule gives this role any more"
 			if !p.wanted() {
 				why = "leaver"
@@ -102,6 +95,15 @@ func (b *builder) roleLoss(p *person, a *targets.Account) []RoleChange {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Role < out[j].Role })
 	return out
+}
+
+func hasRole(roles []mapping.Role, name string) bool {
+	for _, r := range roles {
+		if r.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // planGroups plans, per role, the group to create or adopt and the members

@@ -126,7 +126,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if res != nil {
 		for i, p := range res.Plans {
 			if !*quiet {
-				if err := sync.WriteText(stdout, p); err != nil {
+				if err := sync.WriteReport(stdout, "text", []*sync.Plan{p}); err != nil {
 					return err
 				}
 			}
