@@ -241,6 +241,7 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 	}
 	if opts.DryRun {
 		res := Result{}
+		r.Log.WithFields(logrus.Fields{"target": t.Name, "dry_run": true}).Info(SummaryLine(p))
 		err := r.finish(ctx, run, "planned", p, &res, nil)
 		return p, res, err
 	}
