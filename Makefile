@@ -33,7 +33,8 @@ fmt-check:
 
 vet:
 	$(GO) vet $(PKGS)
-	GOOS=windows CGO_ENABLED=0 $(GO) vet ./state/ ./cmd/...
+	GOOS=windows CGO_ENABLED=0 $(GO) vet ./state/
+	GOOS=windows CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/idsync
 
 ## layout: targets, mapping and state never import sync; nothing imports cmd
 layout:
