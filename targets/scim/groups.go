@@ -12,15 +12,13 @@ import (
 // ListGroups calls fn exactly once for each group with the ids of its
 // members (members[].value, duplicates removed).
 func (c *Client) ListGroups(ctx context.Context, fn func(targets.Group) error) error {
-	return c.pages(ctx, "/Groups", func(id string, r map[string]any) error {
-		g := targets.Group{ID: id, DisplayName: str(getCI(r, "displayName"))}
-		members, _ := getCI(r, "members").([]any)
-		seen := make(map[string]bool, len(members))
-		for _, m := range members {
-			v := str(getCI(asObject(m), "value"))
+	return listAll(ctx, c, "/Groups", (*groupResource).id, func(r *groupResource) error {
+		g := targets.Group{ID: string(r.ID), DisplayName: string(r.DisplayName)}
+		seen := make(map[jsonScalar]bool, len(r.Members))
+		for _, v := range r.Members {
 			if v != "" && !seen[v] {
 				seen[v] = true
-				g.Members = append(g.Members, v)
+				g.Members = append(g.Members, string(v))
 			}
 		}
 		return fn(g)
@@ -86,9 +84,4 @@ func dedupe(ids []string) []string {
 		}
 	}
 	return out
-}
-
-func asObject(v any) map[string]any {
-	m, _ := v.(map[string]any)
-	return m
 }

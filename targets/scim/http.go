@@ -11,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -36,11 +38,40 @@ type request struct {
 	idempotent bool
 }
 
-// response is what came back.
+// response is what came back. body lives in a pooled buffer: call release
+// once done with it, and keep nothing that points into it.
 type response struct {
 	status int
 	header http.Header
 	body   []byte
+	buf    *[]byte
+}
+
+// bodyPool holds response buffers; a list page of 1000 users is about 1 MB
+// and would otherwise be a fresh, growing allocation per page.
+var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody is the largest buffer kept for reuse.
+const maxPooledBody = 16 << 20
+
+func (r *response) release() {
+	if r.buf != nil && cap(*r.buf) <= maxPooledBody {
+		*r.buf = (*r.buf)[:0]
+		bodyPool.Put(r.buf)
+	}
+	r.buf, r.body = nil, nil
+}
+
+// bodyDecoder is an out value that decodes a response body itself.
+type bodyDecoder interface {
+	decodeBody([]byte) error
+}
+
+func decodeBody(body []byte, out any) error {
+	if d, ok := out.(bodyDecoder); ok {
+		return d.decodeBody(body)
+	}
+	return json.Unmarshal(body, out)
 }
 
 // do sends req, waiting for the rate limiter before every attempt and
@@ -75,10 +106,12 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			c.log.WithFields(logrus.Fields{"method": req.method, "path": req.path, "error": err, "wait": wait}).
 				Warn("scim: request failed; retrying")
 		case res.status >= 200 && res.status < 300:
-			if out == nil || len(bytes.TrimSpace(res.body)) == 0 {
-				return nil
+			var err error
+			if out != nil && len(bytes.TrimSpace(res.body)) > 0 {
+				err = decodeBody(res.body, out)
 			}
-			if err := json.Unmarshal(res.body, out); err != nil {
+			res.release()
+			if err != nil {
 				if !req.idempotent { // it worked, but we cannot tell what it made
 					return fmt.Errorf("scim: %s %s: %w: decode response: %w", req.method, req.path, ErrUnknownOutcome, err)
 				}
@@ -87,6 +120,7 @@ func (c *Client) do(ctx context.Context, req request, out any) error {
 			return nil
 		default:
 			serr := c.statusError(req, res)
+			res.release()
 			if !retryable(res.status, req.idempotent) {
 				return serr
 			}
@@ -142,17 +176,45 @@ func (c *Client) send(ctx context.Context, req request, payload []byte) (*respon
 		return nil, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	res := &response{status: resp.StatusCode, header: resp.Header, buf: bodyPool.Get().(*[]byte)}
+	res.body, err = readBody(resp.Body, resp.ContentLength, (*res.buf)[:0])
+	*res.buf = res.body
 	log = log.WithFields(logrus.Fields{"status": resp.StatusCode, "duration": time.Since(start)})
 	if err != nil {
+		res.release()
 		log.WithField("error", err).Debug("scim request")
 		return nil, fmt.Errorf("read response: %w", err)
 	}
-	if len(data) > maxBody {
+	if len(res.body) > maxBody {
+		res.release()
 		return nil, fmt.Errorf("response larger than %d bytes", maxBody)
 	}
 	log.Debug("scim request")
-	return &response{status: resp.StatusCode, header: resp.Header, body: data}, nil
+	return res, nil
+}
+
+// readBody appends r to buf until EOF or until it holds more than maxBody
+// bytes, sizing buf once from the Content-Length when there is one.
+func readBody(r io.Reader, contentLength int64, buf []byte) ([]byte, error) {
+	if contentLength >= 0 && contentLength <= maxBody {
+		buf = slices.Grow(buf, int(contentLength)+1) // +1: see EOF without growing
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, max(512, cap(buf))) // double
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if len(buf) > maxBody {
+			return buf, nil
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // statusError classifies a non-2xx response.

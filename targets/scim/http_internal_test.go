@@ -1,9 +1,12 @@
 package scim
 
 import (
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -118,5 +121,30 @@ func TestWithDefaults(t *testing.T) {
 	half := 0.5
 	if s := (Config{RateLimit: &half}).withDefaults(); s.burst != 1 {
 		t.Errorf("burst for rate 0.5 = %d, want 1", s.burst)
+	}
+}
+
+func TestReadBody(t *testing.T) {
+	body := strings.Repeat("0123456789", 1000)
+	for _, tt := range []struct {
+		name          string
+		contentLength int64
+		buf           []byte
+	}{
+		{"unknown length", -1, nil},
+		{"exact length", int64(len(body)), nil},
+		{"length too small", 10, nil},
+		{"length too large", int64(len(body)) * 3, nil},
+		{"reused buffer", -1, make([]byte, 5, 64)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readBody(iotest.HalfReader(strings.NewReader(body)), tt.contentLength, tt.buf[:0])
+			if err != nil || string(got) != body {
+				t.Errorf("readBody = %d bytes, %v; want %d bytes", len(got), err, len(body))
+			}
+		})
+	}
+	if _, err := readBody(iotest.ErrReader(io.ErrUnexpectedEOF), -1, nil); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("read error = %v", err)
 	}
 }

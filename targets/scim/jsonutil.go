@@ -1,7 +1,9 @@
 package scim
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -81,15 +83,16 @@ func str(v any) string {
 	return ""
 }
 
-// boolValue accepts JSON booleans and, as some servers send them, the
-// strings "true"/"false" in any case.
-func boolValue(v any) (bool, bool) {
-	switch v := v.(type) {
-	case bool:
-		return v, true
-	case string:
-		b, err := strconv.ParseBool(strings.ToLower(v))
-		return b, err == nil
+// decodeObject decodes one JSON object, keeping numbers as json.Number.
+func decodeObject(raw []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode resource: %w", err)
 	}
-	return false, false
+	if m == nil {
+		return nil, fmt.Errorf("decode resource: not an object")
+	}
+	return m, nil
 }

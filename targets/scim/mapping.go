@@ -9,10 +9,11 @@ import (
 )
 
 // This file maps between targets.Account (flat attribute paths, see
-// targets.Attributes) and SCIM User resources (RFC 7643 §4.1, §4.3). The
-// resource is a generic JSON object so that a PUT keeps every attribute
-// idsync does not manage. Attribute names are matched case-insensitively,
-// as RFC 7643 §2.1 requires.
+// targets.Attributes) and SCIM User resources (RFC 7643 §4.1, §4.3). Users
+// are read from list pages as the typed userResource (resources.go); a
+// resource written is a generic JSON object, so that a PUT keeps every
+// attribute idsync does not manage. Attribute names are matched
+// case-insensitively, as RFC 7643 §2.1 requires.
 
 type attrKind int
 
@@ -76,12 +77,12 @@ func lookupAttr(path string) (attrDef, bool) {
 	return attrDef{}, false
 }
 
-// pathInfo is a known path with its definition and the lower-case key its
-// value is read from.
+// pathInfo is a known path with its definition and how it is read from a
+// decoded SCIM User.
 type pathInfo struct {
 	path string
 	def  attrDef
-	key  string
+	get  func(*userResource) jsonScalar
 }
 
 // knownPaths lists every path the mapping knows, sorted.
@@ -89,7 +90,7 @@ func knownPaths() []pathInfo {
 	var ps []pathInfo
 	for _, p := range targets.AttributeNames() {
 		if def, ok := lookupAttr(p); ok {
-			ps = append(ps, pathInfo{path: p, def: def, key: strings.ToLower(def.attr)})
+			ps = append(ps, pathInfo{path: p, def: def, get: userGetters[p]})
 		}
 	}
 	return ps
@@ -115,71 +116,42 @@ func managedPaths(a targets.Account, enterprise bool) ([]string, error) {
 	return paths, nil
 }
 
-// accountFromResource reads a SCIM User. Absent attributes are left out of
-// Attrs; an absent "active" counts as true (the account is not marked
+// accountFromResource reads a SCIM User. Absent attributes are left out
+// of Attrs; an absent "active" counts as true (the account is not marked
 // disabled).
-func accountFromResource(r map[string]any, enterprise bool) (targets.Account, error) {
-	v := lowerKeys(r)
+func accountFromResource(u *userResource, enterprise bool) (targets.Account, error) {
 	a := targets.Account{
-		ID:         str(v["id"]),
-		UserName:   str(v["username"]),
-		ExternalID: str(v["externalid"]),
+		ID:         string(u.ID),
+		UserName:   string(u.UserName),
+		ExternalID: string(u.ExternalID),
 		Active:     true,
-		Attrs:      map[string]string{},
 	}
 	if a.ID == "" {
 		return a, fmt.Errorf("scim: user %q has no id", a.UserName)
 	}
-	if x := v["active"]; x != nil {
-		b, ok := boolValue(x)
-		if !ok {
-			return a, fmt.Errorf("scim: user %s: active is %v, not a boolean", a.ID, x)
+	if u.Active.set {
+		if !u.Active.valid {
+			return a, fmt.Errorf("scim: user %s: active is %s, not a boolean", a.ID, u.Active.raw)
 		}
-		a.Active = b
+		a.Active = u.Active.value
 	}
-	name := lowerKeys(asObject(v["name"]))
-	ext := lowerKeys(asObject(v[strings.ToLower(schemaEnterprise)]))
-	for _, p := range allPaths {
-		var val string
-		switch p.def.kind {
-		case kindTop:
-			val = str(v[p.key])
-		case kindName:
-			val = str(name[p.key])
-		case kindEnterprise:
-			if enterprise {
-				val = str(ext[p.key])
-			}
-		case kindTyped:
-			val = typedValueOf(v[p.key], p.def.typ)
+	// Collect first so that Attrs is allocated once at its final size.
+	var buf [32]struct{ path, value string }
+	vals := buf[:0]
+	for i := range allPaths {
+		p := &allPaths[i]
+		if p.get == nil || (p.def.kind == kindEnterprise && !enterprise) {
+			continue
 		}
-		if val != "" {
-			a.Attrs[p.path] = val
+		if v := p.get(u); v != "" {
+			vals = append(vals, struct{ path, value string }{p.path, string(v)})
 		}
+	}
+	a.Attrs = make(map[string]string, len(vals))
+	for _, kv := range vals {
+		a.Attrs[kv.path] = kv.value
 	}
 	return a, nil
-}
-
-// typedValueOf returns the value of the first element of a multi-valued
-// attribute whose type is typ (case-insensitively).
-func typedValueOf(list any, typ string) string {
-	items, _ := list.([]any)
-	for _, item := range items {
-		m := asObject(item)
-		if strings.EqualFold(str(getCI(m, "type")), typ) {
-			return str(getCI(m, "value"))
-		}
-	}
-	return ""
-}
-
-// lowerKeys returns m with lower-case keys, for case-insensitive reads.
-func lowerKeys(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[strings.ToLower(k)] = v
-	}
-	return out
 }
 
 // resourceFromAccount builds the SCIM User for a POST.

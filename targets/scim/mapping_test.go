@@ -18,6 +18,19 @@ func mustObject(t *testing.T, s string) map[string]any {
 	return r
 }
 
+// mustUser decodes one SCIM User the way a list page is decoded.
+func mustUser(t *testing.T, s string) *userResource {
+	t.Helper()
+	var p listPage[userResource]
+	if err := p.decodeBody([]byte(`{"totalResults":1,"Resources":[` + s + `]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Resources) != 1 {
+		t.Fatalf("decoded %d resources", len(p.Resources))
+	}
+	return &p.Resources[0]
+}
+
 func toJSON(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
@@ -70,12 +83,21 @@ func TestAccountFromResource(t *testing.T) {
 			targets.Account{ID: "u3", UserName: "c", Active: false, Attrs: map[string]string{"name.givenName": "C"}}, ""},
 		{"untyped email is not emails.work", `{"id":"u4","userName":"d","emails":[{"value":"d@x","primary":true}]}`, true,
 			targets.Account{ID: "u4", UserName: "d", Active: true, Attrs: map[string]string{}}, ""},
+		{"unexpected shapes are ignored", `{"id":7,"userName":"g","active":null,"displayName":{"x":1},"title":["t"],"nickName":null,
+		  "name":"Full Name","emails":{"type":"work","value":"no@list"},"phoneNumbers":["+9",{"type":"work","value":"+1"},null],
+		  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":"dept"}`, true,
+			targets.Account{ID: "7", UserName: "g", Active: true, Attrs: map[string]string{"phoneNumbers.work": "+1"}}, ""},
+		{"escapes, numbers and booleans as strings", `{"id":"u6","userName":"h\u00e9\"\\","externalId":-1.5e3,"active":"TRUE",
+		  "title":true,"urn:ietf:params:scim:schemas:extension:enterprise:2.0:user":{"EMPLOYEENUMBER":"0042","department":"\u00c9tudes"}}`, true,
+			targets.Account{ID: "u6", UserName: "hé\"\\", ExternalID: "-1.5e3", Active: true,
+				Attrs: map[string]string{"title": "true", "employeeNumber": "0042", "department": "Études"}}, ""},
 		{"no id", `{"userName":"e"}`, true, targets.Account{}, "has no id"},
-		{"bad active", `{"id":"u5","userName":"f","active":"maybe"}`, true, targets.Account{}, "not a boolean"},
+		{"bad active", `{"id":"u5","userName":"f","active":"maybe"}`, true, targets.Account{}, "active is maybe, not a boolean"},
+		{"numeric active", `{"id":"u5","userName":"f","active":1}`, true, targets.Account{}, "active is 1, not a boolean"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := accountFromResource(mustObject(t, tt.in), tt.enterprise)
+			got, err := accountFromResource(mustUser(t, tt.in), tt.enterprise)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -209,6 +231,33 @@ func TestLookupAttrCoversTargetsAttributes(t *testing.T) {
 	for _, p := range []string{"name", "name.nick", "emails.fax", "manager", "emails"} {
 		if _, ok := lookupAttr(p); ok {
 			t.Errorf("lookupAttr(%q) succeeded", p)
+		}
+	}
+}
+
+// TestUserGettersCoverMapping: every path the mapping knows is read back
+// from a listed user.
+func TestUserGettersCoverMapping(t *testing.T) {
+	for _, p := range allPaths {
+		if p.get == nil {
+			t.Errorf("no userGetters entry for %q: List would never report it", p.path)
+		}
+	}
+	for p := range userGetters {
+		if _, ok := lookupAttr(p); !ok {
+			t.Errorf("userGetters has %q, which lookupAttr does not know", p)
+		}
+	}
+}
+
+// TestListPageErrors: a malformed page, or one whose envelope has the
+// wrong shape, is an error.
+func TestListPageErrors(t *testing.T) {
+	for _, bad := range []string{`{"Resources":[{"id":"a"}`, `{"Resources":{"id":"a"}}`, `{"Resources":["a"]}`,
+		`{"totalResults":"3","Resources":[]}`, `{"totalResults":2.5}`, `[]`, `null`, `{"Resources":[]} {}`} {
+		var p listPage[userResource]
+		if err := p.decodeBody([]byte(bad)); err == nil {
+			t.Errorf("decodeBody(%s) succeeded", bad)
 		}
 	}
 }

@@ -1,9 +1,7 @@
 package scim
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -16,58 +14,81 @@ import (
 // server, or one resource per page of a huge target: 1e6 pages either way).
 const maxPages = 1_000_000
 
-// listResponse is a SCIM ListResponse (RFC 7644 §3.4.2). encoding/json
-// matches "Resources" case-insensitively.
-type listResponse struct {
-	TotalResults int               `json:"totalResults"`
-	Resources    []json.RawMessage `json:"Resources"`
-}
-
-// pages lists every resource below path with startIndex/count paging and
-// calls fn once per id. It does not trust totalResults to end the list:
-// it stops at an empty page, at a page of ids it has all seen before
-// (SCIMMY answers a startIndex past the end with the first page again), or
-// at a short page when totalResults does not promise more. An id seen
-// before is never passed to fn again.
-func (c *Client) pages(ctx context.Context, path string, fn func(id string, r map[string]any) error) error {
-	seen := make(map[string]struct{})
+// listAll lists every resource below path with startIndex/count paging and
+// calls fn once per id, from the calling goroutine and in the server's
+// order. fn must not keep the *T: its memory is reused for a later page.
+//
+// It does not trust totalResults to end the list: it stops at an empty
+// page, at a page of ids it has all seen before (SCIMMY answers a
+// startIndex past the end with the first page again), or at a short page
+// when totalResults does not promise more. An id seen before is never
+// passed to fn again.
+//
+// Paging is pipelined: once a page is decoded and the list is not over,
+// the request for the next page (which starts where this one ended, so it
+// depends on how many resources came) goes out before fn sees this page's
+// resources, so the server renders and the client receives and decodes
+// page N+1 while fn works through page N. The pages requested are the same
+// as without the pipeline: the decision to ask for page N+1 is taken on
+// the whole of page N, before any of it reaches fn.
+func listAll[T any](ctx context.Context, c *Client, path string, idOf func(*T) string, fn func(*T) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	start, count, total := 1, c.cfg.PageSize, 0
+	next := fetchPage(ctx, c, path, start, count, []T(nil))
+	defer func() {
+		if next != nil { // fn failed: stop the request running ahead
+			cancel()
+			<-next.done
+		}
+	}()
+	seen := make(map[string]struct{})
+	var spare []T    // the resources of page N-1, for page N+1 to reuse
+	var fresh []bool // per resource of the page: not seen before
 	for page := 0; ; page++ {
 		if page >= maxPages {
 			return fmt.Errorf("scim: GET %s: more than %d pages; the target's paging looks broken", path, maxPages)
 		}
-		var lr listResponse
-		q := url.Values{"startIndex": {strconv.Itoa(start)}, "count": {strconv.Itoa(count)}}
-		if err := c.do(ctx, request{method: http.MethodGet, path: path, query: q, idempotent: true}, &lr); err != nil {
-			return err
+		cur := next
+		next = nil
+		<-cur.done
+		if cur.err != nil {
+			return cur.err
 		}
-		total = lr.TotalResults
-		fresh := 0
-		for _, raw := range lr.Resources {
-			r, err := decodeObject(raw)
-			if err != nil {
-				return fmt.Errorf("scim: GET %s: %w", path, err)
-			}
-			id := str(getCI(r, "id"))
+		res := cur.page.Resources
+		total = cur.page.TotalResults
+		n, nFresh := len(res), 0
+		fresh = fresh[:0]
+		for i := range res {
+			id := idOf(&res[i])
 			if id == "" {
 				return fmt.Errorf("scim: GET %s: a resource on the page at %d has no id", path, start)
 			}
-			if _, dup := seen[id]; dup {
-				continue
+			_, dup := seen[id]
+			if !dup {
+				seen[id] = struct{}{}
+				nFresh++
 			}
-			seen[id] = struct{}{}
-			fresh++
-			if err := fn(id, r); err != nil {
-				return err
-			}
+			fresh = append(fresh, !dup)
 		}
-		n := len(lr.Resources)
-		if fresh < n {
-			c.log.WithFields(logrus.Fields{"path": path, "startIndex": start, "repeated": n - fresh}).
+		if nFresh < n {
+			c.log.WithFields(logrus.Fields{"path": path, "startIndex": start, "repeated": n - nFresh}).
 				Debug("scim: page repeats resources already listed")
 		}
+		last := n == 0 || nFresh == 0 || (n < count && total < start+n)
+		if !last {
+			next = fetchPage(ctx, c, path, start+n, count, spare)
+		}
+		for i := range res {
+			if fresh[i] {
+				if err := fn(&res[i]); err != nil {
+					return err
+				}
+			}
+		}
+		spare = res
 		start += n
-		if n == 0 || fresh == 0 || (n < count && total < start) {
+		if last {
 			break
 		}
 	}
@@ -78,16 +99,23 @@ func (c *Client) pages(ctx context.Context, path string, fn func(id string, r ma
 	return nil
 }
 
-// decodeObject decodes one JSON object, keeping numbers as json.Number.
-func decodeObject(raw []byte) (map[string]any, error) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil {
-		return nil, fmt.Errorf("decode resource: %w", err)
-	}
-	if m == nil {
-		return nil, fmt.Errorf("decode resource: not an object")
-	}
-	return m, nil
+// pageFetch is one list request, running in its own goroutine.
+type pageFetch[T any] struct {
+	done chan struct{} // closed when page and err are set
+	page listPage[T]
+	err  error
+}
+
+// fetchPage starts requesting and decoding the page at start. buf, when
+// not nil, is a resource slice nothing reads any more, for the page to
+// reuse.
+func fetchPage[T any](ctx context.Context, c *Client, path string, start, count int, buf []T) *pageFetch[T] {
+	f := &pageFetch[T]{done: make(chan struct{})}
+	f.page.Resources = buf
+	go func() {
+		defer close(f.done)
+		q := url.Values{"startIndex": {strconv.Itoa(start)}, "count": {strconv.Itoa(count)}}
+		f.err = c.do(ctx, request{method: http.MethodGet, path: path, query: q, idempotent: true}, &f.page)
+	}()
+	return f
 }

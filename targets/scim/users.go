@@ -15,8 +15,8 @@ import (
 // List calls fn exactly once for each user in the target (see pages for
 // how the end of the list is found) and returns the first error fn returns.
 func (c *Client) List(ctx context.Context, fn func(targets.Account) error) error {
-	return c.pages(ctx, "/Users", func(_ string, r map[string]any) error {
-		a, err := accountFromResource(r, c.cfg.enterprise)
+	return listAll(ctx, c, "/Users", (*userResource).id, func(u *userResource) error {
+		a, err := accountFromResource(u, c.cfg.enterprise)
 		if err != nil {
 			return err
 		}
@@ -34,17 +34,13 @@ func (c *Client) FindByUserName(ctx context.Context, userName string) (targets.A
 		names = append(names, l)
 	}
 	for _, name := range names {
-		var lr listResponse
+		var lr listPage[userResource]
 		q := url.Values{"filter": {"userName eq " + quote(name)}}
 		if err := c.do(ctx, request{method: http.MethodGet, path: "/Users", query: q, idempotent: true}, &lr); err != nil {
 			return targets.Account{}, err
 		}
-		for _, raw := range lr.Resources {
-			r, err := decodeObject(raw)
-			if err != nil {
-				return targets.Account{}, fmt.Errorf("scim: GET /Users: %w", err)
-			}
-			a, err := accountFromResource(r, c.cfg.enterprise)
+		for i := range lr.Resources {
+			a, err := accountFromResource(&lr.Resources[i], c.cfg.enterprise)
 			if err != nil {
 				return targets.Account{}, err
 			}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -164,6 +165,45 @@ func writeError(w http.ResponseWriter, e *httpError) {
 		body["scimType"] = e.scimType
 	}
 	writeJSON(w, e.status, body)
+}
+
+// writeResource sends one resource's stored JSON as writeJSON would.
+func writeResource(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", mediaType)
+	h.Set("Content-Length", strconv.Itoa(len(body)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	_, _ = w.Write(newline)
+}
+
+var (
+	newline   = []byte("\n")
+	comma     = []byte(",")
+	listStart = []byte(`{"Resources":[`)
+)
+
+// writeList sends a ListResponse of stored resource JSON: the bytes
+// writeJSON(listResponse(...)) gives, concatenated rather than encoded.
+func writeList(w http.ResponseWriter, page [][]byte, total, start int) {
+	tail := `],"itemsPerPage":` + strconv.Itoa(len(page)) + `,"schemas":["` + schemaList + `"],"startIndex":` +
+		strconv.Itoa(start) + `,"totalResults":` + strconv.Itoa(total) + "}\n"
+	size := len(listStart) + len(tail) + max(0, len(page)-1)
+	for _, b := range page {
+		size += len(b)
+	}
+	h := w.Header()
+	h.Set("Content-Type", mediaType)
+	h.Set("Content-Length", strconv.Itoa(size))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(listStart)
+	for i, b := range page {
+		if i > 0 {
+			_, _ = w.Write(comma)
+		}
+		_, _ = w.Write(b)
+	}
+	_, _ = io.WriteString(w, tail)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -272,4 +273,68 @@ func TestDiscoveryEndpoints(t *testing.T) {
 		}
 	}
 	a.mustCall("GET", "/Nope", "", 404)
+}
+
+// TestListBodyIsCanonical: a list page concatenated from stored resource
+// JSON is byte for byte what encoding/json makes of it, with a matching
+// Content-Length, and a write changes what later pages and GETs send.
+func TestListBodyIsCanonical(t *testing.T) {
+	a, srv := start(t, scimtest.Options{})
+	for i := range 5 {
+		if _, err := srv.SeedUser(targets.Account{UserName: fmt.Sprintf("u<%d>&", i), Active: i%2 == 0,
+			Attrs: map[string]string{"displayName": "D\"é\\", "emails.work": fmt.Sprintf("u%d@x", i), "department": "Dept"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(path string) []byte {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", a.base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+a.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.ContentLength != int64(len(body)) {
+			t.Errorf("GET %s: Content-Length %d, body %d bytes", path, resp.ContentLength, len(body))
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("GET %s: %v: %s", path, err, body)
+		}
+		var want bytes.Buffer
+		_ = json.NewEncoder(&want).Encode(v)
+		if !bytes.Equal(body, want.Bytes()) {
+			t.Errorf("GET %s:\n got  %s\n want %s", path, body, want.Bytes())
+		}
+		return body
+	}
+	for _, p := range []string{"/Users", "/Users?startIndex=2&count=2", "/Users?startIndex=9", "/Users?count=0",
+		"/Users?filter=" + url.QueryEscape(`userName eq "u<3>&"`), "/Groups"} {
+		get(p)
+	}
+	id := a.filter("/Users", `userName eq "u<1>&"`)[0].(map[string]any)["id"].(string)
+	a.mustCall("PATCH", "/Users/"+id, patch(`[{"op":"replace","path":"displayName","value":"Changed"}]`), 200)
+	if one := get("/Users/" + id); !bytes.Contains(one, []byte(`"displayName":"Changed"`)) || !bytes.Contains(one, []byte(`W/\"2\"`)) {
+		t.Errorf("GET after PATCH: %s", one)
+	}
+	if page := get("/Users"); !bytes.Contains(page, []byte(`"displayName":"Changed"`)) {
+		t.Errorf("list after PATCH: %s", page)
+	}
+}
+
+// TestSeedUnencodable: a seeded resource that cannot be sent as JSON is
+// refused up front instead of breaking every later page.
+func TestSeedUnencodable(t *testing.T) {
+	a, srv := start(t, scimtest.Options{})
+	if _, err := srv.SeedResource("User", map[string]any{"userName": "x", "bad": math.Inf(1)}); err == nil {
+		t.Fatal("SeedResource with an unencodable value succeeded")
+	}
+	if srv.UserCount() != 0 {
+		t.Errorf("users = %d, want 0", srv.UserCount())
+	}
+	if out := a.mustCall("GET", "/Users", "", 200); out["totalResults"] != 0.0 {
+		t.Errorf("list: %v", out)
+	}
 }

@@ -123,11 +123,11 @@ func (s *Server) SeedResource(kind string, data map[string]any) (string, error) 
 	if kind == "Group" {
 		c = s.groups
 	}
-	out, herr := s.create(c, deepCopy(data).(map[string]any))
+	id, _, herr := s.create(c, deepCopy(data).(map[string]any))
 	if herr != nil {
 		return "", herr
 	}
-	return str(out["id"]), nil
+	return id, nil
 }
 
 // SeedGroup stores a group with members directly and returns its id.

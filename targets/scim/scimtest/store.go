@@ -2,6 +2,7 @@ package scimtest
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,6 +17,10 @@ type resource struct {
 	created  time.Time
 	modified time.Time
 	version  int
+	// json is the resource as sent (data plus meta), encoded on every
+	// write; never modified in place, so a response may use it after the
+	// lock is released. A list page is a concatenation of these.
+	json []byte
 }
 
 // collection holds one resource type with the indexes that keep lookups
@@ -53,6 +58,7 @@ func (c *collection) conflict(id string, data map[string]any) *httpError {
 	return nil
 }
 
+// insert adds r, whose json is already encoded (see encode).
 func (c *collection) insert(r *resource) {
 	c.byID[r.id] = r
 	c.pos[r.id] = len(c.order)
@@ -76,13 +82,18 @@ func (c *collection) unindex(r *resource) {
 	}
 }
 
-// replace stores new data for r, keeping the indexes right.
-func (c *collection) replace(r *resource, data map[string]any, now time.Time) {
+// replace stores new data for r, keeping the indexes right. It changes
+// nothing when the new version cannot be encoded.
+func (c *collection) replace(r *resource, data map[string]any, now time.Time) *httpError {
+	next := *r
+	next.data, next.modified, next.version = data, now, r.version+1
+	if herr := c.encode(&next); herr != nil {
+		return herr
+	}
 	c.unindex(r)
-	r.data = data
-	r.modified = now
-	r.version++
+	*r = next
 	c.index(r)
+	return nil
 }
 
 func (c *collection) remove(id string) bool {
@@ -100,6 +111,16 @@ func (c *collection) remove(id string) bool {
 	delete(c.pos, id)
 	delete(c.byID, id)
 	return true
+}
+
+// encode sets r.json from r's current data and meta.
+func (c *collection) encode(r *resource) *httpError {
+	b, err := json.Marshal(c.render(r))
+	if err != nil {
+		return errorf(http.StatusBadRequest, "invalidValue", "%s %s cannot be encoded: %v", c.kind, r.id, err)
+	}
+	r.json = b
+	return nil
 }
 
 // render returns the resource as sent: its data plus meta.
