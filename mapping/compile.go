@@ -44,6 +44,10 @@ type Mapper struct {
 	pool   sync.Pool
 	gmu    sync.RWMutex
 	gcache map[groupVars][]groupResult
+
+	// reasons interns role reasons: every member of a group shares one
+	// string instead of 100,000 copies of the same text.
+	reasons sync.Map // reasonKey -> string
 }
 
 // rule is one compiled expression.

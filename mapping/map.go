@@ -28,8 +28,11 @@ func (m *Mapper) Map(e Entry, now time.Time) (Person, error) {
 	return p, nil
 }
 
+// mapEntry maps one entry. The Person it returns shares no memory with the
+// entry: a source may hand out strings that point into a large read buffer
+// (sync/ldapsource does), and a Person lives for the whole run.
 func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
-	p := Person{SourceID: e.ID, DN: e.DN, InScope: true}
+	p := Person{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), InScope: true}
 	var err error
 	if m.scope != nil {
 		if p.InScope, err = m.evalBool(st, m.scope); err != nil || !p.InScope {
@@ -48,6 +51,7 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 		if err != nil {
 			return p, err
 		}
+		v = strings.Clone(v)
 		switch r.path {
 		case "userName":
 			p.Account.UserName = v
@@ -81,7 +85,7 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 			return nil, err
 		}
 		if ok {
-			out = append(out, Role{Name: r.name, Reason: staticReason(r.reason, st.matched)})
+			out = append(out, Role{Name: r.name, Reason: m.staticReason(r.reason, st.matched)})
 		}
 	}
 	if len(m.groupRoles) > 0 {
@@ -92,7 +96,7 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 			}
 			for i, gr := range res {
 				if gr.match {
-					out = append(out, Role{Name: gr.name, Reason: groupReason(m.groupRoles[i].reason, g)})
+					out = append(out, Role{Name: gr.name, Reason: m.intern(m.groupRoles[i].reason, g, groupReason)})
 				}
 			}
 		}
@@ -104,10 +108,40 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 	return slices.CompactFunc(out, func(a, b Role) bool { return a.Name == b.Name }), nil
 }
 
-// staticReason is the reason for a static role: the rule's prefix
+// reasonKey identifies a reason text: the rule's prefix and one membership.
+type reasonKey struct {
+	prefix, dn, via string
+}
+
+// intern returns build(prefix, g), built once per rule and membership.
+func (m *Mapper) intern(prefix string, g Membership, build func(string, Membership) string) string {
+	k := reasonKey{prefix: prefix, dn: g.DN, via: strings.Join(g.Via, "\x00")}
+	if v, ok := m.reasons.Load(k); ok {
+		return v.(string)
+	}
+	k.dn, k.via = strings.Clone(k.dn), strings.Clone(k.via)
+	v, _ := m.reasons.LoadOrStore(k, build(prefix, g))
+	return v.(string)
+}
+
+// staticReason interns the reason of a static role when one membership
+// explains it (the common case); see buildStaticReason.
+func (m *Mapper) staticReason(prefix string, matched []Membership) string {
+	switch len(matched) {
+	case 0:
+		return prefix
+	case 1:
+		return m.intern(prefix, matched[0], func(p string, g Membership) string {
+			return buildStaticReason(p, []Membership{g})
+		})
+	}
+	return buildStaticReason(prefix, matched)
+}
+
+// buildStaticReason is the reason for a static role: the rule's prefix
 // ("mapping.roles[0] when: memberOf(...)"), then the memberships memberOf
 // matched while the rule ran, each once.
-func staticReason(prefix string, matched []Membership) string {
+func buildStaticReason(prefix string, matched []Membership) string {
 	if len(matched) == 0 {
 		return prefix
 	}

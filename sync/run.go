@@ -71,28 +71,20 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 	if opts.DryRun {
 		mode = "plan"
 	}
-	// The source read and the target listings run at the same time; a
-	// failed read cancels the listings.
+	// The source read and, for every target, its listing and its state
+	// (links, group IDs, the last count) are read at the same time; a
+	// failed source read cancels the rest.
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	type listing struct {
-		accounts []targets.Account
-		groups   []targets.Group
-		err      error
-	}
-	lists := make([]chan listing, len(r.Targets))
+	views := make([]chan *targetView, len(r.Targets))
 	for i, t := range r.Targets {
-		lists[i] = make(chan listing, 1)
-		go func(t TargetSpec, ch chan<- listing) {
-			var l listing
-			l.accounts, l.groups, l.err = r.listTarget(lctx, t)
-			ch <- l
-		}(t, lists[i])
+		views[i] = make(chan *targetView, 1)
+		go func(t TargetSpec, ch chan<- *targetView) { ch <- r.view(lctx, t) }(t, views[i])
 	}
 	people, unmapped, err := r.readSource(ctx, now)
 	if err != nil {
 		cancel()
-		for _, ch := range lists {
+		for _, ch := range views {
 			<-ch
 		}
 		return nil, err
@@ -100,12 +92,12 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 	out := &Outcome{}
 	var errs []error
 	for i, t := range r.Targets {
-		l := <-lists[i]
-		if l.err != nil {
-			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, l.err))
+		v := <-views[i]
+		if v.err != nil {
+			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, v.err))
 			continue
 		}
-		p, res, err := r.runTarget(ctx, t, mode, opts, now, people, unmapped, l.accounts, l.groups)
+		p, res, err := r.runTarget(ctx, t, mode, opts, now, people, unmapped, v)
 		if p != nil {
 			out.Plans = append(out.Plans, p)
 			out.Results = append(out.Results, res)
@@ -115,6 +107,37 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// targetView is what a run knows of one target before planning: what the
+// target has and what the state store remembers of it.
+type targetView struct {
+	accounts  []targets.Account
+	groups    []targets.Group
+	links     []state.Link
+	groupIDs  map[string]string
+	lastCount int
+	haveLast  bool
+	err       error
+}
+
+func (r *Runner) view(ctx context.Context, t TargetSpec) *targetView {
+	v := &targetView{}
+	if v.accounts, v.groups, v.err = r.listTarget(ctx, t); v.err != nil {
+		return v
+	}
+	v.err = r.Store.Links(ctx, t.Name, func(l state.Link) error {
+		v.links = append(v.links, l)
+		return nil
+	})
+	if v.err != nil {
+		return v
+	}
+	if v.groupIDs, v.err = r.Store.GroupIDs(ctx, t.Name); v.err != nil {
+		return v
+	}
+	v.lastCount, v.haveLast, v.err = r.Store.LastSourceCount(ctx, t.Name)
+	return v
 }
 
 func (r *Runner) now() time.Time {
@@ -220,17 +243,14 @@ func (r *Runner) listTarget(ctx context.Context, t TargetSpec) ([]targets.Accoun
 }
 
 func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts Options, now time.Time,
-	people []mapping.Person, unmapped []Unmapped, accounts []targets.Account, groups []targets.Group) (*Plan, Result, error) {
+	people []mapping.Person, unmapped []Unmapped, v *targetView) (*Plan, Result, error) {
 	run, err := r.Store.StartRun(ctx, t.Name, mode)
 	if err != nil {
 		return nil, Result{}, err
 	}
-	p, lastCount, haveLast, err := r.plan(ctx, t, now, people, unmapped, accounts, groups)
-	if err != nil {
-		return nil, Result{}, r.finish(ctx, run, "failed", nil, nil, err)
-	}
+	p := r.plan(t, now, people, unmapped, v)
 	run.SourceCount = p.Summary.InScope
-	if gerr := t.Guards.Check(p, lastCount, haveLast, opts.Overrides); gerr != nil {
+	if gerr := t.Guards.Check(p, v.lastCount, v.haveLast, opts.Overrides); gerr != nil {
 		if opts.DryRun {
 			p.Warnings = append(p.Warnings, "apply would refuse this plan: "+gerr.Error())
 		} else {
@@ -264,33 +284,17 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 	return p, res, err
 }
 
-func (r *Runner) plan(ctx context.Context, t TargetSpec, now time.Time, people []mapping.Person, unmapped []Unmapped,
-	accounts []targets.Account, groups []targets.Group) (*Plan, int, bool, error) {
-	var links []state.Link
-	if err := r.Store.Links(ctx, t.Name, func(l state.Link) error {
-		links = append(links, l)
-		return nil
-	}); err != nil {
-		return nil, 0, false, err
-	}
-	groupIDs, err := r.Store.GroupIDs(ctx, t.Name)
-	if err != nil {
-		return nil, 0, false, err
-	}
-	lastCount, haveLast, err := r.Store.LastSourceCount(ctx, t.Name)
-	if err != nil {
-		return nil, 0, false, err
-	}
+func (r *Runner) plan(t TargetSpec, now time.Time, people []mapping.Person, unmapped []Unmapped, v *targetView) *Plan {
 	roles := r.Mapper.Roles()
-	if groups != nil && len(roles) == 0 && len(groupIDs) == 0 && !anyRoles(people) {
+	groups := v.groups
+	if groups != nil && len(roles) == 0 && len(v.groupIDs) == 0 && !anyRoles(people) {
 		groups = nil // no role rules: leave the target's groups alone
 	}
-	p := BuildPlan(Input{
-		Target: t.Name, Now: now, People: people, Unmapped: unmapped, Links: links,
-		Accounts: accounts, Groups: groups, GroupIDs: groupIDs, StaticRoles: roles,
+	return BuildPlan(Input{
+		Target: t.Name, Now: now, People: people, Unmapped: unmapped, Links: v.links,
+		Accounts: v.accounts, Groups: groups, GroupIDs: v.groupIDs, StaticRoles: roles,
 		Managed: r.Mapper.AttributePaths(), Rule: r.Mapper.Rule, Policy: t.Policy,
 	})
-	return p, lastCount, haveLast, nil
 }
 
 func anyRoles(people []mapping.Person) bool {
