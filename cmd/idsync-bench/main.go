@@ -144,7 +144,8 @@ func run() error {
 	return nil
 }
 
-// best runs the command n times and keeps the fastest run.
+// best runs the command n times and keeps the fastest time and the largest
+// peak RSS.
 func best(n int, name string, args ...string) (measure, error) {
 	var b measure
 	for i := 0; i < n; i++ {
@@ -152,6 +153,7 @@ func best(n int, name string, args ...string) (measure, error) {
 		if err != nil {
 			return m, err
 		}
+		fmt.Printf("  %s %s: %.2f s, %.0f MB\n", filepath.Base(name), args[0], m.wall.Seconds(), m.rssMiB)
 		if i == 0 || m.wall < b.wall {
 			b.wall = m.wall
 		}
