@@ -50,7 +50,8 @@ scimmy-deps:
 
 ## bench: 100,000 people in slapd: ldapsearch vs idsync plan (time, peak RSS)
 bench: build
-	$(GO) run ./cmd/idsync-bench -idsync bin/idsync
+	$(GO) build -o bin/scimd ./targets/scim/scimtest/scimd
+	$(GO) run ./cmd/idsync-bench -idsync bin/idsync -scimd bin/scimd
 
 ## fuzz: a short run of every fuzz target
 fuzz:

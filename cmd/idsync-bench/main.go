@@ -6,7 +6,7 @@
 //	go run ./cmd/idsync-bench -users 100000 -groups 1000
 //
 // It generates the directory (slapadd), starts idsync's in-memory SCIM
-// server, and times, as separate processes with their peak RSS:
+// server (scimd, as its own process), and times, as separate processes with their peak RSS:
 // ldapsearch -E pr=1000/noprompt of every user; idsync plan against an empty
 // state and target; idsync apply (which links everyone); idsync plan again
 // against the fully linked state. `make bench` runs it.
@@ -18,8 +18,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -55,6 +53,7 @@ func run() error {
 	groups := flag.Int("groups", 1000, "groups in the directory")
 	dir := flag.String("dir", "bench-out", "work `directory` (emptied first)")
 	bin := flag.String("idsync", "bin/idsync", "the idsync binary to measure")
+	scimd := flag.String("scimd", "bin/scimd", "the SCIM test server binary")
 	repeat := flag.Int("repeat", 3, "runs of each read-only measurement; the best is kept")
 	logLevel := flag.String("log", "warn", "idsync's log level; its logs go to DIR/*.log")
 	hold := flag.Bool("hold", false, "keep slapd and the SCIM server running after the measurements, until interrupted (for profiling)")
@@ -96,7 +95,7 @@ func run() error {
 	defer slapd.Close()
 	fmt.Printf("  slapadd + slapd start in %.1f s\n", time.Since(start).Seconds())
 
-	url, stop, err := startSCIM(abs)
+	url, stop, err := startSCIM(abs, *scimd)
 	if err != nil {
 		return err
 	}
@@ -193,24 +192,31 @@ func once(name string, args ...string) (measure, error) {
 	return m, nil
 }
 
-func startSCIM(dir string) (string, func(), error) {
-	token := scimtest.RandomToken()
-	if err := os.WriteFile(filepath.Join(dir, "scim.token"), []byte(token), 0o600); err != nil {
+// startSCIM runs scimd as its own process. Not in this process: a child's
+// ru_maxrss on Linux starts from the RSS of the process that forked it, so a
+// SCIM server holding 100k users here would inflate every idsync figure.
+func startSCIM(dir, scimd string) (string, func(), error) {
+	token := filepath.Join(dir, "scim.token")
+	if err := os.WriteFile(token, []byte(scimtest.RandomToken()), 0o600); err != nil {
 		return "", nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
+	addr := filepath.Join(dir, "scim.addr")
+	cmd := exec.Command(scimd, "-listen", "127.0.0.1:0", "-token-file", token, "-addr-file", addr)
+	if err := cmd.Start(); err != nil {
+		return "", nil, fmt.Errorf("%w (run make build first)", err)
 	}
-	srv := &http.Server{Handler: scimtest.Mount(scimtest.BasePath, scimtest.NewServer(scimtest.Options{Token: token})),
-		ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
 	stop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
+		_ = cmd.Process.Signal(os.Interrupt)
+		_ = cmd.Wait()
 	}
-	return "http://" + ln.Addr().String() + scimtest.BasePath, stop, nil
+	for i := 0; i < 200; i++ {
+		if b, err := os.ReadFile(addr); err == nil && len(b) > 0 {
+			return strings.TrimSpace(string(b)), stop, nil
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	stop()
+	return "", nil, errors.New("scimd did not start")
 }
 
 func writeConfig(dir, ldapURL, scimURL, level string) (string, error) {
