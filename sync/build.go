@@ -95,7 +95,7 @@ func newBuilder(in Input) *builder {
 		plan:     &Plan{Target: in.Target, Created: in.Now, Changes: []Change{}},
 		byID:     make(map[string]*targets.Account, len(in.Accounts)),
 		bySource: make(map[string]*person, len(in.People)),
-		claimed:  map[string]bool{},
+		claimed:  make(map[string]bool, len(in.Links)),
 	}
 	for i := range in.Accounts {
 		b.byID[in.Accounts[i].ID] = &in.Accounts[i]
@@ -153,6 +153,15 @@ func (p *person) wanted() bool { return p.p.InScope && !p.p.Disabled }
 // target accounts, in passes from the strongest match to the weakest, so a
 // weak match never takes an account another person matches strongly.
 func (b *builder) correlate() {
+	pending := 0
+	for _, p := range b.people {
+		if p.account == nil && p.wanted() {
+			pending++
+		}
+	}
+	if pending == 0 || len(b.claimed) == len(b.in.Accounts) {
+		return // everyone is linked, or nothing is free to adopt
+	}
 	passes := []struct {
 		what string
 		key  func(a targets.Account) string

@@ -57,7 +57,7 @@ func withRule(s, rule string) string {
 }
 
 func (b *builder) joiner(p *person) {
-	after := p.p.Account.Clone()
+	after := p.p.Account // shares Attrs: neither is changed after mapping
 	after.Active = true
 	why := "in scope and no account linked yet"
 	if p.link != nil {

@@ -36,7 +36,7 @@ func (b *builder) roleNames() []string {
 // recorded, else by display name) and which roles each account has.
 func (b *builder) indexRoles() {
 	b.roleGroups = map[string]*targets.Group{}
-	b.accountRoles = map[string][]string{}
+	b.accountRoles = make(map[string][]string, len(b.in.Accounts))
 	if b.in.Groups == nil {
 		return
 	}
@@ -123,10 +123,6 @@ func (b *builder) planGroups() {
 			want[r.Name] = append(want[r.Name], m)
 		}
 	}
-	userName := map[string]string{}
-	for _, a := range b.in.Accounts {
-		userName[a.ID] = a.UserName
-	}
 	for _, role := range b.roleNames() {
 		g := b.roleGroups[role]
 		gc := GroupChange{Role: role}
@@ -155,7 +151,7 @@ func (b *builder) planGroups() {
 		if g != nil {
 			for _, id := range g.Members {
 				if b.claimed[id] && !keep[id] {
-					gc.Remove = append(gc.Remove, Member{TargetID: id, UserName: userName[id]})
+					gc.Remove = append(gc.Remove, Member{TargetID: id, UserName: b.byID[id].UserName})
 				}
 			}
 		}
