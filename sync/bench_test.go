@@ -71,4 +71,3 @@ func BenchmarkWriteText100k(b *testing.B) {
 		}
 	}
 }
-
