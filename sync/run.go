@@ -87,7 +87,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 		for _, ch := range views {
 			<-ch
 		}
-		return nil, err
+		return nil, errors.Join(err, r.recordFailure(ctx, mode, err))
 	}
 	out := &Outcome{}
 	var errs []error
@@ -107,6 +107,24 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// recordFailure records a failed run for every target, so that `idsync
+// runs` shows a run that never got to plan.
+func (r *Runner) recordFailure(ctx context.Context, mode string, cause error) error {
+	// Record it even when ctx was cancelled (a signal during the read).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var errs []error
+	for _, t := range r.Targets {
+		run, err := r.Store.StartRun(ctx, t.Name, mode)
+		if err == nil {
+			run.Status, run.Error = state.StatusFailed, cause.Error()
+			err = r.Store.FinishRun(ctx, run)
+		}
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // targetView is what a run knows of one target before planning: what the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,6 +199,10 @@ func TestRunSourceFailureWritesNothing(t *testing.T) {
 	}
 	if tgt.writes != before {
 		t.Errorf("a failed read wrote %d times to the target", tgt.writes-before)
+	}
+	runs, err := r.Store.Runs(context.Background(), "t", 1)
+	if err != nil || len(runs) != 1 || runs[0].Status != "failed" || !strings.Contains(runs[0].Error, "connection reset") {
+		t.Errorf("last run = %+v, %v; want a failed run saying why", runs, err)
 	}
 }
 

@@ -131,6 +131,14 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				}
 			}
 			rs := res.Results[i]
+			switch rs.Status {
+			case "refused":
+				fmt.Fprintf(stdout, "Refused by a guard: nothing was changed in %s.\n", p.Target)
+				continue
+			case "failed":
+				fmt.Fprintf(stdout, "Stopped after %d changes to %s; the next run carries on.\n", rs.Applied, p.Target)
+				continue
+			}
 			fmt.Fprintf(stdout, "Applied %d changes to %s", rs.Applied, p.Target)
 			if rs.Failed > 0 {
 				fmt.Fprintf(stdout, "; %d rejected by the target (retried next run):", rs.Failed)
