@@ -47,13 +47,31 @@ func (g *Groups) Of(dn string, memberOf []string) []Membership {
 		key string
 		via []string
 	}
-	var queue []item
-	seen := map[string]bool{}
+	// The queue doubles as the seen set: people are in a handful of
+	// groups, and a linear scan of a few keys beats a map per person. Large
+	// sets switch to a map.
+	queue := make([]item, 0, 8)
+	var seen map[string]bool
 	push := func(key string, via []string) {
-		if !seen[key] {
-			seen[key] = true
-			queue = append(queue, item{key, via})
+		if seen == nil {
+			for _, q := range queue {
+				if q.key == key {
+					return
+				}
+			}
+			if len(queue) == 32 {
+				seen = make(map[string]bool, 64)
+				for _, q := range queue {
+					seen[q.key] = true
+				}
+			}
+		} else if seen[key] {
+			return
 		}
+		if seen != nil {
+			seen[key] = true
+		}
+		queue = append(queue, item{key, via})
 	}
 	for _, p := range g.parents[NormalizeDN(dn)] {
 		push(p, nil)
@@ -71,7 +89,7 @@ func (g *Groups) Of(dn string, memberOf []string) []Membership {
 		}
 		push(key, nil)
 	}
-	var out []Membership
+	out := make([]Membership, 0, len(queue))
 	for i := 0; i < len(queue); i++ {
 		it := queue[i]
 		gr, ok := g.byDN[it.key]
@@ -83,9 +101,11 @@ func (g *Groups) Of(dn string, memberOf []string) []Membership {
 			m = Membership{DN: dn, Name: firstRDNValue(dn), Via: it.via}
 		}
 		out = append(out, m)
-		via := append(append([]string(nil), it.via...), m.DN)
-		for _, p := range g.parents[it.key] {
-			push(p, via)
+		if parents := g.parents[it.key]; len(parents) > 0 {
+			via := append(append(make([]string, 0, len(it.via)+1), it.via...), m.DN)
+			for _, p := range parents {
+				push(p, via)
+			}
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -62,5 +63,33 @@ func TestGroupsOf(t *testing.T) {
 	ms := g.Of(other, nil)
 	if len(ms) != 2 || ms[1].DN != eng || !reflect.DeepEqual(ms[1].Via, []string{backend}) {
 		t.Fatalf("Of(other) = %+v", ms)
+	}
+}
+
+// TestGroupsOfManyGroups covers a person in more groups than the linear
+// seen-scan handles, with every group also reachable through nesting.
+func TestGroupsOfManyGroups(t *testing.T) {
+	g := NewGroups()
+	const n = 50
+	for i := 0; i < n; i++ {
+		members := []string{"uid=ann,ou=people,dc=x"}
+		if i > 0 {
+			members = append(members, fmt.Sprintf("cn=g%02d,dc=x", i-1)) // g(i-1) is nested in g(i)
+		}
+		g.Add(fmt.Sprintf("cn=g%02d,dc=x", i), "", members)
+	}
+	got := g.Of("uid=ann,ou=people,dc=x", []string{"cn=g07,dc=x", "CN=G08,DC=X"})
+	if len(got) != n {
+		t.Fatalf("%d memberships, want %d (each group once)", len(got), n)
+	}
+	seen := map[string]bool{}
+	for _, m := range got {
+		if seen[m.DN] {
+			t.Errorf("%s listed twice", m.DN)
+		}
+		seen[m.DN] = true
+		if len(m.Via) != 0 {
+			t.Errorf("%s: via %v, want a direct membership", m.DN, m.Via)
+		}
 	}
 }
