@@ -56,6 +56,10 @@ type rule struct {
 	path string // for attribute rules, the attribute path
 	src  string
 	prog *vm.Program
+	// str and bool evaluate common rule shapes without the VM (fast.go);
+	// nil when the rule needs the VM.
+	str     stringFn
+	boolean boolFn
 }
 
 type staticRole struct {
@@ -244,8 +248,15 @@ func (c *compiler) compile(m *Mapper, key, src string, opts []expr.Option, want 
 	}
 	c.visitor.groups = c.visitor.groups || v.groups
 	c.visitor.groupDNs = c.visitor.groupDNs || v.groupDNs
-	return &rule{key: key, src: src, prog: prog}
+	r = &rule{key: key, src: src, prog: prog}
+	if !disableFastPaths {
+		r.str, r.boolean = fastString(prog.Node()), fastBool(prog.Node())
+	}
+	return r
 }
+
+// disableFastPaths makes every rule run on the VM; tests compare the two.
+var disableFastPaths = false
 
 var timeType = reflect.TypeOf(time.Time{})
 

@@ -225,6 +225,9 @@ func (st *state) run(r *rule) (any, error) {
 }
 
 func (m *Mapper) evalBool(st *state, r *rule) (bool, error) {
+	if r.boolean != nil && !st.record {
+		return r.boolean(st), nil
+	}
 	out, err := st.run(r)
 	if err != nil {
 		return false, err
@@ -237,6 +240,9 @@ func (m *Mapper) evalBool(st *state, r *rule) (bool, error) {
 }
 
 func (m *Mapper) evalString(st *state, r *rule) (string, error) {
+	if r.str != nil {
+		return r.str(st), nil
+	}
 	out, err := st.run(r)
 	if err != nil {
 		return "", err
