@@ -266,7 +266,9 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 	if err != nil {
 		return nil, Result{}, err
 	}
+	start := time.Now()
 	p := r.plan(t, now, people, unmapped, v)
+	r.Log.WithFields(logrus.Fields{"target": t.Name, "changes": len(p.Changes), "seconds": time.Since(start).Seconds()}).Debug("plan built")
 	run.SourceCount = p.Summary.InScope
 	if gerr := t.Guards.Check(p, v.lastCount, v.haveLast, opts.Overrides); gerr != nil {
 		if opts.DryRun {
