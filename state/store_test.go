@@ -199,27 +199,28 @@ func TestLockReleasedOnClose(t *testing.T) {
 
 const helperEnv = "IDSYNC_STATE_TEST_HOLD"
 
-// TestHelperHoldLock is not a test: it is the child process of
-// TestLockReleasedWhenHolderKilled. It opens the store named in $helperEnv,
-// says "ready", and waits to be killed.
-func TestHelperHoldLock(t *testing.T) {
+// TestMain runs the package's tests, or, with $helperEnv set, acts as the
+// child process of TestLockReleasedWhenHolderKilled: it opens the store
+// named there, says "ready", and waits to be killed.
+func TestMain(m *testing.M) {
 	path := os.Getenv(helperEnv)
 	if path == "" {
-		t.Skip("helper process only")
+		os.Exit(m.Run())
 	}
 	s, err := Open(context.Background(), path)
 	if err != nil {
 		fmt.Println("error:", err)
-		return
+		os.Exit(1)
 	}
 	fmt.Println("ready")
 	time.Sleep(time.Minute) // killed long before; bounded in case the parent died
 	s.Close()
+	os.Exit(0)
 }
 
 func TestLockReleasedWhenHolderKilled(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldLock$", "-test.count=1")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), helperEnv+"="+path)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -26,9 +26,6 @@ const (
 // real slapd and SCIMMY: day 1 (everyone joins), then the day-2 changes made
 // with LDAP operations, plus an account created by hand in the target.
 func TestEndToEndSCIMMY(t *testing.T) {
-	if testing.Short() {
-		t.Skip("integration test")
-	}
 	slapd := slapdtest.Start(t, slapdtest.WithLDIFFile("../../testdata/sample/day1.ldif"))
 	url, token := scimtest.StartSCIMMY(t)
 	e := newEnv(t, slapd, url, token, "")

@@ -24,9 +24,6 @@ import (
 // SCIM server, which can inject faults.
 func generated(t *testing.T, n int) (*env, *scimtest.Server) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test")
-	}
 	var buf bytes.Buffer
 	if err := slapdtest.GenerateLDIF(&buf, n, 10); err != nil {
 		t.Fatal(err)
