@@ -332,32 +332,57 @@ func (u *userResource) decodeEnterprise(r *jsonReader) {
 // into list[:0]; elements that are not objects are left out. Anything but
 // an array reads as no values.
 func decodeMulti(r *jsonReader, list []multiValue) []multiValue {
-	list = list[:0]
+	return eachObject(r, list[:0], multiKeys, func(r *jsonReader, v *multiValue, key int) {
+		if key == 0 {
+			v.Type = r.scalar()
+		} else {
+			v.Value = r.scalar()
+		}
+	})
+}
+
+var (
+	multiKeys  = []string{"type", "value"}
+	memberKeys = []string{"value"}
+)
+
+// eachObject reads an array of objects, appending one element to list per
+// object. For each member whose lower-cased key is keys[i], field reads the
+// value into the element being filled; other members are skipped. Elements
+// that are not objects are left out; anything but an array reads as an
+// empty one. field is a plain function and the element lives in list, so
+// decoding a page allocates nothing per element.
+func eachObject[T any](r *jsonReader, list []T, keys []string, field func(r *jsonReader, v *T, key int)) []T {
 	if r.peek() != '[' {
 		r.skip()
 		return list
 	}
 	var buf [64]byte
+	var zero T
 	r.enter('[')
 	for n := 0; r.more(']', &n); {
 		if r.peek() != '{' {
 			r.skip()
 			continue
 		}
-		var v multiValue
+		list = append(list, zero)
+		v := &list[len(list)-1]
 		r.enter('{')
 		for i := 0; r.more('}', &i); {
 			k, ok := lowerKey(&buf, r.key())
-			switch {
-			case ok && string(k) == "type":
-				v.Type = r.scalar()
-			case ok && string(k) == "value":
-				v.Value = r.scalar()
-			default:
-				r.skip()
+			idx := -1
+			for i, want := range keys {
+				if ok && string(k) == want {
+					idx = i
+					break
+				}
 			}
+			if idx < 0 {
+				r.skip()
+				continue
+			}
+			field(r, v, idx)
 		}
-		list = append(list, v)
 	}
 	return list
 }
@@ -389,28 +414,7 @@ func (g *groupResource) decode(r *jsonReader) {
 // decodeMembers reads members[].value into list[:0]; elements that are
 // not objects are left out, anything but an array reads as no members.
 func decodeMembers(r *jsonReader, list []jsonScalar) []jsonScalar {
-	list = list[:0]
-	if r.peek() != '[' {
-		r.skip()
-		return list
-	}
-	var buf [64]byte
-	r.enter('[')
-	for n := 0; r.more(']', &n); {
-		if r.peek() != '{' {
-			r.skip()
-			continue
-		}
-		var v jsonScalar
-		r.enter('{')
-		for i := 0; r.more('}', &i); {
-			if k, ok := lowerKey(&buf, r.key()); ok && string(k) == "value" {
-				v = r.scalar()
-			} else {
-				r.skip()
-			}
-		}
-		list = append(list, v)
-	}
-	return list
+	return eachObject(r, list[:0], memberKeys, func(r *jsonReader, v *jsonScalar, _ int) {
+		*v = r.scalar()
+	})
 }
