@@ -1,9 +1,6 @@
 package mapping
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
@@ -13,14 +10,7 @@ import (
 // TestFastPathsAgree maps the sample organisation with the fast paths and
 // with every rule on the VM, and requires the same people.
 func TestFastPathsAgree(t *testing.T) {
-	var in goldenInput
-	data, err := os.ReadFile(filepath.Join("testdata", "map", "sample.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &in); err != nil {
-		t.Fatal(err)
-	}
+	in := struct{ Mapping Config }{sampleRules(t)}
 	// Exercise every fast shape, and a few that must stay on the VM.
 	in.Mapping.Attributes["nickName"] = `upper(default(attr("displayName"), dn))`
 	in.Mapping.Attributes["profileUrl"] = `"https://people.example.org/" + lower(attr("uid"))`

@@ -17,7 +17,10 @@ import (
 // (testdata/sample/day1.ldif and day2.ldif) with the rules recommended for
 // it (the mapping section of testdata/map/sample.json) and checks that the
 // differences between the days are exactly the ones its README lists.
-func TestSampleOrganisation(t *testing.T) {
+// sampleRules returns the recommended rules for the sample organisation
+// (testdata/map/sample.json).
+func sampleRules(t *testing.T) Config {
+	t.Helper()
 	var in goldenInput
 	data, err := os.ReadFile(filepath.Join("testdata", "map", "sample.json"))
 	if err != nil {
@@ -26,7 +29,11 @@ func TestSampleOrganisation(t *testing.T) {
 	if err := json.Unmarshal(data, &in); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Compile(in.Mapping)
+	return in.Mapping
+}
+
+func TestSampleOrganisation(t *testing.T) {
+	m, err := Compile(sampleRules(t))
 	if err != nil {
 		t.Fatal(err)
 	}
