@@ -65,6 +65,8 @@ type state struct {
 	// current evaluation; such functions have a typed signature without an
 	// error result, which expr calls without reflection.
 	fnErr error
+	// vals holds the mapped attribute values of the entry being mapped.
+	vals []string
 }
 
 // maxNormCache bounds state.norm; past it the cache starts afresh.
@@ -139,6 +141,9 @@ func (st *state) normalize(dn string) string {
 	if len(st.norm) >= maxNormCache {
 		clear(st.norm)
 	}
+	// The cache outlives the entry: keep copies, not strings that may
+	// point into the source's read buffers.
+	dn = strings.Clone(dn)
 	n := NormalizeDN(dn)
 	st.norm[dn] = n
 	return n

@@ -30,12 +30,14 @@ func (m *Mapper) Map(e Entry, now time.Time) (Person, error) {
 
 // mapEntry maps one entry. The Person it returns shares no memory with the
 // entry: a source may hand out strings that point into a large read buffer
-// (sync/ldapsource does), and a Person lives for the whole run.
+// (sync/ldapsource does), and a Person lives for the whole run. Its strings
+// are copied into one allocation (see pack).
 func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
-	p := Person{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), InScope: true}
+	p := Person{SourceID: e.ID, DN: e.DN, InScope: true}
 	var err error
 	if m.scope != nil {
 		if p.InScope, err = m.evalBool(st, m.scope); err != nil || !p.InScope {
+			p.SourceID, p.DN = pack2(p.SourceID, p.DN)
 			return p, err
 		}
 	}
@@ -45,14 +47,19 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 		}
 	}
 	p.Account.Active = !p.Disabled
-	p.Account.Attrs = make(map[string]string, len(m.attrs))
+	vals := st.vals[:0]
 	for _, r := range m.attrs {
 		v, err := m.evalString(st, r)
 		if err != nil {
 			return p, err
 		}
-		v = strings.Clone(v)
-		switch r.path {
+		vals = append(vals, v)
+	}
+	st.vals = vals
+	p.SourceID, p.DN = pack(vals, p.SourceID, p.DN)
+	p.Account.Attrs = make(map[string]string, len(m.attrs))
+	for i, r := range m.attrs {
+		switch v := vals[i]; r.path {
 		case "userName":
 			p.Account.UserName = v
 		case "externalId":
@@ -61,6 +68,7 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 			p.Account.Attrs[r.path] = v
 		}
 	}
+	clear(vals)
 	if p.Account.UserName == "" {
 		return p, ruleErr("attributes.userName", "empty for a person in scope")
 	}
@@ -69,6 +77,35 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 	}
 	return p, nil
 }
+
+// pack copies id, dn and every value of vals (in place) into one new
+// string, so that a person costs one allocation for its strings rather
+// than one per value, and returns the copies of id and dn.
+func pack(vals []string, id, dn string) (string, string) {
+	n := len(id) + len(dn)
+	for _, v := range vals {
+		n += len(v)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(id)
+	b.WriteString(dn)
+	for _, v := range vals {
+		b.WriteString(v)
+	}
+	all := b.String()
+	id, dn, at := all[:len(id)], all[len(id):len(id)+len(dn)], len(id)+len(dn)
+	for i, v := range vals {
+		if v == "" {
+			vals[i] = ""
+			continue
+		}
+		vals[i], at = all[at:at+len(v)], at+len(v)
+	}
+	return id, dn
+}
+
+func pack2(id, dn string) (string, string) { return pack(nil, id, dn) }
 
 // evalRoles evaluates the static roles, then the group roles, and returns them
 // sorted by name; of two roles with the same name the first found is kept.

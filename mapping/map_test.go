@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/idsync/idsync/targets"
 )
@@ -412,5 +413,54 @@ func TestMapIsPure(t *testing.T) {
 	p4, _ := m.Map(exp, testNow)
 	if p3.Disabled || !p4.Disabled {
 		t.Errorf("adExpired around now: before %v, at %v", p3.Disabled, p4.Disabled)
+	}
+}
+
+// TestMapCopiesStrings: a Person shares no memory with its entry. The
+// entry's strings here live in one buffer, as the LDAP reader's do; the
+// buffer is overwritten after mapping and the Person must not change.
+func TestMapCopiesStrings(t *testing.T) {
+	m, err := Compile(benchConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := benchEntry(3)
+	var buf []byte
+	var spans [][2]int
+	add := func(s string) {
+		spans = append(spans, [2]int{len(buf), len(buf) + len(s)})
+		buf = append(buf, s...)
+	}
+	add(src.ID)
+	add(src.DN)
+	keys := make([]string, 0, len(src.Attrs))
+	for k, vs := range src.Attrs {
+		keys = append(keys, k)
+		for _, v := range vs {
+			add(v)
+		}
+	}
+	view := func(i int) string { return unsafe.String(&buf[spans[i][0]], spans[i][1]-spans[i][0]) }
+	e := Entry{ID: view(0), DN: view(1), Attrs: map[string][]string{}, Groups: src.Groups}
+	i := 2
+	for _, k := range keys {
+		for range src.Attrs[k] {
+			e.Attrs[k] = append(e.Attrs[k], view(i))
+			i++
+		}
+	}
+	p, err := m.Map(e, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%+v", p)
+	for i := range buf {
+		buf[i] = 'X'
+	}
+	if got := fmt.Sprintf("%+v", p); got != want {
+		t.Errorf("the person changed with the entry's buffer:\n got %s\nwant %s", got, want)
+	}
+	if p.SourceID != src.ID || p.DN != src.DN || p.Account.UserName != "user3@example.org" {
+		t.Errorf("person = %+v", p)
 	}
 }

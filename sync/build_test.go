@@ -1,6 +1,11 @@
 package sync
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -280,5 +285,37 @@ func TestBuildPlanIsPure(t *testing.T) {
 	}
 	if x.String() != y.String() {
 		t.Error("the same input gave two different plans")
+	}
+}
+
+// TestSortChanges: changes come out ordered by kind, userName, source ID
+// and target ID, each change once, whatever the order they were found in.
+func TestSortChanges(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	kinds := []Kind{Orphan, Joiner, Adopt, Mover, Leaver}
+	for _, n := range []int{0, 1, 2, 7, 100, 1000} {
+		b := &builder{plan: &Plan{}}
+		for i := 0; i < n*10; i++ {
+			b.plan.Changes = append(b.plan.Changes, Change{Kind: kinds[rng.IntN(len(kinds))],
+				UserName: fmt.Sprintf("u%d", rng.IntN(n+1)), SourceID: fmt.Sprint(i), TargetID: fmt.Sprint(rng.IntN(3))})
+		}
+		want := slices.Clone(b.plan.Changes)
+		sort.SliceStable(want, func(i, j int) bool {
+			x, y := want[i], want[j]
+			if x.Kind != y.Kind {
+				return slices.Index(kindOrder, x.Kind) < slices.Index(kindOrder, y.Kind)
+			}
+			if x.UserName != y.UserName {
+				return x.UserName < y.UserName
+			}
+			if x.SourceID != y.SourceID {
+				return x.SourceID < y.SourceID
+			}
+			return x.TargetID < y.TargetID
+		})
+		b.sortChanges()
+		if !reflect.DeepEqual(b.plan.Changes, want) {
+			t.Fatalf("%d changes: sorted differently", len(want))
+		}
 	}
 }

@@ -11,7 +11,8 @@ import (
 // classifyPeople plans every source person: joiners, movers, adoptions and
 // leavers for people who left scope or were disabled.
 func (b *builder) classifyPeople() {
-	for _, p := range b.people {
+	for i := range b.people {
+		p := &b.people[i]
 		switch {
 		case p.wanted() && p.account == nil:
 			b.joiner(p)
@@ -65,7 +66,7 @@ func (b *builder) joiner(p *person) {
 	}
 	c := Change{Kind: Joiner, Action: Create, SourceID: p.p.SourceID, DN: p.p.DN,
 		UserName: after.UserName, After: &after, Reasons: []string{why}}
-	c.RolesAdded = b.roleDiff(p, nil)
+	c.RolesAdded = b.roleDiff(p, -1)
 	b.add(c)
 }
 
@@ -75,14 +76,14 @@ func (b *builder) adopt(p *person) {
 	c := Change{Kind: Adopt, Action: Link, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: after.UserName, Before: a, After: &after, Reasons: []string{p.adoptWhy}}
 	c.Attrs = b.attrDiff(*a, p.p.Account)
-	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, a), b.roleLoss(p, a)
+	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
 	b.add(c)
 }
 
 func (b *builder) mover(p *person) {
 	a := p.account
 	attrs := b.attrDiff(*a, p.p.Account)
-	added, removed := b.roleDiff(p, a), b.roleLoss(p, a)
+	added, removed := b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
 	renamed := p.link.DN != "" && mapping.NormalizeDN(p.link.DN) != mapping.NormalizeDN(p.p.DN)
 	if len(attrs) == 0 && len(added) == 0 && len(removed) == 0 && !renamed {
 		b.plan.Summary.Unchanged++ // the common case: nothing is copied
@@ -125,7 +126,7 @@ func (b *builder) leaver(p *person, why string) {
 	}
 	c := Change{Kind: Leaver, SourceID: p.link.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: a.UserName, Before: a, Reasons: []string{why}}
-	c.RolesRemoved = b.roleLoss(p, a)
+	c.RolesRemoved = b.roleLoss(p, p.acct)
 	switch {
 	case b.in.Policy.Leavers == "delete":
 		c.Action = Delete
@@ -151,10 +152,13 @@ func (b *builder) classifyGoneLinks() {
 	}
 	for i := range b.in.Links {
 		l := &b.in.Links[i]
-		if b.bySource[l.SourceID] != nil || unmapped[l.SourceID] {
+		if _, ok := b.bySource[l.SourceID]; ok || unmapped[l.SourceID] {
 			continue
 		}
-		ghost := &person{p: &mapping.Person{SourceID: l.SourceID, DN: l.DN}, link: l, account: b.byID[l.TargetID]}
+		ghost := &person{p: &mapping.Person{SourceID: l.SourceID, DN: l.DN}, link: l, acct: b.account(l.TargetID)}
+		if ghost.acct >= 0 {
+			ghost.account = &b.in.Accounts[ghost.acct]
+		}
 		why := "gone from the source"
 		if l.DN != "" {
 			why += " (last seen as " + l.DN + ")"
@@ -166,10 +170,10 @@ func (b *builder) classifyGoneLinks() {
 // classifyOrphans lists target accounts nobody is linked to.
 func (b *builder) classifyOrphans() {
 	for i := range b.in.Accounts {
-		a := &b.in.Accounts[i]
-		if b.claimed[a.ID] {
+		if b.claimed[i] {
 			continue
 		}
+		a := &b.in.Accounts[i]
 		c := Change{Kind: Orphan, Action: Report, TargetID: a.ID, UserName: a.UserName, Before: a,
 			Reasons: []string{"no source person is linked to this account"}}
 		switch {

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -9,15 +10,16 @@ import (
 	"github.com/idsync/idsync/targets"
 )
 
-// roleNames returns every role the plan deals with: the rules' static roles,
-// the roles people have, and the roles the state has groups for.
+// roleNames returns every role the plan deals with, sorted: the rules'
+// static roles, the roles people have, and the roles the state has groups
+// for.
 func (b *builder) roleNames() []string {
 	set := map[string]bool{}
 	for _, r := range b.in.StaticRoles {
 		set[r] = true
 	}
-	for _, p := range b.people {
-		for _, r := range p.p.Roles {
+	for i := range b.people {
+		for _, r := range b.people[i].p.Roles {
 			set[r.Name] = true
 		}
 	}
@@ -36,10 +38,12 @@ func (b *builder) roleNames() []string {
 // recorded, else by display name) and which roles each account has.
 func (b *builder) indexRoles() {
 	b.roleGroups = map[string]*targets.Group{}
-	b.accountRoles = make(map[string][]string, len(b.in.Accounts))
 	if b.in.Groups == nil {
 		return
 	}
+	b.roles = b.roleNames()
+	b.accountRoles = make([][]string, len(b.in.Accounts))
+	b.groupMembers = map[*targets.Group][]int32{}
 	byID := map[string]*targets.Group{}
 	byName := map[string]*targets.Group{}
 	for i := range b.in.Groups {
@@ -47,7 +51,7 @@ func (b *builder) indexRoles() {
 		byID[g.ID] = g
 		byName[strings.ToLower(g.DisplayName)] = g
 	}
-	for _, role := range b.roleNames() {
+	for _, role := range b.roles {
 		g := byID[b.in.GroupIDs[role]]
 		if g == nil {
 			g = byName[strings.ToLower(role)]
@@ -56,35 +60,49 @@ func (b *builder) indexRoles() {
 			continue
 		}
 		b.roleGroups[role] = g
+		members := make([]int32, 0, len(g.Members))
 		for _, m := range g.Members {
-			b.accountRoles[m] = append(b.accountRoles[m], role)
+			if ai := b.account(m); ai >= 0 {
+				b.accountRoles[ai] = append(b.accountRoles[ai], role)
+				members = append(members, ai)
+			}
 		}
+		b.groupMembers[g] = members
 	}
 }
 
-// roleDiff returns the roles p should have that account a (nil: none yet)
+// rolesOf returns the roles account ai (-1: none) has through groups.
+func (b *builder) rolesOf(ai int32) []string {
+	if ai < 0 || b.accountRoles == nil {
+		return nil
+	}
+	return b.accountRoles[ai]
+}
+
+// roleDiff returns the roles p should have that account ai (-1: none yet)
 // lacks.
-func (b *builder) roleDiff(p *person, a *targets.Account) []RoleChange {
+func (b *builder) roleDiff(p *person, ai int32) []RoleChange {
 	if b.in.Groups == nil || !p.wanted() {
 		return nil
 	}
+	have := b.rolesOf(ai)
 	var out []RoleChange
 	for _, r := range p.p.Roles {
-		if a == nil || !slices.Contains(b.accountRoles[a.ID], r.Name) {
+		if !slices.Contains(have, r.Name) {
 			out = append(out, RoleChange{Role: r.Name, Reason: r.Reason})
 		}
 	}
 	return out
 }
 
-// roleLoss returns the roles account a has through idsync's groups that p
-// should no longer have.
-func (b *builder) roleLoss(p *person, a *targets.Account) []RoleChange {
-	if b.in.Groups == nil || a == nil {
+// roleLoss returns the roles account ai (-1: none) has through idsync's
+// groups that p should no longer have.
+func (b *builder) roleLoss(p *person, ai int32) []RoleChange {
+	if b.in.Groups == nil || ai < 0 {
 		return nil
 	}
 	var out []RoleChange
-	for _, role := range b.accountRoles[a.ID] {
+	for _, role := range b.rolesOf(ai) {
 		if !p.wanted() || !hasRole(p.p.Roles, role) {
 			why := "no rule gives this role any more"
 			if !p.wanted() {
@@ -93,7 +111,9 @@ func (b *builder) roleLoss(p *person, a *targets.Account) []RoleChange {
 			out = append(out, RoleChange{Role: role, Reason: why})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Role < out[j].Role })
+	if len(out) > 1 {
+		sort.Slice(out, func(i, j int) bool { return out[i].Role < out[j].Role })
+	}
 	return out
 }
 
@@ -110,48 +130,70 @@ func hasRole(roles []mapping.Role, name string) bool {
 // to add and remove. Only accounts idsync links or adopts are ever removed
 // from a group: members someone added by hand who are not ours stay.
 func (b *builder) planGroups() {
-	want := map[string][]Member{}
-	for _, p := range b.people {
-		if !p.wanted() {
-			continue
-		}
-		m := Member{SourceID: p.p.SourceID, UserName: p.p.Account.UserName}
-		if p.account != nil {
-			m.TargetID = p.account.ID
-		}
-		for _, r := range p.p.Roles {
-			want[r.Name] = append(want[r.Name], m)
+	index := make(map[string]int, len(b.roles))
+	for i, r := range b.roles {
+		index[r] = i
+	}
+	// want lists, by role, the people who should be in its group: counted
+	// first, so that each list is allocated once.
+	counts := make([]int, len(b.roles))
+	for i := range b.people {
+		if p := &b.people[i]; p.wanted() {
+			for _, r := range p.p.Roles {
+				counts[index[r.Name]]++
+			}
 		}
 	}
-	for _, role := range b.roleNames() {
+	want := make([][]int32, len(b.roles))
+	for i, n := range counts {
+		want[i] = make([]int32, 0, n)
+	}
+	for i := range b.people {
+		if p := &b.people[i]; p.wanted() {
+			for _, r := range p.p.Roles {
+				k := index[r.Name]
+				want[k] = append(want[k], int32(i))
+			}
+		}
+	}
+	// have and keep mark accounts, by index, with the number of the role
+	// being planned (plus one): no map per group.
+	have := make([]int32, len(b.in.Accounts))
+	keep := make([]int32, len(b.in.Accounts))
+	for k, role := range b.roles {
+		mark := int32(k + 1)
 		g := b.roleGroups[role]
 		gc := GroupChange{Role: role}
-		have := map[string]bool{}
 		switch {
-		case g == nil && len(want[role]) == 0:
+		case g == nil && len(want[k]) == 0:
 			continue
 		case g == nil:
 			gc.Create = true
 		default:
 			gc.GroupID = g.ID
 			gc.Adopt = b.in.GroupIDs[role] != g.ID
-			for _, id := range g.Members {
-				have[id] = true
+			for _, ai := range b.groupMembers[g] {
+				have[ai] = mark
 			}
 		}
-		keep := map[string]bool{}
-		for _, m := range want[role] {
-			if m.TargetID != "" {
-				keep[m.TargetID] = true
+		for _, pi := range want[k] {
+			p := &b.people[pi]
+			if p.acct >= 0 {
+				keep[p.acct] = mark
+				if have[p.acct] == mark {
+					continue
+				}
 			}
-			if m.TargetID == "" || !have[m.TargetID] {
-				gc.Add = append(gc.Add, m)
+			m := Member{SourceID: p.p.SourceID, UserName: p.p.Account.UserName}
+			if p.account != nil {
+				m.TargetID = p.account.ID
 			}
+			gc.Add = append(gc.Add, m)
 		}
 		if g != nil {
-			for _, id := range g.Members {
-				if b.claimed[id] && !keep[id] {
-					gc.Remove = append(gc.Remove, Member{TargetID: id, UserName: b.byID[id].UserName})
+			for _, ai := range b.groupMembers[g] {
+				if a := &b.in.Accounts[ai]; b.claimed[ai] && keep[ai] != mark {
+					gc.Remove = append(gc.Remove, Member{TargetID: a.ID, UserName: a.UserName})
 				}
 			}
 		}
@@ -164,30 +206,15 @@ func (b *builder) planGroups() {
 }
 
 func sortMembers(ms []Member) {
-	sort.Slice(ms, func(i, j int) bool {
-		if ms[i].UserName != ms[j].UserName {
-			return ms[i].UserName < ms[j].UserName
-		}
-		return ms[i].SourceID+ms[i].TargetID < ms[j].SourceID+ms[j].TargetID
+	slices.SortFunc(ms, func(x, y Member) int {
+		return cmp.Or(strings.Compare(x.UserName, y.UserName),
+			strings.Compare(x.SourceID, y.SourceID), strings.Compare(x.TargetID, y.TargetID))
 	})
 }
 
 // finish sorts the changes and counts them.
 func (b *builder) finish() {
-	rank := map[Kind]int{}
-	for i, k := range kindOrder {
-		rank[k] = i
-	}
-	sort.SliceStable(b.plan.Changes, func(i, j int) bool {
-		x, y := b.plan.Changes[i], b.plan.Changes[j]
-		if x.Kind != y.Kind {
-			return rank[x.Kind] < rank[y.Kind]
-		}
-		if x.UserName != y.UserName {
-			return x.UserName < y.UserName
-		}
-		return x.SourceID+x.TargetID < y.SourceID+y.TargetID
-	})
+	b.sortChanges()
 	s := &b.plan.Summary
 	for _, c := range b.plan.Changes {
 		switch c.Kind {
@@ -226,5 +253,43 @@ func (b *builder) finish() {
 	}
 	if len(b.plan.Warnings) > 0 {
 		sort.Strings(b.plan.Warnings)
+	}
+}
+
+// sortChanges orders the changes by kind (kindOrder), then userName, source
+// ID and target ID. It sorts indexes, then moves each change once, in place: a Change
+// is too large to swap around a hundred thousand times.
+func (b *builder) sortChanges() {
+	cs := b.plan.Changes
+	rank := make([]int8, len(cs))
+	for i := range cs {
+		rank[i] = int8(slices.Index(kindOrder, cs[i].Kind))
+	}
+	order := make([]int32, len(cs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(i, j int32) int {
+		x, y := &cs[i], &cs[j]
+		return cmp.Or(cmp.Compare(rank[i], rank[j]), strings.Compare(x.UserName, y.UserName),
+			strings.Compare(x.SourceID, y.SourceID), strings.Compare(x.TargetID, y.TargetID))
+	})
+	// Put cs[order[i]] at i, cycle by cycle, in place.
+	for i := range order {
+		if order[i] < 0 {
+			continue
+		}
+		tmp := cs[i]
+		j := i
+		for {
+			k := int(order[j])
+			order[j] = -1
+			if k == i {
+				cs[j] = tmp
+				break
+			}
+			cs[j] = cs[k]
+			j = k
+		}
 	}
 }

@@ -144,6 +144,12 @@ func (r *Runner) view(ctx context.Context, t TargetSpec) *targetView {
 	if v.accounts, v.groups, v.err = r.listTarget(ctx, t); v.err != nil {
 		return v
 	}
+	n, err := r.Store.LinkCount(ctx, t.Name)
+	if err != nil {
+		v.err = err
+		return v
+	}
+	v.links = make([]state.Link, 0, n)
 	v.err = r.Store.Links(ctx, t.Name, func(l state.Link) error {
 		v.links = append(v.links, l)
 		return nil
@@ -170,8 +176,11 @@ func (r *Runner) now() time.Time {
 // plan leaves that person's account alone).
 func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Person, []Unmapped, error) {
 	const batchSize = 256
+	// Each worker keeps its people in fixed-size chunks, copied once into
+	// the result: no slice of a hundred thousand people grows by doubling.
+	const chunkSize = 1024
 	type mapped struct {
-		people   []mapping.Person
+		chunks   [][]mapping.Person
 		unmapped []Unmapped
 	}
 	workers := runtime.GOMAXPROCS(0)
@@ -180,14 +189,20 @@ func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Perso
 	for w := 0; w < workers; w++ {
 		go func() {
 			var m mapped
+			var cur []mapping.Person
 			for b := range batches {
 				for _, e := range b {
 					p, err := r.Mapper.Map(e, now)
 					if err != nil {
-						m.unmapped = append(m.unmapped, Unmapped{SourceID: e.ID, DN: e.DN, Err: err.Error()})
+						m.unmapped = append(m.unmapped, Unmapped{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), Err: err.Error()})
 						continue
 					}
-					m.people = append(m.people, p)
+					if len(cur) == cap(cur) {
+						cur = make([]mapping.Person, 0, chunkSize)
+						m.chunks = append(m.chunks, cur)
+					}
+					cur = append(cur, p)
+					m.chunks[len(m.chunks)-1] = cur
 				}
 			}
 			results <- m
@@ -207,13 +222,22 @@ func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Perso
 		batches <- batch
 	}
 	close(batches)
-	var people []mapping.Person
+	var all [][]mapping.Person
 	var unmapped []Unmapped
+	n := 0
 	for w := 0; w < workers; w++ {
 		m := <-results
-		people = append(people, m.people...)
+		for _, c := range m.chunks {
+			n += len(c)
+		}
+		all = append(all, m.chunks...)
 		unmapped = append(unmapped, m.unmapped...)
 	}
+	people := make([]mapping.Person, 0, n)
+	for _, c := range all {
+		people = append(people, c...)
+	}
+	all = nil
 	if err != nil {
 		return nil, nil, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
 	}

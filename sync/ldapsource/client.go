@@ -115,6 +115,12 @@ func (c *client) read(id int64) (message, error) {
 	return m, nil
 }
 
+// interrupt makes a read in progress on another goroutine fail now. The
+// connection is not usable afterwards.
+func (c *client) interrupt() {
+	_ = c.raw.SetReadDeadline(time.Now())
+}
+
 func (c *client) readErr(err error) error {
 	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("read response: server closed the connection: %w", io.ErrUnexpectedEOF)

@@ -20,62 +20,105 @@ type query struct {
 }
 
 // paged runs q with the simple paged results control (RFC 2696) and calls
-// page with each page's entries (ranged attributes completed) before
-// reading the next, so one page is held in memory; the entries slice is
-// reused for the next page. The next page's request is sent before page
-// runs, so the server works while we do.
+// page with each page's entries (ranged attributes completed). Reading and
+// handing on overlap: a goroutine reads the next page off the connection
+// (and sends the request for the one after it) while page runs, so at most
+// two pages are held in memory. The entries slice passed to page is reused
+// once page returns.
 //
 // Any error, a result code other than success (size or time limit,
 // referral, ...) and any search continuation reference end the search
 // with an error; the entries of a failed page are not passed on. An error
-// page returns is returned as it is. paged returns the number of pages.
+// page returns is returned as it is, after the reading goroutine stopped.
+// paged returns the number of pages.
 func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query, page func(n int, entries []mapping.Entry) error) (int, error) {
 	filter, err := ldap.CompileFilter(q.filter)
 	if err != nil {
 		return 0, fmt.Errorf("ldap: %s filter: %w", q.what, err)
 	}
-	ctrl := ldap.NewControlPaging(uint32(s.cfg.PageSize))
-	n := 1
-	fail := func(err error) (int, error) {
-		return n, s.ctxErr(ctx, fmt.Errorf("ldap: search %s under %q: page %d: %w", q.what, q.base, n, err))
+	type result struct {
+		n       int
+		entries []mapping.Entry
+		err     error
 	}
-	id, err := c.send(searchRequest(q.base, q.scope, filter, q.attrs, 0), ctrl)
-	if err != nil {
-		return fail(err)
-	}
-	var entries []mapping.Entry
-	for ; ; n++ {
-		if err := ctx.Err(); err != nil {
-			return fail(err)
+	pages := make(chan result, 1)
+	free := make(chan []mapping.Entry, 2) // the two page buffers
+	free <- nil
+	free <- nil
+	stop := make(chan struct{})
+	go func() {
+		defer close(pages)
+		n := 1
+		fail := func(err error) {
+			pages <- result{n: n, err: s.ctxErr(ctx, fmt.Errorf("ldap: search %s under %q: page %d: %w", q.what, q.base, n, err))}
 		}
-		var cookie []byte
-		var ranged bool
-		entries, cookie, ranged, err = c.readResults(id, conv, entries[:0])
+		ctrl := ldap.NewControlPaging(uint32(s.cfg.PageSize))
+		id, err := c.send(searchRequest(q.base, q.scope, filter, q.attrs, 0), ctrl)
 		if err != nil {
-			return fail(err)
+			fail(err)
+			return
 		}
-		if ranged {
-			rr := rangeReader{c: c, conv: conv}
-			for i := range entries {
-				if err := completeRanges(rr, &entries[i]); err != nil {
-					return fail(err)
+		for ; ; n++ {
+			var entries []mapping.Entry
+			select {
+			case entries = <-free:
+			case <-stop:
+				return
+			}
+			if err := ctx.Err(); err != nil {
+				fail(err)
+				return
+			}
+			entries, cookie, ranged, err := c.readResults(id, conv, entries[:0])
+			if err != nil {
+				fail(err)
+				return
+			}
+			if ranged {
+				rr := rangeReader{c: c, conv: conv}
+				for i := range entries {
+					if err := completeRanges(rr, &entries[i]); err != nil {
+						fail(err)
+						return
+					}
 				}
 			}
-		}
-		if len(cookie) > 0 {
-			ctrl.SetCookie(cookie)
-			if id, err = c.send(searchRequest(q.base, q.scope, filter, q.attrs, 0), ctrl); err != nil {
-				return fail(err)
+			if len(cookie) > 0 {
+				ctrl.SetCookie(cookie)
+				if id, err = c.send(searchRequest(q.base, q.scope, filter, q.attrs, 0), ctrl); err != nil {
+					fail(err)
+					return
+				}
+			}
+			select {
+			case pages <- result{n: n, entries: entries}:
+			case <-stop:
+				return
+			}
+			if len(cookie) == 0 {
+				return
 			}
 		}
-		s.log.WithFields(logrus.Fields{"search": q.what, "page": n, "entries": len(entries)}).Debug("ldap: page read")
-		if err := page(n, entries); err != nil {
+	}()
+	n := 0
+	for r := range pages {
+		if r.err != nil {
+			return r.n, r.err
+		}
+		n = r.n
+		s.log.WithFields(logrus.Fields{"search": q.what, "page": r.n, "entries": len(r.entries)}).Debug("ldap: page read")
+		if err := page(r.n, r.entries); err != nil {
+			// Stop the reader: it may be waiting for the server, so cut
+			// its read short, and wait until it no longer uses c.
+			close(stop)
+			c.interrupt()
+			for range pages {
+			}
 			return n, err
 		}
-		if len(cookie) == 0 {
-			return n, nil
-		}
+		free <- r.entries
 	}
+	return n, nil
 }
 
 // readResults reads the responses to search id up to SearchResultDone,

@@ -147,9 +147,23 @@ func accountFromResource(u *userResource, enterprise bool) (targets.Account, err
 			vals = append(vals, struct{ path, value string }{p.path, string(v)})
 		}
 	}
+	// One allocation for the account's strings: the decoder's are short
+	// lived, an account lives for the whole run.
+	n := len(a.ID) + len(a.UserName) + len(a.ExternalID)
+	for _, kv := range vals {
+		n += len(kv.value)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	take := func(s string) string {
+		at := b.Len()
+		b.WriteString(s)
+		return b.String()[at:]
+	}
+	a.ID, a.UserName, a.ExternalID = take(a.ID), take(a.UserName), take(a.ExternalID)
 	a.Attrs = make(map[string]string, len(vals))
 	for _, kv := range vals {
-		a.Attrs[kv.path] = kv.value
+		a.Attrs[kv.path] = take(kv.value)
 	}
 	return a, nil
 }
