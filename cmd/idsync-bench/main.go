@@ -6,10 +6,12 @@
 //	go run ./cmd/idsync-bench -users 100000 -groups 1000
 //
 // It generates the directory (slapadd), starts idsync's in-memory SCIM
-// server (scimd, as its own process), and times, as separate processes with their peak RSS:
-// ldapsearch -E pr=1000/noprompt of every user; idsync plan against an empty
-// state and target; idsync apply (which links everyone); idsync plan again
-// against the fully linked state. `make bench` runs it.
+// server (scimd, as its own process), and times, as separate processes
+// with their peak RSS: idsync plan against an empty state and target;
+// idsync apply (which links everyone); idsync plan again against the fully
+// linked state. Each plan run follows a run of ldapsearch -E
+// pr=1000/noprompt reading every user, and the ratio compares the medians.
+// `make bench` runs it.
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -54,7 +57,7 @@ func run() error {
 	dir := flag.String("dir", "bench-out", "work `directory` (emptied first)")
 	bin := flag.String("idsync", "bin/idsync", "the idsync binary to measure")
 	scimd := flag.String("scimd", "bin/scimd", "the SCIM test server binary")
-	repeat := flag.Int("repeat", 3, "runs of each read-only measurement; the best is kept")
+	repeat := flag.Int("repeat", 5, "runs of each read-only measurement, alternating with ldapsearch; medians are compared")
 	logLevel := flag.String("log", "warn", "idsync's log level; its logs go to DIR/*.log")
 	hold := flag.Bool("hold", false, "keep slapd and the SCIM server running after the measurements, until interrupted (for profiling)")
 	flag.Parse()
@@ -106,12 +109,12 @@ func run() error {
 		return err
 	}
 
-	search, err := best(*repeat, "ldapsearch", "-x", "-LLL", "-H", slapd.URL, "-D", slapdtest.ReaderDN,
-		"-w", slapdtest.ReaderPassword, "-b", slapdtest.PeopleDN, "-E", "pr=1000/noprompt", "(objectClass=inetOrgPerson)")
-	if err != nil {
-		return err
-	}
-	empty, err := best(*repeat, *bin, "plan", "-c", cfg, "--out", filepath.Join(abs, "plan-empty.txt"))
+	// Every idsync plan run follows an ldapsearch run, alternating, so
+	// that both see the machine in the same state (a VM's speed drifts by
+	// a third over minutes); the medians are compared.
+	search := []string{"ldapsearch", "-x", "-LLL", "-H", slapd.URL, "-D", slapdtest.ReaderDN,
+		"-w", slapdtest.ReaderPassword, "-b", slapdtest.PeopleDN, "-E", "pr=1000/noprompt", "(objectClass=inetOrgPerson)"}
+	search1, empty, err := pair(*repeat, search, []string{*bin, "plan", "-c", cfg, "--out", filepath.Join(abs, "plan-empty.txt")})
 	if err != nil {
 		return err
 	}
@@ -119,20 +122,21 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	linked, err := best(*repeat, *bin, "plan", "-c", cfg, "--exit-code", "--out", filepath.Join(abs, "plan-linked.txt"))
+	search2, linked, err := pair(*repeat, search, []string{*bin, "plan", "-c", cfg, "--exit-code", "--out", filepath.Join(abs, "plan-linked.txt")})
 	if err != nil {
 		return err
 	}
 
-	ratio := func(m measure) string { return fmt.Sprintf("%.2fx", m.wall.Seconds()/search.wall.Seconds()) }
-	fmt.Printf("\n%-58s %9s %10s %8s\n", "measurement", "seconds", "peak RSS", "ratio")
+	ratio := func(m, base measure) string { return fmt.Sprintf("%.2fx", m.wall.Seconds()/base.wall.Seconds()) }
+	fmt.Printf("\nmedians of %d alternating runs\n%-58s %9s %10s %8s\n", *repeat, "measurement", "seconds", "peak RSS", "ratio")
 	row := func(name string, m measure, r string) {
 		fmt.Printf("%-58s %9.2f %7.0f MB %8s\n", name, m.wall.Seconds(), m.rssMiB, r)
 	}
-	row("ldapsearch -E pr=1000/noprompt (all users)", search, "1.00x")
-	row("idsync plan: empty state and target", empty, ratio(empty))
+	row("ldapsearch -E pr=1000/noprompt (all users)", search1, "1.00x")
+	row("idsync plan: empty state and target", empty, ratio(empty, search1))
 	row(fmt.Sprintf("idsync apply: %d creates + group memberships", *users), apply, "")
-	row("idsync plan: fully linked state and target", linked, ratio(linked))
+	row("ldapsearch -E pr=1000/noprompt (all users)", search2, "1.00x")
+	row("idsync plan: fully linked state and target", linked, ratio(linked, search2))
 	fmt.Printf("\ntarget for issue #2: plan <= 2.00x ldapsearch and peak RSS <= 400 MB at 100k people\n")
 	if *hold {
 		fmt.Printf("holding: idsync plan -c %s (interrupt to stop)\n", cfg)
@@ -143,24 +147,38 @@ func run() error {
 	return nil
 }
 
-// best runs the command n times and keeps the fastest time and the largest
-// peak RSS.
-func best(n int, name string, args ...string) (measure, error) {
-	var b measure
+// pair runs a and b alternately n times each and returns, for each, the
+// median time and the largest peak RSS.
+func pair(n int, a, b []string) (measure, measure, error) {
+	var ma, mb []measure
 	for i := 0; i < n; i++ {
-		m, err := once(name, args...)
-		if err != nil {
-			return m, err
-		}
-		fmt.Printf("  %s %s: %.2f s, %.0f MB\n", filepath.Base(name), args[0], m.wall.Seconds(), m.rssMiB)
-		if i == 0 || m.wall < b.wall {
-			b.wall = m.wall
-		}
-		if m.rssMiB > b.rssMiB {
-			b.rssMiB = m.rssMiB
+		for _, c := range []struct {
+			args []string
+			out  *[]measure
+		}{{a, &ma}, {b, &mb}} {
+			m, err := once(c.args[0], c.args[1:]...)
+			if err != nil {
+				return measure{}, measure{}, err
+			}
+			fmt.Printf("  %s %s: %.2f s, %.0f MB\n", filepath.Base(c.args[0]), c.args[1], m.wall.Seconds(), m.rssMiB)
+			*c.out = append(*c.out, m)
 		}
 	}
-	return b, nil
+	return median(ma), median(mb), nil
+}
+
+// median returns the median time (the lower middle one of an even count)
+// and the largest peak RSS of ms.
+func median(ms []measure) measure {
+	walls := make([]time.Duration, len(ms))
+	var out measure
+	for i, m := range ms {
+		walls[i] = m.wall
+		out.rssMiB = max(out.rssMiB, m.rssMiB)
+	}
+	slices.Sort(walls)
+	out.wall = walls[(len(walls)-1)/2]
+	return out
 }
 
 // once runs the command with its output discarded and measures its wall
