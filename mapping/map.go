@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/idsync/idsync/internal/strpack"
 )
 
 // Map applies the rules to e as of the run time now and returns the person
@@ -37,7 +39,7 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 	var err error
 	if m.scope != nil {
 		if p.InScope, err = m.evalBool(st, m.scope); err != nil || !p.InScope {
-			p.SourceID, p.DN = pack2(p.SourceID, p.DN)
+			p.SourceID, p.DN = pack(nil, p.SourceID, p.DN)
 			return p, err
 		}
 	}
@@ -78,34 +80,22 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 	return p, nil
 }
 
-// pack copies id, dn and every value of vals (in place) into one new
-// string, so that a person costs one allocation for its strings rather
+// pack copies id, dn and every value of vals (in place) into one
+// allocation, so that a person costs one object for its strings rather
 // than one per value, and returns the copies of id and dn.
 func pack(vals []string, id, dn string) (string, string) {
 	n := len(id) + len(dn)
 	for _, v := range vals {
 		n += len(v)
 	}
-	var b strings.Builder
-	b.Grow(n)
-	b.WriteString(id)
-	b.WriteString(dn)
-	for _, v := range vals {
-		b.WriteString(v)
-	}
-	all := b.String()
-	id, dn, at := all[:len(id)], all[len(id):len(id)+len(dn)], len(id)+len(dn)
+	var p strpack.Packer
+	p.Grow(n)
+	id, dn = p.Add(id), p.Add(dn)
 	for i, v := range vals {
-		if v == "" {
-			vals[i] = ""
-			continue
-		}
-		vals[i], at = all[at:at+len(v)], at+len(v)
+		vals[i] = p.Add(v)
 	}
 	return id, dn
 }
-
-func pack2(id, dn string) (string, string) { return pack(nil, id, dn) }
 
 // evalRoles evaluates the static roles, then the group roles, and returns them
 // sorted by name; of two roles with the same name the first found is kept.

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
+	"github.com/idsync/idsync/internal/strpack"
 	"github.com/idsync/idsync/targets"
 )
 
@@ -15,29 +15,24 @@ import (
 func (c *Client) ListGroups(ctx context.Context, fn func(targets.Group) error) error {
 	return listAll(ctx, c, "/Groups", (*groupResource).id, func(r *groupResource) error {
 		g := targets.Group{ID: string(r.ID), DisplayName: string(r.DisplayName)}
-		// The member IDs share one allocation: a group of thousands is
-		// one string, not thousands.
 		seen := make(map[jsonScalar]bool, len(r.Members))
 		n := 0
-		for _, v := range r.Members {
-			if v != "" && !seen[v] {
-				seen[v] = true
-				n += len(v)
-			}
-		}
-		clear(seen)
-		var b strings.Builder
-		b.Grow(n)
 		if len(r.Members) > 0 {
 			g.Members = make([]string, 0, len(r.Members))
 		}
 		for _, v := range r.Members {
 			if v != "" && !seen[v] {
 				seen[v] = true
-				at := b.Len()
-				b.WriteString(string(v))
-				g.Members = append(g.Members, b.String()[at:])
+				g.Members = append(g.Members, string(v))
+				n += len(v)
 			}
+		}
+		// The member IDs share one allocation: a group of thousands is
+		// one object, not thousands.
+		var p strpack.Packer
+		p.Grow(n)
+		for i, id := range g.Members {
+			g.Members[i] = p.Add(id)
 		}
 		return fn(g)
 	})

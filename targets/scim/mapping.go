@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/idsync/idsync/internal/strpack"
 	"github.com/idsync/idsync/targets"
 )
 
@@ -153,17 +154,12 @@ func accountFromResource(u *userResource, enterprise bool) (targets.Account, err
 	for _, kv := range vals {
 		n += len(kv.value)
 	}
-	var b strings.Builder
-	b.Grow(n)
-	take := func(s string) string {
-		at := b.Len()
-		b.WriteString(s)
-		return b.String()[at:]
-	}
-	a.ID, a.UserName, a.ExternalID = take(a.ID), take(a.UserName), take(a.ExternalID)
+	var p strpack.Packer
+	p.Grow(n)
+	a.ID, a.UserName, a.ExternalID = p.Add(a.ID), p.Add(a.UserName), p.Add(a.ExternalID)
 	a.Attrs = make(map[string]string, len(vals))
 	for _, kv := range vals {
-		a.Attrs[kv.path] = take(kv.value)
+		a.Attrs[kv.path] = p.Add(kv.value)
 	}
 	return a, nil
 }
