@@ -37,7 +37,7 @@ func benchEntry(i int) Entry {
 	return Entry{
 		ID: fmt.Sprintf("6f1c2a4e-0000-4000-8000-%012d", i),
 		DN: fmt.Sprintf("uid=user%d,ou=people,dc=example,dc=org", i),
-		Attrs: map[string][]string{
+		Attrs: AttrsOf(map[string][]string{
 			"uid":                {fmt.Sprintf("user%d", i)},
 			"cn":                 {"Jane Doe"},
 			"givenname":          {"Jane"},
@@ -51,7 +51,7 @@ func benchEntry(i int) Entry {
 			"useraccountcontrol": {"512"},
 			"accountexpires":     {"9223372036854775807"},
 			"telephonenumber":    {"+44 20 7946 0000"},
-		},
+		}),
 		Groups: []Membership{
 			{DN: "cn=Backend,ou=teams,ou=groups,dc=example,dc=org", Name: "Backend"},
 			{DN: "cn=vpn-users,ou=groups,dc=example,dc=org", Name: "vpn-users"},

@@ -10,8 +10,8 @@ type Entry struct {
 	ID string
 	// DN is the entry's distinguished name as the server returned it.
 	DN string
-	// Attrs holds the attribute values by lower-case attribute name.
-	Attrs map[string][]string
+	// Attrs holds the attribute values, each under its lower-case name.
+	Attrs Attrs
 	// Groups lists every group the entry is a member of, directly or via
 	// nested groups, each once, in a stable order (direct groups first).
 	Groups []Membership
@@ -31,7 +31,7 @@ type Membership struct {
 // First returns the first value of the attribute name (case-insensitive),
 // or "".
 func (e Entry) First(name string) string {
-	if v := e.Attrs[strings.ToLower(name)]; len(v) > 0 {
+	if v, _ := e.Attrs.Get(strings.ToLower(name)); len(v) > 0 {
 		return v[0]
 	}
 	return ""
@@ -39,5 +39,6 @@ func (e Entry) First(name string) string {
 
 // Values returns all values of the attribute name (case-insensitive).
 func (e Entry) Values(name string) []string {
-	return e.Attrs[strings.ToLower(name)]
+	v, _ := e.Attrs.Get(strings.ToLower(name))
+	return v
 }

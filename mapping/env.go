@@ -121,10 +121,11 @@ func (st *state) release() {
 func (st *state) attrs(name string) []string {
 	// Rule constants are lower-cased at compile time (lowerAttrNames), so
 	// the direct lookup almost always hits.
-	if v, ok := st.e.Attrs[name]; ok {
+	if v, ok := st.e.Attrs.Get(name); ok {
 		return v
 	}
-	return st.e.Attrs[strings.ToLower(name)]
+	v, _ := st.e.Attrs.Get(strings.ToLower(name))
+	return v
 }
 
 func (st *state) attr(name string) string {

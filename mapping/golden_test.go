@@ -105,7 +105,7 @@ func runGolden(t *testing.T, file string) []byte {
 		for k, v := range ge.Attrs {
 			attrs[strings.ToLower(k)] = v
 		}
-		e := Entry{ID: ge.ID, DN: ge.DN, Attrs: attrs, Groups: groups.Of(ge.DN, ge.MemberOf)}
+		e := Entry{ID: ge.ID, DN: ge.DN, Attrs: AttrsOf(attrs), Groups: groups.Of(ge.DN, ge.MemberOf)}
 		r := goldenResult{DN: ge.DN}
 		if p, err := m.Map(e, in.Now); err != nil {
 			r.Error = err.Error()

@@ -41,7 +41,7 @@ func testEntry(dn string, attrs map[string][]string) Entry {
 	return Entry{
 		ID:     "id-" + rdnValue(dn),
 		DN:     dn,
-		Attrs:  attrs,
+		Attrs:  AttrsOf(attrs),
 		Groups: testGroups().Of(dn, nil),
 	}
 }
@@ -269,11 +269,8 @@ func TestMap(t *testing.T) {
 }
 
 func withAttr(e Entry, name string, values ...string) Entry {
-	attrs := map[string][]string{}
-	for k, v := range e.Attrs {
-		attrs[k] = v
-	}
-	attrs[name] = values
+	attrs := append(Attrs(nil), e.Attrs...)
+	attrs.Set(name, values)
 	e.Attrs = attrs
 	return e
 }
@@ -433,19 +430,17 @@ func TestMapCopiesStrings(t *testing.T) {
 	}
 	add(src.ID)
 	add(src.DN)
-	keys := make([]string, 0, len(src.Attrs))
-	for k, vs := range src.Attrs {
-		keys = append(keys, k)
-		for _, v := range vs {
+	for _, a := range src.Attrs {
+		for _, v := range a.Values {
 			add(v)
 		}
 	}
 	view := func(i int) string { return unsafe.String(&buf[spans[i][0]], spans[i][1]-spans[i][0]) }
-	e := Entry{ID: view(0), DN: view(1), Attrs: map[string][]string{}, Groups: src.Groups}
+	e := Entry{ID: view(0), DN: view(1), Groups: src.Groups}
 	i := 2
-	for _, k := range keys {
-		for range src.Attrs[k] {
-			e.Attrs[k] = append(e.Attrs[k], view(i))
+	for _, a := range src.Attrs {
+		for range a.Values {
+			e.Attrs.Add(a.Name, view(i))
 			i++
 		}
 	}

@@ -200,7 +200,7 @@ func mapSample(t *testing.T, m *Mapper, name string) map[string]Person {
 		if !contains(r.attrs["objectclass"], "inetOrgPerson") {
 			continue
 		}
-		e := Entry{ID: first(r.attrs["entryuuid"]), DN: r.dn, Attrs: r.attrs, Groups: groups.Of(r.dn, nil)}
+		e := Entry{ID: first(r.attrs["entryuuid"]), DN: r.dn, Attrs: AttrsOf(r.attrs), Groups: groups.Of(r.dn, nil)}
 		p, err := m.Map(e, testNow)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)

@@ -51,7 +51,7 @@ func (testMapper) AttributePaths() []string { return []string{"department", "use
 func (testMapper) Roles() []string          { return nil }
 
 func entry(id, uid, ou string, groups ...string) mapping.Entry {
-	e := mapping.Entry{ID: id, DN: "uid=" + uid + ",dc=x", Attrs: map[string][]string{"uid": {uid}, "ou": {ou}}}
+	e := mapping.Entry{ID: id, DN: "uid=" + uid + ",dc=x", Attrs: mapping.Attrs{{Name: "uid", Values: []string{uid}}, {Name: "ou", Values: []string{ou}}}}
 	for _, g := range groups {
 		e.Groups = append(e.Groups, mapping.Membership{DN: "cn=" + g + ",dc=x", Name: g})
 	}

@@ -16,6 +16,9 @@ type converter struct {
 	idKey  string // lower-cased ID attribute
 	guid   bool   // the ID attribute is a binary objectGUID
 	names  map[string]attrName
+	ids    map[string]int // lower-cased name -> index into seen
+	seen   []seen
+	stamp  uint64 // the entry being decoded, for seen
 	spans  []span
 	vals   []string
 }
@@ -23,10 +26,17 @@ type converter struct {
 type attrName struct {
 	lower  string
 	ranged bool // has a ";range=" option
+	id     int  // index into converter.seen; -1 when not cached
+}
+
+// seen records whether the entry with stamp has a name already, and where.
+type seen struct {
+	stamp uint64
+	at    int
 }
 
 type span struct {
-	name       string
+	name       attrName
 	start, end int
 }
 
@@ -36,6 +46,7 @@ func newConverter(idAttribute string) *converter {
 		idKey:  strings.ToLower(idAttribute),
 		guid:   strings.EqualFold(idAttribute, "objectGUID"),
 		names:  make(map[string]attrName),
+		ids:    make(map[string]int),
 	}
 }
 
@@ -45,8 +56,17 @@ func (c *converter) name(n string) attrName {
 	if a, ok := c.names[n]; ok {
 		return a
 	}
-	l := strings.ToLower(n)
-	a := attrName{lower: l, ranged: strings.Contains(l, ";range=")}
+	l := strings.Clone(strings.ToLower(n)) // n is part of a read buffer
+	a := attrName{lower: l, ranged: strings.Contains(l, ";range="), id: -1}
+	id, ok := c.ids[l]
+	if !ok && len(c.ids) < 4096 {
+		id, ok = len(c.seen), true
+		c.ids[l] = id
+		c.seen = append(c.seen, seen{})
+	}
+	if ok {
+		a.id = id
+	}
 	if len(c.names) < 4096 {
 		c.names[strings.Clone(n)] = a
 	}
@@ -88,17 +108,27 @@ func (c *converter) decode(body string) (e mapping.Entry, ranged bool, err error
 		}
 		an := c.name(name)
 		ranged = ranged || an.ranged
-		c.spans = append(c.spans, span{an.lower, start, len(c.vals)})
+		c.spans = append(c.spans, span{an, start, len(c.vals)})
 	}
 	vals := make([]string, len(c.vals))
 	copy(vals, c.vals)
-	e = mapping.Entry{DN: dn, Attrs: make(map[string][]string, len(c.spans))}
+	e = mapping.Entry{DN: dn, Attrs: make(mapping.Attrs, 0, len(c.spans))}
+	// A name seldom repeats (in a different case); seen finds the repeats
+	// without comparing every name with every other.
+	c.stamp++
 	for _, sp := range c.spans {
 		v := vals[sp.start:sp.end:sp.end]
-		if have, ok := e.Attrs[sp.name]; ok {
-			v = append(have[:len(have):len(have)], v...)
+		if sp.name.id < 0 {
+			e.Attrs.Add(sp.name.lower, v...)
+			continue
 		}
-		e.Attrs[sp.name] = v
+		if s := &c.seen[sp.name.id]; s.stamp == c.stamp {
+			a := &e.Attrs[s.at]
+			a.Values = append(a.Values[:len(a.Values):len(a.Values)], v...)
+		} else {
+			s.stamp, s.at = c.stamp, len(e.Attrs)
+			e.Attrs = append(e.Attrs, mapping.Attr{Name: sp.name.lower, Values: v})
+		}
 	}
 	return e, ranged, nil
 }
@@ -106,7 +136,7 @@ func (c *converter) decode(body string) (e mapping.Entry, ranged bool, err error
 // setID sets e.ID from the ID attribute, which is required. A binary
 // objectGUID is replaced by its string form in ID and in Attrs.
 func (c *converter) setID(e *mapping.Entry) error {
-	id := e.Attrs[c.idKey]
+	id, _ := e.Attrs.Get(c.idKey)
 	if len(id) == 0 || id[0] == "" {
 		return fmt.Errorf("entry %q has no %s", e.DN, c.idName)
 	}
@@ -115,7 +145,7 @@ func (c *converter) setID(e *mapping.Entry) error {
 		if err != nil {
 			return fmt.Errorf("entry %q: %s: %w", e.DN, c.idName, err)
 		}
-		e.Attrs[c.idKey] = []string{g}
+		e.Attrs.Set(c.idKey, []string{g})
 		e.ID = g
 		return nil
 	}

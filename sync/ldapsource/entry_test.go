@@ -63,18 +63,18 @@ func TestConverterDecode(t *testing.T) {
 	want := mapping.Entry{
 		ID: "00112233-4455-6677-8899-aabbccddeeff",
 		DN: "CN=Ann,OU=Staff,DC=x",
-		Attrs: map[string][]string{
-			"objectguid":       {"00112233-4455-6677-8899-aabbccddeeff"},
-			"samaccountname":   {"ann"},
-			"proxyaddresses":   {"smtp:a@x", "SMTP:ann@x", "x500:/o=x"},
-			"member;range=0-1": {"a", "b"},
-			"empty":            {},
+		Attrs: mapping.Attrs{
+			{Name: "objectguid", Values: []string{"00112233-4455-6677-8899-aabbccddeeff"}},
+			{Name: "samaccountname", Values: []string{"ann"}},
+			{Name: "proxyaddresses", Values: []string{"smtp:a@x", "SMTP:ann@x", "x500:/o=x"}},
+			{Name: "member;range=0-1", Values: []string{"a", "b"}},
+			{Name: "empty", Values: []string{}},
 		},
 	}
 	if !ranged || !reflect.DeepEqual(e, want) {
 		t.Errorf("decode = %#v, ranged %v\nwant %#v", e, ranged, want)
 	}
-	e.Attrs["objectguid"] = []string{"short"}
+	e.Attrs.Set("objectguid", []string{"short"})
 	if err := c.setID(&e); err == nil || !strings.Contains(err.Error(), "GUID must be 16 bytes") {
 		t.Errorf("setID(short GUID) = %v", err)
 	}
@@ -122,11 +122,11 @@ func TestParseRange(t *testing.T) {
 type fakeReader struct {
 	values   []string
 	chunk    int
-	answer   func(attr string) map[string][]string
+	answer   func(attr string) mapping.Attrs
 	requests []string
 }
 
-func (f *fakeReader) readEntry(dn string, attrs []string) (map[string][]string, error) {
+func (f *fakeReader) readEntry(dn string, attrs []string) (mapping.Attrs, error) {
 	f.requests = append(f.requests, attrs[0])
 	if f.answer != nil {
 		return f.answer(attrs[0]), nil
@@ -137,9 +137,9 @@ func (f *fakeReader) readEntry(dn string, attrs []string) (map[string][]string, 
 	}
 	end := rg.low + f.chunk
 	if end >= len(f.values) {
-		return map[string][]string{fmt.Sprintf("%s;range=%d-*", rg.base, rg.low): f.values[rg.low:]}, nil
+		return mapping.Attrs{{Name: fmt.Sprintf("%s;range=%d-*", rg.base, rg.low), Values: f.values[rg.low:]}}, nil
 	}
-	return map[string][]string{fmt.Sprintf("%s;range=%d-%d", rg.base, rg.low, end-1): f.values[rg.low:end]}, nil
+	return mapping.Attrs{{Name: fmt.Sprintf("%s;range=%d-%d", rg.base, rg.low, end-1), Values: f.values[rg.low:end]}}, nil
 }
 
 func TestCompleteRanges(t *testing.T) {
@@ -148,19 +148,19 @@ func TestCompleteRanges(t *testing.T) {
 		all = append(all, fmt.Sprintf("uid=u%d", i))
 	}
 	f := &fakeReader{values: all, chunk: 1500}
-	e := mapping.Entry{DN: "cn=big", Attrs: map[string][]string{
-		"cn":                     {"big"},
-		"member;range=0-1499":    all[:1500],
-		"uniquemember":           {"x"},
-		"uniquemember;range=0-*": {"y"},
+	e := mapping.Entry{DN: "cn=big", Attrs: mapping.Attrs{
+		{Name: "cn", Values: []string{"big"}},
+		{Name: "member;range=0-1499", Values: all[:1500]},
+		{Name: "uniquemember", Values: []string{"x"}},
+		{Name: "uniquemember;range=0-*", Values: []string{"y"}},
 	}}
 	if err := completeRanges(f, &e); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(e.Attrs["member"], all) || len(e.Attrs) != 3 {
-		t.Errorf("member has %d values, attrs %d", len(e.Attrs["member"]), len(e.Attrs))
+	if member := e.Values("member"); !reflect.DeepEqual(member, all) || len(e.Attrs) != 3 {
+		t.Errorf("member has %d values, attrs %d", len(member), len(e.Attrs))
 	}
-	if got := e.Attrs["uniquemember"]; !reflect.DeepEqual(got, []string{"x", "y"}) {
+	if got := e.Values("uniquemember"); !reflect.DeepEqual(got, []string{"x", "y"}) {
 		t.Errorf("uniquemember = %q", got)
 	}
 	if want := []string{"member;range=1500-*", "member;range=3000-*"}; !reflect.DeepEqual(f.requests, want) {
@@ -169,20 +169,20 @@ func TestCompleteRanges(t *testing.T) {
 
 	bad := []struct {
 		name   string
-		answer func(string) map[string][]string
+		answer func(string) mapping.Attrs
 		want   string
 	}{
-		{"missing chunk", func(string) map[string][]string { return map[string][]string{"cn": {"big"}} },
+		{"missing chunk", func(string) mapping.Attrs { return mapping.Attrs{{Name: "cn", Values: []string{"big"}}} },
 			`entry "cn=big": read member;range=2-*: no ranged attribute in the answer`},
-		{"wrong start", func(string) map[string][]string { return map[string][]string{"member;range=5-*": {"z"}} },
+		{"wrong start", func(string) mapping.Attrs { return mapping.Attrs{{Name: "member;range=5-*", Values: []string{"z"}}} },
 			`entry "cn=big": read member;range=2-*: server answered with member;range=5-*`},
-		{"never ends", func(a string) map[string][]string {
+		{"never ends", func(a string) mapping.Attrs {
 			rg, _, _ := parseRange(a)
-			return map[string][]string{fmt.Sprintf("member;range=%d-%d", rg.low, rg.low): {"z"}}
+			return mapping.Attrs{{Name: fmt.Sprintf("member;range=%d-%d", rg.low, rg.low), Values: []string{"z"}}}
 		}, "more than 10000 range requests"},
 	}
 	for _, tt := range bad {
-		e := mapping.Entry{DN: "cn=big", Attrs: map[string][]string{"member;range=0-1": {"a", "b"}}}
+		e := mapping.Entry{DN: "cn=big", Attrs: mapping.Attrs{{Name: "member;range=0-1", Values: []string{"a", "b"}}}}
 		err := completeRanges(&fakeReader{answer: tt.answer}, &e)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
@@ -248,8 +248,8 @@ func FuzzDecode(f *testing.F) {
 		c := newConverter("objectGUID")
 		if e, _, err := c.decode(m.body); err == nil {
 			_ = c.setID(&e)
-			for k := range e.Attrs {
-				_, _, _ = parseRange(k)
+			for _, a := range e.Attrs {
+				_, _, _ = parseRange(a.Name)
 			}
 		}
 		_, _, _, _, _ = parseResult(m.body)

@@ -13,7 +13,7 @@ import (
 // entryReader reads attributes of one entry by DN (a base search); the
 // client implements it and tests pass a fake.
 type entryReader interface {
-	readEntry(dn string, attrs []string) (map[string][]string, error)
+	readEntry(dn string, attrs []string) (mapping.Attrs, error)
 }
 
 // valueRange is a parsed "attr;range=low-high" attribute description
@@ -70,9 +70,9 @@ func parseRange(name string) (r valueRange, ok bool, err error) {
 // never a short list.
 func completeRanges(r entryReader, e *mapping.Entry) error {
 	var ranged []string
-	for k := range e.Attrs {
-		if strings.Contains(k, ";range=") {
-			ranged = append(ranged, k)
+	for _, a := range e.Attrs {
+		if strings.Contains(a.Name, ";range=") {
+			ranged = append(ranged, a.Name)
 		}
 	}
 	sort.Strings(ranged)
@@ -81,8 +81,8 @@ func completeRanges(r entryReader, e *mapping.Entry) error {
 		if err != nil {
 			return fmt.Errorf("entry %q: %w", e.DN, err)
 		}
-		values := e.Attrs[k]
-		delete(e.Attrs, k)
+		values, _ := e.Attrs.Get(k)
+		e.Attrs.Delete(k)
 		if !rg.last {
 			more, err := fetchRange(r, e.DN, rg.base, rg.high+1)
 			if err != nil {
@@ -90,10 +90,7 @@ func completeRanges(r entryReader, e *mapping.Entry) error {
 			}
 			values = append(values[:len(values):len(values)], more...)
 		}
-		if have, ok := e.Attrs[rg.base]; ok {
-			values = append(have[:len(have):len(have)], values...)
-		}
-		e.Attrs[rg.base] = values
+		e.Attrs.Add(rg.base, values...)
 	}
 	return nil
 }
@@ -119,7 +116,8 @@ func fetchRange(r entryReader, dn, base string, next int) ([]string, error) {
 		if rg.low != next {
 			return nil, fmt.Errorf("entry %q: read %s: server answered with %s", dn, want, got)
 		}
-		values = append(values, attrs[got]...)
+		v, _ := attrs.Get(got)
+		values = append(values, v...)
 		if rg.last {
 			return values, nil
 		}
@@ -129,14 +127,14 @@ func fetchRange(r entryReader, dn, base string, next int) ([]string, error) {
 }
 
 // findRange returns the ranged attribute for base in attrs, and its key.
-func findRange(attrs map[string][]string, base string) (valueRange, string, error) {
-	for k := range attrs {
-		rg, ok, err := parseRange(k)
+func findRange(attrs mapping.Attrs, base string) (valueRange, string, error) {
+	for _, a := range attrs {
+		rg, ok, err := parseRange(a.Name)
 		if err != nil {
-			return rg, k, err
+			return rg, a.Name, err
 		}
 		if ok && strings.EqualFold(rg.base, base) {
-			return rg, k, nil
+			return rg, a.Name, nil
 		}
 	}
 	return valueRange{}, "", errors.New("no ranged attribute in the answer (the group changed during the read?)")

@@ -221,7 +221,7 @@ type rangeReader struct {
 
 var presentFilter, _ = ldap.CompileFilter("(objectClass=*)")
 
-func (r rangeReader) readEntry(dn string, attrs []string) (map[string][]string, error) {
+func (r rangeReader) readEntry(dn string, attrs []string) (mapping.Attrs, error) {
 	id, err := r.c.send(searchRequest(dn, ldap.ScopeBaseObject, presentFilter, attrs, 0))
 	if err != nil {
 		return nil, err

@@ -48,7 +48,8 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 		if err != nil {
 			return &ParseError{Line: r.Line, Err: err}
 		}
-		e.Groups = groups.Of(e.DN, e.Attrs["memberof"])
+		memberOf, _ := e.Attrs.Get("memberof")
+		e.Groups = groups.Of(e.DN, memberOf)
 		if err := fn(e); err != nil {
 			fnErr = err
 			return err
@@ -114,17 +115,17 @@ func hasClass(r *Record, classes []string) bool {
 // entry converts a person record; Groups is left to the caller. lower
 // caches lower-cased attribute names.
 func (s *Source) entry(r *Record, lower map[string]string) (mapping.Entry, error) {
-	e := mapping.Entry{DN: r.DN, Attrs: make(map[string][]string, len(r.Attrs))}
+	e := mapping.Entry{DN: r.DN, Attrs: make(mapping.Attrs, 0, len(r.Attrs))}
 	for _, a := range r.Attrs {
 		l, ok := lower[a.Name]
 		if !ok {
 			l = strings.ToLower(a.Name)
 			lower[a.Name] = l
 		}
-		e.Attrs[l] = a.Values
+		e.Attrs.Add(l, a.Values...)
 	}
 	idKey := strings.ToLower(s.cfg.IDAttribute)
-	ids := e.Attrs[idKey]
+	ids, _ := e.Attrs.Get(idKey)
 	if len(ids) == 0 || ids[0] == "" {
 		return e, fmt.Errorf("entry %q has no %s", r.DN, s.cfg.IDAttribute)
 	}
@@ -135,7 +136,7 @@ func (s *Source) entry(r *Record, lower map[string]string) (mapping.Entry, error
 			return e, fmt.Errorf("entry %q: %s: %w", r.DN, s.cfg.IDAttribute, err)
 		}
 		e.ID = g
-		e.Attrs[idKey] = []string{g}
+		e.Attrs.Set(idKey, []string{g})
 	}
 	return e, nil
 }
