@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/idsync/idsync/internal/strpack"
+	"github.com/idsync/idsync/targets"
 )
 
 // Map applies the rules to e as of the run time now and returns the person
@@ -59,7 +60,9 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 	}
 	st.vals = vals
 	p.SourceID, p.DN = pack(vals, p.SourceID, p.DN)
-	p.Account.Attrs = make(map[string]string, len(m.attrs))
+	// m.attrs is sorted by key, "attributes." + path: appending keeps
+	// Attrs sorted by path.
+	p.Account.Attrs = make(targets.Attrs, 0, len(m.attrs))
 	for i, r := range m.attrs {
 		switch v := vals[i]; r.path {
 		case "userName":
@@ -67,7 +70,7 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 		case "externalId":
 			p.Account.ExternalID = v
 		default:
-			p.Account.Attrs[r.path] = v
+			p.Account.Attrs = append(p.Account.Attrs, targets.Attr{Path: r.path, Value: v})
 		}
 	}
 	clear(vals)

@@ -88,7 +88,7 @@ func TestMap(t *testing.T) {
 		if attrs == nil {
 			attrs = map[string]string{}
 		}
-		return targets.Account{UserName: user, Active: true, Attrs: attrs}
+		return targets.Account{UserName: user, Active: true, Attrs: targets.AttrsOf(attrs)}
 	}
 	tests := []struct {
 		name  string
@@ -116,7 +116,7 @@ func TestMap(t *testing.T) {
 			entry: jdoe(),
 			want: Person{SourceID: "id-jdoe", DN: jdoeDN, InScope: true, Account: targets.Account{
 				UserName: "jdoe@example.org", ExternalID: "id-jdoe", Active: true,
-				Attrs: map[string]string{
+				Attrs: targets.AttrsOf(map[string]string{
 					"displayName":    "Jane Doe",
 					"emails.work":    "jane.doe@example.org",
 					"emails.other":   "jd@example.org",
@@ -128,7 +128,7 @@ func TestMap(t *testing.T) {
 					"costCenter":     "1.5",
 					"locale":         "2024-01-15T09:30:00Z",
 					"timezone":       "2025",
-				},
+				}),
 			}},
 		},
 		{
@@ -175,7 +175,7 @@ func TestMap(t *testing.T) {
 			cfg:   Config{Disabled: `bitSet(attr("userAccountControl"), 0x2)`, Attributes: base},
 			entry: withAttr(jdoe(), "useraccountcontrol", "66050"),
 			want: Person{SourceID: "id-jdoe", DN: jdoeDN, InScope: true, Disabled: true,
-				Account: targets.Account{UserName: "jdoe", Attrs: map[string]string{}}},
+				Account: targets.Account{UserName: "jdoe", Attrs: targets.Attrs{}}},
 		},
 		{
 			name:  "enabled: 512",
@@ -188,7 +188,7 @@ func TestMap(t *testing.T) {
 			cfg:   Config{Disabled: `adExpired(attr("accountExpires"))`, Attributes: base},
 			entry: withAttr(jdoe(), "accountexpires", "133900000000000000"), // 2025-04-30
 			want: Person{SourceID: "id-jdoe", DN: jdoeDN, InScope: true, Disabled: true,
-				Account: targets.Account{UserName: "jdoe", Attrs: map[string]string{}}},
+				Account: targets.Account{UserName: "jdoe", Attrs: targets.Attrs{}}},
 		},
 		{
 			name:  "accountExpires after now",
@@ -348,7 +348,7 @@ func TestMapStateReuse(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Account.Attrs["title"] != "" || len(p.Roles) != 0 {
+		if p.Account.Attrs.Get("title") != "" || len(p.Roles) != 0 {
 			t.Fatalf("state leaked into the next entry: %+v", p)
 		}
 	}

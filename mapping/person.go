@@ -75,15 +75,15 @@ func (p Person) Hash() string {
 	field(p.Account.UserName)
 	field(p.Account.ExternalID)
 	field(strconv.FormatBool(p.Account.Active))
-	paths := make([]string, 0, len(p.Account.Attrs))
-	for k := range p.Account.Attrs {
-		paths = append(paths, k)
+	attrs := p.Account.Attrs
+	if !attrs.Sorted() {
+		attrs = attrs.Clone()
+		sort.Slice(attrs, func(i, j int) bool { return attrs[i].Path < attrs[j].Path })
 	}
-	sort.Strings(paths)
-	field(strconv.Itoa(len(paths)))
-	for _, k := range paths {
-		field(k)
-		field(p.Account.Attrs[k])
+	field(strconv.Itoa(len(attrs)))
+	for _, a := range attrs {
+		field(a.Path)
+		field(a.Value)
 	}
 	names := p.RoleNames()
 	sort.Strings(names)

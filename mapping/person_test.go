@@ -15,7 +15,7 @@ func hashPerson() Person {
 			UserName:   "jdoe@example.org",
 			ExternalID: "0b9f6c4e-2d1a-4c8e-9f3b-5a7d2e1c4b6a",
 			Active:     true,
-			Attrs:      map[string]string{"displayName": "Jane Doe", "department": "Engineering", "title": ""},
+			Attrs:      targets.AttrsOf(map[string]string{"displayName": "Jane Doe", "department": "Engineering", "title": ""}),
 		},
 		Roles: []Role{{Name: "engineering", Reason: "r1"}, {Name: "vpn", Reason: "r2"}},
 	}
@@ -45,7 +45,7 @@ func TestPersonHash(t *testing.T) {
 		{"role order", func(p *Person) { p.Roles[0], p.Roles[1] = p.Roles[1], p.Roles[0] }},
 		{"account ID", func(p *Person) { p.Account.ID = "42" }},
 		{"attribute map rebuilt", func(p *Person) {
-			p.Account.Attrs = map[string]string{"title": "", "department": "Engineering", "displayName": "Jane Doe"}
+			p.Account.Attrs = targets.AttrsOf(map[string]string{"title": "", "department": "Engineering", "displayName": "Jane Doe"})
 		}},
 	}
 	for _, tt := range same {
@@ -64,16 +64,17 @@ func TestPersonHash(t *testing.T) {
 		{"Active", func(p *Person) { p.Account.Active = false }},
 		{"UserName", func(p *Person) { p.Account.UserName = "JDoe@example.org" }},
 		{"ExternalID", func(p *Person) { p.Account.ExternalID = "" }},
-		{"attribute value", func(p *Person) { p.Account.Attrs["department"] = "Sales" }},
-		{"empty attribute removed", func(p *Person) { delete(p.Account.Attrs, "title") }},
-		{"attribute added", func(p *Person) { p.Account.Attrs["nickName"] = "" }},
+		{"attribute value", func(p *Person) { p.Account.Attrs.Set("department", "Sales") }},
+		{"empty attribute removed", func(p *Person) { p.Account.Attrs.Delete("title") }},
+		{"attribute added", func(p *Person) { p.Account.Attrs.Set("nickName", "") }},
 		{"value moved between attributes", func(p *Person) {
-			p.Account.Attrs["title"], p.Account.Attrs["department"] = "Engineering", ""
+			p.Account.Attrs.Set("title", "Engineering")
+			p.Account.Attrs.Set("department", "")
 		}},
 		{"role removed", func(p *Person) { p.Roles = p.Roles[:1] }},
 		{"role renamed", func(p *Person) { p.Roles[1].Name = "vpn2" }},
 		{"field boundaries", func(p *Person) {
-			p.Account.Attrs = map[string]string{"displayName": "Jane Doe" + "department" + "Engineering", "title": ""}
+			p.Account.Attrs = targets.AttrsOf(map[string]string{"displayName": "Jane Doe" + "department" + "Engineering", "title": ""})
 		}},
 	}
 	seen := map[string]string{base: "base"}

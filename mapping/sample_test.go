@@ -120,14 +120,14 @@ func personDiff(a, b Person) []string {
 	add("userName", a.Account.UserName, b.Account.UserName)
 	add("externalId", a.Account.ExternalID, b.Account.ExternalID)
 	paths := map[string]bool{}
-	for k := range a.Account.Attrs {
-		paths[k] = true
+	for _, at := range a.Account.Attrs {
+		paths[at.Path] = true
 	}
-	for k := range b.Account.Attrs {
-		paths[k] = true
+	for _, at := range b.Account.Attrs {
+		paths[at.Path] = true
 	}
 	for _, k := range sortedKeys(paths) {
-		add(k, a.Account.Attrs[k], b.Account.Attrs[k])
+		add(k, a.Account.Attrs.Get(k), b.Account.Attrs.Get(k))
 	}
 	ra, rb := a.RoleNames(), b.RoleNames()
 	if !reflect.DeepEqual(ra, rb) {

@@ -14,7 +14,7 @@ func TestAuditRoundTrip(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	run, _ := s.StartRun(ctx, "t", ModeApply)
-	before := &targets.Account{ID: "u1", UserName: "ann", Active: true, Attrs: map[string]string{"department": "R&D"}}
+	before := &targets.Account{ID: "u1", UserName: "ann", Active: true, Attrs: targets.AttrsOf(map[string]string{"department": "R&D"})}
 	after := &targets.Account{ID: "u1", UserName: "ann", Active: false}
 	want := Audit{
 		RunID: run.ID, Time: time.Date(2025, 6, 1, 12, 0, 0, 123_000_000, time.UTC),

@@ -137,7 +137,7 @@ func BenchmarkCommit(b *testing.B) {
 			for b.Loop() {
 				e := benchEntry(i % benchPeople)
 				acc := &targets.Account{ID: guid(-i - 1), UserName: e.UserName, ExternalID: e.SourceID, Active: true,
-					Attrs: map[string]string{"displayName": "User", "department": "Staff", "emails.work": e.UserName}}
+					Attrs: targets.AttrsOf(map[string]string{"displayName": "User", "department": "Staff", "emails.work": e.UserName})}
 				err := s.Commit(ctx, Op{
 					Audit: Audit{RunID: run.ID, Target: "t", Kind: "mover", Action: "update", SourceID: e.SourceID,
 						TargetID: acc.ID, UserName: e.UserName, Reasons: []string{`attribute "department" changed`},

@@ -220,8 +220,8 @@ func (b *builder) correlate() {
 			func(p *mapping.Person) string { return p.Account.ExternalID }},
 		{"userName", func(a targets.Account) string { return a.UserName },
 			func(p *mapping.Person) string { return p.Account.UserName }},
-		{"primary e-mail", func(a targets.Account) string { return a.Attrs["emails.work"] },
-			func(p *mapping.Person) string { return p.Account.Attrs["emails.work"] }},
+		{"primary e-mail", func(a targets.Account) string { return a.Attrs.Get("emails.work") },
+			func(p *mapping.Person) string { return p.Account.Attrs.Get("emails.work") }},
 	}
 	for _, pass := range passes {
 		index := map[string][]int32{}

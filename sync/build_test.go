@@ -19,8 +19,8 @@ var managed = []string{"userName", "displayName", "department", "emails.work"}
 
 func mkPerson(id, user, dept string, roles ...string) mapping.Person {
 	p := mapping.Person{SourceID: id, DN: "uid=" + user + ",ou=people,dc=example,dc=org", InScope: true,
-		Account: targets.Account{UserName: user, Active: true, Attrs: map[string]string{
-			"displayName": strings.ToUpper(user), "department": dept, "emails.work": user + "@example.org"}}}
+		Account: targets.Account{UserName: user, Active: true, Attrs: targets.AttrsOf(map[string]string{
+			"displayName": strings.ToUpper(user), "department": dept, "emails.work": user + "@example.org"})}}
 	for _, r := range roles {
 		p.Roles = append(p.Roles, mapping.Role{Name: r, Reason: "member of cn=" + r})
 	}
@@ -28,8 +28,8 @@ func mkPerson(id, user, dept string, roles ...string) mapping.Person {
 }
 
 func account(id, user, dept string, active bool) targets.Account {
-	return targets.Account{ID: id, UserName: user, ExternalID: "", Active: active, Attrs: map[string]string{
-		"displayName": strings.ToUpper(user), "department": dept, "emails.work": user + "@example.org"}}
+	return targets.Account{ID: id, UserName: user, ExternalID: "", Active: active, Attrs: targets.AttrsOf(map[string]string{
+		"displayName": strings.ToUpper(user), "department": dept, "emails.work": user + "@example.org"})}
 }
 
 func link(src, tgt, user string) state.Link {
@@ -38,7 +38,7 @@ func link(src, tgt, user string) state.Link {
 }
 
 func withMail(a targets.Account, mail string) targets.Account {
-	a.Attrs["emails.work"] = mail
+	a.Attrs.Set("emails.work", mail)
 	return a
 }
 

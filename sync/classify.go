@@ -198,7 +198,7 @@ func (b *builder) merge(actual, desired targets.Account) targets.Account {
 	out := actual.Clone()
 	out.Active = true
 	if out.Attrs == nil {
-		out.Attrs = map[string]string{}
+		out.Attrs = targets.Attrs{}
 	}
 	for _, path := range b.managed {
 		switch path {
@@ -208,10 +208,10 @@ func (b *builder) merge(actual, desired targets.Account) targets.Account {
 			out.ExternalID = desired.ExternalID
 		case "active":
 		default:
-			if v := desired.Attrs[path]; v != "" {
-				out.Attrs[path] = v
+			if v := desired.Attrs.Get(path); v != "" {
+				out.Attrs.Set(path, v)
 			} else {
-				delete(out.Attrs, path)
+				out.Attrs.Delete(path)
 			}
 		}
 	}
@@ -239,7 +239,7 @@ func (b *builder) attrDiff(actual, desired targets.Account) []AttrChange {
 		case "externalId":
 			want = desired.ExternalID
 		default:
-			want = desired.Attrs[path]
+			want = desired.Attrs.Get(path)
 		}
 		if have := actual.Attr(path); have != want {
 			out = append(out, AttrChange{Path: path, Before: have, After: want, Rule: b.rule("attributes." + path)})

@@ -138,10 +138,10 @@ func (t *textWriter) change(c *Change) {
 		label = "report only"
 	}
 	name := ""
-	if c.After != nil && c.After.Attrs["displayName"] != "" {
-		name = "  " + c.After.Attrs["displayName"]
-	} else if c.Before != nil && c.Before.Attrs["displayName"] != "" {
-		name = "  " + c.Before.Attrs["displayName"]
+	if c.After != nil && c.After.Attrs.Get("displayName") != "" {
+		name = "  " + c.After.Attrs.Get("displayName")
+	} else if c.Before != nil && c.Before.Attrs.Get("displayName") != "" {
+		name = "  " + c.Before.Attrs.Get("displayName")
 	}
 	t.printf("%s %s%s  [%s]\n", kindMark[c.Kind], c.UserName, name, label)
 	if c.PreviousDN != "" {

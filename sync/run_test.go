@@ -40,7 +40,7 @@ type testMapper struct{}
 func (testMapper) Map(e mapping.Entry, _ time.Time) (mapping.Person, error) {
 	p := mapping.Person{SourceID: e.ID, DN: e.DN, InScope: true, Disabled: e.First("disabled") == "yes",
 		Account: targets.Account{UserName: e.First("uid"), Active: e.First("disabled") != "yes",
-			Attrs: map[string]string{"department": e.First("ou")}}}
+			Attrs: targets.AttrsOf(map[string]string{"department": e.First("ou")})}}
 	for _, g := range e.Groups {
 		p.Roles = append(p.Roles, mapping.Role{Name: g.Name, Reason: "member of " + g.DN})
 	}

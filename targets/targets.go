@@ -26,7 +26,7 @@ type Account struct {
 	// Attrs holds the other attributes by path, for example "displayName",
 	// "name.givenName", "emails.work" or "department". See Attributes for the
 	// paths idsync knows. An empty value means the attribute is absent.
-	Attrs map[string]string `json:"attributes,omitempty"`
+	Attrs Attrs `json:"attributes,omitempty"`
 }
 
 // Attr returns the value of an attribute path, including the fixed fields
@@ -43,18 +43,13 @@ func (a Account) Attr(path string) string {
 		}
 		return "false"
 	}
-	return a.Attrs[path]
+	return a.Attrs.Get(path)
 }
 
 // Clone returns a deep copy of a.
 func (a Account) Clone() Account {
 	c := a
-	if a.Attrs != nil {
-		c.Attrs = make(map[string]string, len(a.Attrs))
-		for k, v := range a.Attrs {
-			c.Attrs[k] = v
-		}
-	}
+	c.Attrs = a.Attrs.Clone()
 	return c
 }
 

@@ -41,7 +41,7 @@ func TestEndToEndSCIMMY(t *testing.T) {
 	if len(users) != 124 {
 		t.Fatalf("day 1: SCIMMY has %d users, want 124", len(users))
 	}
-	if u := users["dokafor"]; !u.Active || u.Attrs["department"] != "Sales" || u.Attrs["emails.work"] == "" {
+	if u := users["dokafor"]; !u.Active || u.Attrs.Get("department") != "Sales" || u.Attrs.Get("emails.work") == "" {
 		t.Errorf("dokafor on day 1 = %+v", u)
 	}
 	m := e.members()
@@ -58,7 +58,7 @@ func TestEndToEndSCIMMY(t *testing.T) {
 	// Day 2, as a directory admin would do it.
 	day2(t, slapd)
 	if _, err := e.client().Create(context.Background(), targets.Account{UserName: "temp.auditor", Active: true,
-		Attrs: map[string]string{"displayName": "Temporary Auditor"}}); err != nil {
+		Attrs: targets.AttrsOf(map[string]string{"displayName": "Temporary Auditor"})}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -101,7 +101,7 @@ func TestEndToEndSCIMMY(t *testing.T) {
 	if _, ok := users["mlopez"]; ok {
 		t.Error("mlopez still exists after the rename")
 	}
-	if u := users["mkeller"]; u.ID != mlopezID || u.Attrs["name.familyName"] != "Keller" {
+	if u := users["mkeller"]; u.ID != mlopezID || u.Attrs.Get("name.familyName") != "Keller" {
 		t.Errorf("renamed account = %+v, want id %s and family name Keller", u, mlopezID)
 	}
 	for name, active := range map[string]bool{"bcarter": false, "ogrant": false, "pnatarajan": true, "temp.auditor": true, "tsilva": true} {
@@ -109,7 +109,7 @@ func TestEndToEndSCIMMY(t *testing.T) {
 			t.Errorf("%s: exists %v, active %v; want active %v", name, ok, u.Active, active)
 		}
 	}
-	if users["tsilva"].Attrs["userType"] != "Employee" || users["spatel"].Attrs["title"] != "Senior Software Engineer" {
+	if users["tsilva"].Attrs.Get("userType") != "Employee" || users["spatel"].Attrs.Get("title") != "Senior Software Engineer" {
 		t.Errorf("movers not updated: tsilva %v, spatel %v", users["tsilva"].Attrs, users["spatel"].Attrs)
 	}
 	m = e.members()

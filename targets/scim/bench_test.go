@@ -14,7 +14,7 @@ func realisticUser(i int) targets.Account {
 		UserName:   fmt.Sprintf("user%06d", i),
 		ExternalID: fmt.Sprintf("5f0c%04x-9a1b-4c2d-8e3f-%012x", i%0xffff, i),
 		Active:     i%17 != 0,
-		Attrs: map[string]string{
+		Attrs: targets.AttrsOf(map[string]string{
 			"displayName":     fmt.Sprintf("Given%d Family%d", i, i),
 			"name.givenName":  fmt.Sprintf("Given%d", i),
 			"name.familyName": fmt.Sprintf("Family%d", i),
@@ -22,7 +22,7 @@ func realisticUser(i int) targets.Account {
 			"title":           "Senior Software Engineer",
 			"department":      fmt.Sprintf("Department %d", i%40),
 			"employeeNumber":  fmt.Sprint(100000 + i),
-		},
+		}),
 	}
 }
 
@@ -45,7 +45,7 @@ func BenchmarkList100k(b *testing.B) {
 	for b.Loop() {
 		got := 0
 		err := c.List(b.Context(), func(a targets.Account) error {
-			if a.Attrs["department"] == "" {
+			if a.Attrs.Get("department") == "" {
 				return fmt.Errorf("user %s without department", a.ID)
 			}
 			got++

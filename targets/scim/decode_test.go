@@ -74,7 +74,7 @@ func refGroup(r map[string]any) targets.Group {
 func refAccount(r map[string]any, enterprise bool) (targets.Account, error) {
 	v := refLowerKeys(r)
 	a := targets.Account{ID: str(v["id"]), UserName: str(v["username"]), ExternalID: str(v["externalid"]),
-		Active: true, Attrs: map[string]string{}}
+		Active: true, Attrs: targets.Attrs{}}
 	if a.ID == "" {
 		return a, errors.New("no id")
 	}
@@ -111,7 +111,7 @@ func refAccount(r map[string]any, enterprise bool) (targets.Account, error) {
 			}
 		}
 		if val != "" {
-			a.Attrs[p.path] = val
+			a.Attrs.Set(p.path, val)
 		}
 	}
 	return a, nil
@@ -355,9 +355,9 @@ func TestDecodeReusesMemory(t *testing.T) {
 		got = append(got, a)
 	}
 	want := []targets.Account{
-		{ID: "c", Active: true, Attrs: map[string]string{}},
-		{ID: "d", Active: true, Attrs: map[string]string{"emails.home": "h"}},
-		{ID: "e", Active: true, Attrs: map[string]string{}},
+		{ID: "c", Active: true, Attrs: targets.Attrs{}},
+		{ID: "d", Active: true, Attrs: targets.AttrsOf(map[string]string{"emails.home": "h"})},
+		{ID: "e", Active: true, Attrs: targets.Attrs{}},
 	}
 	if p.TotalResults != 0 || !reflect.DeepEqual(got, want) {
 		t.Errorf("reused page: total %d, %+v\nwant %+v", p.TotalResults, got, want)

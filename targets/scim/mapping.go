@@ -99,22 +99,24 @@ func knownPaths() []pathInfo {
 
 var allPaths = knownPaths()
 
-// managedPaths returns the sorted paths of a.Attrs, failing on unknown ones.
+// managedAttrs returns a.Attrs, sorted by path, failing on unknown paths.
 // With enterprise false, the extension's attributes are dropped.
-func managedPaths(a targets.Account, enterprise bool) ([]string, error) {
-	paths := make([]string, 0, len(a.Attrs))
-	for p := range a.Attrs {
-		def, ok := lookupAttr(p)
+func managedAttrs(a targets.Account, enterprise bool) (targets.Attrs, error) {
+	out := make(targets.Attrs, 0, len(a.Attrs))
+	for _, at := range a.Attrs {
+		def, ok := lookupAttr(at.Path)
 		if !ok {
-			return nil, fmt.Errorf("scim: attribute %q is not supported by the SCIM target", p)
+			return nil, fmt.Errorf("scim: attribute %q is not supported by the SCIM target", at.Path)
 		}
 		if def.kind == kindEnterprise && !enterprise {
 			continue
 		}
-		paths = append(paths, p)
+		out = append(out, at)
 	}
-	sort.Strings(paths)
-	return paths, nil
+	if !out.Sorted() {
+		sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	}
+	return out, nil
 }
 
 // accountFromResource reads a SCIM User. Absent attributes are left out
@@ -137,7 +139,8 @@ func accountFromResource(u *userResource, enterprise bool) (targets.Account, err
 		a.Active = u.Active.value
 	}
 	// Collect first so that Attrs is allocated once at its final size.
-	var buf [32]struct{ path, value string }
+	// allPaths is sorted, so Attrs is too.
+	var buf [32]targets.Attr
 	vals := buf[:0]
 	for i := range allPaths {
 		p := &allPaths[i]
@@ -145,21 +148,21 @@ func accountFromResource(u *userResource, enterprise bool) (targets.Account, err
 			continue
 		}
 		if v := p.get(u); v != "" {
-			vals = append(vals, struct{ path, value string }{p.path, string(v)})
+			vals = append(vals, targets.Attr{Path: p.path, Value: string(v)})
 		}
 	}
 	// One allocation for the account's strings: the decoder's are short
 	// lived, an account lives for the whole run.
 	n := len(a.ID) + len(a.UserName) + len(a.ExternalID)
 	for _, kv := range vals {
-		n += len(kv.value)
+		n += len(kv.Value)
 	}
 	var p strpack.Packer
 	p.Grow(n)
 	a.ID, a.UserName, a.ExternalID = p.Add(a.ID), p.Add(a.UserName), p.Add(a.ExternalID)
-	a.Attrs = make(map[string]string, len(vals))
-	for _, kv := range vals {
-		a.Attrs[kv.path] = p.Add(kv.value)
+	a.Attrs = make(targets.Attrs, len(vals))
+	for i, kv := range vals {
+		a.Attrs[i] = targets.Attr{Path: kv.Path, Value: p.Add(kv.Value)}
 	}
 	return a, nil
 }
@@ -177,7 +180,7 @@ func resourceFromAccount(a targets.Account, enterprise bool) (map[string]any, er
 // and every path in a.Attrs (an empty value removes the attribute). Other
 // attributes of r are kept. The read-only "meta" and "groups" are dropped.
 func applyAccount(r map[string]any, a targets.Account, enterprise bool) error {
-	paths, err := managedPaths(a, enterprise)
+	attrs, err := managedAttrs(a, enterprise)
 	if err != nil {
 		return err
 	}
@@ -186,8 +189,8 @@ func applyAccount(r map[string]any, a targets.Account, enterprise bool) error {
 	setCI(r, "userName", a.UserName)
 	setCI(r, "externalId", a.ExternalID)
 	r[keyCI(r, "active")] = a.Active
-	for _, p := range paths {
-		writeAttr(r, p, a.Attrs[p])
+	for _, at := range attrs {
+		writeAttr(r, at.Path, at.Value)
 	}
 	if ext, ok := getCI(r, schemaEnterprise).(map[string]any); ok && len(ext) > 0 {
 		addSchema(r, schemaEnterprise)

@@ -75,22 +75,22 @@ func TestAccountFromResource(t *testing.T) {
 		want       targets.Account
 		wantErr    string
 	}{
-		{"full", full, true, targets.Account{ID: "u1", UserName: "alice", ExternalID: "guid-1", Active: false, Attrs: fullAttrs}, ""},
-		{"extension off", full, false, targets.Account{ID: "u1", UserName: "alice", ExternalID: "guid-1", Active: false, Attrs: noExt}, ""},
+		{"full", full, true, targets.Account{ID: "u1", UserName: "alice", ExternalID: "guid-1", Active: false, Attrs: targets.AttrsOf(fullAttrs)}, ""},
+		{"extension off", full, false, targets.Account{ID: "u1", UserName: "alice", ExternalID: "guid-1", Active: false, Attrs: targets.AttrsOf(noExt)}, ""},
 		{"minimal, active absent means true", `{"id":"u2","userName":"bob"}`, true,
-			targets.Account{ID: "u2", UserName: "bob", Active: true, Attrs: map[string]string{}}, ""},
+			targets.Account{ID: "u2", UserName: "bob", Active: true, Attrs: targets.Attrs{}}, ""},
 		{"attribute names in any case, string boolean", `{"ID":"u3","USERNAME":"c","Active":"False","name":{"GivenName":"C"}}`, true,
-			targets.Account{ID: "u3", UserName: "c", Active: false, Attrs: map[string]string{"name.givenName": "C"}}, ""},
+			targets.Account{ID: "u3", UserName: "c", Active: false, Attrs: targets.AttrsOf(map[string]string{"name.givenName": "C"})}, ""},
 		{"untyped email is not emails.work", `{"id":"u4","userName":"d","emails":[{"value":"d@x","primary":true}]}`, true,
-			targets.Account{ID: "u4", UserName: "d", Active: true, Attrs: map[string]string{}}, ""},
+			targets.Account{ID: "u4", UserName: "d", Active: true, Attrs: targets.Attrs{}}, ""},
 		{"unexpected shapes are ignored", `{"id":7,"userName":"g","active":null,"displayName":{"x":1},"title":["t"],"nickName":null,
 		  "name":"Full Name","emails":{"type":"work","value":"no@list"},"phoneNumbers":["+9",{"type":"work","value":"+1"},null],
 		  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":"dept"}`, true,
-			targets.Account{ID: "7", UserName: "g", Active: true, Attrs: map[string]string{"phoneNumbers.work": "+1"}}, ""},
+			targets.Account{ID: "7", UserName: "g", Active: true, Attrs: targets.AttrsOf(map[string]string{"phoneNumbers.work": "+1"})}, ""},
 		{"escapes, numbers and booleans as strings", `{"id":"u6","userName":"h\u00e9\"\\","externalId":-1.5e3,"active":"TRUE",
 		  "title":true,"urn:ietf:params:scim:schemas:extension:enterprise:2.0:user":{"EMPLOYEENUMBER":"0042","department":"\u00c9tudes"}}`, true,
 			targets.Account{ID: "u6", UserName: "hé\"\\", ExternalID: "-1.5e3", Active: true,
-				Attrs: map[string]string{"title": "true", "employeeNumber": "0042", "department": "Études"}}, ""},
+				Attrs: targets.AttrsOf(map[string]string{"title": "true", "employeeNumber": "0042", "department": "Études"})}, ""},
 		{"no id", `{"userName":"e"}`, true, targets.Account{}, "has no id"},
 		{"bad active", `{"id":"u5","userName":"f","active":"maybe"}`, true, targets.Account{}, "active is maybe, not a boolean"},
 		{"numeric active", `{"id":"u5","userName":"f","active":1}`, true, targets.Account{}, "active is 1, not a boolean"},
@@ -115,10 +115,10 @@ func TestAccountFromResource(t *testing.T) {
 }
 
 func TestResourceFromAccount(t *testing.T) {
-	a := targets.Account{UserName: "alice", ExternalID: "g1", Active: true, Attrs: map[string]string{
+	a := targets.Account{UserName: "alice", ExternalID: "g1", Active: true, Attrs: targets.AttrsOf(map[string]string{
 		"displayName": "Alice", "name.givenName": "Alice", "name.familyName": "", "emails.work": "a@work",
 		"emails.home": "a@home", "phoneNumbers.mobile": "+2", "department": "Dept", "nickName": "",
-	}}
+	})}
 	tests := []struct {
 		name       string
 		enterprise bool
@@ -145,7 +145,7 @@ func TestResourceFromAccount(t *testing.T) {
 			}
 		})
 	}
-	if _, err := resourceFromAccount(targets.Account{UserName: "x", Attrs: map[string]string{"manager": "m"}}, true); err == nil ||
+	if _, err := resourceFromAccount(targets.Account{UserName: "x", Attrs: targets.AttrsOf(map[string]string{"manager": "m"})}, true); err == nil ||
 		!strings.Contains(err.Error(), `"manager" is not supported`) {
 		t.Errorf("unknown path: err = %v", err)
 	}
@@ -158,9 +158,9 @@ func TestApplyAccountKeepsUnmanaged(t *testing.T) {
 	  "nickName":"keep","name":{"givenName":"Old","familyName":"Keep"},"active":true,
 	  "emails":[{"type":"home","value":"h@x","primary":true},{"type":"work","value":"old@x"}],
 	  "urn:example:custom":{"badge":7}}`)
-	a := targets.Account{UserName: "new", Active: false, Attrs: map[string]string{
+	a := targets.Account{UserName: "new", Active: false, Attrs: targets.AttrsOf(map[string]string{
 		"name.givenName": "New", "emails.work": "new@x", "department": "D", "displayName": "",
-	}}
+	})}
 	if err := applyAccount(r, a, true); err != nil {
 		t.Fatal(err)
 	}
@@ -187,10 +187,10 @@ func TestUserPatchOps(t *testing.T) {
 		{"inactive without externalId: boolean false is sent, externalId removed", targets.Account{UserName: "a"}, true,
 			`[{"op":"replace","path":"userName","value":"a"},{"op":"remove","path":"externalId"},` +
 				`{"op":"replace","path":"active","value":false}]`},
-		{"set and clear", targets.Account{UserName: "a", ExternalID: "g", Active: true, Attrs: map[string]string{
+		{"set and clear", targets.Account{UserName: "a", ExternalID: "g", Active: true, Attrs: targets.AttrsOf(map[string]string{
 			"displayName": "A", "title": "", "name.givenName": "G", "name.familyName": "",
 			"emails.work": "w@x", "phoneNumbers.mobile": "", "department": "D", "costCenter": "",
-		}}, true,
+		})}, true,
 			`[{"op":"replace","path":"userName","value":"a"},{"op":"replace","path":"externalId","value":"g"},` +
 				`{"op":"replace","path":"active","value":true},` +
 				`{"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"},` +
@@ -201,7 +201,7 @@ func TestUserPatchOps(t *testing.T) {
 				`{"op":"remove","path":"name.familyName"},{"op":"replace","path":"name.givenName","value":"G"},` +
 				`{"op":"remove","path":"phoneNumbers[type eq \"mobile\"]"},{"op":"remove","path":"title"}]`},
 		{"extension off drops its attributes", targets.Account{UserName: "a", ExternalID: "g", Active: true,
-			Attrs: map[string]string{"department": "D"}}, false,
+			Attrs: targets.AttrsOf(map[string]string{"department": "D"})}, false,
 			`[{"op":"replace","path":"userName","value":"a"},{"op":"replace","path":"externalId","value":"g"},` +
 				`{"op":"replace","path":"active","value":true}]`},
 	}

@@ -23,7 +23,7 @@ func patchMessage(ops []patchOp) map[string]any {
 // removed by filter and added again, which works whether or not the user
 // has one (a replace by filter that matches nothing is a 400 noTarget).
 func userPatchOps(a targets.Account, enterprise bool) ([]patchOp, error) {
-	paths, err := managedPaths(a, enterprise)
+	attrs, err := managedAttrs(a, enterprise)
 	if err != nil {
 		return nil, err
 	}
@@ -34,9 +34,9 @@ func userPatchOps(a targets.Account, enterprise bool) ([]patchOp, error) {
 		ops = append(ops, patchOp{Op: "remove", Path: "externalId"})
 	}
 	ops = append(ops, patchOp{Op: "replace", Path: "active", Value: a.Active})
-	for _, p := range paths {
-		v := a.Attrs[p]
-		def, _ := lookupAttr(p)
+	for _, at := range attrs {
+		v := at.Value
+		def, _ := lookupAttr(at.Path)
 		var path string
 		switch def.kind {
 		case kindTop:

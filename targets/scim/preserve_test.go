@@ -42,7 +42,7 @@ func TestUpdateKeepsUnmanagedAttributes(t *testing.T) {
 			cfg.UpdateMethod = method
 			c, _ := newClient(t, cfg)
 			err := c.Update(t.Context(), id, targets.Account{UserName: "rich", ExternalID: "g-rich", Active: true,
-				Attrs: map[string]string{"displayName": "New", "emails.work": "new@work.test", "department": "New", "name.familyName": ""}})
+				Attrs: targets.AttrsOf(map[string]string{"displayName": "New", "emails.work": "new@work.test", "department": "New", "name.familyName": ""})})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestUpdateKeepsUnmanagedAttributes(t *testing.T) {
 			if err := c.Deactivate(t.Context(), id); err != nil {
 				t.Fatal(err)
 			}
-			if u := srv.Users()[0]; u.Active || u.Attrs["nickName"] != "Richie" || u.Attrs["emails.home"] != "rich@home.test" {
+			if u := srv.Users()[0]; u.Active || u.Attrs.Get("nickName") != "Richie" || u.Attrs.Get("emails.home") != "rich@home.test" {
 				t.Errorf("after Deactivate: %+v", u)
 			}
 		})
@@ -82,7 +82,7 @@ func TestEnterpriseExtensionOff(t *testing.T) {
 	if _, ok := raw["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]; ok {
 		t.Errorf("extension sent although off: %v", raw)
 	}
-	if u := srv.Users()[0]; u.Attrs["emails.work"] != "alice@example.test" {
+	if u := srv.Users()[0]; u.Attrs.Get("emails.work") != "alice@example.test" {
 		t.Errorf("core attributes lost: %+v", u)
 	}
 }

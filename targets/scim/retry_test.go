@@ -15,7 +15,7 @@ import (
 
 func alice() targets.Account {
 	return targets.Account{UserName: "alice", ExternalID: "guid-alice", Active: true,
-		Attrs: map[string]string{"displayName": "Alice", "emails.work": "alice@example.test", "department": "Eng"}}
+		Attrs: targets.AttrsOf(map[string]string{"displayName": "Alice", "emails.work": "alice@example.test", "department": "Eng"})}
 }
 
 func TestRetry429StormThenSuccess(t *testing.T) {

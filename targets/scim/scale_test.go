@@ -18,7 +18,7 @@ func TestListManyUsers(t *testing.T) {
 	url, token, srv := scimtest.Start(t, scimtest.Options{})
 	for i := range n {
 		a := targets.Account{UserName: fmt.Sprintf("user%06d", i), ExternalID: fmt.Sprint("g", i), Active: true,
-			Attrs: map[string]string{"displayName": fmt.Sprint("User ", i), "emails.work": fmt.Sprintf("user%06d@example.test", i)}}
+			Attrs: targets.AttrsOf(map[string]string{"displayName": fmt.Sprint("User ", i), "emails.work": fmt.Sprintf("user%06d@example.test", i)})}
 		if _, err := srv.SeedUser(a); err != nil {
 			t.Fatal(err)
 		}

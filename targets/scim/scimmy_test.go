@@ -40,14 +40,14 @@ func TestSCIMMYRepeatedLastPage(t *testing.T) {
 func TestSCIMMYPatchKeepsOtherEmails(t *testing.T) {
 	url, token := scimtest.StartSCIMMY(t)
 	c, _ := newClient(t, testConfig(t, url, token))
-	a := targets.Account{UserName: "e", Active: true, Attrs: map[string]string{"emails.home": "e@home.test"}}
+	a := targets.Account{UserName: "e", Active: true, Attrs: targets.AttrsOf(map[string]string{"emails.home": "e@home.test"})}
 	id, err := c.Create(t.Context(), a)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, work := range []string{"e1@work.test", "e2@work.test"} {
 		if err := c.Update(t.Context(), id, targets.Account{UserName: "e", Active: true,
-			Attrs: map[string]string{"emails.work": work}}); err != nil {
+			Attrs: targets.AttrsOf(map[string]string{"emails.work": work})}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -55,7 +55,7 @@ func TestSCIMMYPatchKeepsOtherEmails(t *testing.T) {
 	if err := c.List(t.Context(), func(a targets.Account) error { got = a; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if got.Attrs["emails.work"] != "e2@work.test" || got.Attrs["emails.home"] != "e@home.test" {
+	if got.Attrs.Get("emails.work") != "e2@work.test" || got.Attrs.Get("emails.home") != "e@home.test" {
 		t.Errorf("emails after two updates: %v", got.Attrs)
 	}
 }
@@ -70,7 +70,7 @@ func TestSCIMMYFindByUserNameCaseFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, err := c.FindByUserName(t.Context(), "ALICE")
-	if err != nil || a.ID != id || a.Attrs["department"] != "Eng" {
+	if err != nil || a.ID != id || a.Attrs.Get("department") != "Eng" {
 		t.Errorf("FindByUserName(ALICE) = %+v, %v", a, err)
 	}
 }

@@ -94,9 +94,9 @@ func sample(path, variant string) string {
 }
 
 func (s *suite) account(userName, variant string) targets.Account {
-	a := targets.Account{UserName: userName, ExternalID: "ext-" + userName, Active: true, Attrs: map[string]string{}}
+	a := targets.Account{UserName: userName, ExternalID: "ext-" + userName, Active: true, Attrs: targets.Attrs{}}
 	for _, p := range s.caps.Attrs {
-		a.Attrs[p] = sample(p, variant)
+		a.Attrs.Set(p, sample(p, variant))
 	}
 	return a
 }
@@ -153,7 +153,7 @@ func createMany(t *testing.T, tg targets.Target, prefix string, n int) []string 
 		wg.Go(func() {
 			for i := range next {
 				a := targets.Account{UserName: fmt.Sprintf("%s-%04d", prefix, i), Active: true,
-					Attrs: map[string]string{"displayName": fmt.Sprintf("User %d", i)}}
+					Attrs: targets.AttrsOf(map[string]string{"displayName": fmt.Sprintf("User %d", i)})}
 				ids[i], errs[i] = tg.Create(t.Context(), a)
 			}
 		})

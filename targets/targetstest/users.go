@@ -67,18 +67,18 @@ func (s *suite) updateChangesAndClears(t *testing.T) {
 	before := s.account(p, "a")
 	id := mustCreate(t, tg, before)
 
-	after := targets.Account{UserName: p + "-renamed", ExternalID: "ext2-" + p, Active: false, Attrs: map[string]string{}}
+	after := targets.Account{UserName: p + "-renamed", ExternalID: "ext2-" + p, Active: false, Attrs: targets.Attrs{}}
 	want := after.Clone()
 	attrs := s.caps.Attrs
 	for i, path := range attrs {
 		switch {
 		case i == len(attrs)-1: // not managed in this update: untouched
-			want.Attrs[path] = before.Attrs[path]
+			want.Attrs.Set(path, before.Attrs.Get(path))
 		case i%2 == 0:
-			after.Attrs[path] = sample(path, "b")
-			want.Attrs[path] = sample(path, "b")
+			after.Attrs.Set(path, sample(path, "b"))
+			want.Attrs.Set(path, sample(path, "b"))
 		default:
-			after.Attrs[path] = ""
+			after.Attrs.Set(path, "")
 		}
 	}
 	if err := tg.Update(t.Context(), id, after); err != nil {

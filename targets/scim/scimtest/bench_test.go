@@ -29,11 +29,11 @@ func BenchmarkServeList100k(b *testing.B) {
 	srv := scimtest.NewServer(scimtest.Options{Token: "t"})
 	for i := range n {
 		a := targets.Account{UserName: fmt.Sprintf("user%06d", i), ExternalID: fmt.Sprint("g", i), Active: true,
-			Attrs: map[string]string{
+			Attrs: targets.AttrsOf(map[string]string{
 				"displayName": fmt.Sprint("Given Family ", i), "name.givenName": "Given", "name.familyName": fmt.Sprint("Family", i),
 				"emails.work": fmt.Sprintf("user%06d@example.test", i), "title": "Engineer",
 				"department": fmt.Sprint("Dept ", i%40), "employeeNumber": fmt.Sprint(100000 + i),
-			}}
+			})}
 		if _, err := srv.SeedUser(a); err != nil {
 			b.Fatal(err)
 		}

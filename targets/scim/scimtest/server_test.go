@@ -282,7 +282,7 @@ func TestListBodyIsCanonical(t *testing.T) {
 	a, srv := start(t, scimtest.Options{})
 	for i := range 5 {
 		if _, err := srv.SeedUser(targets.Account{UserName: fmt.Sprintf("u<%d>&", i), Active: i%2 == 0,
-			Attrs: map[string]string{"displayName": "D\"é\\", "emails.work": fmt.Sprintf("u%d@x", i), "department": "Dept"}}); err != nil {
+			Attrs: targets.AttrsOf(map[string]string{"displayName": "D\"é\\", "emails.work": fmt.Sprintf("u%d@x", i), "department": "Dept"})}); err != nil {
 			t.Fatal(err)
 		}
 	}

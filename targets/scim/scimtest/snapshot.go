@@ -21,11 +21,11 @@ var (
 func toAccount(data map[string]any) targets.Account {
 	a := targets.Account{
 		ID: str(get(data, "id")), UserName: str(get(data, "userName")), ExternalID: str(get(data, "externalId")),
-		Active: get(data, "active") != false, Attrs: map[string]string{},
+		Active: get(data, "active") != false, Attrs: targets.Attrs{},
 	}
 	put := func(path string, v any) {
 		if s := str(v); s != "" {
-			a.Attrs[path] = s
+			a.Attrs.Set(path, s)
 		}
 	}
 	for _, k := range topAttrs {
@@ -58,13 +58,8 @@ func fromAccount(a targets.Account) (map[string]any, error) {
 		data["externalId"] = a.ExternalID
 	}
 	name, ext := map[string]any{}, map[string]any{}
-	paths := make([]string, 0, len(a.Attrs))
-	for p := range a.Attrs {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		v := a.Attrs[p]
+	for _, at := range a.Attrs {
+		p, v := at.Path, at.Value
 		if v == "" {
 			continue
 		}

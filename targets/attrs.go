@@ -1,0 +1,130 @@
+package targets
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Attr is one account attribute other than the fixed fields.
+type Attr struct {
+	Path  string // for example "displayName" or "emails.work"
+	Value string // "" means absent (a desired "" clears the attribute)
+}
+
+// Attrs holds an account's attributes, sorted by path, each path at most
+// once. A run holds two accounts per person, each with a handful of
+// attributes: a sorted slice costs a third of a map's memory, builds in
+// one allocation and is cheap for the garbage collector to scan.
+//
+// Producers that emit paths in sorted order build it with append; everyone
+// else uses Set or AttrsOf. The zero value is empty. It encodes to JSON as
+// an object, like a map.
+type Attrs []Attr
+
+// AttrsOf returns the attributes in m.
+func AttrsOf(m map[string]string) Attrs {
+	as := make(Attrs, 0, len(m))
+	for p, v := range m {
+		as = append(as, Attr{p, v})
+	}
+	sort.Slice(as, func(i, j int) bool { return as[i].Path < as[j].Path })
+	return as
+}
+
+// Get returns the value of path, "" when absent.
+func (as Attrs) Get(path string) string {
+	v, _ := as.Lookup(path)
+	return v
+}
+
+// Lookup returns the value of path and whether the path is present.
+func (as Attrs) Lookup(path string) (string, bool) {
+	for i := range as {
+		if as[i].Path == path {
+			return as[i].Value, true
+		}
+	}
+	return "", false
+}
+
+// Set sets path to value, keeping the paths sorted. It may write into the
+// slice's array: use it on attributes this code owns (see Clone).
+func (as *Attrs) Set(path, value string) {
+	i := sort.Search(len(*as), func(i int) bool { return (*as)[i].Path >= path })
+	if i < len(*as) && (*as)[i].Path == path {
+		(*as)[i].Value = value
+		return
+	}
+	*as = append(*as, Attr{})
+	copy((*as)[i+1:], (*as)[i:])
+	(*as)[i] = Attr{path, value}
+}
+
+// Delete removes path.
+func (as *Attrs) Delete(path string) {
+	for i := range *as {
+		if (*as)[i].Path == path {
+			*as = append((*as)[:i], (*as)[i+1:]...)
+			return
+		}
+	}
+}
+
+// Clone returns a copy that shares no array with as; nil stays nil.
+func (as Attrs) Clone() Attrs {
+	if as == nil {
+		return nil
+	}
+	return append(make(Attrs, 0, len(as)), as...)
+}
+
+// Sorted reports whether the paths are sorted and unique, as Attrs
+// requires.
+func (as Attrs) Sorted() bool {
+	for i := 1; i < len(as); i++ {
+		if as[i-1].Path >= as[i].Path {
+			return false
+		}
+	}
+	return true
+}
+
+// MarshalJSON encodes the attributes as an object, keys sorted.
+func (as Attrs) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, a := range as {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(a.Path)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(a.Value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON decodes an object of strings; null leaves as nil.
+func (as *Attrs) UnmarshalJSON(data []byte) error {
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("account attributes: %w", err)
+	}
+	if m == nil {
+		*as = nil
+		return nil
+	}
+	*as = AttrsOf(m)
+	return nil
+}
