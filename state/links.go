@@ -137,18 +137,31 @@ func (s *Store) Links(ctx context.Context, target string, fn func(Link) error) e
 	if err := needTarget("links", target); err != nil {
 		return err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT source_id, target_id, user_name, dn, active, created, updated
+	// The four strings of a row come as one, with their byte lengths, and
+	// are sliced from it: one allocation per link instead of four, which
+	// matters when a plan loads a hundred thousand of them.
+	rows, err := s.db.QueryContext(ctx, `SELECT source_id || target_id || user_name || dn,
+		length(CAST(source_id AS BLOB)), length(CAST(target_id AS BLOB)), length(CAST(user_name AS BLOB)),
+		active, created, updated
 		FROM links WHERE target = ? ORDER BY source_id`, target)
 	if err != nil {
 		return fmt.Errorf("state: links of %s: %w", target, err)
 	}
 	defer rows.Close()
 	l := Link{Target: target}
-	var created, updated int64
+	var (
+		all              string
+		ns, nt, nu       int
+		created, updated int64
+	)
 	for rows.Next() {
-		if err := rows.Scan(&l.SourceID, &l.TargetID, &l.UserName, &l.DN, &l.Active, &created, &updated); err != nil {
+		if err := rows.Scan(&all, &ns, &nt, &nu, &l.Active, &created, &updated); err != nil {
 			return fmt.Errorf("state: links of %s: %w", target, err)
 		}
+		if ns < 0 || nt < 0 || nu < 0 || ns+nt+nu > len(all) {
+			return fmt.Errorf("state: links of %s: bad field lengths %d, %d, %d for %d bytes", target, ns, nt, nu, len(all))
+		}
+		l.SourceID, l.TargetID, l.UserName, l.DN = all[:ns], all[ns:ns+nt], all[ns+nt:ns+nt+nu], all[ns+nt+nu:]
 		l.Created, l.Updated = fromMS(created), fromMS(updated)
 		if err := fn(l); err != nil {
 			return err

@@ -26,6 +26,9 @@ func TestCommitLinks(t *testing.T) {
 		{"create", []Op{
 			{Audit: at(audit("joiner", "create", "s1", "u1"), t0), Link: &Link{SourceID: "s1", TargetID: "u1", UserName: "ann", DN: "cn=ann", Active: true}},
 		}, map[string]Link{"s1": {Target: "t", SourceID: "s1", TargetID: "u1", UserName: "ann", DN: "cn=ann", Active: true, Created: t0, Updated: t0}}},
+		{"multi-byte text", []Op{
+			{Audit: at(audit("joiner", "create", "sé1", "ü1"), t0), Link: &Link{SourceID: "sé1", TargetID: "ü1", UserName: "zoë", DN: "cn=Zoë Ł,dc=x", Active: true}},
+		}, map[string]Link{"sé1": {Target: "t", SourceID: "sé1", TargetID: "ü1", UserName: "zoë", DN: "cn=Zoë Ł,dc=x", Active: true, Created: t0, Updated: t0}}},
 		{"update keeps created", []Op{
 			{Audit: at(audit("joiner", "create", "s1", "u1"), t0), Link: &Link{SourceID: "s1", TargetID: "u1", UserName: "ann", Active: true}},
 			{Audit: at(audit("mover", "update", "s1", "u1"), t1), Link: &Link{Target: "t", SourceID: "s1", TargetID: "u1", UserName: "anna", DN: "cn=anna", Active: false}},
