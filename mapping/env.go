@@ -67,10 +67,16 @@ type state struct {
 	fnErr error
 	// vals holds the mapped attribute values of the entry being mapped.
 	vals []string
+	// reasons caches Mapper.reasons for this state's goroutine, without
+	// the shared map's locking and boxing.
+	reasons map[reasonKey]string
 }
 
 // maxNormCache bounds state.norm; past it the cache starts afresh.
 const maxNormCache = 1 << 16
+
+// maxReasonCache bounds state.reasons; past it the cache starts afresh.
+const maxReasonCache = 1 << 14
 
 func newState() *state {
 	st := &state{norm: map[string]string{}}

@@ -115,7 +115,7 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 			return nil, err
 		}
 		if ok {
-			out = append(out, Role{Name: r.name, Reason: m.staticReason(r.reason, st.matched)})
+			out = append(out, Role{Name: r.name, Reason: m.staticReason(st, r.reason, st.matched)})
 		}
 	}
 	if len(m.groupRoles) > 0 {
@@ -126,7 +126,7 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 			}
 			for i, gr := range res {
 				if gr.match {
-					out = append(out, Role{Name: gr.name, Reason: m.intern(m.groupRoles[i].reason, g, groupReason)})
+					out = append(out, Role{Name: gr.name, Reason: m.intern(st, m.groupRoles[i].reason, g, groupReason)})
 				}
 			}
 		}
@@ -143,25 +143,32 @@ type reasonKey struct {
 	prefix, dn, via string
 }
 
-// intern returns build(prefix, g), built once per rule and membership.
-func (m *Mapper) intern(prefix string, g Membership, build func(string, Membership) string) string {
+// intern returns build(prefix, g), built once per rule and membership:
+// every member of a group shares one reason string. st's own cache
+// answers first; the shared table makes every goroutine return the same
+// string.
+func (m *Mapper) intern(st *state, prefix string, g Membership, build func(string, Membership) string) string {
 	k := reasonKey{prefix: prefix, dn: g.DN, via: strings.Join(g.Via, "\x00")}
-	if v, ok := m.reasons.Load(k); ok {
-		return v.(string)
+	if v, ok := st.reasons[k]; ok {
+		return v
 	}
 	k.dn, k.via = strings.Clone(k.dn), strings.Clone(k.via)
 	v, _ := m.reasons.LoadOrStore(k, build(prefix, g))
+	if st.reasons == nil || len(st.reasons) >= maxReasonCache {
+		st.reasons = make(map[reasonKey]string)
+	}
+	st.reasons[k] = v.(string)
 	return v.(string)
 }
 
 // staticReason interns the reason of a static role when one membership
 // explains it (the common case); see buildStaticReason.
-func (m *Mapper) staticReason(prefix string, matched []Membership) string {
+func (m *Mapper) staticReason(st *state, prefix string, matched []Membership) string {
 	switch len(matched) {
 	case 0:
 		return prefix
 	case 1:
-		return m.intern(prefix, matched[0], func(p string, g Membership) string {
+		return m.intern(st, prefix, matched[0], func(p string, g Membership) string {
 			return buildStaticReason(p, []Membership{g})
 		})
 	}

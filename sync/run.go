@@ -141,12 +141,14 @@ type targetView struct {
 
 func (r *Runner) view(ctx context.Context, t TargetSpec) *targetView {
 	v := &targetView{}
-	if v.accounts, v.groups, v.err = r.listTarget(ctx, t); v.err != nil {
-		return v
-	}
 	n, err := r.Store.LinkCount(ctx, t.Name)
 	if err != nil {
 		v.err = err
+		return v
+	}
+	// Once idsync has run, the target holds about as many accounts as
+	// there are links: size the list for that rather than grow it.
+	if v.accounts, v.groups, v.err = r.listTarget(ctx, t, n+n/16); v.err != nil {
 		return v
 	}
 	v.links = make([]state.Link, 0, n)
@@ -262,8 +264,10 @@ func duplicateIDs(people []mapping.Person) error {
 	return nil
 }
 
-func (r *Runner) listTarget(ctx context.Context, t TargetSpec) ([]targets.Account, []targets.Group, error) {
-	var accounts []targets.Account
+// listTarget lists the accounts and, for a GroupManager, the groups of t.
+// sizeHint is how many accounts are expected.
+func (r *Runner) listTarget(ctx context.Context, t TargetSpec, sizeHint int) ([]targets.Account, []targets.Group, error) {
+	accounts := make([]targets.Account, 0, sizeHint)
 	if err := t.Target.List(ctx, func(a targets.Account) error {
 		accounts = append(accounts, a)
 		return nil
