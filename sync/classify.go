@@ -150,9 +150,9 @@ func (b *builder) classifyGoneLinks() {
 	for _, u := range b.in.Unmapped {
 		unmapped[u.SourceID] = true
 	}
-	for i := range b.in.Links {
+	for _, i := range b.gone {
 		l := &b.in.Links[i]
-		if _, ok := b.bySource[l.SourceID]; ok || unmapped[l.SourceID] {
+		if unmapped[l.SourceID] {
 			continue
 		}
 		ghost := &person{p: &mapping.Person{SourceID: l.SourceID, DN: l.DN}, link: l, acct: b.account(l.TargetID)}

@@ -18,8 +18,8 @@ func (b *builder) roleNames() []string {
 	for _, r := range b.in.StaticRoles {
 		set[r] = true
 	}
-	for i := range b.people {
-		for _, r := range b.people[i].p.Roles {
+	for i := range b.in.People {
+		for _, r := range b.in.People[i].Roles {
 			set[r.Name] = true
 		}
 	}
