@@ -1,22 +1,30 @@
 package mapping
 
-import "strings"
+import (
+	"strings"
+	gosync "sync"
+)
 
 // Groups collects the groups a source read and answers which groups a
 // person belongs to, expanding nested groups. Add every group first, then
-// call Of for each person. It is not safe for concurrent Add calls.
+// call Of for each person; Of may be called concurrently, Add may not.
 type Groups struct {
 	byDN    map[string]*group   // normalised DN -> group
-	parents map[string][]string // normalised member DN -> normalised group DNs
+	parents map[string][]*group // normalised member DN -> groups listing it
+	// resolve fills group.parents once, on the first Of after an Add.
+	resolve *gosync.Once
 }
 
 type group struct {
 	dn, name string
+	key      string // normalised dn
+	// parents are the groups this group is a direct member of.
+	parents []*group
 }
 
 // NewGroups returns an empty group index.
 func NewGroups() *Groups {
-	return &Groups{byDN: map[string]*group{}, parents: map[string][]string{}}
+	return &Groups{byDN: map[string]*group{}, parents: map[string][]*group{}, resolve: new(gosync.Once)}
 }
 
 // Add records the group dn with display name name (its cn; the first RDN
@@ -26,10 +34,26 @@ func (g *Groups) Add(dn, name string, members []string) {
 	if name == "" {
 		name = firstRDNValue(dn)
 	}
-	g.byDN[key] = &group{dn: dn, name: name}
+	// A group read twice (overlapping group bases) stays one group, so
+	// that every member's parents point at the one resolveParents fills.
+	gr := g.byDN[key]
+	if gr == nil {
+		gr = &group{key: key}
+		g.byDN[key] = gr
+	}
+	gr.dn, gr.name = dn, name
 	for _, m := range members {
 		mk := NormalizeDN(m)
-		g.parents[mk] = append(g.parents[mk], key)
+		g.parents[mk] = append(g.parents[mk], gr)
+	}
+	g.resolve = new(gosync.Once)
+}
+
+// resolveParents links every group to the groups it is a member of, so
+// that Of walks nested groups by pointer instead of by map lookups.
+func (g *Groups) resolveParents() {
+	for key, gr := range g.byDN {
+		gr.parents = g.parents[key]
 	}
 }
 
@@ -43,19 +67,24 @@ func (g *Groups) Len() int { return len(g.byDN) }
 // found; cycles are harmless. A memberOf group that was not added is kept
 // with its DN as given and its first RDN value as its name.
 func (g *Groups) Of(dn string, memberOf []string) []Membership {
+	g.resolve.Do(g.resolveParents)
+	// An item is a group found: gr for an added group, else (a memberOf
+	// value naming a group the read did not see) only key and given.
 	type item struct {
-		key string
-		via []string
+		gr         *group
+		key, given string
+		via        []string
 	}
 	// The queue doubles as the seen set: people are in a handful of
 	// groups, and a linear scan of a few keys beats a map per person. Large
 	// sets switch to a map.
-	queue := make([]item, 0, 8)
+	var buf [8]item
+	queue := buf[:0]
 	var seen map[string]bool
-	push := func(key string, via []string) {
+	push := func(it item) {
 		if seen == nil {
-			for _, q := range queue {
-				if q.key == key {
+			for i := range queue {
+				if queue[i].key == it.key {
 					return
 				}
 			}
@@ -65,46 +94,43 @@ func (g *Groups) Of(dn string, memberOf []string) []Membership {
 					seen[q.key] = true
 				}
 			}
-		} else if seen[key] {
+		} else if seen[it.key] {
 			return
 		}
 		if seen != nil {
-			seen[key] = true
+			seen[it.key] = true
 		}
-		queue = append(queue, item{key, via})
+		queue = append(queue, it)
 	}
 	for _, p := range g.parents[NormalizeDN(dn)] {
-		push(p, nil)
+		push(item{gr: p, key: p.key})
 	}
-	var asGiven map[string]string // normalised memberOf DN -> as given
 	for _, m := range memberOf {
 		key := NormalizeDN(m)
-		if _, ok := g.byDN[key]; !ok {
-			if asGiven == nil {
-				asGiven = map[string]string{}
-			}
-			if _, ok := asGiven[key]; !ok {
-				asGiven[key] = m
-			}
+		if gr, ok := g.byDN[key]; ok {
+			push(item{gr: gr, key: gr.key})
+		} else {
+			push(item{key: key, given: m})
 		}
-		push(key, nil)
 	}
 	out := make([]Membership, 0, len(queue))
 	for i := 0; i < len(queue); i++ {
 		it := queue[i]
-		gr, ok := g.byDN[it.key]
 		var m Membership
-		if ok {
-			m = Membership{DN: gr.dn, Name: gr.name, Via: it.via}
+		var parents []*group
+		if it.gr != nil {
+			m = Membership{DN: it.gr.dn, Name: it.gr.name, Via: it.via}
+			parents = it.gr.parents
 		} else {
-			dn := strings.TrimSpace(asGiven[it.key])
+			dn := strings.TrimSpace(it.given)
 			m = Membership{DN: dn, Name: firstRDNValue(dn), Via: it.via}
+			parents = g.parents[it.key]
 		}
 		out = append(out, m)
-		if parents := g.parents[it.key]; len(parents) > 0 {
+		if len(parents) > 0 {
 			via := append(append(make([]string, 0, len(it.via)+1), it.via...), m.DN)
 			for _, p := range parents {
-				push(p, via)
+				push(item{gr: p, key: p.key, via: via})
 			}
 		}
 	}
@@ -178,10 +204,17 @@ func firstRDNValue(dn string) string {
 // upper-case ASCII, no spaces, no semicolons, no escapes, no non-ASCII.
 func isNormal(dn string) bool {
 	for i := 0; i < len(dn); i++ {
-		c := dn[i]
-		if c >= 'A' && c <= 'Z' || c == ' ' || c == ';' || c == '\\' || c >= 0x80 || c == '\t' {
+		if notNormal[dn[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// notNormal marks the bytes isNormal rejects.
+var notNormal = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'A' && c <= 'Z' || c == ' ' || c == ';' || c == '\\' || c >= 0x80 || c == '\t'
+	}
+	return t
+}()

@@ -93,3 +93,27 @@ func TestGroupsOfManyGroups(t *testing.T) {
 		}
 	}
 }
+
+// A group read twice (two group bases that overlap) keeps its nesting, and
+// a group added after an Of call is seen by the next Of.
+func TestGroupsOfAddedTwiceAndLate(t *testing.T) {
+	const (
+		inner  = "cn=inner,ou=groups,dc=x"
+		outer  = "cn=outer,ou=groups,dc=x"
+		person = "uid=ann,ou=people,dc=x"
+	)
+	g := NewGroups()
+	g.Add(inner, "inner", []string{person})
+	g.Add(inner, "inner", []string{person})
+	g.Add(outer, "outer", []string{inner})
+	want := []Membership{{DN: inner, Name: "inner"}, {DN: outer, Name: "outer", Via: []string{inner}}}
+	if got := g.Of(person, nil); !reflect.DeepEqual(got, want) {
+		t.Errorf("Of() = %+v, want %+v", got, want)
+	}
+	const top = "cn=top,ou=groups,dc=x"
+	g.Add(top, "top", []string{outer})
+	want = append(want, Membership{DN: top, Name: "top", Via: []string{inner, outer}})
+	if got := g.Of(person, nil); !reflect.DeepEqual(got, want) {
+		t.Errorf("Of() after a late Add = %+v, want %+v", got, want)
+	}
+}
