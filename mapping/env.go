@@ -70,13 +70,20 @@ type state struct {
 	// reasons caches Mapper.reasons for this state's goroutine, without
 	// the shared map's locking and boxing.
 	reasons map[reasonKey]string
+	// directRoles caches the group-rule roles of a direct membership of
+	// a group, which are the same for every member.
+	directRoles map[groupVars][]Role
 }
 
 // maxNormCache bounds state.norm; past it the cache starts afresh.
 const maxNormCache = 1 << 16
 
-// maxReasonCache bounds state.reasons; past it the cache starts afresh.
-const maxReasonCache = 1 << 14
+// maxReasonCache bounds state.reasons and maxDirectRoleCache
+// state.directRoles; past it a cache starts afresh.
+const (
+	maxReasonCache     = 1 << 14
+	maxDirectRoleCache = 1 << 14
+)
 
 func newState() *state {
 	st := &state{norm: map[string]string{}}

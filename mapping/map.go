@@ -120,14 +120,31 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 	}
 	if len(m.groupRoles) > 0 {
 		for _, g := range e.Groups {
+			// Most memberships are direct, and every direct member of a
+			// group gets the same roles with the same reasons.
+			direct := len(g.Via) == 0
+			if direct {
+				if roles, ok := st.directRoles[groupVars{DN: g.DN, Name: g.Name}]; ok {
+					out = append(out, roles...)
+					continue
+				}
+			}
 			res, err := m.groupResults(st, g)
 			if err != nil {
 				return nil, err
 			}
+			start := len(out)
 			for i, gr := range res {
 				if gr.match {
 					out = append(out, Role{Name: gr.name, Reason: m.intern(st, m.groupRoles[i].reason, g, groupReason)})
 				}
+			}
+			if direct {
+				if st.directRoles == nil || len(st.directRoles) >= maxDirectRoleCache {
+					st.directRoles = make(map[groupVars][]Role)
+				}
+				key := groupVars{DN: strings.Clone(g.DN), Name: strings.Clone(g.Name)}
+				st.directRoles[key] = slices.Clone(out[start:len(out):len(out)])
 			}
 		}
 	}
