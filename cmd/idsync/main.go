@@ -27,10 +27,12 @@ const (
 
 func main() {
 	// A run holds the people of the source and the accounts of the target
-	// in memory at once; collecting garbage sooner keeps the peak close to
-	// what is live, for a few percent of CPU. GOGC, when set, wins.
+	// in memory at once; collecting garbage sooner than Go's default (100)
+	// keeps the peak closer to what is live. 75 is the balance measured
+	// with make bench: at 100k people, 50 costs about a tenth more CPU
+	// and 100 adds about 35 MB to the peak. GOGC, when set, wins.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(50)
+		debug.SetGCPercent(75)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -42,9 +42,9 @@ func listAll[T any](ctx context.Context, c *Client, path string, idOf func(*T) s
 			<-next.done
 		}
 	}()
-	seen := make(map[string]struct{})
-	var spare []T    // the resources of page N-1, for page N+1 to reuse
-	var fresh []bool // per resource of the page: not seen before
+	var seen map[string]struct{} // sized from the first page's totalResults
+	var spare []T                // the resources of page N-1, for page N+1 to reuse
+	var fresh []bool             // per resource of the page: not seen before
 	for page := 0; ; page++ {
 		if page >= maxPages {
 			return fmt.Errorf("scim: GET %s: more than %d pages; the target's paging looks broken", path, maxPages)
@@ -57,6 +57,11 @@ func listAll[T any](ctx context.Context, c *Client, path string, idOf func(*T) s
 		}
 		res := cur.page.Resources
 		total = cur.page.TotalResults
+		if seen == nil {
+			// totalResults may be wrong (see the package doc): a hint,
+			// bounded so that a wild one costs little.
+			seen = make(map[string]struct{}, min(max(total, len(res)), maxSeenHint))
+		}
 		n, nFresh := len(res), 0
 		fresh = fresh[:0]
 		for i := range res {
@@ -98,6 +103,9 @@ func listAll[T any](ctx context.Context, c *Client, path string, idOf func(*T) s
 	}
 	return nil
 }
+
+// maxSeenHint bounds the initial size of listAll's set of listed IDs.
+const maxSeenHint = 1 << 18
 
 // pageFetch is one list request, running in its own goroutine.
 type pageFetch[T any] struct {
