@@ -30,7 +30,7 @@ func main() {
 	// in memory at once; collecting garbage sooner than Go's default (100)
 	// keeps the peak closer to what is live. 75 is the balance measured
 	// with make bench: at 100k people, 50 costs about a tenth more CPU
-	// and 100 adds about 35 MB to the peak. GOGC, when set, wins.
+	// and 100 adds about 30 MB to the peak. GOGC, when set, wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(75)
 	}
