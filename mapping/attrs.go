@@ -30,9 +30,16 @@ func AttrsOf(m map[string][]string) Attrs {
 	return as
 }
 
-// Get returns the values of the attribute name, which must be lower-case,
-// and whether the entry has it.
-func (as Attrs) Get(name string) ([]string, bool) {
+// Get returns the values of the attribute name, which must be lower-case;
+// nil when the entry does not have it.
+func (as Attrs) Get(name string) []string {
+	v, _ := as.Lookup(name)
+	return v
+}
+
+// Lookup returns the values of the attribute name (lower-case) and whether
+// the entry has it.
+func (as Attrs) Lookup(name string) ([]string, bool) {
 	for i := range as {
 		if as[i].Name == name {
 			return as[i].Values, true

@@ -46,7 +46,7 @@ func TestAttrsAddDoesNotClobber(t *testing.T) {
 	if shared[1] != "b" {
 		t.Errorf("Add wrote into the shared array: %q", shared)
 	}
-	if got, _ := a.Get("x"); !reflect.DeepEqual(got, []string{"a", "z"}) {
+	if got := a.Get("x"); !reflect.DeepEqual(got, []string{"a", "z"}) {
 		t.Errorf("x = %q", got)
 	}
 }
@@ -56,10 +56,10 @@ func TestAttrsOf(t *testing.T) {
 	if len(got) != 2 || got[0].Name != "cn" || got[1].Name != "mail" || len(got[1].Values) != 2 {
 		t.Errorf("AttrsOf = %v", got)
 	}
-	if v, ok := got.Get("mail"); !ok || len(v) != 2 {
+	if v, ok := got.Lookup("mail"); !ok || len(v) != 2 {
 		t.Errorf("Get(mail) = %v, %v", v, ok)
 	}
-	if _, ok := got.Get("Mail"); ok {
+	if _, ok := got.Lookup("Mail"); ok {
 		t.Error("Get is case-sensitive: names are lower-case")
 	}
 }

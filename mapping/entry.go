@@ -31,7 +31,7 @@ type Membership struct {
 // First returns the first value of the attribute name (case-insensitive),
 // or "".
 func (e Entry) First(name string) string {
-	if v, _ := e.Attrs.Get(strings.ToLower(name)); len(v) > 0 {
+	if v := e.Values(name); len(v) > 0 {
 		return v[0]
 	}
 	return ""
@@ -39,6 +39,5 @@ func (e Entry) First(name string) string {
 
 // Values returns all values of the attribute name (case-insensitive).
 func (e Entry) Values(name string) []string {
-	v, _ := e.Attrs.Get(strings.ToLower(name))
-	return v
+	return e.Attrs.Get(strings.ToLower(name))
 }

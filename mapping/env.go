@@ -134,11 +134,10 @@ func (st *state) release() {
 func (st *state) attrs(name string) []string {
 	// Rule constants are lower-cased at compile time (lowerAttrNames), so
 	// the direct lookup almost always hits.
-	if v, ok := st.e.Attrs.Get(name); ok {
+	if v, ok := st.e.Attrs.Lookup(name); ok {
 		return v
 	}
-	v, _ := st.e.Attrs.Get(strings.ToLower(name))
-	return v
+	return st.e.Attrs.Get(strings.ToLower(name))
 }
 
 func (st *state) attr(name string) string {

@@ -136,7 +136,7 @@ func (c *converter) decode(body string) (e mapping.Entry, ranged bool, err error
 // setID sets e.ID from the ID attribute, which is required. A binary
 // objectGUID is replaced by its string form in ID and in Attrs.
 func (c *converter) setID(e *mapping.Entry) error {
-	id, _ := e.Attrs.Get(c.idKey)
+	id := e.Attrs.Get(c.idKey)
 	if len(id) == 0 || id[0] == "" {
 		return fmt.Errorf("entry %q has no %s", e.DN, c.idName)
 	}

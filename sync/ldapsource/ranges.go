@@ -81,7 +81,7 @@ func completeRanges(r entryReader, e *mapping.Entry) error {
 		if err != nil {
 			return fmt.Errorf("entry %q: %w", e.DN, err)
 		}
-		values, _ := e.Attrs.Get(k)
+		values := e.Attrs.Get(k)
 		e.Attrs.Delete(k)
 		if !rg.last {
 			more, err := fetchRange(r, e.DN, rg.base, rg.high+1)
@@ -116,7 +116,7 @@ func fetchRange(r entryReader, dn, base string, next int) ([]string, error) {
 		if rg.low != next {
 			return nil, fmt.Errorf("entry %q: read %s: server answered with %s", dn, want, got)
 		}
-		v, _ := attrs.Get(got)
+		v := attrs.Get(got)
 		values = append(values, v...)
 		if rg.last {
 			return values, nil

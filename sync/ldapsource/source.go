@@ -92,7 +92,7 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 			}
 			var memberOf []string
 			if *s.cfg.UseMemberOf {
-				memberOf, _ = e.Attrs.Get("memberof")
+				memberOf = e.Attrs.Get("memberof")
 			}
 			e.Groups = groups.Of(e.DN, memberOf)
 			if err := fn(*e); err != nil {
@@ -128,11 +128,11 @@ func (s *Source) readGroups(ctx context.Context, c *client, conv *converter, gro
 		for _, e := range entries {
 			var members []string
 			for _, k := range memberKeys {
-				v, _ := e.Attrs.Get(k)
+				v := e.Attrs.Get(k)
 				members = append(members, v...)
 			}
 			name := ""
-			if v, _ := e.Attrs.Get(nameKey); len(v) > 0 {
+			if v := e.Attrs.Get(nameKey); len(v) > 0 {
 				name = v[0]
 			}
 			groups.Add(e.DN, name, members)

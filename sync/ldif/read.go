@@ -48,7 +48,7 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 		if err != nil {
 			return &ParseError{Line: r.Line, Err: err}
 		}
-		memberOf, _ := e.Attrs.Get("memberof")
+		memberOf := e.Attrs.Get("memberof")
 		e.Groups = groups.Of(e.DN, memberOf)
 		if err := fn(e); err != nil {
 			fnErr = err
@@ -125,7 +125,7 @@ func (s *Source) entry(r *Record, lower map[string]string) (mapping.Entry, error
 		e.Attrs.Add(l, a.Values...)
 	}
 	idKey := strings.ToLower(s.cfg.IDAttribute)
-	ids, _ := e.Attrs.Get(idKey)
+	ids := e.Attrs.Get(idKey)
 	if len(ids) == 0 || ids[0] == "" {
 		return e, fmt.Errorf("entry %q has no %s", r.DN, s.cfg.IDAttribute)
 	}
