@@ -75,11 +75,7 @@ func (p Person) Hash() string {
 	field(p.Account.UserName)
 	field(p.Account.ExternalID)
 	field(strconv.FormatBool(p.Account.Active))
-	attrs := p.Account.Attrs
-	if !attrs.Sorted() {
-		attrs = attrs.Clone()
-		sort.Slice(attrs, func(i, j int) bool { return attrs[i].Path < attrs[j].Path })
-	}
+	attrs := p.Account.Attrs.InOrder()
 	field(strconv.Itoa(len(attrs)))
 	for _, a := range attrs {
 		field(a.Path)

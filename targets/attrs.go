@@ -80,6 +80,17 @@ func (as Attrs) Clone() Attrs {
 	return append(make(Attrs, 0, len(as)), as...)
 }
 
+// InOrder returns as when it is sorted, else a sorted copy: for code that
+// must not depend on every producer keeping the order.
+func (as Attrs) InOrder() Attrs {
+	if as.Sorted() {
+		return as
+	}
+	c := as.Clone()
+	sort.Slice(c, func(i, j int) bool { return c[i].Path < c[j].Path })
+	return c
+}
+
 // Sorted reports whether the paths are sorted and unique, as Attrs
 // requires.
 func (as Attrs) Sorted() bool {

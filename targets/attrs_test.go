@@ -50,6 +50,10 @@ func TestAttrsLookup(t *testing.T) {
 	if (Attrs{{"b", ""}, {"a", ""}}).Sorted() || (Attrs{{"a", ""}, {"a", ""}}).Sorted() {
 		t.Error("Sorted accepts unsorted or repeated paths")
 	}
+	unsorted := Attrs{{"b", "2"}, {"a", "1"}}
+	if got := unsorted.InOrder(); !reflect.DeepEqual(got, Attrs{{"a", "1"}, {"b", "2"}}) || unsorted[0].Path != "b" {
+		t.Errorf("InOrder = %v, and the original is %v", got, unsorted)
+	}
 }
 
 func TestAttrsCloneIsIndependent(t *testing.T) {

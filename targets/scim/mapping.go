@@ -2,7 +2,6 @@ package scim
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/idsync/idsync/internal/strpack"
@@ -103,7 +102,7 @@ var allPaths = knownPaths()
 // With enterprise false, the extension's attributes are dropped.
 func managedAttrs(a targets.Account, enterprise bool) (targets.Attrs, error) {
 	out := make(targets.Attrs, 0, len(a.Attrs))
-	for _, at := range a.Attrs {
+	for _, at := range a.Attrs.InOrder() {
 		def, ok := lookupAttr(at.Path)
 		if !ok {
 			return nil, fmt.Errorf("scim: attribute %q is not supported by the SCIM target", at.Path)
@@ -112,9 +111,6 @@ func managedAttrs(a targets.Account, enterprise bool) (targets.Attrs, error) {
 			continue
 		}
 		out = append(out, at)
-	}
-	if !out.Sorted() {
-		sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	}
 	return out, nil
 }
