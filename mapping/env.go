@@ -151,14 +151,11 @@ func (st *state) normalize(dn string) string {
 	if n, ok := st.norm[dn]; ok {
 		return n
 	}
-	if len(st.norm) >= maxNormCache {
-		clear(st.norm)
-	}
 	// The cache outlives the entry: keep copies, not strings that may
 	// point into the source's read buffers.
 	dn = strings.Clone(dn)
 	n := NormalizeDN(dn)
-	st.norm[dn] = n
+	putBounded(&st.norm, maxNormCache, dn, n)
 	return n
 }
 

@@ -140,11 +140,8 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 				}
 			}
 			if direct {
-				if st.directRoles == nil || len(st.directRoles) >= maxDirectRoleCache {
-					st.directRoles = make(map[groupVars][]Role)
-				}
 				key := groupVars{DN: strings.Clone(g.DN), Name: strings.Clone(g.Name)}
-				st.directRoles[key] = slices.Clone(out[start:len(out):len(out)])
+				putBounded(&st.directRoles, maxDirectRoleCache, key, slices.Clone(out[start:len(out):len(out)]))
 			}
 		}
 	}
@@ -171,10 +168,7 @@ func (m *Mapper) intern(st *state, prefix string, g Membership, build func(strin
 	}
 	k.dn, k.via = strings.Clone(k.dn), strings.Clone(k.via)
 	v, _ := m.reasons.LoadOrStore(k, build(prefix, g))
-	if st.reasons == nil || len(st.reasons) >= maxReasonCache {
-		st.reasons = make(map[reasonKey]string)
-	}
-	st.reasons[k] = v.(string)
+	putBounded(&st.reasons, maxReasonCache, k, v.(string))
 	return v.(string)
 }
 
@@ -396,10 +390,7 @@ func (m *Mapper) groupResults(st *state, g Membership) ([]groupResult, error) {
 		res[i] = groupResult{match: true, name: name}
 	}
 	m.gmu.Lock()
-	if len(m.gcache) >= maxGroupCache {
-		clear(m.gcache)
-	}
-	m.gcache[key] = res
+	putBounded(&m.gcache, maxGroupCache, key, res)
 	m.gmu.Unlock()
 	return res, nil
 }
