@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idsync/idsync/internal/testenv"
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/sync/ldapsource/slapdtest"
 )
@@ -63,10 +64,7 @@ func BenchmarkRead(b *testing.B) {
 		})
 		b.Run("ldapsearch/page"+strconv.Itoa(pageSize), func(b *testing.B) {
 			if _, err := exec.LookPath("ldapsearch"); err != nil {
-				if os.Getenv("CI") != "" {
-					b.Fatalf("CI needs ldapsearch: %v", err)
-				}
-				b.Skip("ldapsearch not installed: apt-get install ldap-utils")
+				testenv.Missing(b, "ldapsearch not installed: apt-get install ldap-utils")
 			}
 			for i := 0; i < b.N; i++ {
 				cmd := exec.Command("ldapsearch", "-x", "-H", srv.URL, "-D", slapdtest.ReaderDN, "-w", slapdtest.ReaderPassword,

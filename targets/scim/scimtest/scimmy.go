@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/idsync/idsync/internal/testenv"
 )
 
 // scimmyFix is how to install SCIMMY's dependencies, from the repository root.
@@ -28,10 +30,10 @@ func StartSCIMMY(t testing.TB) (url, token string) {
 	dir := scimmyDir()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		unavailable(t, "node is not installed (SCIMMY needs Node 20); install it, then run "+scimmyFix)
+		testenv.Missing(t, "scimtest: node is not installed (SCIMMY needs Node 20); install it, then run "+scimmyFix)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "scimmy", "package.json")); err != nil {
-		unavailable(t, "SCIMMY's node_modules are missing; run "+scimmyFix)
+		testenv.Missing(t, "scimtest: SCIMMY's node_modules are missing; run "+scimmyFix)
 	}
 
 	token = RandomToken()
@@ -66,14 +68,6 @@ func StartSCIMMY(t testing.TB) (url, token string) {
 		t.Fatalf("scimtest: SCIMMY did not say it was listening within 30s; stderr:\n%s", stderr.String())
 	}
 	return "", ""
-}
-
-func unavailable(t testing.TB, msg string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("scimtest: %s", msg)
-	}
-	t.Skipf("scimtest: %s", msg)
 }
 
 // scimmyDir is targets/scim/testdata/scimmy, found from this source file.
