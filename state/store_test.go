@@ -27,7 +27,7 @@ func TestOpenCreatesSchema(t *testing.T) {
 	}
 	for pragma, want := range map[string]string{
 		"journal_mode": "wal", "foreign_keys": "1", "synchronous": "2", "busy_timeout": "10000",
-		"cache_size": "-32768", "journal_size_limit": "67108864",
+		"cache_size": "-2048", "cache_spill": "8192", "journal_size_limit": "67108864",
 	} {
 		var got string
 		if err := s.db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil || got != want {
