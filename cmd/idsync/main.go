@@ -11,12 +11,17 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
+
+	"github.com/idsync/idsync/internal/gctune"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
+
+// heapTarget is the heap size gctune lets a run grow to between
+// collections.
+const heapTarget = 256 << 20
 
 // exit codes.
 const (
@@ -26,13 +31,16 @@ const (
 )
 
 func main() {
-	// A run holds the people of the source and the accounts of the target
-	// in memory at once; collecting garbage sooner than Go's default (100)
-	// keeps the peak closer to what is live. 75 is the balance measured
-	// with make bench: at 100k people, 50 costs about a tenth more CPU
-	// and 100 adds about 30 MB to the peak. GOGC, when set, wins.
+	// A run builds up the people of the source and the accounts of the
+	// target and holds them until the plan is made. With a fixed GOGC the
+	// collector re-marks that growing heap every time it grows by GOGC
+	// percent; gctune instead lets the heap grow towards heapTarget
+	// between collections while the live heap is well below it, and
+	// collects at GOGC 75 as it gets near. At 100k people this halves the
+	// collector's work for about 20 MB more peak memory (make bench).
+	// GOGC, when set, wins.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(75)
+		gctune.Start(gctune.Config{Target: heapTarget, Min: 75, Max: 400})
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
