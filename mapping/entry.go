@@ -41,3 +41,33 @@ func (e Entry) First(name string) string {
 func (e Entry) Values(name string) []string {
 	return e.Attrs.Get(strings.ToLower(name))
 }
+
+// Clone returns a deep copy of e that shares no memory with it, for a
+// caller that keeps an entry past the Source callback that passed it.
+func (e Entry) Clone() Entry {
+	c := Entry{ID: strings.Clone(e.ID), DN: strings.Clone(e.DN)}
+	if e.Attrs != nil {
+		c.Attrs = make(Attrs, len(e.Attrs))
+		for i, a := range e.Attrs {
+			c.Attrs[i] = Attr{Name: strings.Clone(a.Name), Values: cloneStrings(a.Values)}
+		}
+	}
+	if e.Groups != nil {
+		c.Groups = make([]Membership, len(e.Groups))
+		for i, g := range e.Groups {
+			c.Groups[i] = Membership{DN: strings.Clone(g.DN), Name: strings.Clone(g.Name), Via: cloneStrings(g.Via)}
+		}
+	}
+	return c
+}
+
+func cloneStrings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	c := make([]string, len(s))
+	for i, v := range s {
+		c[i] = strings.Clone(v)
+	}
+	return c
+}

@@ -64,7 +64,8 @@ func (g *Groups) Len() int { return len(g.byDN) }
 // a member, the groups named in memberOf (a server-maintained back link, when
 // the source reads it), and transitively the groups those groups are members
 // of. Each group appears once; direct memberships come first, in the order
-// found; cycles are harmless. A memberOf group that was not added is kept
+// found; cycles are harmless. The result shares no memory with dn or
+// memberOf. A memberOf group that was not added is kept
 // with its DN as given and its first RDN value as its name.
 func (g *Groups) Of(dn string, memberOf []string) []Membership {
 	g.resolve.Do(g.resolveParents)
@@ -122,7 +123,9 @@ func (g *Groups) Of(dn string, memberOf []string) []Membership {
 			m = Membership{DN: it.gr.dn, Name: it.gr.name, Via: it.via}
 			parents = it.gr.parents
 		} else {
-			dn := strings.TrimSpace(it.given)
+			// The memberOf value may point into a source's read buffer,
+			// and the membership outlives the entry.
+			dn := strings.Clone(strings.TrimSpace(it.given))
 			m = Membership{DN: dn, Name: firstRDNValue(dn), Via: it.via}
 			parents = g.parents[it.key]
 		}

@@ -18,9 +18,14 @@ import (
 
 // Source is the authoritative directory.
 type Source interface {
-	// Read calls fn once for each person entry, with Groups resolved. Any
+	// Read calls fn with every person entry, a batch at a time (an LDAP
+	// source passes each page), with Groups resolved. The batch and
+	// everything its entries refer to are valid only until fn returns: the
+	// source may reuse that memory for a later batch, so fn copies what it
+	// keeps (mapping.Mapper does; Entry.Clone copies one entry). Any
 	// problem reading (connection, bind, size or time limit, cancellation)
 	// is returned as an error, and the caller discards everything fn saw:
-	// a Read that returns nil has delivered every person.
-	Read(ctx context.Context, fn func(mapping.Entry) error) error
+	// a Read that returns nil has delivered every person. An error fn
+	// returns stops the read and is returned as it is.
+	Read(ctx context.Context, fn func([]mapping.Entry) error) error
 }

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -173,73 +174,45 @@ func (r *Runner) now() time.Time {
 	return time.Now()
 }
 
-// readSource reads and maps every person, mapping on every core while the
-// source streams. A mapping error for one person is kept as Unmapped (the
-// plan leaves that person's account alone).
+// readSource reads and maps every person. A mapping error for one person
+// is kept as Unmapped (the plan leaves that person's account alone).
+//
+// The source may reuse a batch's memory once the callback returns, so each
+// batch is mapped before it returns, split between one goroutine per core,
+// while the source reads its next page.
 func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Person, []Unmapped, error) {
-	const batchSize = 256
-	// Each worker keeps its people in fixed-size chunks, copied once into
-	// the result: no slice of a hundred thousand people grows by doubling.
-	const chunkSize = 1024
-	type mapped struct {
-		chunks   [][]mapping.Person
-		unmapped []Unmapped
-	}
-	workers := runtime.GOMAXPROCS(0)
-	batches := make(chan []mapping.Entry, workers)
-	results := make(chan mapped, workers)
-	for w := 0; w < workers; w++ {
-		go func() {
-			var m mapped
-			var cur []mapping.Person
-			for b := range batches {
-				for _, e := range b {
-					p, err := r.Mapper.Map(e, now)
-					if err != nil {
-						m.unmapped = append(m.unmapped, Unmapped{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), Err: err.Error()})
-						continue
-					}
-					if len(cur) == cap(cur) {
-						cur = make([]mapping.Person, 0, chunkSize)
-						m.chunks = append(m.chunks, cur)
-					}
-					cur = append(cur, p)
-					m.chunks[len(m.chunks)-1] = cur
-				}
-			}
-			results <- m
-		}()
-	}
+	workers := make([]mapWorker, runtime.GOMAXPROCS(0))
 	start := time.Now()
-	batch := make([]mapping.Entry, 0, batchSize)
-	err := r.Source.Read(ctx, func(e mapping.Entry) error {
-		batch = append(batch, e)
-		if len(batch) == batchSize {
-			batches <- batch
-			batch = make([]mapping.Entry, 0, batchSize)
+	err := r.Source.Read(ctx, func(batch []mapping.Entry) error {
+		if len(batch) == 0 {
+			return nil
 		}
+		parts := min(len(workers), (len(batch)+minPart-1)/minPart)
+		per := (len(batch) + parts - 1) / parts
+		var wg gosync.WaitGroup
+		for i := 1; i < parts; i++ {
+			part := batch[i*per : min(len(batch), (i+1)*per)]
+			wg.Go(func() { workers[i].mapAll(r.Mapper, part, now) })
+		}
+		workers[0].mapAll(r.Mapper, batch[:min(len(batch), per)], now)
+		wg.Wait()
 		return nil
 	})
-	if len(batch) > 0 {
-		batches <- batch
-	}
-	close(batches)
-	var all [][]mapping.Person
-	var unmapped []Unmapped
 	n := 0
-	for w := 0; w < workers; w++ {
-		m := <-results
-		for _, c := range m.chunks {
+	var unmapped []Unmapped
+	for i := range workers {
+		for _, c := range workers[i].chunks {
 			n += len(c)
 		}
-		all = append(all, m.chunks...)
-		unmapped = append(unmapped, m.unmapped...)
+		unmapped = append(unmapped, workers[i].unmapped...)
 	}
 	people := make([]mapping.Person, 0, n)
-	for _, c := range all {
-		people = append(people, c...)
+	for i := range workers {
+		for _, c := range workers[i].chunks {
+			people = append(people, c...)
+		}
+		workers[i] = mapWorker{}
 	}
-	all = nil
 	if err != nil {
 		return nil, nil, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
 	}
@@ -249,6 +222,38 @@ func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Perso
 	r.Log.WithFields(logrus.Fields{"people": len(people), "unmapped": len(unmapped),
 		"seconds": time.Since(start).Seconds()}).Debug("source read")
 	return people, unmapped, nil
+}
+
+// minPart is the fewest entries worth handing to another goroutine.
+const minPart = 64
+
+// mapWorker collects what one goroutine mapped. People are kept in
+// fixed-size chunks, copied once into the result: no slice of a hundred
+// thousand people grows by doubling.
+type mapWorker struct {
+	chunks   [][]mapping.Person
+	unmapped []Unmapped
+}
+
+const chunkSize = 1024
+
+// mapAll maps entries. Map copies what a person keeps, and the unmapped
+// keep copies: nothing refers to the entries afterwards.
+func (w *mapWorker) mapAll(m Mapper, entries []mapping.Entry, now time.Time) {
+	for i := range entries {
+		e := &entries[i]
+		p, err := m.Map(*e, now)
+		if err != nil {
+			w.unmapped = append(w.unmapped, Unmapped{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), Err: err.Error()})
+			continue
+		}
+		last := len(w.chunks) - 1
+		if last < 0 || len(w.chunks[last]) == chunkSize {
+			w.chunks = append(w.chunks, make([]mapping.Person, 0, chunkSize))
+			last++
+		}
+		w.chunks[last] = append(w.chunks[last], p)
+	}
 }
 
 // duplicateIDs refuses a source that delivers two people with one ID: the

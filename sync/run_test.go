@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -16,19 +17,35 @@ import (
 	"github.com/idsync/idsync/targets"
 )
 
-// sliceSource delivers fixed entries, or fails after failAfter of them.
+// sliceSource delivers fixed entries in batches of batch (default 3), or
+// fails after failAfter of them. Like a real source, it reuses a batch's
+// memory once fn returns: it overwrites the batch it passed.
 type sliceSource struct {
 	entries   []mapping.Entry
+	batch     int
 	failAfter int
 }
 
-func (s *sliceSource) Read(_ context.Context, fn func(mapping.Entry) error) error {
-	for i, e := range s.entries {
-		if s.failAfter > 0 && i == s.failAfter {
-			return errors.New("connection reset by peer")
+func (s *sliceSource) Read(_ context.Context, fn func([]mapping.Entry) error) error {
+	size := s.batch
+	if size == 0 {
+		size = 3
+	}
+	buf := make([]mapping.Entry, 0, size)
+	for i := 0; i < len(s.entries); i += size {
+		end := min(len(s.entries), i+size)
+		if s.failAfter > 0 && end > s.failAfter {
+			end = s.failAfter
 		}
-		if err := fn(e); err != nil {
-			return err
+		buf = append(buf[:0], s.entries[i:end]...)
+		if len(buf) > 0 {
+			if err := fn(buf); err != nil {
+				return err
+			}
+		}
+		clear(buf)
+		if end == s.failAfter {
+			return errors.New("connection reset by peer")
 		}
 	}
 	return nil
@@ -301,4 +318,51 @@ func TestRunMoverAndLeaverWithRoles(t *testing.T) {
 		t.Errorf("audit of run 2 = %v, want the leaver's disable first", kinds)
 	}
 	assertConverged(t, r)
+}
+
+// badSevens fails to map every person whose uid ends in 7.
+type badSevens struct{ testMapper }
+
+func (m badSevens) Map(e mapping.Entry, now time.Time) (mapping.Person, error) {
+	if strings.HasSuffix(e.First("uid"), "7") {
+		return mapping.Person{}, errors.New("no sevens")
+	}
+	return m.testMapper.Map(e, now)
+}
+
+// TestReadSourceMapsEveryEntryOnce reads batches large enough to be split
+// between goroutines and checks that every entry ends up exactly once, as
+// a person or as unmapped, whatever the batch size.
+func TestReadSourceMapsEveryEntryOnce(t *testing.T) {
+	const n = 1000
+	var entries []mapping.Entry
+	for i := range n {
+		uid := fmt.Sprintf("u%04d", i)
+		entries = append(entries, entry("id-"+uid, uid, "Eng"))
+	}
+	for _, batch := range []int{1, 63, 64, 65, 300, 1000} {
+		log := logrus.New()
+		log.SetOutput(io.Discard)
+		r := &Runner{Source: &sliceSource{entries: entries, batch: batch}, Mapper: badSevens{}, Log: log}
+		people, unmapped, err := r.readSource(context.Background(), time.Now())
+		if err != nil {
+			t.Fatalf("batch %d: %v", batch, err)
+		}
+		if len(people) != n-n/10 || len(unmapped) != n/10 {
+			t.Errorf("batch %d: %d people and %d unmapped, want %d and %d", batch, len(people), len(unmapped), n-n/10, n/10)
+		}
+		seen := map[string]bool{}
+		for _, p := range people {
+			seen[p.SourceID] = true
+		}
+		for _, u := range unmapped {
+			if !strings.HasSuffix(u.SourceID, "7") || u.Err != "no sevens" {
+				t.Errorf("batch %d: unexpected unmapped %+v", batch, u)
+			}
+			seen[u.SourceID] = true
+		}
+		if len(seen) != n {
+			t.Errorf("batch %d: %d distinct entries seen, want %d", batch, len(seen), n)
+		}
+	}
 }

@@ -59,8 +59,9 @@ func (c *client) startRead() error {
 }
 
 // read reads the next message, which must belong to request id. A notice of
-// disconnection (RFC 4511 4.4.1) is returned as an error.
-func (c *client) read(id int64) (message, error) {
+// disconnection (RFC 4511 4.4.1) is returned as an error. The message's
+// strings are views of pb's memory when pb is not nil, copies otherwise.
+func (c *client) read(id int64, pb *pageBuf) (message, error) {
 	tag, err := c.r.ReadByte()
 	if err != nil {
 		return message{}, c.readErr(err)
@@ -84,22 +85,9 @@ func (c *client) read(id int64) (message, error) {
 	if err != nil {
 		return message{}, err
 	}
-	var s string
-	if n <= c.r.Size() {
-		b, err := c.r.Peek(n)
-		if err != nil {
-			return message{}, c.readErr(err)
-		}
-		s = string(b)
-		_, _ = c.r.Discard(n)
-	} else {
-		if cap(c.scratch) < n {
-			c.scratch = make([]byte, n)
-		}
-		if _, err := io.ReadFull(c.r, c.scratch[:n]); err != nil {
-			return message{}, c.readErr(err)
-		}
-		s = string(c.scratch[:n])
+	s, err := c.body(n, pb)
+	if err != nil {
+		return message{}, err
 	}
 	m, err := parseMessage(s)
 	if err != nil {
@@ -115,6 +103,34 @@ func (c *client) read(id int64) (message, error) {
 	return m, nil
 }
 
+// body reads the n bytes of a message's contents.
+func (c *client) body(n int, pb *pageBuf) (string, error) {
+	if pb != nil {
+		return pb.message(n, func(b []byte) error {
+			if _, err := io.ReadFull(c.r, b); err != nil {
+				return c.readErr(err)
+			}
+			return nil
+		})
+	}
+	if n <= c.r.Size() {
+		b, err := c.r.Peek(n)
+		if err != nil {
+			return "", c.readErr(err)
+		}
+		s := string(b)
+		_, _ = c.r.Discard(n)
+		return s, nil
+	}
+	if cap(c.scratch) < n {
+		c.scratch = make([]byte, n)
+	}
+	if _, err := io.ReadFull(c.r, c.scratch[:n]); err != nil {
+		return "", c.readErr(err)
+	}
+	return string(c.scratch[:n]), nil
+}
+
 // interrupt makes a read in progress on another goroutine fail now. The
 // connection is not usable afterwards.
 func (c *client) interrupt() {
@@ -122,7 +138,7 @@ func (c *client) interrupt() {
 }
 
 func (c *client) readErr(err error) error {
-	if errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("read response: server closed the connection: %w", io.ErrUnexpectedEOF)
 	}
 	return fmt.Errorf("read response: %w", err)
@@ -191,7 +207,7 @@ func (c *client) result(id int64, op byte) error {
 	if err := c.startRead(); err != nil {
 		return err
 	}
-	m, err := c.read(id)
+	m, err := c.read(id, nil)
 	if err != nil {
 		return err
 	}

@@ -76,8 +76,10 @@ func (c *converter) name(n string) attrName {
 // decode decodes the body of a SearchResultEntry. Attribute keys are
 // lower-cased; the DN and values are substrings of body. ranged reports
 // attributes with a range option ("member;range=0-1499"), kept under that
-// name for completeRanges. ID and Groups are left to the caller.
-func (c *converter) decode(body string) (e mapping.Entry, ranged bool, err error) {
+// name for completeRanges. ID and Groups are left to the caller. With pb,
+// the entry's slices are carved from pb's slabs; otherwise they are
+// allocated.
+func (c *converter) decode(body string, pb *pageBuf) (e mapping.Entry, ranged bool, err error) {
 	dn, rest, err := expect(body, tagOctetString)
 	if err != nil {
 		return e, false, err
@@ -110,9 +112,15 @@ func (c *converter) decode(body string) (e mapping.Entry, ranged bool, err error
 		ranged = ranged || an.ranged
 		c.spans = append(c.spans, span{an, start, len(c.vals)})
 	}
-	vals := make([]string, len(c.vals))
+	var vals []string
+	if pb != nil {
+		vals = take(&pb.strs, len(c.vals))
+		e = mapping.Entry{DN: dn, Attrs: take(&pb.attrs, len(c.spans))[:0]}
+	} else {
+		vals = make([]string, len(c.vals))
+		e = mapping.Entry{DN: dn, Attrs: make(mapping.Attrs, 0, len(c.spans))}
+	}
 	copy(vals, c.vals)
-	e = mapping.Entry{DN: dn, Attrs: make(mapping.Attrs, 0, len(c.spans))}
 	// A name seldom repeats (in a different case); seen finds the repeats
 	// without comparing every name with every other.
 	c.stamp++

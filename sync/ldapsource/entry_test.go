@@ -53,7 +53,7 @@ func TestConverterDecode(t *testing.T) {
 	if m.id != 1 || m.op != opSearchEntry {
 		t.Fatalf("message %+v", m)
 	}
-	e, ranged, err := c.decode(m.body)
+	e, ranged, err := c.decode(m.body, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		c := newConverter("objectGUID")
-		if e, _, err := c.decode(m.body); err == nil {
+		if e, _, err := c.decode(m.body, nil); err == nil {
 			_ = c.setID(&e)
 			for _, a := range e.Attrs {
 				_, _, _ = parseRange(a.Name)

@@ -17,6 +17,10 @@ type query struct {
 	scope  int
 	filter string
 	attrs  []string
+	// reuse decodes page after page into the same memory; the page
+	// callback must not keep anything of its entries. Off for groups,
+	// which the group index keeps.
+	reuse bool
 }
 
 // paged runs q with the simple paged results control (RFC 2696) and calls
@@ -24,7 +28,8 @@ type query struct {
 // handing on overlap: a goroutine reads the next page off the connection
 // (and sends the request for the one after it) while page runs, so at most
 // two pages are held in memory. The entries slice passed to page is reused
-// once page returns.
+// once page returns, and with q.reuse so is every string and slice the
+// entries refer to.
 //
 // Any error, a result code other than success (size or time limit,
 // referral, ...) and any search continuation reference end the search
@@ -37,14 +42,14 @@ func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query,
 		return 0, fmt.Errorf("ldap: %s filter: %w", q.what, err)
 	}
 	type result struct {
-		n       int
-		entries []mapping.Entry
-		err     error
+		n   int
+		buf *pageBuf
+		err error
 	}
 	pages := make(chan result, 1)
-	free := make(chan []mapping.Entry, 2) // the two page buffers
-	free <- nil
-	free <- nil
+	free := make(chan *pageBuf, 2) // the two page buffers
+	free <- new(pageBuf)
+	free <- new(pageBuf)
 	stop := make(chan struct{})
 	go func() {
 		defer close(pages)
@@ -59,9 +64,9 @@ func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query,
 			return
 		}
 		for ; ; n++ {
-			var entries []mapping.Entry
+			var pb *pageBuf
 			select {
-			case entries = <-free:
+			case pb = <-free:
 			case <-stop:
 				return
 			}
@@ -69,7 +74,13 @@ func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query,
 				fail(err)
 				return
 			}
-			entries, cookie, ranged, err := c.readResults(id, conv, entries[:0])
+			pb.reset()
+			into := pb
+			if !q.reuse {
+				into = nil
+			}
+			entries, cookie, ranged, err := c.readResults(id, conv, pb.entries, into)
+			pb.entries = entries
 			if err != nil {
 				fail(err)
 				return
@@ -91,7 +102,7 @@ func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query,
 				}
 			}
 			select {
-			case pages <- result{n: n, entries: entries}:
+			case pages <- result{n: n, buf: pb}:
 			case <-stop:
 				return
 			}
@@ -106,8 +117,10 @@ func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query,
 			return r.n, r.err
 		}
 		n = r.n
-		s.log.WithFields(logrus.Fields{"search": q.what, "page": r.n, "entries": len(r.entries)}).Debug("ldap: page read")
-		if err := page(r.n, r.entries); err != nil {
+		s.log.WithFields(logrus.Fields{"search": q.what, "page": r.n, "entries": len(r.buf.entries)}).Debug("ldap: page read")
+		err := page(r.n, r.buf.entries)
+		r.buf.release()
+		if err != nil {
 			// Stop the reader: it may be waiting for the server, so cut
 			// its read short, and wait until it no longer uses c.
 			close(stop)
@@ -116,27 +129,28 @@ func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query,
 			}
 			return n, err
 		}
-		free <- r.entries
+		free <- r.buf
 	}
 	return n, nil
 }
 
 // readResults reads the responses to search id up to SearchResultDone,
 // appending the entries to entries. It returns the paging cookie ("" when
-// done or not paged) and whether any entry has ranged attributes.
-func (c *client) readResults(id int64, conv *converter, entries []mapping.Entry) ([]mapping.Entry, []byte, bool, error) {
+// done or not paged) and whether any entry has ranged attributes. With pb,
+// the entries are decoded into pb's memory (see pageBuf).
+func (c *client) readResults(id int64, conv *converter, entries []mapping.Entry, pb *pageBuf) ([]mapping.Entry, []byte, bool, error) {
 	if err := c.startRead(); err != nil {
 		return entries, nil, false, err
 	}
 	ranged := false
 	for {
-		m, err := c.read(id)
+		m, err := c.read(id, pb)
 		if err != nil {
 			return entries, nil, false, err
 		}
 		switch m.op {
 		case opSearchEntry:
-			e, r, err := conv.decode(m.body)
+			e, r, err := conv.decode(m.body, pb)
 			if err != nil {
 				return entries, nil, false, err
 			}
@@ -226,7 +240,7 @@ func (r rangeReader) readEntry(dn string, attrs []string) (mapping.Attrs, error)
 	if err != nil {
 		return nil, err
 	}
-	entries, _, _, err := r.c.readResults(id, r.conv, nil)
+	entries, _, _, err := r.c.readResults(id, r.conv, nil, nil)
 	if err != nil {
 		return nil, err
 	}

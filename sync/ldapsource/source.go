@@ -57,17 +57,20 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	return s, nil
 }
 
-// Read calls fn once for each person entry in scope of the configured
-// searches, with Groups resolved (member lists of the groups under
-// groups.base_dn, nested groups, and memberOf when use_member_of is on).
+// Read calls fn with the person entries in scope of the configured
+// searches, a page at a time, with Groups resolved (member lists of the
+// groups under groups.base_dn, nested groups, and memberOf when
+// use_member_of is on).
 //
 // Groups are read first, then people page by page; fn sees each page's
-// entries as soon as the page arrives. Any read problem (connection, bind,
+// entries as soon as the page arrives. The page is decoded into memory
+// that is reused for a later page once fn returns (see sync.Source): fn
+// copies what it keeps. Any read problem (connection, bind,
 // timeout, size or time limit, referral, ctx cancelled, server gone
 // mid-read, an entry without the ID attribute) returns an error, and the
 // caller must discard everything fn has seen. An error fn returns stops the
 // read and is returned as it is.
-func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
+func (s *Source) Read(ctx context.Context, fn func([]mapping.Entry) error) error {
 	start := time.Now()
 	c, closeConn, err := s.open(ctx)
 	if err != nil {
@@ -83,7 +86,7 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	}
 	users := 0
 	var fnErr error
-	q := query{what: "users", base: s.cfg.Users.BaseDN, scope: s.scope(), filter: s.cfg.Users.Filter, attrs: s.userAttrs}
+	q := query{what: "users", base: s.cfg.Users.BaseDN, scope: s.scope(), filter: s.cfg.Users.Filter, attrs: s.userAttrs, reuse: true}
 	pages, err := s.paged(ctx, c, conv, q, func(n int, entries []mapping.Entry) error {
 		for i := range entries {
 			e := &entries[i]
@@ -95,12 +98,12 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 				memberOf = e.Attrs.Get("memberof")
 			}
 			e.Groups = groups.Of(e.DN, memberOf)
-			if err := fn(*e); err != nil {
-				fnErr = err
-				return err
-			}
-			users++
 		}
+		if err := fn(entries); err != nil {
+			fnErr = err
+			return err
+		}
+		users += len(entries)
 		return nil
 	})
 	if fnErr != nil {
@@ -161,7 +164,7 @@ func (s *Source) Check(ctx context.Context) error {
 	id, err := c.send(searchRequest(base, ldap.ScopeBaseObject, presentFilter, []string{"1.1"}, 1))
 	if err == nil {
 		var entries []mapping.Entry
-		entries, _, _, err = c.readResults(id, newConverter(s.cfg.IDAttribute), nil)
+		entries, _, _, err = c.readResults(id, newConverter(s.cfg.IDAttribute), nil, nil)
 		if err == nil && len(entries) != 1 {
 			err = fmt.Errorf("got %d entries, want 1", len(entries))
 		}

@@ -53,8 +53,10 @@ func newTestSource(t *testing.T, cfg Config) *Source {
 func readAll(t *testing.T, cfg Config) ([]mapping.Entry, error) {
 	t.Helper()
 	var got []mapping.Entry
-	err := newTestSource(t, cfg).Read(context.Background(), func(e mapping.Entry) error {
-		got = append(got, e)
+	err := newTestSource(t, cfg).Read(context.Background(), func(batch []mapping.Entry) error {
+		for _, e := range batch {
+			got = append(got, e.Clone())
+		}
 		return nil
 	})
 	return got, err
@@ -100,8 +102,10 @@ func TestReadPagesPastSizeLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []mapping.Entry
-	if err := s.Read(context.Background(), func(e mapping.Entry) error {
-		got = append(got, e)
+	if err := s.Read(context.Background(), func(batch []mapping.Entry) error {
+		for _, e := range batch {
+			got = append(got, e.Clone())
+		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -162,7 +166,7 @@ func TestReadSizeLimitIsError(t *testing.T) {
 	cfg := testConfig(t, srv)
 	cfg.PageSize = 500
 	seen := 0
-	err := newTestSource(t, cfg).Read(context.Background(), func(mapping.Entry) error { seen++; return nil })
+	err := newTestSource(t, cfg).Read(context.Background(), func(p []mapping.Entry) error { seen += len(p); return nil })
 	if err == nil {
 		t.Fatalf("Read returned nil after %d entries, want a size limit error", seen)
 	}
@@ -381,7 +385,7 @@ func TestWrongPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.Read(context.Background(), func(mapping.Entry) error { return nil })
+	err = s.Read(context.Background(), func([]mapping.Entry) error { return nil })
 	if !ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
 		t.Fatalf("err = %v, want invalid credentials", err)
 	}
@@ -402,16 +406,16 @@ func TestReadServerKilled(t *testing.T) {
 	cfg := testConfig(t, srv)
 	cfg.PageSize = 200
 	seen := 0
-	err := newTestSource(t, cfg).Read(context.Background(), func(mapping.Entry) error {
+	err := newTestSource(t, cfg).Read(context.Background(), func([]mapping.Entry) error {
 		if seen++; seen == 1 {
 			srv.Stop()
 		}
 		return nil
 	})
 	if err == nil {
-		t.Fatalf("Read returned nil after %d of 2500 entries with the server killed", seen)
+		t.Fatalf("Read returned nil after %d pages of 2500 entries with the server killed", seen)
 	}
-	t.Logf("after %d entries: %v", seen, err)
+	t.Logf("after %d pages: %v", seen, err)
 }
 
 // TestReadCancel cancels the context from fn, and while the server hangs.
@@ -422,7 +426,7 @@ func TestReadCancel(t *testing.T) {
 	cfg.PageSize = 100
 
 	ctx, cancel := context.WithCancel(context.Background())
-	err := newTestSource(t, cfg).Read(ctx, func(mapping.Entry) error { cancel(); return nil })
+	err := newTestSource(t, cfg).Read(ctx, func([]mapping.Entry) error { cancel(); return nil })
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("cancel from fn: err = %v, want context.Canceled", err)
 	}
@@ -431,7 +435,7 @@ func TestReadCancel(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	first := true
-	err = newTestSource(t, cfg).Read(ctx, func(mapping.Entry) error {
+	err = newTestSource(t, cfg).Read(ctx, func([]mapping.Entry) error {
 		if first {
 			first = false
 			if err := srv.Pause(); err != nil {
@@ -459,7 +463,7 @@ func TestReadTimeout(t *testing.T) {
 	cfg.Timeout = 300 * time.Millisecond
 	first := true
 	start := time.Now()
-	err := newTestSource(t, cfg).Read(context.Background(), func(mapping.Entry) error {
+	err := newTestSource(t, cfg).Read(context.Background(), func([]mapping.Entry) error {
 		if first {
 			first = false
 			if err := srv.Pause(); err != nil {

@@ -142,7 +142,7 @@ func TestFnErrorStopsRead(t *testing.T) {
 	t.Setenv("IDSYNC_FAKE_PW", "pw")
 	stop := errors.New("stop")
 	calls := 0
-	err := newTestSource(t, cfg).Read(context.Background(), func(mapping.Entry) error { calls++; return stop })
+	err := newTestSource(t, cfg).Read(context.Background(), func([]mapping.Entry) error { calls++; return stop })
 	if err != stop || calls != 1 {
 		t.Errorf("err = %v after %d calls, want stop after 1", err, calls)
 	}

@@ -10,15 +10,16 @@ import (
 	"github.com/idsync/idsync/mapping"
 )
 
-// Read calls fn once for each person in the file (an entry with one of the
-// user classes, under BaseDN when set), with Groups resolved from the
-// groups in the same file, including nested groups and memberOf values.
+// Read calls fn with every person in the file (an entry with one of the
+// user classes, under BaseDN when set), batchSize at a time, with Groups
+// resolved from the groups in the same file, including nested groups and
+// memberOf values.
 //
 // The file is read twice, groups first, so memory holds the group index
-// and one entry, never every person. Any problem (unreadable file, parse
+// and one batch, never every person. Any problem (unreadable file, parse
 // error, a person without the ID attribute, ctx cancelled) returns an
 // error naming the file and line; an error fn returns is returned as it is.
-func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
+func (s *Source) Read(ctx context.Context, fn func([]mapping.Entry) error) error {
 	groups := mapping.NewGroups()
 	lower := make(map[string]string)
 	err := s.pass(ctx, func(r *Record) error {
@@ -40,6 +41,18 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 		return err
 	}
 	var fnErr error
+	batch := make([]mapping.Entry, 0, batchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := fn(batch)
+		batch = batch[:0]
+		if err != nil {
+			fnErr = err
+		}
+		return err
+	}
 	err = s.pass(ctx, func(r *Record) error {
 		if !s.in(r) || hasClass(r, s.groups) || !hasClass(r, s.users) {
 			return nil
@@ -50,17 +63,22 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 		}
 		memberOf := e.Attrs.Get("memberof")
 		e.Groups = groups.Of(e.DN, memberOf)
-		if err := fn(e); err != nil {
-			fnErr = err
-			return err
+		if batch = append(batch, e); len(batch) == batchSize {
+			return flush()
 		}
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	if fnErr != nil {
 		return fnErr
 	}
 	return err
 }
+
+// batchSize is how many people Read passes to fn at a time.
+const batchSize = 256
 
 // pass parses the whole file once, calling fn for each record.
 func (s *Source) pass(ctx context.Context, fn func(*Record) error) error {

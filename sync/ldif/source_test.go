@@ -72,11 +72,23 @@ func read(t *testing.T, cfg Config) ([]mapping.Entry, error) {
 		t.Fatal(err)
 	}
 	var got []mapping.Entry
-	err = s.Read(context.Background(), func(e mapping.Entry) error {
-		got = append(got, e)
+	err = s.Read(context.Background(), func(batch []mapping.Entry) error {
+		got = append(got, batch...)
 		return nil
 	})
 	return got, err
+}
+
+// each adapts a function of one entry to Read's batches.
+func each(fn func(mapping.Entry) error) func([]mapping.Entry) error {
+	return func(batch []mapping.Entry) error {
+		for _, e := range batch {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 func TestSourceRead(t *testing.T) {
@@ -169,12 +181,12 @@ func TestSourceStops(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	if err := s.Read(context.Background(), func(mapping.Entry) error { n++; return stop }); err != stop || n != 1 {
+	if err := s.Read(context.Background(), func([]mapping.Entry) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("fn error: %v after %d calls, want stop after 1", err, n)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err = s.Read(ctx, func(mapping.Entry) error { return nil })
+	err = s.Read(ctx, func([]mapping.Entry) error { return nil })
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), path) {
 		t.Errorf("cancelled: %v", err)
 	}
