@@ -74,6 +74,13 @@ type Config struct {
 	// extension (default true). When false those attributes are neither
 	// sent nor read: do not map them.
 	EnterpriseExtension *bool `toml:"enterprise_extension"`
+	// ExcludedAttributes are the User attributes every page of the user
+	// list asks the server to leave out (excludedAttributes, RFC 7644
+	// §3.4.2.5): top-level names, sub-attribute paths or URN-qualified
+	// paths, none of them one idsync reads. Nil means
+	// DefaultExcludedAttributes; empty sends no excludedAttributes, for a
+	// server that rejects the parameter.
+	ExcludedAttributes *[]string `toml:"excluded_attributes"`
 }
 
 // Validate reports every problem in c at once, each message starting with
@@ -120,6 +127,9 @@ func (c *Config) Validate() error {
 	if c.MaxMembersPerPatch < 0 {
 		add("max_members_per_patch: must not be negative, got %d", c.MaxMembersPerPatch)
 	}
+	if c.ExcludedAttributes != nil {
+		errs = append(errs, validateExcluded(*c.ExcludedAttributes)...)
+	}
 	return errors.Join(errs...)
 }
 
@@ -158,6 +168,9 @@ type settings struct {
 	burst      int
 	maxRetries int
 	enterprise bool
+	// excluded is the excludedAttributes parameter of user list pages,
+	// comma-joined; "" sends none.
+	excluded string
 }
 
 func (c Config) withDefaults() settings {
@@ -194,5 +207,10 @@ func (c Config) withDefaults() settings {
 	if c.EnterpriseExtension != nil {
 		s.enterprise = *c.EnterpriseExtension
 	}
+	excluded := DefaultExcludedAttributes()
+	if c.ExcludedAttributes != nil {
+		excluded = *c.ExcludedAttributes
+	}
+	s.excluded = strings.Join(excluded, ",")
 	return s
 }

@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -27,6 +28,7 @@ retry_max_wait = "1m"
 update_method = "put"
 max_members_per_patch = 50
 enterprise_extension = false
+excluded_attributes = ["meta", "groups", "x509Certificates"]
 `
 	var c scim.Config
 	md, err := toml.Decode(doc, &c)
@@ -41,6 +43,7 @@ enterprise_extension = false
 		Timeout: 45 * time.Second, RateLimit: ptr(0.0), Burst: 4, PageSize: 200, MaxRetries: ptr(0),
 		RetryMinWait: 500 * time.Millisecond, RetryMaxWait: time.Minute, UpdateMethod: "put",
 		MaxMembersPerPatch: 50, EnterpriseExtension: ptr(false),
+		ExcludedAttributes: &[]string{"meta", "groups", "x509Certificates"},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("decoded %+v\nwant    %+v", c, want)
@@ -54,6 +57,11 @@ func TestConfigValidate(t *testing.T) {
 	ok := func() scim.Config {
 		return scim.Config{URL: "https://api.example.com/scim/v2", Token: secret.Ref{Env: "SCIM_TOKEN"}}
 	}
+	// Attributes idsync reads, attributes containing them and parts of
+	// them, in any case, bare or qualified with their schema URN.
+	read := []string{"id", "userName", "EXTERNALID", "active", "displayName", "name", "name.givenName",
+		"emails", "emails.value", "phoneNumbers.type", "urn:ietf:params:scim:schemas:core:2.0:User",
+		"urn:ietf:params:scim:schemas:core:2.0:User:userName", enterpriseURN, enterpriseURN + ":department"}
 	tests := []struct {
 		name   string
 		modify func(c *scim.Config)
@@ -72,6 +80,20 @@ func TestConfigValidate(t *testing.T) {
 		{"credentials in url", func(c *scim.Config) { c.URL = "https://u:p@x/scim" }, []string{"url: must not contain credentials; use token"}},
 		{"query", func(c *scim.Config) { c.URL = "https://x/scim?a=1" }, []string{`url: must not have a query or fragment, got "https://x/scim?a=1"`}},
 		{"both token sources", func(c *scim.Config) { c.Token.File = "/t" }, []string{"token: set either file or env, not both"}},
+		{"no exclusions", func(c *scim.Config) { c.ExcludedAttributes = &[]string{} }, nil},
+		{"exclusions idsync does not read", func(c *scim.Config) {
+			c.ExcludedAttributes = &[]string{"meta", "GROUPS", "x509Certificates", "emails.display", "emails.primary",
+				"urn:ietf:params:scim:schemas:core:2.0:User:meta", enterpriseURN + ":manager", "urn:example:ext:1.0:User"}
+		}, nil},
+		{"malformed exclusions", func(c *scim.Config) {
+			c.ExcludedAttributes = &[]string{"", "meta,groups", "display name", `emails[type eq "work"]`}
+		}, []string{
+			`excluded_attributes: must be SCIM attribute names or URN-qualified paths (letters, digits, "_", "-", ".", ":"), got ""`,
+			`excluded_attributes: must be SCIM attribute names or URN-qualified paths (letters, digits, "_", "-", ".", ":"), got "meta,groups"`,
+			`excluded_attributes: must be SCIM attribute names or URN-qualified paths (letters, digits, "_", "-", ".", ":"), got "display name"`,
+			`excluded_attributes: must be SCIM attribute names or URN-qualified paths (letters, digits, "_", "-", ".", ":"), got "emails[type eq \"work\"]"`,
+		}},
+		{"exclusions idsync reads", func(c *scim.Config) { c.ExcludedAttributes = &read }, readRefusals(read...)},
 		{"everything wrong", func(c *scim.Config) {
 			c.Timeout = -time.Second
 			c.RateLimit = ptr(-1.0)
@@ -107,6 +129,18 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+// readRefusals is Validate's message for each excluded attribute that
+// idsync reads.
+func readRefusals(names ...string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = fmt.Sprintf("excluded_attributes: must not name an attribute idsync reads (every account would look changed), got %q", n)
+	}
+	return out
 }
 
 func TestNewLoadsTokenAndValidates(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 // ListGroups calls fn exactly once for each group with the ids of its
 // members (members[].value, duplicates removed).
 func (c *Client) ListGroups(ctx context.Context, fn func(targets.Group) error) error {
-	return listAll(ctx, c, "/Groups", (*groupResource).id, func(r *groupResource) error {
+	return listAll(ctx, c, "/Groups", nil, (*groupResource).id, func(r *groupResource) error {
 		g := targets.Group{ID: string(r.ID), DisplayName: string(r.DisplayName)}
 		seen := make(map[jsonScalar]bool, len(r.Members))
 		n := 0

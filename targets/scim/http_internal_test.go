@@ -109,13 +109,13 @@ func TestWithDefaults(t *testing.T) {
 	if s.URL != "https://x/scim/v2" || s.Timeout != DefaultTimeout || s.rateLimit != DefaultRateLimit || s.burst != 10 ||
 		s.PageSize != DefaultPageSize || s.maxRetries != DefaultMaxRetries || s.UpdateMethod != UpdatePatch ||
 		s.MaxMembersPerPatch != DefaultMaxMembersPerPatch || !s.enterprise || s.RetryMinWait != DefaultRetryMinWait ||
-		s.RetryMaxWait != DefaultRetryMaxWait {
+		s.RetryMaxWait != DefaultRetryMaxWait || s.excluded != "meta,groups" {
 		t.Errorf("defaults: %+v", s)
 	}
 	zero, no := 0.0, false
 	retries := 0
-	s = Config{RateLimit: &zero, MaxRetries: &retries, EnterpriseExtension: &no, Burst: 3}.withDefaults()
-	if s.rateLimit != 0 || s.maxRetries != 0 || s.enterprise || s.burst != 3 {
+	s = Config{RateLimit: &zero, MaxRetries: &retries, EnterpriseExtension: &no, Burst: 3, ExcludedAttributes: &[]string{}}.withDefaults()
+	if s.rateLimit != 0 || s.maxRetries != 0 || s.enterprise || s.burst != 3 || s.excluded != "" {
 		t.Errorf("explicit zero values lost: %+v", s)
 	}
 	half := 0.5

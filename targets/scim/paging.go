@@ -17,6 +17,7 @@ const maxPages = 1_000_000
 // listAll lists every resource below path with startIndex/count paging and
 // calls fn once per id, from the calling goroutine and in the server's
 // order. fn must not keep the *T: its memory is reused for a later page.
+// Every page request also carries params (which may be nil).
 //
 // It does not trust totalResults to end the list: it stops at an empty
 // page, at a page of ids it has all seen before (SCIMMY answers a
@@ -31,11 +32,11 @@ const maxPages = 1_000_000
 // page N+1 while fn works through page N. The pages requested are the same
 // as without the pipeline: the decision to ask for page N+1 is taken on
 // the whole of page N, before any of it reaches fn.
-func listAll[T any](ctx context.Context, c *Client, path string, idOf func(*T) string, fn func(*T) error) error {
+func listAll[T any](ctx context.Context, c *Client, path string, params url.Values, idOf func(*T) string, fn func(*T) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start, count, total := 1, c.cfg.PageSize, 0
-	next := fetchPage(ctx, c, path, start, count, []T(nil))
+	next := fetchPage(ctx, c, path, params, start, count, []T(nil))
 	defer func() {
 		if next != nil { // fn failed: stop the request running ahead
 			cancel()
@@ -82,7 +83,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, idOf func(*T) s
 		}
 		last := n == 0 || nFresh == 0 || (n < count && total < start+n)
 		if !last {
-			next = fetchPage(ctx, c, path, start+n, count, spare)
+			next = fetchPage(ctx, c, path, params, start+n, count, spare)
 		}
 		for i := range res {
 			if fresh[i] {
@@ -114,15 +115,20 @@ type pageFetch[T any] struct {
 	err  error
 }
 
-// fetchPage starts requesting and decoding the page at start. buf, when
-// not nil, is a resource slice nothing reads any more, for the page to
-// reuse.
-func fetchPage[T any](ctx context.Context, c *Client, path string, start, count int, buf []T) *pageFetch[T] {
+// fetchPage starts requesting and decoding the page at start, with params
+// added to the query. buf, when not nil, is a resource slice nothing reads
+// any more, for the page to reuse.
+func fetchPage[T any](ctx context.Context, c *Client, path string, params url.Values, start, count int, buf []T) *pageFetch[T] {
 	f := &pageFetch[T]{done: make(chan struct{})}
 	f.page.Resources = buf
 	go func() {
 		defer close(f.done)
-		q := url.Values{"startIndex": {strconv.Itoa(start)}, "count": {strconv.Itoa(count)}}
+		q := make(url.Values, len(params)+2)
+		for k, v := range params {
+			q[k] = v
+		}
+		q.Set("startIndex", strconv.Itoa(start))
+		q.Set("count", strconv.Itoa(count))
 		f.err = c.do(ctx, request{method: http.MethodGet, path: path, query: q, idempotent: true}, &f.page)
 	}()
 	return f

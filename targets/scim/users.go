@@ -14,14 +14,26 @@ import (
 
 // List calls fn exactly once for each user in the target (see pages for
 // how the end of the list is found) and returns the first error fn returns.
+// Its pages ask the server to leave out excluded_attributes.
 func (c *Client) List(ctx context.Context, fn func(targets.Account) error) error {
-	return listAll(ctx, c, "/Users", (*userResource).id, func(u *userResource) error {
+	return listAll(ctx, c, "/Users", c.userListParams(), (*userResource).id, func(u *userResource) error {
 		a, err := accountFromResource(u, c.cfg.enterprise)
 		if err != nil {
 			return err
 		}
 		return fn(a)
 	})
+}
+
+// userListParams is the query List adds to every page: excludedAttributes,
+// unless excluded_attributes is empty. Only list pages carry it: a GET of
+// one user (before a PUT) must see the whole resource, and a group list
+// needs members.
+func (c *Client) userListParams() url.Values {
+	if c.cfg.excluded == "" {
+		return nil
+	}
+	return url.Values{"excludedAttributes": {c.cfg.excluded}}
 }
 
 // FindByUserName looks a user up with a `userName eq` filter and checks

@@ -39,14 +39,27 @@ func (s *Server) handleList(c *collection) http.HandlerFunc {
 		if from >= total && total > 0 && s.faults.repeatsPastEnd() {
 			from = 0 // SCIMMY: a page past the end is the first page again
 		}
+		ex := parseExclusion(q.Get("excludedAttributes"), c.schema)
+		trim := !ex.none()
 		var page [][]byte
+		var ends [][]int32 // of page's resources, when trimming
 		if from < total {
-			page = make([][]byte, 0, min(total, from+count)-from)
-			for _, res := range selected[from:min(total, from+count)] {
+			n := min(total, from+count) - from
+			page = make([][]byte, 0, n)
+			if trim {
+				ends = make([][]int32, 0, n)
+			}
+			for _, res := range selected[from : from+n] {
 				page = append(page, res.json) // never modified in place: safe after Unlock
+				if trim {
+					ends = append(ends, res.ends)
+				}
 			}
 		}
 		s.mu.Unlock()
+		if trim {
+			page = ex.trimPage(page, ends)
+		}
 		writeList(w, page, total, start)
 	}
 }

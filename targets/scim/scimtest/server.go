@@ -1,6 +1,7 @@
 // Package scimtest is an in-memory SCIM 2.0 server for tests, the demo and
-// scale runs: /Users and /Groups with filters, paging, PATCH (including the
-// Entra and AWS dialects), PUT and DELETE, indexed so that 100k users stay
+// scale runs: /Users and /Groups with filters, paging, excludedAttributes
+// (top-level attributes, on lists), PATCH (including the Entra and AWS
+// dialects), PUT and DELETE, indexed so that 100k users stay
 // fast, plus fault injection (429 storms, 5xx, latency, vendor limits) and
 // request counters. It shares no code with the client in targets/scim, so
 // the two cannot share a misunderstanding.
@@ -77,8 +78,8 @@ func NewServer(opts Options) *Server {
 	s := &Server{
 		opts:   opts,
 		mux:    http.NewServeMux(),
-		users:  newCollection("User", "/Users", "userName"),
-		groups: newCollection("Group", "/Groups", "displayName"),
+		users:  newCollection("User", SchemaUser, "/Users", "userName"),
+		groups: newCollection("Group", SchemaGroup, "/Groups", "displayName"),
 	}
 	s.faults.repeatPastEnd = opts.RepeatPastEnd
 	s.faults.maxMembers = opts.MaxMembersPerPatch

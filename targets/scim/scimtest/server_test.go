@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -286,30 +288,7 @@ func TestListBodyIsCanonical(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	get := func(path string) []byte {
-		t.Helper()
-		req, _ := http.NewRequestWithContext(t.Context(), "GET", a.base+path, nil)
-		req.Header.Set("Authorization", "Bearer "+a.token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.ContentLength != int64(len(body)) {
-			t.Errorf("GET %s: Content-Length %d, body %d bytes", path, resp.ContentLength, len(body))
-		}
-		var v any
-		if err := json.Unmarshal(body, &v); err != nil {
-			t.Fatalf("GET %s: %v: %s", path, err, body)
-		}
-		var want bytes.Buffer
-		_ = json.NewEncoder(&want).Encode(v)
-		if !bytes.Equal(body, want.Bytes()) {
-			t.Errorf("GET %s:\n got  %s\n want %s", path, body, want.Bytes())
-		}
-		return body
-	}
+	get := a.getCanonical
 	for _, p := range []string{"/Users", "/Users?startIndex=2&count=2", "/Users?startIndex=9", "/Users?count=0",
 		"/Users?filter=" + url.QueryEscape(`userName eq "u<3>&"`), "/Groups"} {
 		get(p)
@@ -324,6 +303,37 @@ func TestListBodyIsCanonical(t *testing.T) {
 	}
 }
 
+// getCanonical GETs path and checks that the body is byte for byte what
+// encoding/json makes of it, with a matching Content-Length.
+func (a *api) getCanonical(path string) []byte {
+	t := a.t
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", a.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %s", path, resp.Status, body)
+	}
+	if resp.ContentLength != int64(len(body)) {
+		t.Errorf("GET %s: Content-Length %d, body %d bytes", path, resp.ContentLength, len(body))
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("GET %s: %v: %s", path, err, body)
+	}
+	var want bytes.Buffer
+	_ = json.NewEncoder(&want).Encode(v)
+	if !bytes.Equal(body, want.Bytes()) {
+		t.Errorf("GET %s:\n got  %s\n want %s", path, body, want.Bytes())
+	}
+	return body
+}
+
 // TestSeedUnencodable: a seeded resource that cannot be sent as JSON is
 // refused up front instead of breaking every later page.
 func TestSeedUnencodable(t *testing.T) {
@@ -336,5 +346,90 @@ func TestSeedUnencodable(t *testing.T) {
 	}
 	if out := a.mustCall("GET", "/Users", "", 200); out["totalResults"] != 0.0 {
 		t.Errorf("list: %v", out)
+	}
+}
+
+// TestListExcludedAttributes: excludedAttributes leaves top-level
+// attributes and extensions out of list pages (case-insensitively, also
+// when qualified with the core schema URN), never id or schemas; a
+// sub-attribute path or an empty value changes nothing. Pages stay
+// canonical JSON; a GET of one resource is not affected.
+func TestListExcludedAttributes(t *testing.T) {
+	a, srv := start(t, scimtest.Options{})
+	for i := range 3 {
+		if _, err := srv.SeedUser(targets.Account{UserName: fmt.Sprintf("u%d", i), ExternalID: fmt.Sprint("e", i), Active: true,
+			Attrs: targets.AttrsOf(map[string]string{"name.givenName": "G", "emails.work": "w@x", "department": "D"})}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gid, err := srv.SeedGroup("staff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, err := srv.SeedResource("User", map[string]any{"userName": "odd", "Groups": []any{map[string]any{"value": gid}},
+		"a<b&c": "escaped key", "zzz": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources := func(path string) []map[string]any {
+		t.Helper()
+		var page struct{ Resources []map[string]any }
+		if err := json.Unmarshal(a.getCanonical(path), &page); err != nil {
+			t.Fatal(err)
+		}
+		return page.Resources
+	}
+	full := resources("/Users")
+	if len(full) != 4 || full[0]["meta"] == nil || full[3]["Groups"] == nil {
+		t.Fatalf("full list: %v", full)
+	}
+	plain := a.getCanonical("/Users")
+	if got := a.getCanonical("/Users?excludedAttributes="); !bytes.Equal(got, plain) {
+		t.Errorf("an empty excludedAttributes changed the page:\n%s\n%s", got, plain)
+	}
+	const ent = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	for _, tt := range []struct {
+		param string
+		gone  []string // top-level attributes left out
+	}{
+		{"meta,groups", []string{"meta", "Groups"}},
+		{" META , Groups ", []string{"meta", "Groups"}},
+		{"urn:ietf:params:scim:schemas:core:2.0:User:meta", []string{"meta"}},
+		{ent + ",emails", []string{ent, "emails"}},
+		{"id,schemas,userName", []string{"userName"}},
+		{"a<b&c,zzz,name", []string{"a<b&c", "zzz", "name"}},
+		{"name.givenName," + ent + ":department,nosuch", nil},
+		{"id,schemas,userName,externalId,active,name,emails,meta,groups,a<b&c,zzz," + ent, []string{
+			"userName", "externalId", "active", "name", "emails", "meta", "Groups", "a<b&c", "zzz", ent}},
+	} {
+		got := resources("/Users?excludedAttributes=" + url.QueryEscape(tt.param))
+		if len(got) != len(full) {
+			t.Fatalf("excludedAttributes=%s: %d resources, want %d", tt.param, len(got), len(full))
+		}
+		for i, r := range got {
+			want := maps.Clone(full[i])
+			for _, k := range tt.gone {
+				delete(want, k)
+			}
+			if !reflect.DeepEqual(r, want) {
+				t.Errorf("excludedAttributes=%s: resource %d is\n %v\nwant\n %v", tt.param, i, r, want)
+			}
+		}
+	}
+
+	// With a filter and paging; groups; a single GET keeps everything.
+	if got := resources("/Users?count=1&startIndex=2&excludedAttributes=meta&filter=" + url.QueryEscape(`userName eq "odd"`)); len(got) != 0 {
+		t.Errorf("page 2 of a one-result filter: %v", got)
+	}
+	if got := resources("/Users?excludedAttributes=meta&filter=" + url.QueryEscape(`userName eq "odd"`)); len(got) != 1 ||
+		got[0]["meta"] != nil || got[0]["Groups"] == nil {
+		t.Errorf("filtered: %v", got)
+	}
+	if got := resources("/Groups?excludedAttributes=members,meta"); len(got) != 1 || len(got[0]) != 3 || got[0]["displayName"] != "staff" {
+		t.Errorf("groups: %v", got)
+	}
+	var one map[string]any
+	if err := json.Unmarshal(a.getCanonical("/Users/"+uid+"?excludedAttributes=meta"), &one); err != nil || one["meta"] == nil {
+		t.Errorf("GET of one user: %v, %v", one, err)
 	}
 }

@@ -1,10 +1,14 @@
 package scimtest
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,6 +25,12 @@ type resource struct {
 	// write; never modified in place, so a response may use it after the
 	// lock is released. A list page is a concatenation of these.
 	json []byte
+	// ends holds, per top-level member of json ("key":value, in json's
+	// order), the offset just past it: member i is json[ends[i-1]+1 :
+	// ends[i]] (json[1:ends[0]] for the first), so a list page that
+	// excludes attributes concatenates the members it keeps (see
+	// exclusion). Set with json, and like it never modified in place.
+	ends []int32
 }
 
 // collection holds one resource type with the indexes that keep lookups
@@ -28,6 +38,7 @@ type resource struct {
 // externalId.
 type collection struct {
 	kind       string // "User" or "Group"
+	schema     string // SchemaUser or SchemaGroup
 	endpoint   string // "/Users"
 	uniqueAttr string // "userName" or "displayName", unique case-insensitively
 	byID       map[string]*resource
@@ -37,9 +48,9 @@ type collection struct {
 	external   map[string]string
 }
 
-func newCollection(kind, endpoint, uniqueAttr string) *collection {
+func newCollection(kind, schema, endpoint, uniqueAttr string) *collection {
 	return &collection{
-		kind: kind, endpoint: endpoint, uniqueAttr: uniqueAttr,
+		kind: kind, schema: schema, endpoint: endpoint, uniqueAttr: uniqueAttr,
 		byID: map[string]*resource{}, pos: map[string]int{},
 		unique: map[string]string{}, external: map[string]string{},
 	}
@@ -113,13 +124,49 @@ func (c *collection) remove(id string) bool {
 	return true
 }
 
-// encode sets r.json from r's current data and meta.
+// encode sets r.json and r.ends from r's current data and meta. The JSON
+// is what json.Marshal makes of the rendered object (members in key order,
+// HTML-escaped), written one member at a time to note where each ends.
 func (c *collection) encode(r *resource) *httpError {
-	b, err := json.Marshal(c.render(r))
-	if err != nil {
-		return errorf(http.StatusBadRequest, "invalidValue", "%s %s cannot be encoded: %v", c.kind, r.id, err)
+	m := c.render(r)
+	var buf bytes.Buffer
+	buf.Grow(len(r.json)) // the last version's size, if any
+	enc := json.NewEncoder(&buf)
+	ends := make([]int32, 0, len(m))
+	buf.WriteByte('{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := encodeMember(&buf, enc, k, m[k]); err != nil {
+			return errorf(http.StatusBadRequest, "invalidValue", "%s %s cannot be encoded: %v", c.kind, r.id, err)
+		}
+		if buf.Len() > math.MaxInt32 {
+			return errorf(http.StatusBadRequest, "invalidValue", "%s %s is too large", c.kind, r.id)
+		}
+		ends = append(ends, int32(buf.Len()))
 	}
-	r.json = b
+	buf.WriteByte('}')
+	r.json, r.ends = bytes.Clone(buf.Bytes()), ends
+	return nil
+}
+
+// encodeMember writes "key":value to buf with enc, which writes to buf.
+func encodeMember(buf *bytes.Buffer, enc *json.Encoder, key string, value any) error {
+	if err := encodeValue(buf, enc, key); err != nil {
+		return err
+	}
+	buf.WriteByte(':')
+	return encodeValue(buf, enc, value)
+}
+
+// encodeValue writes v to buf with enc, without the newline Encode adds.
+// On an error Encode writes nothing.
+func encodeValue(buf *bytes.Buffer, enc *json.Encoder, v any) error {
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	buf.Truncate(buf.Len() - 1)
 	return nil
 }
 
