@@ -47,6 +47,43 @@ type Input struct {
 	// may be nil.
 	Rule   func(key string) string
 	Policy Policy
+	// Index is IndexTarget(Accounts, Groups), built ahead while the source
+	// is still being read, or nil to have BuildPlan build it. An index
+	// whose sizes do not match Accounts and Groups is ignored.
+	Index *TargetIndex
+}
+
+// TargetIndex is what BuildPlan derives from the target alone: accounts
+// by ID and the members of every group as account indexes.
+type TargetIndex struct {
+	accounts, groups int // the lengths indexed, to spot a mismatch
+	byID             map[string]int32
+	members          [][]int32 // by group index: the members that are accounts
+}
+
+// IndexTarget indexes accounts and groups for Input.Index.
+func IndexTarget(accounts []targets.Account, groups []targets.Group) *TargetIndex {
+	x := &TargetIndex{accounts: len(accounts), groups: len(groups), byID: make(map[string]int32, len(accounts))}
+	for i := range accounts {
+		x.byID[accounts[i].ID] = int32(i)
+	}
+	x.members = make([][]int32, len(groups))
+	for gi := range groups {
+		members := make([]int32, 0, len(groups[gi].Members))
+		for _, m := range groups[gi].Members {
+			if ai, ok := x.byID[m]; ok {
+				members = append(members, ai)
+			}
+		}
+		x.members[gi] = members
+	}
+	return x
+}
+
+// fits reports whether x indexes in's accounts and groups (or in has no
+// groups, when the members go unused).
+func (x *TargetIndex) fits(in *Input) bool {
+	return x != nil && x.accounts == len(in.Accounts) && (in.Groups == nil || x.groups == len(in.Groups))
 }
 
 // person is a mapped source person with where it stands in the target.
@@ -63,16 +100,21 @@ type person struct {
 // the same plan.
 func BuildPlan(in Input) *Plan {
 	b := newBuilder(in)
-	// The target's accounts and roles are indexed on a second goroutine
-	// while people are indexed, linked and correlated: a plan of 100,000
-	// people spends most of its time building these maps. The roles need
-	// only the account index; nothing else touches what they fill.
+	// The target is indexed (unless the caller did it ahead) and the roles
+	// found on a second goroutine while people are indexed, linked and
+	// correlated: a plan of 100,000 people spends most of its time building
+	// these maps. The roles need only the account index; nothing else
+	// touches what they fill.
 	accountsDone, rolesDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(rolesDone)
-		b.indexAccounts()
+		x := in.Index
+		if !x.fits(&in) {
+			x = IndexTarget(in.Accounts, in.Groups)
+		}
+		b.byID = x.byID
 		close(accountsDone)
-		b.indexRoles()
+		b.indexRoles(x)
 	}()
 	b.indexPeople()
 	<-accountsDone
@@ -147,14 +189,6 @@ func newBuilder(in Input) *builder {
 		}
 	}
 	return b
-}
-
-// indexAccounts fills byID.
-func (b *builder) indexAccounts() {
-	b.byID = make(map[string]int32, len(b.in.Accounts))
-	for i := range b.in.Accounts {
-		b.byID[b.in.Accounts[i].ID] = int32(i)
-	}
 }
 
 // indexPeople fills people and bySource.

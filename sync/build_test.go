@@ -319,3 +319,36 @@ func TestSortChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildPlanIndexAhead: a plan built with the target indexed ahead is
+// the plan built without, and an index of other accounts is ignored.
+func TestBuildPlanIndexAhead(t *testing.T) {
+	plan := func(in Input) string {
+		var b strings.Builder
+		if err := WriteJSON(&b, []*Plan{BuildPlan(in)}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	want := plan(goldenInput())
+	in := goldenInput()
+	in.Index = IndexTarget(in.Accounts, in.Groups)
+	if got := plan(in); got != want {
+		t.Errorf("with the index built ahead:\n%s\nwant\n%s", got, want)
+	}
+	in = goldenInput()
+	in.Index = IndexTarget(in.Accounts[:2], nil)
+	if got := plan(in); got != want {
+		t.Errorf("with an index of other accounts:\n%s\nwant\n%s", got, want)
+	}
+	// The runner indexes the groups it listed even when the plan leaves
+	// groups alone (Groups nil): the accounts still fit.
+	in = goldenInput()
+	in.Index = IndexTarget(in.Accounts, in.Groups)
+	in.Groups = nil
+	noGroups := goldenInput()
+	noGroups.Groups = nil
+	if got, want := plan(in), plan(noGroups); got != want {
+		t.Errorf("without groups:\n%s\nwant\n%s", got, want)
+	}
+}

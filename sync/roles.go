@@ -36,7 +36,7 @@ func (b *builder) roleNames() []string {
 
 // indexRoles finds the target group of every role (by the ID the state
 // recorded, else by display name) and which roles each account has.
-func (b *builder) indexRoles() {
+func (b *builder) indexRoles(x *TargetIndex) {
 	b.roleGroups = map[string]*targets.Group{}
 	if b.in.Groups == nil {
 		return
@@ -44,30 +44,27 @@ func (b *builder) indexRoles() {
 	b.roles = b.roleNames()
 	b.accountRoles = make([][]string, len(b.in.Accounts))
 	b.groupMembers = map[*targets.Group][]int32{}
-	byID := map[string]*targets.Group{}
-	byName := map[string]*targets.Group{}
+	byID := map[string]int{}
+	byName := map[string]int{}
 	for i := range b.in.Groups {
 		g := &b.in.Groups[i]
-		byID[g.ID] = g
-		byName[strings.ToLower(g.DisplayName)] = g
+		byID[g.ID] = i
+		byName[strings.ToLower(g.DisplayName)] = i
 	}
 	for _, role := range b.roles {
-		g := byID[b.in.GroupIDs[role]]
-		if g == nil {
-			g = byName[strings.ToLower(role)]
+		gi, ok := byID[b.in.GroupIDs[role]]
+		if !ok {
+			gi, ok = byName[strings.ToLower(role)]
 		}
-		if g == nil {
+		if !ok {
 			continue
 		}
+		g := &b.in.Groups[gi]
 		b.roleGroups[role] = g
-		members := make([]int32, 0, len(g.Members))
-		for _, m := range g.Members {
-			if ai := b.account(m); ai >= 0 {
-				b.accountRoles[ai] = append(b.accountRoles[ai], role)
-				members = append(members, ai)
-			}
+		for _, ai := range x.members[gi] {
+			b.accountRoles[ai] = append(b.accountRoles[ai], role)
 		}
-		b.groupMembers[g] = members
+		b.groupMembers[g] = x.members[gi]
 	}
 }
 

@@ -137,7 +137,10 @@ type targetView struct {
 	groupIDs  map[string]string
 	lastCount int
 	haveLast  bool
-	err       error
+	// index is built here, while the source is still being read, so that
+	// planning does not wait for it.
+	index *TargetIndex
+	err   error
 }
 
 func (r *Runner) view(ctx context.Context, t TargetSpec) *targetView {
@@ -164,6 +167,7 @@ func (r *Runner) view(ctx context.Context, t TargetSpec) *targetView {
 		return v
 	}
 	v.lastCount, v.haveLast, v.err = r.Store.LastSourceCount(ctx, t.Name)
+	v.index = IndexTarget(v.accounts, v.groups)
 	return v
 }
 
@@ -346,7 +350,7 @@ func (r *Runner) plan(t TargetSpec, now time.Time, people []mapping.Person, unma
 	return BuildPlan(Input{
 		Target: t.Name, Now: now, People: people, Unmapped: unmapped, Links: v.links,
 		Accounts: v.accounts, Groups: groups, GroupIDs: v.groupIDs, StaticRoles: roles,
-		Managed: r.Mapper.AttributePaths(), Rule: r.Mapper.Rule, Policy: t.Policy,
+		Managed: r.Mapper.AttributePaths(), Rule: r.Mapper.Rule, Policy: t.Policy, Index: v.index,
 	})
 }
 
