@@ -47,25 +47,60 @@ type Input struct {
 	// may be nil.
 	Rule   func(key string) string
 	Policy Policy
-	// Index is IndexTarget(Accounts, Groups), built ahead while the source
-	// is still being read, or nil to have BuildPlan build it. An index
-	// whose sizes do not match Accounts and Groups is ignored.
+	// Index is IndexTarget(Accounts, Groups, Links), built ahead while
+	// the source is still being read, or nil to have BuildPlan build it.
+	// An index whose sizes do not match is ignored.
 	Index *TargetIndex
+	// PeopleIndex is IndexPeople(People), or nil to have BuildPlan build
+	// it. An index of another number of people is ignored.
+	PeopleIndex *PeopleIndex
 }
 
-// TargetIndex is what BuildPlan derives from the target alone: accounts
-// by ID and the members of every group as account indexes.
+// PeopleIndex maps the source IDs of people to their indexes.
+type PeopleIndex struct {
+	n        int
+	bySource map[string]int32
+}
+
+// IndexPeople indexes people by source ID for Input.PeopleIndex. Two
+// people with one ID are an error naming both: the source's ID attribute
+// is not unique, and linking either would be a guess.
+func IndexPeople(people []mapping.Person) (*PeopleIndex, error) {
+	x := &PeopleIndex{n: len(people), bySource: make(map[string]int32, len(people))}
+	for i := range people {
+		id := people[i].SourceID
+		if j, dup := x.bySource[id]; dup {
+			return nil, fmt.Errorf("%s and %s have the same ID %q; is id_attribute unique?", people[j].DN, people[i].DN, id)
+		}
+		x.bySource[id] = int32(i)
+	}
+	return x, nil
+}
+
+// TargetIndex is what BuildPlan derives from the target and its links
+// alone: accounts by ID, the members of every group and the account of
+// every link as account indexes.
 type TargetIndex struct {
-	accounts, groups int // the lengths indexed, to spot a mismatch
-	byID             map[string]int32
-	members          [][]int32 // by group index: the members that are accounts
+	accounts, groups, links int // the lengths indexed, to spot a mismatch
+	byID                    map[string]int32
+	members                 [][]int32 // by group index: the members that are accounts
+	linked                  []int32   // by link index: its account, -1 when gone
 }
 
-// IndexTarget indexes accounts and groups for Input.Index.
-func IndexTarget(accounts []targets.Account, groups []targets.Group) *TargetIndex {
-	x := &TargetIndex{accounts: len(accounts), groups: len(groups), byID: make(map[string]int32, len(accounts))}
+// IndexTarget indexes accounts, groups and links for Input.Index.
+func IndexTarget(accounts []targets.Account, groups []targets.Group, links []state.Link) *TargetIndex {
+	x := &TargetIndex{accounts: len(accounts), groups: len(groups), links: len(links),
+		byID: make(map[string]int32, len(accounts))}
 	for i := range accounts {
 		x.byID[accounts[i].ID] = int32(i)
+	}
+	x.linked = make([]int32, len(links))
+	for i := range links {
+		ai, ok := x.byID[links[i].TargetID]
+		if !ok {
+			ai = -1
+		}
+		x.linked[i] = ai
 	}
 	x.members = make([][]int32, len(groups))
 	for gi := range groups {
@@ -80,10 +115,11 @@ func IndexTarget(accounts []targets.Account, groups []targets.Group) *TargetInde
 	return x
 }
 
-// fits reports whether x indexes in's accounts and groups (or in has no
-// groups, when the members go unused).
+// fits reports whether x indexes in's accounts, links and groups (or in
+// has no groups, when the members go unused).
 func (x *TargetIndex) fits(in *Input) bool {
-	return x != nil && x.accounts == len(in.Accounts) && (in.Groups == nil || x.groups == len(in.Groups))
+	return x != nil && x.accounts == len(in.Accounts) && x.links == len(in.Links) &&
+		(in.Groups == nil || x.groups == len(in.Groups))
 }
 
 // person is a mapped source person with where it stands in the target.
@@ -110,9 +146,9 @@ func BuildPlan(in Input) *Plan {
 		defer close(rolesDone)
 		x := in.Index
 		if !x.fits(&in) {
-			x = IndexTarget(in.Accounts, in.Groups)
+			x = IndexTarget(in.Accounts, in.Groups, in.Links)
 		}
-		b.byID = x.byID
+		b.byID, b.linked = x.byID, x.linked
 		close(accountsDone)
 		b.indexRoles(x)
 	}()
@@ -140,6 +176,7 @@ type builder struct {
 	in       Input
 	plan     *Plan
 	byID     map[string]int32 // target ID -> index in in.Accounts
+	linked   []int32          // by link: index in in.Accounts, -1 when gone
 	people   []person         // in.People, in order
 	bySource map[string]int32 // source ID -> index in people
 	claimed  []bool           // by account: linked or adopted
@@ -193,14 +230,22 @@ func newBuilder(in Input) *builder {
 
 // indexPeople fills people and bySource.
 func (b *builder) indexPeople() {
-	b.bySource = make(map[string]int32, len(b.in.People))
+	x := b.in.PeopleIndex
+	if x == nil || x.n != len(b.in.People) {
+		// A pure function of an input with two people of one ID: the later
+		// wins (the runner refuses such a source before planning).
+		x = &PeopleIndex{n: len(b.in.People), bySource: make(map[string]int32, len(b.in.People))}
+		for i := range b.in.People {
+			x.bySource[b.in.People[i].SourceID] = int32(i)
+		}
+	}
+	b.bySource = x.bySource
 	for i := range b.in.People {
 		p := &b.people[i]
 		p.p, p.acct = &b.in.People[i], -1
 		if p.p.Account.ExternalID == "" {
 			p.p.Account.ExternalID = p.p.SourceID
 		}
-		b.bySource[p.p.SourceID] = int32(i)
 	}
 }
 
@@ -209,7 +254,8 @@ func (b *builder) indexPeople() {
 func (b *builder) linkPeople() {
 	for i := range b.in.Links {
 		l := &b.in.Links[i]
-		ai, ok := b.byID[l.TargetID]
+		ai := b.linked[i]
+		ok := ai >= 0
 		if pi, found := b.bySource[l.SourceID]; found {
 			p := &b.people[pi]
 			p.link = l

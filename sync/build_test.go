@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -332,23 +333,77 @@ func TestBuildPlanIndexAhead(t *testing.T) {
 	}
 	want := plan(goldenInput())
 	in := goldenInput()
-	in.Index = IndexTarget(in.Accounts, in.Groups)
+	in.Index = IndexTarget(in.Accounts, in.Groups, in.Links)
 	if got := plan(in); got != want {
 		t.Errorf("with the index built ahead:\n%s\nwant\n%s", got, want)
 	}
 	in = goldenInput()
-	in.Index = IndexTarget(in.Accounts[:2], nil)
+	in.PeopleIndex, _ = IndexPeople(in.People)
 	if got := plan(in); got != want {
-		t.Errorf("with an index of other accounts:\n%s\nwant\n%s", got, want)
+		t.Errorf("with the people indexed ahead:\n%s\nwant\n%s", got, want)
+	}
+	in = goldenInput()
+	in.Index = IndexTarget(in.Accounts[:2], nil, in.Links)
+	in.PeopleIndex, _ = IndexPeople(in.People[:1])
+	if got := plan(in); got != want {
+		t.Errorf("with indexes of other accounts and people:\n%s\nwant\n%s", got, want)
 	}
 	// The runner indexes the groups it listed even when the plan leaves
 	// groups alone (Groups nil): the accounts still fit.
 	in = goldenInput()
-	in.Index = IndexTarget(in.Accounts, in.Groups)
+	in.Index = IndexTarget(in.Accounts, in.Groups, in.Links)
 	in.Groups = nil
 	noGroups := goldenInput()
 	noGroups.Groups = nil
 	if got, want := plan(in), plan(noGroups); got != want {
 		t.Errorf("without groups:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestIndexPeopleRefusesDuplicateIDs(t *testing.T) {
+	a, b, c := mkPerson("s1", "ann", "Eng"), mkPerson("s2", "bob", "Eng"), mkPerson("s1", "cat", "Eng")
+	a.DN, c.DN = "uid=ann,dc=x", "uid=cat,dc=x"
+	x, err := IndexPeople([]mapping.Person{a, b})
+	if err != nil || x.n != 2 || x.bySource["s1"] != 0 || x.bySource["s2"] != 1 {
+		t.Fatalf("IndexPeople = %+v, %v", x, err)
+	}
+	_, err = IndexPeople([]mapping.Person{a, b, c})
+	want := `uid=ann,dc=x and uid=cat,dc=x have the same ID "s1"; is id_attribute unique?`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}
+
+// TestBuildPlanSameOnAnyCores: a plan large enough to be classified on
+// several goroutines is the plan classified on one.
+func TestBuildPlanSameOnAnyCores(t *testing.T) {
+	in := benchInput(20000, true)
+	for i := range in.People {
+		p := &in.People[i]
+		switch {
+		case i%7 == 0:
+			p.Disabled = true // leaver
+		case i%11 == 0:
+			p.Account.Attrs.Set("department", "moved") // mover
+		case i%13 == 0:
+			p.Roles = nil // loses its role
+		}
+	}
+	in.Accounts = in.Accounts[:len(in.Accounts)-500] // their people are joiners again
+	plan := func(procs int) (string, Summary) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		p := BuildPlan(in)
+		var b strings.Builder
+		if err := WriteJSON(&b, []*Plan{p}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String(), p.Summary
+	}
+	one, s := plan(1)
+	if s.Leavers == 0 || s.Movers == 0 || s.Joiners == 0 || s.Unchanged == 0 {
+		t.Fatalf("test plan lacks a kind of change: %+v", s)
+	}
+	if many, _ := plan(4); many != one {
+		t.Error("the plan classified on 4 goroutines differs from the plan on 1")
 	}
 }

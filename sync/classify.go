@@ -2,26 +2,63 @@ package sync
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
+	gosync "sync"
 
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/targets"
 )
 
 // classifyPeople plans every source person: joiners, movers, adoptions and
-// leavers for people who left scope or were disabled.
+// leavers for people who left scope or were disabled. Many people are
+// split between goroutines: planning a person only reads the builder, and
+// finish sorts the changes whatever order they were found in.
 func (b *builder) classifyPeople() {
-	for i := range b.people {
-		p := &b.people[i]
+	n := len(b.people)
+	parts := max(1, min(runtime.GOMAXPROCS(0), n/minClassifyPart))
+	per := (n + parts - 1) / max(parts, 1)
+	outs := make([]changeList, parts)
+	outs[0].list = b.plan.Changes // sized by estimate
+	var wg gosync.WaitGroup
+	for i := 1; i < parts; i++ {
+		outs[i].list = make([]Change, 0, cap(b.plan.Changes)/parts)
+		wg.Go(func() { b.classifyRange(&outs[i], b.people[i*per:min(n, (i+1)*per)]) })
+	}
+	b.classifyRange(&outs[0], b.people[:min(n, per)])
+	wg.Wait()
+	b.plan.Changes = outs[0].list
+	for i := range outs {
+		if i > 0 {
+			b.plan.Changes = append(b.plan.Changes, outs[i].list...)
+		}
+		b.plan.Summary.Unchanged += outs[i].unchanged
+	}
+}
+
+// minClassifyPart is the fewest people worth a goroutine of their own.
+const minClassifyPart = 4096
+
+// changeList collects the changes one goroutine plans.
+type changeList struct {
+	list      []Change
+	unchanged int // movers with nothing to change
+}
+
+func (l *changeList) add(c Change) { l.list = append(l.list, c) }
+
+func (b *builder) classifyRange(out *changeList, people []person) {
+	for i := range people {
+		p := &people[i]
 		switch {
 		case p.wanted() && p.account == nil:
-			b.joiner(p)
+			b.joiner(out, p)
 		case p.wanted() && p.link == nil || p.wanted() && p.link.TargetID != p.account.ID:
-			b.adopt(p)
+			b.adopt(out, p)
 		case p.wanted():
-			b.mover(p)
+			b.mover(out, p)
 		case p.link != nil:
-			b.leaver(p, p.leaveReason(b.rule))
+			b.leaver(out, p, p.leaveReason(b.rule))
 		}
 	}
 }
@@ -57,7 +94,7 @@ func withRule(s, rule string) string {
 	return s + " (" + rule + ")"
 }
 
-func (b *builder) joiner(p *person) {
+func (b *builder) joiner(out *changeList, p *person) {
 	after := p.p.Account // shares Attrs: neither is changed after mapping
 	after.Active = true
 	why := "in scope and no account linked yet"
@@ -67,26 +104,26 @@ func (b *builder) joiner(p *person) {
 	c := Change{Kind: Joiner, Action: Create, SourceID: p.p.SourceID, DN: p.p.DN,
 		UserName: after.UserName, After: &after, Reasons: []string{why}}
 	c.RolesAdded = b.roleDiff(p, -1)
-	b.add(c)
+	out.add(c)
 }
 
-func (b *builder) adopt(p *person) {
+func (b *builder) adopt(out *changeList, p *person) {
 	a := p.account
 	after := b.merge(*a, p.p.Account)
 	c := Change{Kind: Adopt, Action: Link, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: after.UserName, Before: a, After: &after, Reasons: []string{p.adoptWhy}}
 	c.Attrs = b.attrDiff(*a, p.p.Account)
 	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
-	b.add(c)
+	out.add(c)
 }
 
-func (b *builder) mover(p *person) {
+func (b *builder) mover(out *changeList, p *person) {
 	a := p.account
 	attrs := b.attrDiff(*a, p.p.Account)
 	added, removed := b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
 	renamed := p.link.DN != "" && mapping.NormalizeDN(p.link.DN) != mapping.NormalizeDN(p.p.DN)
 	if len(attrs) == 0 && len(added) == 0 && len(removed) == 0 && !renamed {
-		b.plan.Summary.Unchanged++ // the common case: nothing is copied
+		out.unchanged++ // the common case: nothing is copied
 		return
 	}
 	after := b.merge(*a, p.p.Account)
@@ -113,13 +150,13 @@ func (b *builder) mover(p *person) {
 	default:
 		c.Action = Record
 	}
-	b.add(c)
+	out.add(c)
 }
 
-func (b *builder) leaver(p *person, why string) {
+func (b *builder) leaver(out *changeList, p *person, why string) {
 	a := p.account
 	if a == nil {
-		b.add(Change{Kind: Leaver, Action: Unlink, SourceID: p.link.SourceID, DN: p.p.DN,
+		out.add(Change{Kind: Leaver, Action: Unlink, SourceID: p.link.SourceID, DN: p.p.DN,
 			TargetID: p.link.TargetID, UserName: p.link.UserName,
 			Reasons: []string{why, "the linked account is already gone from the target"}})
 		return
@@ -140,7 +177,7 @@ func (b *builder) leaver(p *person, why string) {
 	default:
 		return // already disabled and out of every group
 	}
-	b.add(c)
+	out.add(c)
 }
 
 // classifyGoneLinks plans leavers for links whose person is no longer in
@@ -163,7 +200,9 @@ func (b *builder) classifyGoneLinks() {
 		if l.DN != "" {
 			why += " (last seen as " + l.DN + ")"
 		}
-		b.leaver(ghost, why)
+		out := changeList{list: b.plan.Changes}
+		b.leaver(&out, ghost, why)
+		b.plan.Changes = out.list
 	}
 }
 

@@ -82,7 +82,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 		views[i] = make(chan *targetView, 1)
 		go func(t TargetSpec, ch chan<- *targetView) { ch <- r.view(lctx, t) }(t, views[i])
 	}
-	people, unmapped, err := r.readSource(ctx, now)
+	people, pix, unmapped, err := r.readSource(ctx, now)
 	if err != nil {
 		cancel()
 		for _, ch := range views {
@@ -98,7 +98,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, v.err))
 			continue
 		}
-		p, res, err := r.runTarget(ctx, t, mode, opts, now, people, unmapped, v)
+		p, res, err := r.runTarget(ctx, t, mode, opts, now, source{people, pix, unmapped}, v)
 		if p != nil {
 			out.Plans = append(out.Plans, p)
 			out.Results = append(out.Results, res)
@@ -167,7 +167,7 @@ func (r *Runner) view(ctx context.Context, t TargetSpec) *targetView {
 		return v
 	}
 	v.lastCount, v.haveLast, v.err = r.Store.LastSourceCount(ctx, t.Name)
-	v.index = IndexTarget(v.accounts, v.groups)
+	v.index = IndexTarget(v.accounts, v.groups, v.links)
 	return v
 }
 
@@ -184,7 +184,7 @@ func (r *Runner) now() time.Time {
 // The source may reuse a batch's memory once the callback returns, so each
 // batch is mapped before it returns, split between one goroutine per core,
 // while the source reads its next page.
-func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Person, []Unmapped, error) {
+func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Person, *PeopleIndex, []Unmapped, error) {
 	workers := make([]mapWorker, runtime.GOMAXPROCS(0))
 	start := time.Now()
 	err := r.Source.Read(ctx, func(batch []mapping.Entry) error {
@@ -218,14 +218,22 @@ func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Perso
 		workers[i] = mapWorker{}
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
+		return nil, nil, nil, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
 	}
-	if err := duplicateIDs(people); err != nil {
-		return nil, nil, err
+	pix, err := IndexPeople(people)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read source: %w", err)
 	}
 	r.Log.WithFields(logrus.Fields{"people": len(people), "unmapped": len(unmapped),
 		"seconds": time.Since(start).Seconds()}).Debug("source read")
-	return people, unmapped, nil
+	return people, pix, unmapped, nil
+}
+
+// source is what a run read from the source, for every target.
+type source struct {
+	people   []mapping.Person
+	index    *PeopleIndex
+	unmapped []Unmapped
 }
 
 // minPart is the fewest entries worth handing to another goroutine.
@@ -260,19 +268,6 @@ func (w *mapWorker) mapAll(m Mapper, entries []mapping.Entry, now time.Time) {
 	}
 }
 
-// duplicateIDs refuses a source that delivers two people with one ID: the
-// id_attribute is not unique, and linking would be a guess.
-func duplicateIDs(people []mapping.Person) error {
-	seen := make(map[string]string, len(people))
-	for _, p := range people {
-		if dn, ok := seen[p.SourceID]; ok {
-			return fmt.Errorf("read source: %s and %s have the same ID %q; is id_attribute unique?", dn, p.DN, p.SourceID)
-		}
-		seen[p.SourceID] = p.DN
-	}
-	return nil
-}
-
 // listTarget lists the accounts and, for a GroupManager, the groups of t.
 // sizeHint is how many accounts are expected.
 func (r *Runner) listTarget(ctx context.Context, t TargetSpec, sizeHint int) ([]targets.Account, []targets.Group, error) {
@@ -298,13 +293,13 @@ func (r *Runner) listTarget(ctx context.Context, t TargetSpec, sizeHint int) ([]
 }
 
 func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts Options, now time.Time,
-	people []mapping.Person, unmapped []Unmapped, v *targetView) (*Plan, Result, error) {
+	src source, v *targetView) (*Plan, Result, error) {
 	run, err := r.Store.StartRun(ctx, t.Name, mode)
 	if err != nil {
 		return nil, Result{}, err
 	}
 	start := time.Now()
-	p := r.plan(t, now, people, unmapped, v)
+	p := r.plan(t, now, src, v)
 	r.Log.WithFields(logrus.Fields{"target": t.Name, "changes": len(p.Changes), "seconds": time.Since(start).Seconds()}).Debug("plan built")
 	run.SourceCount = p.Summary.InScope
 	if gerr := t.Guards.Check(p, v.lastCount, v.haveLast, opts.Overrides); gerr != nil {
@@ -328,7 +323,7 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 		err = r.finish(ctx, run, "failed", p, &res, err)
 		return p, res, err
 	}
-	if err := r.saveSnapshot(ctx, t.Name, run.ID, people); err != nil {
+	if err := r.saveSnapshot(ctx, t.Name, run.ID, src.people); err != nil {
 		err = r.finish(ctx, run, "failed", p, &res, err)
 		return p, res, err
 	}
@@ -341,16 +336,17 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 	return p, res, err
 }
 
-func (r *Runner) plan(t TargetSpec, now time.Time, people []mapping.Person, unmapped []Unmapped, v *targetView) *Plan {
+func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *Plan {
 	roles := r.Mapper.Roles()
 	groups := v.groups
-	if groups != nil && len(roles) == 0 && len(v.groupIDs) == 0 && !anyRoles(people) {
+	if groups != nil && len(roles) == 0 && len(v.groupIDs) == 0 && !anyRoles(src.people) {
 		groups = nil // no role rules: leave the target's groups alone
 	}
 	return BuildPlan(Input{
-		Target: t.Name, Now: now, People: people, Unmapped: unmapped, Links: v.links,
+		Target: t.Name, Now: now, People: src.people, Unmapped: src.unmapped, Links: v.links,
 		Accounts: v.accounts, Groups: groups, GroupIDs: v.groupIDs, StaticRoles: roles,
-		Managed: r.Mapper.AttributePaths(), Rule: r.Mapper.Rule, Policy: t.Policy, Index: v.index,
+		Managed: r.Mapper.AttributePaths(), Rule: r.Mapper.Rule, Policy: t.Policy,
+		Index: v.index, PeopleIndex: src.index,
 	})
 }
 

@@ -344,7 +344,7 @@ func TestReadSourceMapsEveryEntryOnce(t *testing.T) {
 		log := logrus.New()
 		log.SetOutput(io.Discard)
 		r := &Runner{Source: &sliceSource{entries: entries, batch: batch}, Mapper: badSevens{}, Log: log}
-		people, unmapped, err := r.readSource(context.Background(), time.Now())
+		people, _, unmapped, err := r.readSource(context.Background(), time.Now())
 		if err != nil {
 			t.Fatalf("batch %d: %v", batch, err)
 		}
@@ -364,5 +364,21 @@ func TestReadSourceMapsEveryEntryOnce(t *testing.T) {
 		if len(seen) != n {
 			t.Errorf("batch %d: %d distinct entries seen, want %d", batch, len(seen), n)
 		}
+	}
+}
+
+// TestRunRefusesDuplicateSourceIDs: two people with one ID stop the run
+// before any plan; nothing reaches the target.
+func TestRunRefusesDuplicateSourceIDs(t *testing.T) {
+	tgt := newFakeTarget()
+	src := &sliceSource{entries: append(people(5), entry("id-aa", "zed", "Eng"))}
+	r, _ := newTestRunner(t, src, tgt)
+	_, err := r.Run(context.Background(), Options{})
+	want := `read source: uid=aa,dc=x and uid=zed,dc=x have the same ID "id-aa"; is id_attribute unique?`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %s", err, want)
+	}
+	if len(tgt.accounts) != 0 {
+		t.Errorf("target has %d accounts after a refused read", len(tgt.accounts))
 	}
 }
