@@ -50,3 +50,28 @@ func BenchmarkGroupsOf(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGroupsAdd indexes the groups of the 100k benchmark directory:
+// 1000 groups with about 200,000 member DNs.
+func BenchmarkGroupsAdd(b *testing.B) {
+	_, _, _ = benchGroups(1, 1) // warm up fmt
+	groupDN := func(g int) string { return fmt.Sprintf("cn=group%04d,ou=groups,dc=example,dc=org", g) }
+	members := make([][]string, 1000)
+	for i := 0; i < 100000; i++ {
+		dn := fmt.Sprintf("uid=user%06d,ou=people,dc=example,dc=org", i)
+		for _, g := range []int{i % 1000, (i*7 + 3) % 1000, (i*13 + 5) % 1000}[:1+i%3] {
+			members[g] = append(members[g], dn)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		g := NewGroups()
+		for i, m := range members {
+			g.Add(groupDN(i), "", m)
+		}
+		if g.Len() != 1000 {
+			b.Fatal(g.Len())
+		}
+	}
+}
