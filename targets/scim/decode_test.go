@@ -400,3 +400,26 @@ func BenchmarkDecodeUserPage(b *testing.B) {
 		}
 	})
 }
+
+func TestLowerKey(t *testing.T) {
+	long := strings.Repeat("A", 64)
+	tests := []struct {
+		key, want string
+		ok        bool
+	}{
+		{"userName", "username", true},
+		{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user", true},
+		{"", "", true},
+		{"Ünïcode", "ünïcode", true},
+		{long, strings.ToLower(long), true},
+		{long + "B", "", false},                         // too long to be an attribute idsync reads
+		{long + "Ö", strings.ToLower(long + "Ö"), true}, // non-ASCII of any length: strings.ToLower
+	}
+	for _, tt := range tests {
+		var buf [64]byte
+		got, ok := lowerKey(&buf, []byte(tt.key))
+		if string(got) != tt.want || ok != tt.ok {
+			t.Errorf("lowerKey(%q) = %q, %v; want %q, %v", tt.key, got, ok, tt.want, tt.ok)
+		}
+	}
+}

@@ -379,24 +379,38 @@ func (r *jsonReader) integer(v *int, name string) {
 // is short and ASCII. A key longer than buf that is ASCII matches no
 // attribute; ok is false for it.
 func lowerKey(buf *[64]byte, key []byte) (lower []byte, ok bool) {
-	ascii := true
-	for _, c := range key {
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
+	if len(key) <= len(buf) {
+		// One pass: lower-case into buf, and note any non-ASCII byte.
+		var seen byte
+		for i, c := range key {
+			seen |= c
+			buf[i] = asciiLower[c]
 		}
-	}
-	if !ascii {
-		return []byte(strings.ToLower(string(key))), true
-	}
-	if len(key) > len(buf) {
+		if seen < utf8.RuneSelf {
+			return buf[:len(key)], true
+		}
+	} else if isASCII(key) {
 		return nil, false
 	}
-	for i, c := range key {
+	return []byte(strings.ToLower(string(key))), true
+}
+
+// asciiLower maps A-Z to a-z and every other byte to itself.
+var asciiLower = func() (t [256]byte) {
+	for c := range 256 {
+		t[c] = byte(c)
 		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+			t[c] += 'a' - 'A'
 		}
-		buf[i] = c
 	}
-	return buf[:len(key)], true
+	return t
+}()
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
