@@ -109,6 +109,8 @@ func TestReadServerAnswers(t *testing.T) {
 		}, "server closed the connection: LDAP Result Code 52", ldap.LDAPResultUnavailable},
 		{"garbage", func(id int64) [][]byte { return [][]byte{[]byte("\x30\x03\x02\x01"), nil} }, "server closed the connection", 0},
 		{"bad length", func(id int64) [][]byte { return [][]byte{[]byte("\x30\x80\x02\x01"), nil} }, "indefinite length", 0},
+		{"huge length", func(id int64) [][]byte { return [][]byte{[]byte("\x30\x84\x7f\xff\xff\xff\x02\x01"), nil} },
+			"malformed BER: length 2147483647 too large", 0},
 		{"wrong message ID", func(id int64) [][]byte { return [][]byte{user(id + 7)} }, "message ID", 0},
 		{"malformed entry", func(id int64) [][]byte {
 			return [][]byte{envelope(id, ldap.NewControlPaging(1).Encode())}
