@@ -32,7 +32,7 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet $(PKGS)
+	$(GO) vet $(PKGS) ./testdata/demo/adduser
 	GOOS=windows CGO_ENABLED=0 $(GO) vet ./state/
 	GOOS=windows CGO_ENABLED=0 $(GO) build -o /dev/null ./cmd/idsync
 

@@ -32,13 +32,7 @@ idsync apply -q "${cfg[@]}" --report "$out/day1-applied.json"
 cp testdata/sample/day2.ldif "$out/directory.ldif"
 # Someone creates an account in the SaaS by hand: idsync reports it as an
 # orphan and never touches it (orphans = "report").
-if command -v curl >/dev/null 2>&1; then
-  curl -fsS -o /dev/null -X POST "$(cat "$out/scim.addr")/Users" \
-    -H "Authorization: Bearer $(cat "$out/scim.token")" -H 'Content-Type: application/scim+json' \
-    -d '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"temp.auditor","displayName":"Temporary Auditor","active":true}'
-else
-  echo "(curl is not installed: skipping the hand-made account that shows an orphan)"
-fi
+go run ./testdata/demo/adduser "$(cat "$out/scim.addr")" "$out/scim.token" testdata/demo/handmade-user.json
 banner "Day 2: idsync plan (a joiner, movers, leavers, an orphan)"
 idsync plan "${cfg[@]}" --format json --out "$out/day2-plan.json"
 set +e
