@@ -129,13 +129,12 @@ func TestListFnErrorStopsPrefetch(t *testing.T) {
 	if !errors.Is(err, stop) || calls != 150 {
 		t.Fatalf("List = %v after %d calls, want stop after 150", err, calls)
 	}
-	n := srv.Stats().Requests[http.MethodGet]
-	if n < 2 || n > 3 {
+	// The request for the page after the one fn stopped in may already
+	// be on the wire when List returns, and the server may count it a
+	// little later; nothing after it may follow.
+	time.Sleep(100 * time.Millisecond)
+	if n := srv.Stats().Requests[http.MethodGet]; n < 2 || n > 3 {
 		t.Errorf("GETs = %d, want 2 or 3 (the page fn stopped in, maybe the one after)", n)
-	}
-	time.Sleep(50 * time.Millisecond)
-	if later := srv.Stats().Requests[http.MethodGet]; later != n {
-		t.Errorf("GETs went from %d to %d after List returned", n, later)
 	}
 }
 
