@@ -71,8 +71,17 @@ type state struct {
 	// the shared map's locking and boxing.
 	reasons map[reasonKey]string
 	// directRoles caches the group-rule roles of a direct membership of
-	// a group, which are the same for every member.
-	directRoles map[groupVars][]Role
+	// a group, which are the same for every member, by group DN.
+	directRoles map[string]directRoles
+}
+
+// directRoles are the roles of a direct membership of the group named
+// name. Keyed by DN alone, so that a lookup hashes one string; the short
+// name is compared on a hit, since a later run may see the group under
+// another name.
+type directRoles struct {
+	name  string
+	roles []Role
 }
 
 // maxNormCache bounds state.norm; past it the cache starts afresh.

@@ -124,8 +124,8 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 			// group gets the same roles with the same reasons.
 			direct := len(g.Via) == 0
 			if direct {
-				if roles, ok := st.directRoles[groupVars{DN: g.DN, Name: g.Name}]; ok {
-					out = append(out, roles...)
+				if d, ok := st.directRoles[g.DN]; ok && d.name == g.Name {
+					out = append(out, d.roles...)
 					continue
 				}
 			}
@@ -140,8 +140,8 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 				}
 			}
 			if direct {
-				key := groupVars{DN: strings.Clone(g.DN), Name: strings.Clone(g.Name)}
-				putBounded(&st.directRoles, maxDirectRoleCache, key, slices.Clone(out[start:len(out):len(out)]))
+				putBounded(&st.directRoles, maxDirectRoleCache, strings.Clone(g.DN),
+					directRoles{name: strings.Clone(g.Name), roles: slices.Clone(out[start:len(out):len(out)])})
 			}
 		}
 	}

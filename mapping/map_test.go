@@ -459,3 +459,28 @@ func TestMapCopiesStrings(t *testing.T) {
 		t.Errorf("person = %+v", p)
 	}
 }
+
+// TestMapGroupRenamed: the same group DN under a new name (a later run's
+// directory) gives the role of the new name, although the mapper caches
+// the roles of a direct membership by group DN.
+func TestMapGroupRenamed(t *testing.T) {
+	m, err := Compile(Config{
+		Attributes: map[string]string{"userName": `attr("uid")`},
+		GroupRoles: []GroupRoleRule{{Match: `true`, Name: `"team-" + group.name`}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dn = "cn=g1,ou=groups,dc=example,dc=org"
+	for _, name := range []string{"alpha", "alpha", "beta", "beta", "alpha"} {
+		e := testEntry("uid=jdoe,ou=people,dc=example,dc=org", map[string][]string{"uid": {"jdoe"}})
+		e.Groups = []Membership{{DN: dn, Name: name}}
+		p, err := m.Map(e, testNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Roles) != 1 || p.Roles[0].Name != "team-"+name {
+			t.Fatalf("group named %q: roles %+v, want team-%s", name, p.Roles, name)
+		}
+	}
+}
