@@ -14,9 +14,12 @@ import (
 // members (members[].value, duplicates removed).
 func (c *Client) ListGroups(ctx context.Context, fn func(targets.Group) error) error {
 	return listAll(ctx, c, "/Groups", nil, (*groupResource).id, func(r *groupResource) error {
+		// The group's strings are views of the page (see listPage.arena):
+		// they and the member IDs are copied into one allocation, so a
+		// group of thousands is one object, not thousands.
 		g := targets.Group{ID: string(r.ID), DisplayName: string(r.DisplayName)}
 		seen := make(map[jsonScalar]bool, len(r.Members))
-		n := 0
+		n := len(g.ID) + len(g.DisplayName)
 		if len(r.Members) > 0 {
 			g.Members = make([]string, 0, len(r.Members))
 		}
@@ -27,10 +30,9 @@ func (c *Client) ListGroups(ctx context.Context, fn func(targets.Group) error) e
 				n += len(v)
 			}
 		}
-		// The member IDs share one allocation: a group of thousands is
-		// one object, not thousands.
 		var p strpack.Packer
 		p.Grow(n)
+		g.ID, g.DisplayName = p.Add(g.ID), p.Add(g.DisplayName)
 		for i, id := range g.Members {
 			g.Members[i] = p.Add(id)
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // jsonReader reads one JSON text held in memory in a single pass, for the
@@ -23,6 +24,10 @@ type jsonReader struct {
 	pos   int
 	depth int
 	err   error
+	// arena, when set, holds the bytes of the strings str returns, which
+	// are views of it: one buffer per page instead of one allocation per
+	// string. See listPage.arena for how long they stay valid.
+	arena *[]byte
 }
 
 // maxDepth is encoding/json's nesting limit.
@@ -153,10 +158,19 @@ func (r *jsonReader) key() []byte {
 // str reads a string literal and returns its value.
 func (r *jsonReader) str() string {
 	raw, plain := r.scanString()
-	if plain || r.err != nil {
+	switch {
+	case r.err != nil || len(raw) == 0:
+		return ""
+	case !plain:
+		return r.unquote(raw)
+	case r.arena == nil:
 		return string(raw)
 	}
-	return r.unquote(raw)
+	// Appending may move the arena; strings returned before keep the old
+	// array, which nothing writes again.
+	start := len(*r.arena)
+	*r.arena = append(*r.arena, raw...)
+	return unsafe.String(&(*r.arena)[start], len(raw))
 }
 
 // unquote decodes the string literal whose contents are raw (a subslice

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 )
@@ -36,7 +37,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, params url.Valu
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start, count, total := 1, c.cfg.PageSize, 0
-	next := fetchPage(ctx, c, path, params, start, count, []T(nil))
+	next := fetchPage(ctx, c, path, params, start, count, listPage[T]{})
 	defer func() {
 		if next != nil { // fn failed: stop the request running ahead
 			cancel()
@@ -44,7 +45,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, params url.Valu
 		}
 	}()
 	var seen map[string]struct{} // sized from the first page's totalResults
-	var spare []T                // the resources of page N-1, for page N+1 to reuse
+	var spare listPage[T]        // page N-1, whose memory page N+1 reuses
 	var fresh []bool             // per resource of the page: not seen before
 	for page := 0; ; page++ {
 		if page >= maxPages {
@@ -72,7 +73,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, params url.Valu
 			}
 			_, dup := seen[id]
 			if !dup {
-				seen[id] = struct{}{}
+				seen[strings.Clone(id)] = struct{}{} // id is a view of the page
 				nFresh++
 			}
 			fresh = append(fresh, !dup)
@@ -92,12 +93,13 @@ func listAll[T any](ctx context.Context, c *Client, path string, params url.Valu
 				}
 			}
 		}
-		spare = res
+		spare = cur.page
 		start += n
 		if last {
 			break
 		}
 	}
+	spare.release() // the last page; no fetch is running
 	if total > len(seen) {
 		c.log.WithFields(logrus.Fields{"path": path, "totalResults": total, "listed": len(seen)}).
 			Warn("scim: the target reported more resources than it listed")
@@ -116,11 +118,10 @@ type pageFetch[T any] struct {
 }
 
 // fetchPage starts requesting and decoding the page at start, with params
-// added to the query. buf, when not nil, is a resource slice nothing reads
-// any more, for the page to reuse.
-func fetchPage[T any](ctx context.Context, c *Client, path string, params url.Values, start, count int, buf []T) *pageFetch[T] {
-	f := &pageFetch[T]{done: make(chan struct{})}
-	f.page.Resources = buf
+// added to the query. spare is a page nothing reads any more, whose memory
+// the new page reuses.
+func fetchPage[T any](ctx context.Context, c *Client, path string, params url.Values, start, count int, spare listPage[T]) *pageFetch[T] {
+	f := &pageFetch[T]{done: make(chan struct{}), page: spare}
 	go func() {
 		defer close(f.done)
 		q := make(url.Values, len(params)+2)

@@ -3,6 +3,7 @@ package scim
 import (
 	"fmt"
 	"strings"
+	"testing"
 )
 
 // Typed SCIM resources, decoded from list pages in one pass with
@@ -19,6 +20,25 @@ import (
 type listPage[T any] struct {
 	TotalResults int
 	Resources    []T
+	// arena holds the bytes of the resources' strings (see jsonReader): they
+	// are valid until the page is decoded again, which listAll does only
+	// once fn has seen the page. Whatever outlives the page is copied
+	// (accountFromResource and ListGroups pack their strings).
+	arena []byte
+}
+
+// poisonReused makes tests fail loudly when anything keeps a string of a
+// list page past its use: in a test binary a released arena is
+// overwritten.
+var poisonReused = testing.Testing()
+
+// release is called once nothing reads the page's strings any more.
+func (p *listPage[T]) release() {
+	if poisonReused {
+		for i := range p.arena {
+			p.arena[i] = '#'
+		}
+	}
 }
 
 // resourceDecoder is implemented by *userResource and *groupResource.
@@ -36,9 +56,15 @@ var (
 // decodeBody decodes a response body into p, reusing the capacity of
 // p.Resources, which must hold nothing the caller still reads.
 func (p *listPage[T]) decodeBody(b []byte) error {
-	res := p.Resources[:0]
-	*p = listPage[T]{}
-	r := &jsonReader{data: b}
+	p.release()
+	res, arena := p.Resources[:0], p.arena[:0]
+	if cap(arena) < len(b)/2 {
+		// Strings are about half of a page's bytes: one allocation,
+		// rather than growing (and leaving copies behind) string by string.
+		arena = make([]byte, 0, len(b)/2)
+	}
+	*p = listPage[T]{arena: arena}
+	r := &jsonReader{data: b, arena: &p.arena}
 	if !r.enter('{') {
 		r.fail("looking for beginning of a SCIM ListResponse object")
 		return r.err

@@ -51,17 +51,27 @@ func (c *Client) FindByUserName(ctx context.Context, userName string) (targets.A
 		if err := c.do(ctx, request{method: http.MethodGet, path: "/Users", query: q, idempotent: true}, &lr); err != nil {
 			return targets.Account{}, err
 		}
-		for i := range lr.Resources {
-			a, err := accountFromResource(&lr.Resources[i], c.cfg.enterprise)
-			if err != nil {
-				return targets.Account{}, err
-			}
-			if strings.EqualFold(a.UserName, userName) {
-				return a, nil
-			}
+		a, found, err := c.match(&lr, userName)
+		lr.release()
+		if err != nil || found {
+			return a, err
 		}
 	}
 	return targets.Account{}, fmt.Errorf("scim: user %q: %w", userName, targets.ErrNotFound)
+}
+
+// match returns the user of lr whose userName is userName, ignoring case.
+func (c *Client) match(lr *listPage[userResource], userName string) (targets.Account, bool, error) {
+	for i := range lr.Resources {
+		a, err := accountFromResource(&lr.Resources[i], c.cfg.enterprise)
+		if err != nil {
+			return targets.Account{}, false, err
+		}
+		if strings.EqualFold(a.UserName, userName) {
+			return a, true, nil
+		}
+	}
+	return targets.Account{}, false, nil
 }
 
 // Create POSTs a new user and returns its id. A 409 wraps

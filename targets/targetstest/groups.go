@@ -57,24 +57,29 @@ func (s *suite) groups(t *testing.T) {
 }
 
 // checkMembers lists the groups (each exactly once) and compares one
-// group's members with want, in any order.
+// group's members with want, in any order. The groups are looked at after
+// ListGroups returned: callers keep what fn was given.
 func checkMembers(t *testing.T, gm targets.GroupManager, gid string, want []string) {
 	t.Helper()
 	seen := map[string]bool{}
-	var got []string
-	found := false
+	var listed []targets.Group
 	err := gm.ListGroups(t.Context(), func(g targets.Group) error {
 		if seen[g.ID] {
 			return fmt.Errorf("ListGroups called fn twice for %s", g.ID)
 		}
 		seen[g.ID] = true
-		if g.ID == gid {
-			found, got = true, slices.Clone(g.Members)
-		}
+		listed = append(listed, g)
 		return nil
 	})
 	if err != nil {
 		t.Fatalf("ListGroups: %v", err)
+	}
+	var got []string
+	found := false
+	for _, g := range listed {
+		if g.ID == gid {
+			found, got = true, slices.Clone(g.Members)
+		}
 	}
 	if !found {
 		t.Fatalf("group %s is not listed", gid)
