@@ -44,6 +44,7 @@ type Client struct {
 	http    *http.Client
 	limiter *rate.Limiter
 	log     logrus.FieldLogger
+	bodies  bodyBuffers
 }
 
 var (
@@ -96,6 +97,7 @@ func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
 		},
 		limiter: rate.NewLimiter(limit, s.burst),
 		log:     log,
+		bodies:  make(bodyBuffers, keptBodies),
 	}, nil
 }
 

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -38,26 +37,45 @@ type request struct {
 	idempotent bool
 }
 
-// response is what came back. body lives in a pooled buffer: call release
-// once done with it, and keep nothing that points into it.
+// response is what came back. body lives in a reused buffer: call
+// release once done with it, and keep nothing that points into it.
 type response struct {
 	status int
 	header http.Header
 	body   []byte
 	buf    *[]byte
+	kept   bodyBuffers // where buf goes back
 }
 
-// bodyPool holds response buffers; a list page of 1000 users is about 1 MB
-// and would otherwise be a fresh, growing allocation per page.
-var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
+// bodyBuffers keeps a few response buffers of a client for reuse: a list
+// page of 1000 users is about 0.5 MB and would otherwise be a fresh,
+// growing allocation per page. Not a sync.Pool, which empties at every
+// garbage collection, so that a plan of 100 pages allocates a handful.
+type bodyBuffers chan *[]byte
 
-// maxPooledBody is the largest buffer kept for reuse.
-const maxPooledBody = 16 << 20
+// keptBodies is how many buffers a client keeps (a list runs one request
+// ahead of the page being read), and maxKeptBody the largest one kept.
+const (
+	keptBodies  = 4
+	maxKeptBody = 4 << 20
+)
+
+func (k bodyBuffers) get() *[]byte {
+	select {
+	case b := <-k:
+		return b
+	default:
+		return new([]byte)
+	}
+}
 
 func (r *response) release() {
-	if r.buf != nil && cap(*r.buf) <= maxPooledBody {
+	if r.buf != nil && cap(*r.buf) <= maxKeptBody {
 		*r.buf = (*r.buf)[:0]
-		bodyPool.Put(r.buf)
+		select {
+		case r.kept <- r.buf:
+		default:
+		}
 	}
 	r.buf, r.body = nil, nil
 }
@@ -176,7 +194,7 @@ func (c *Client) send(ctx context.Context, req request, payload []byte) (*respon
 		return nil, err
 	}
 	defer resp.Body.Close()
-	res := &response{status: resp.StatusCode, header: resp.Header, buf: bodyPool.Get().(*[]byte)}
+	res := &response{status: resp.StatusCode, header: resp.Header, buf: c.bodies.get(), kept: c.bodies}
 	res.body, err = readBody(resp.Body, resp.ContentLength, (*res.buf)[:0])
 	*res.buf = res.body
 	log = log.WithFields(logrus.Fields{"status": resp.StatusCode, "duration": time.Since(start)})

@@ -148,3 +148,29 @@ func TestReadBody(t *testing.T) {
 		t.Errorf("read error = %v", err)
 	}
 }
+
+// TestBodyBuffersReused: a released buffer of a kept size is handed out
+// again; a larger one, or one more than the client keeps, is dropped.
+func TestBodyBuffersReused(t *testing.T) {
+	k := make(bodyBuffers, keptBodies)
+	small := k.get()
+	*small = append(*small, make([]byte, 1000)...)
+	(&response{buf: small, kept: k}).release()
+	if got := k.get(); got != small || len(*got) != 0 || cap(*got) < 1000 {
+		t.Errorf("get after release = %p (len %d), want the released %p, emptied", got, len(*got), small)
+	}
+	big := new([]byte)
+	*big = make([]byte, 0, maxKeptBody+1)
+	(&response{buf: big, kept: k}).release()
+	if len(k) != 0 {
+		t.Error("a buffer larger than maxKeptBody was kept")
+	}
+	for range keptBodies + 2 {
+		(&response{buf: new([]byte), kept: k}).release()
+	}
+	if len(k) != keptBodies {
+		t.Errorf("%d buffers kept, want at most %d", len(k), keptBodies)
+	}
+	var none bodyBuffers // a Client built without New
+	(&response{buf: none.get(), kept: none}).release()
+}
