@@ -2,6 +2,7 @@ package sync
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -69,5 +70,33 @@ func TestWriteReportUnknownFormat(t *testing.T) {
 	err := WriteReport(&bytes.Buffer{}, "xml", nil)
 	if err == nil || err.Error() != `unknown report format "xml" (known: text, json)` {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// failAfter accepts n bytes, then fails every write.
+type failAfter struct{ n int }
+
+var errDiskFull = errors.New("disk full")
+
+func (f *failAfter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		n := f.n
+		f.n = 0
+		return n, errDiskFull
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// TestWriteReportFails: a writer that fails, at the start or after a large
+// part of a plan, fails the report with its error.
+func TestWriteReportFails(t *testing.T) {
+	p := BuildPlan(benchInput(2000, false))
+	for _, format := range []string{"text", "json"} {
+		for _, n := range []int{0, 100 << 10} {
+			if err := WriteReport(&failAfter{n: n}, format, []*Plan{p}); !errors.Is(err, errDiskFull) {
+				t.Errorf("%s, failing after %d bytes: err = %v, want %v", format, n, err, errDiskFull)
+			}
+		}
 	}
 }
