@@ -43,9 +43,26 @@ const minClassifyPart = 4096
 type changeList struct {
 	list      []Change
 	unchanged int // movers with nothing to change
+	// accounts holds the changes' After accounts, a chunk at a time: a
+	// first plan has one per person.
+	accounts []targets.Account
 }
 
 func (l *changeList) add(c Change) { l.list = append(l.list, c) }
+
+// account returns a copy of a that lives as long as the plan.
+func (l *changeList) account(a targets.Account) *targets.Account {
+	if len(l.accounts) == cap(l.accounts) {
+		l.accounts = make([]targets.Account, 0, 1024) // earlier chunks stay where they are
+	}
+	l.accounts = append(l.accounts, a)
+	return &l.accounts[len(l.accounts)-1]
+}
+
+// joinerReasons is the reason of every joiner new to the target. Changes
+// share it: nothing writes into it, and appending copies it (its capacity
+// is its length).
+var joinerReasons = []string{"in scope and no account linked yet"}
 
 func (b *builder) classifyRange(out *changeList, people []person) {
 	for i := range people {
@@ -95,14 +112,14 @@ func withRule(s, rule string) string {
 }
 
 func (b *builder) joiner(out *changeList, p *person) {
-	after := p.p.Account // shares Attrs: neither is changed after mapping
+	after := out.account(p.p.Account) // shares Attrs: neither is changed after mapping
 	after.Active = true
-	why := "in scope and no account linked yet"
+	reasons := joinerReasons
 	if p.link != nil {
-		why = fmt.Sprintf("linked account %s is gone from the target; creating it again", p.link.TargetID)
+		reasons = []string{fmt.Sprintf("linked account %s is gone from the target; creating it again", p.link.TargetID)}
 	}
 	c := Change{Kind: Joiner, Action: Create, SourceID: p.p.SourceID, DN: p.p.DN,
-		UserName: after.UserName, After: &after, Reasons: []string{why}}
+		UserName: after.UserName, After: after, Reasons: reasons}
 	c.RolesAdded = b.roleDiff(p, -1)
 	out.add(c)
 }
