@@ -2,9 +2,11 @@ package sync
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	gosync "sync"
 
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/targets"
@@ -153,11 +155,34 @@ func (b *builder) planGroups() {
 			}
 		}
 	}
+	// Roles are planned independently of each other: large plans split
+	// them between goroutines, each part's groups kept in role order.
+	parts := 1
+	if len(b.people) >= minClassifyPart {
+		parts = max(1, min(runtime.GOMAXPROCS(0), len(b.roles)))
+	}
+	per := (len(b.roles) + parts - 1) / max(parts, 1)
+	outs := make([][]GroupChange, parts)
+	var wg gosync.WaitGroup
+	for i := 1; i < parts; i++ {
+		wg.Go(func() { outs[i] = b.planRoles(want, i*per, min(len(b.roles), (i+1)*per)) })
+	}
+	outs[0] = b.planRoles(want, 0, min(len(b.roles), per))
+	wg.Wait()
+	for _, o := range outs {
+		b.plan.Groups = append(b.plan.Groups, o...)
+	}
+}
+
+// planRoles plans the groups of roles[from:to], given who wants each role.
+func (b *builder) planRoles(want [][]int32, from, to int) []GroupChange {
+	var out []GroupChange
 	// have and keep mark accounts, by index, with the number of the role
 	// being planned (plus one): no map per group.
 	have := make([]int32, len(b.in.Accounts))
 	keep := make([]int32, len(b.in.Accounts))
-	for k, role := range b.roles {
+	for k := from; k < to; k++ {
+		role := b.roles[k]
 		mark := int32(k + 1)
 		g := b.roleGroups[role]
 		gc := GroupChange{Role: role}
@@ -185,6 +210,9 @@ func (b *builder) planGroups() {
 			if p.account != nil {
 				m.TargetID = p.account.ID
 			}
+			if gc.Add == nil {
+				gc.Add = make([]Member, 0, len(want[k]))
+			}
 			gc.Add = append(gc.Add, m)
 		}
 		if g != nil {
@@ -197,9 +225,10 @@ func (b *builder) planGroups() {
 		sortMembers(gc.Add)
 		sortMembers(gc.Remove)
 		if gc.Create || gc.Adopt || len(gc.Add) > 0 || len(gc.Remove) > 0 {
-			b.plan.Groups = append(b.plan.Groups, gc)
+			out = append(out, gc)
 		}
 	}
+	return out
 }
 
 func sortMembers(ms []Member) {
