@@ -10,9 +10,9 @@
 // the target, within [Min, Max]. Below the target this means fewer,
 // larger cycles; at and above it, GOGC is Min, as if it were set by hand.
 //
-// The same idea runs in TiDB's gctuner and in Uber's GOGC tuner. It is
-// not a memory limit: it never makes the collector run more often than
-// Min would, so a live heap larger than the target cannot make it thrash.
+// It is not a memory limit: it never makes the collector run more often
+// than Min would, so a live heap larger than the target cannot make it
+// thrash.
 package gctune
 
 import (
