@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
-	gosync "sync"
 
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/targets"
@@ -15,18 +14,16 @@ import (
 // split between goroutines: planning a person only reads the builder, and
 // finish sorts the changes whatever order they were found in.
 func (b *builder) classifyPeople() {
-	n := len(b.people)
-	parts := max(1, min(runtime.GOMAXPROCS(0), n/minClassifyPart))
-	per := (n + parts - 1) / max(parts, 1)
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(b.people)/minClassifyPart))
 	outs := make([]changeList, parts)
-	outs[0].list = b.plan.Changes // sized by estimate
-	var wg gosync.WaitGroup
-	for i := 1; i < parts; i++ {
-		outs[i].list = make([]Change, 0, cap(b.plan.Changes)/parts)
-		wg.Go(func() { b.classifyRange(&outs[i], b.people[i*per:min(n, (i+1)*per)]) })
-	}
-	b.classifyRange(&outs[0], b.people[:min(n, per)])
-	wg.Wait()
+	inParts(len(b.people), parts, func(i, lo, hi int) {
+		if i == 0 {
+			outs[i].list = b.plan.Changes // sized by estimate
+		} else {
+			outs[i].list = make([]Change, 0, cap(b.plan.Changes)/parts)
+		}
+		b.classifyRange(&outs[i], b.people[lo:hi])
+	})
 	b.plan.Changes = outs[0].list
 	for i := range outs {
 		if i > 0 {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	gosync "sync"
 
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/targets"
@@ -161,14 +160,8 @@ func (b *builder) planGroups() {
 	if len(b.people) >= minClassifyPart {
 		parts = max(1, min(runtime.GOMAXPROCS(0), len(b.roles)))
 	}
-	per := (len(b.roles) + parts - 1) / max(parts, 1)
 	outs := make([][]GroupChange, parts)
-	var wg gosync.WaitGroup
-	for i := 1; i < parts; i++ {
-		wg.Go(func() { outs[i] = b.planRoles(want, i*per, min(len(b.roles), (i+1)*per)) })
-	}
-	outs[0] = b.planRoles(want, 0, min(len(b.roles), per))
-	wg.Wait()
+	inParts(len(b.roles), parts, func(i, lo, hi int) { outs[i] = b.planRoles(want, lo, hi) })
 	for _, o := range outs {
 		b.plan.Groups = append(b.plan.Groups, o...)
 	}

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	gosync "sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -188,18 +187,8 @@ func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Perso
 	workers := make([]mapWorker, runtime.GOMAXPROCS(0))
 	start := time.Now()
 	err := r.Source.Read(ctx, func(batch []mapping.Entry) error {
-		if len(batch) == 0 {
-			return nil
-		}
 		parts := min(len(workers), (len(batch)+minPart-1)/minPart)
-		per := (len(batch) + parts - 1) / parts
-		var wg gosync.WaitGroup
-		for i := 1; i < parts; i++ {
-			part := batch[i*per : min(len(batch), (i+1)*per)]
-			wg.Go(func() { workers[i].mapAll(r.Mapper, part, now) })
-		}
-		workers[0].mapAll(r.Mapper, batch[:min(len(batch), per)], now)
-		wg.Wait()
+		inParts(len(batch), parts, func(i, lo, hi int) { workers[i].mapAll(r.Mapper, batch[lo:hi], now) })
 		return nil
 	})
 	n := 0
