@@ -72,14 +72,14 @@ type state struct {
 	reasons map[reasonKey]string
 	// directRoles caches the group-rule roles of a direct membership of
 	// a group, which are the same for every member, by group DN.
-	directRoles map[string]directRoles
+	directRoles map[string]cachedRoles
 }
 
-// directRoles are the roles of a direct membership of the group named
+// cachedRoles are the roles of a direct membership of the group named
 // name. Keyed by DN alone, so that a lookup hashes one string; the short
 // name is compared on a hit, since a later run may see the group under
 // another name.
-type directRoles struct {
+type cachedRoles struct {
 	name  string
 	roles []Role
 }

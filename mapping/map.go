@@ -141,7 +141,7 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 			}
 			if direct {
 				putBounded(&st.directRoles, maxDirectRoleCache, strings.Clone(g.DN),
-					directRoles{name: strings.Clone(g.Name), roles: slices.Clone(out[start:len(out):len(out)])})
+					cachedRoles{name: strings.Clone(g.Name), roles: slices.Clone(out[start:len(out):len(out)])})
 			}
 		}
 	}

@@ -81,7 +81,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 		views[i] = make(chan *targetView, 1)
 		go func(t TargetSpec, ch chan<- *targetView) { ch <- r.view(lctx, t) }(t, views[i])
 	}
-	people, pix, unmapped, err := r.readSource(ctx, now)
+	src, err := r.readSource(ctx, now)
 	if err != nil {
 		cancel()
 		for _, ch := range views {
@@ -97,7 +97,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, v.err))
 			continue
 		}
-		p, res, err := r.runTarget(ctx, t, mode, opts, now, source{people, pix, unmapped}, v)
+		p, res, err := r.runTarget(ctx, t, mode, opts, now, src, v)
 		if p != nil {
 			out.Plans = append(out.Plans, p)
 			out.Results = append(out.Results, res)
@@ -183,7 +183,7 @@ func (r *Runner) now() time.Time {
 // The source may reuse a batch's memory once the callback returns, so each
 // batch is mapped before it returns, split between one goroutine per core,
 // while the source reads its next page.
-func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Person, *PeopleIndex, []Unmapped, error) {
+func (r *Runner) readSource(ctx context.Context, now time.Time) (source, error) {
 	workers := make([]mapWorker, runtime.GOMAXPROCS(0))
 	start := time.Now()
 	err := r.Source.Read(ctx, func(batch []mapping.Entry) error {
@@ -191,31 +191,30 @@ func (r *Runner) readSource(ctx context.Context, now time.Time) ([]mapping.Perso
 		inParts(len(batch), parts, func(i, lo, hi int) { workers[i].mapAll(r.Mapper, batch[lo:hi], now) })
 		return nil
 	})
+	if err != nil {
+		return source{}, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
+	}
 	n := 0
-	var unmapped []Unmapped
+	var src source
 	for i := range workers {
 		for _, c := range workers[i].chunks {
 			n += len(c)
 		}
-		unmapped = append(unmapped, workers[i].unmapped...)
+		src.unmapped = append(src.unmapped, workers[i].unmapped...)
 	}
-	people := make([]mapping.Person, 0, n)
+	src.people = make([]mapping.Person, 0, n)
 	for i := range workers {
 		for _, c := range workers[i].chunks {
-			people = append(people, c...)
+			src.people = append(src.people, c...)
 		}
 		workers[i] = mapWorker{}
 	}
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
+	if src.index, err = IndexPeople(src.people); err != nil {
+		return source{}, fmt.Errorf("read source: %w", err)
 	}
-	pix, err := IndexPeople(people)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read source: %w", err)
-	}
-	r.Log.WithFields(logrus.Fields{"people": len(people), "unmapped": len(unmapped),
+	r.Log.WithFields(logrus.Fields{"people": len(src.people), "unmapped": len(src.unmapped),
 		"seconds": time.Since(start).Seconds()}).Debug("source read")
-	return people, pix, unmapped, nil
+	return src, nil
 }
 
 // source is what a run read from the source, for every target.

@@ -344,7 +344,8 @@ func TestReadSourceMapsEveryEntryOnce(t *testing.T) {
 		log := logrus.New()
 		log.SetOutput(io.Discard)
 		r := &Runner{Source: &sliceSource{entries: entries, batch: batch}, Mapper: badSevens{}, Log: log}
-		people, _, unmapped, err := r.readSource(context.Background(), time.Now())
+		src, err := r.readSource(context.Background(), time.Now())
+		people, unmapped := src.people, src.unmapped
 		if err != nil {
 			t.Fatalf("batch %d: %v", batch, err)
 		}
