@@ -66,15 +66,26 @@ type PeopleIndex struct {
 // people with one ID are an error naming both: the source's ID attribute
 // is not unique, and linking either would be a guess.
 func IndexPeople(people []mapping.Person) (*PeopleIndex, error) {
-	x := &PeopleIndex{n: len(people), bySource: make(map[string]int32, len(people))}
-	for i := range people {
-		id := people[i].SourceID
-		if j, dup := x.bySource[id]; dup {
-			return nil, fmt.Errorf("%s and %s have the same ID %q; is id_attribute unique?", people[j].DN, people[i].DN, id)
-		}
-		x.bySource[id] = int32(i)
+	x, i, j := indexPeople(people)
+	if j >= 0 {
+		return nil, fmt.Errorf("%s and %s have the same ID %q; is id_attribute unique?", people[i].DN, people[j].DN, people[j].SourceID)
 	}
 	return x, nil
+}
+
+// indexPeople indexes people by source ID; of two people with one ID the
+// later wins. i and j are the first such pair, -1 when there is none.
+func indexPeople(people []mapping.Person) (x *PeopleIndex, i, j int) {
+	x = &PeopleIndex{n: len(people), bySource: make(map[string]int32, len(people))}
+	i, j = -1, -1
+	for k := range people {
+		id := people[k].SourceID
+		if prev, dup := x.bySource[id]; dup && j < 0 {
+			i, j = int(prev), k
+		}
+		x.bySource[id] = int32(k)
+	}
+	return x, i, j
 }
 
 // TargetIndex is what BuildPlan derives from the target and its links
@@ -234,10 +245,7 @@ func (b *builder) indexPeople() {
 	if x == nil || x.n != len(b.in.People) {
 		// A pure function of an input with two people of one ID: the later
 		// wins (the runner refuses such a source before planning).
-		x = &PeopleIndex{n: len(b.in.People), bySource: make(map[string]int32, len(b.in.People))}
-		for i := range b.in.People {
-			x.bySource[b.in.People[i].SourceID] = int32(i)
-		}
+		x, _, _ = indexPeople(b.in.People)
 	}
 	b.bySource = x.bySource
 	for i := range b.in.People {
