@@ -66,26 +66,45 @@ type PeopleIndex struct {
 // people with one ID are an error naming both: the source's ID attribute
 // is not unique, and linking either would be a guess.
 func IndexPeople(people []mapping.Person) (*PeopleIndex, error) {
-	x, i, j := indexPeople(people)
-	if j >= 0 {
-		return nil, fmt.Errorf("%s and %s have the same ID %q; is id_attribute unique?", people[i].DN, people[j].DN, people[j].SourceID)
+	x := NewPeopleIndex(len(people))
+	if err := x.Add(people); err != nil {
+		return nil, err
 	}
 	return x, nil
 }
 
-// indexPeople indexes people by source ID; of two people with one ID the
-// later wins. i and j are the first such pair, -1 when there is none.
-func indexPeople(people []mapping.Person) (x *PeopleIndex, i, j int) {
-	x = &PeopleIndex{n: len(people), bySource: make(map[string]int32, len(people))}
+// NewPeopleIndex returns an empty index with room for about n people.
+func NewPeopleIndex(n int) *PeopleIndex {
+	return &PeopleIndex{bySource: make(map[string]int32, n)}
+}
+
+// Add indexes the people that people has beyond those already indexed:
+// people[:x.Len()] must be the people indexed so far, in the same order.
+// It lets a reader index each page as it comes. Two people with one ID are
+// an error, as for IndexPeople.
+func (x *PeopleIndex) Add(people []mapping.Person) error {
+	if i, j := x.add(people); j >= 0 {
+		return fmt.Errorf("%s and %s have the same ID %q; is id_attribute unique?", people[i].DN, people[j].DN, people[j].SourceID)
+	}
+	return nil
+}
+
+// Len returns the number of people indexed.
+func (x *PeopleIndex) Len() int { return x.n }
+
+// add indexes people[x.n:]; of two people with one ID the later wins. i
+// and j are the first such pair, -1 when there is none.
+func (x *PeopleIndex) add(people []mapping.Person) (i, j int) {
 	i, j = -1, -1
-	for k := range people {
+	for k := x.n; k < len(people); k++ {
 		id := people[k].SourceID
 		if prev, dup := x.bySource[id]; dup && j < 0 {
 			i, j = int(prev), k
 		}
 		x.bySource[id] = int32(k)
 	}
-	return x, i, j
+	x.n = len(people)
+	return i, j
 }
 
 // TargetIndex is what BuildPlan derives from the target and its links
@@ -245,7 +264,8 @@ func (b *builder) indexPeople() {
 	if x == nil || x.n != len(b.in.People) {
 		// A pure function of an input with two people of one ID: the later
 		// wins (the runner refuses such a source before planning).
-		x, _, _ = indexPeople(b.in.People)
+		x = NewPeopleIndex(len(b.in.People))
+		x.add(b.in.People)
 	}
 	b.bySource = x.bySource
 	for i := range b.in.People {

@@ -81,7 +81,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 		views[i] = make(chan *targetView, 1)
 		go func(t TargetSpec, ch chan<- *targetView) { ch <- r.view(lctx, t) }(t, views[i])
 	}
-	src, err := r.readSource(ctx, now)
+	src, err := r.readSource(ctx, now, r.sizeHint(ctx))
 	if err != nil {
 		cancel()
 		for _, ch := range views {
@@ -182,39 +182,42 @@ func (r *Runner) now() time.Time {
 //
 // The source may reuse a batch's memory once the callback returns, so each
 // batch is mapped before it returns, split between one goroutine per core,
-// while the source reads its next page.
-func (r *Runner) readSource(ctx context.Context, now time.Time) (source, error) {
+// while the source reads its next page. The people are then added to the
+// list and its index in source order, so that planning starts from both as
+// soon as the read ends. sizeHint is how many people to make room for.
+func (r *Runner) readSource(ctx context.Context, now time.Time, sizeHint int) (source, error) {
 	workers := make([]mapWorker, runtime.GOMAXPROCS(0))
+	src := source{people: make([]mapping.Person, 0, sizeHint), index: NewPeopleIndex(sizeHint)}
 	start := time.Now()
 	err := r.Source.Read(ctx, func(batch []mapping.Entry) error {
 		parts := min(len(workers), (len(batch)+minPart-1)/minPart)
 		inParts(len(batch), parts, func(i, lo, hi int) { workers[i].mapAll(r.Mapper, batch[lo:hi], now) })
-		return nil
+		for i := range workers[:parts] {
+			w := &workers[i]
+			src.people = append(src.people, w.people...)
+			src.unmapped = append(src.unmapped, w.unmapped...)
+			w.people, w.unmapped = w.people[:0], w.unmapped[:0]
+		}
+		return src.index.Add(src.people)
 	})
 	if err != nil {
 		return source{}, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
 	}
-	n := 0
-	var src source
-	for i := range workers {
-		for _, c := range workers[i].chunks {
-			n += len(c)
-		}
-		src.unmapped = append(src.unmapped, workers[i].unmapped...)
-	}
-	src.people = make([]mapping.Person, 0, n)
-	for i := range workers {
-		for _, c := range workers[i].chunks {
-			src.people = append(src.people, c...)
-		}
-		workers[i] = mapWorker{}
-	}
-	if src.index, err = IndexPeople(src.people); err != nil {
-		return source{}, fmt.Errorf("read source: %w", err)
-	}
 	r.Log.WithFields(logrus.Fields{"people": len(src.people), "unmapped": len(src.unmapped),
 		"seconds": time.Since(start).Seconds()}).Debug("source read")
 	return src, nil
+}
+
+// sizeHint returns how many people the last run of any target read, with
+// some room to grow; 0 before the first run.
+func (r *Runner) sizeHint(ctx context.Context) int {
+	n := 0
+	for _, t := range r.Targets {
+		if c, ok, err := r.Store.LastSourceCount(ctx, t.Name); err == nil && ok {
+			n = max(n, c)
+		}
+	}
+	return n + n/16
 }
 
 // source is what a run read from the source, for every target.
@@ -227,15 +230,11 @@ type source struct {
 // minPart is the fewest entries worth handing to another goroutine.
 const minPart = 64
 
-// mapWorker collects what one goroutine mapped. People are kept in
-// fixed-size chunks, copied once into the result: no slice of a hundred
-// thousand people grows by doubling.
+// mapWorker holds what one goroutine mapped of the current batch.
 type mapWorker struct {
-	chunks   [][]mapping.Person
+	people   []mapping.Person
 	unmapped []Unmapped
 }
-
-const chunkSize = 1024
 
 // mapAll maps entries. Map copies what a person keeps, and the unmapped
 // keep copies: nothing refers to the entries afterwards.
@@ -247,12 +246,7 @@ func (w *mapWorker) mapAll(m Mapper, entries []mapping.Entry, now time.Time) {
 			w.unmapped = append(w.unmapped, Unmapped{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), Err: err.Error()})
 			continue
 		}
-		last := len(w.chunks) - 1
-		if last < 0 || len(w.chunks[last]) == chunkSize {
-			w.chunks = append(w.chunks, make([]mapping.Person, 0, chunkSize))
-			last++
-		}
-		w.chunks[last] = append(w.chunks[last], p)
+		w.people = append(w.people, p)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -332,7 +333,8 @@ func (m badSevens) Map(e mapping.Entry, now time.Time) (mapping.Person, error) {
 
 // TestReadSourceMapsEveryEntryOnce reads batches large enough to be split
 // between goroutines and checks that every entry ends up exactly once, as
-// a person or as unmapped, whatever the batch size.
+// a person or as unmapped, in source order and indexed, whatever the batch
+// size and the size hint.
 func TestReadSourceMapsEveryEntryOnce(t *testing.T) {
 	const n = 1000
 	var entries []mapping.Entry
@@ -341,29 +343,42 @@ func TestReadSourceMapsEveryEntryOnce(t *testing.T) {
 		entries = append(entries, entry("id-"+uid, uid, "Eng"))
 	}
 	for _, batch := range []int{1, 63, 64, 65, 300, 1000} {
-		log := logrus.New()
-		log.SetOutput(io.Discard)
-		r := &Runner{Source: &sliceSource{entries: entries, batch: batch}, Mapper: badSevens{}, Log: log}
-		src, err := r.readSource(context.Background(), time.Now())
-		people, unmapped := src.people, src.unmapped
-		if err != nil {
-			t.Fatalf("batch %d: %v", batch, err)
-		}
-		if len(people) != n-n/10 || len(unmapped) != n/10 {
-			t.Errorf("batch %d: %d people and %d unmapped, want %d and %d", batch, len(people), len(unmapped), n-n/10, n/10)
-		}
-		seen := map[string]bool{}
-		for _, p := range people {
-			seen[p.SourceID] = true
-		}
-		for _, u := range unmapped {
-			if !strings.HasSuffix(u.SourceID, "7") || u.Err != "no sevens" {
-				t.Errorf("batch %d: unexpected unmapped %+v", batch, u)
+		for _, hint := range []int{0, 10, 2 * n} {
+			log := logrus.New()
+			log.SetOutput(io.Discard)
+			r := &Runner{Source: &sliceSource{entries: entries, batch: batch}, Mapper: badSevens{}, Log: log}
+			src, err := r.readSource(context.Background(), time.Now(), hint)
+			if err != nil {
+				t.Fatalf("batch %d: %v", batch, err)
 			}
-			seen[u.SourceID] = true
-		}
-		if len(seen) != n {
-			t.Errorf("batch %d: %d distinct entries seen, want %d", batch, len(seen), n)
+			var wantPeople, wantUnmapped []string
+			for _, e := range entries {
+				if strings.HasSuffix(e.ID, "7") {
+					wantUnmapped = append(wantUnmapped, e.ID)
+				} else {
+					wantPeople = append(wantPeople, e.ID)
+				}
+			}
+			var gotPeople, gotUnmapped []string
+			for i, p := range src.people {
+				gotPeople = append(gotPeople, p.SourceID)
+				if k, ok := src.index.bySource[p.SourceID]; !ok || int(k) != i {
+					t.Errorf("batch %d hint %d: %s indexed at %d, %v; it is at %d", batch, hint, p.SourceID, k, ok, i)
+				}
+			}
+			for _, u := range src.unmapped {
+				gotUnmapped = append(gotUnmapped, u.SourceID)
+				if u.Err != "no sevens" {
+					t.Errorf("batch %d hint %d: unexpected unmapped %+v", batch, hint, u)
+				}
+			}
+			if !slices.Equal(gotPeople, wantPeople) || !slices.Equal(gotUnmapped, wantUnmapped) {
+				t.Errorf("batch %d hint %d: people %d, unmapped %d, or their order, differ from the source's (%d, %d)",
+					batch, hint, len(gotPeople), len(gotUnmapped), len(wantPeople), len(wantUnmapped))
+			}
+			if src.index.Len() != len(src.people) {
+				t.Errorf("batch %d hint %d: index of %d people, want %d", batch, hint, src.index.Len(), len(src.people))
+			}
 		}
 	}
 }
