@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"slices"
 	"strings"
 	gosync "sync"
 )
@@ -68,6 +69,12 @@ func (g *Groups) Len() int { return len(g.byDN) }
 // memberOf. A memberOf group that was not added is kept
 // with its DN as given and its first RDN value as its name.
 func (g *Groups) Of(dn string, memberOf []string) []Membership {
+	return g.AppendOf(nil, dn, memberOf)
+}
+
+// AppendOf appends what Of returns to dst and returns the extended slice,
+// so that a reader can reuse one slice for a page of entries.
+func (g *Groups) AppendOf(dst []Membership, dn string, memberOf []string) []Membership {
 	g.resolve.Do(g.resolveParents)
 	// An item is a group found: gr for an added group, else (a memberOf
 	// value naming a group the read did not see) only key and given.
@@ -114,7 +121,7 @@ func (g *Groups) Of(dn string, memberOf []string) []Membership {
 			push(item{key: key, given: m})
 		}
 	}
-	out := make([]Membership, 0, len(queue))
+	out := slices.Grow(dst, len(queue))
 	for i := 0; i < len(queue); i++ {
 		it := queue[i]
 		var m Membership

@@ -9,8 +9,9 @@ import (
 )
 
 // pageBuf is the memory one page of search results is decoded into, reused
-// page after page: the messages' bytes, and the slices of attribute values
-// and attributes the entries are carved from. An entry's strings are views
+// page after page: the messages' bytes, the slices of attribute values and
+// attributes the entries are carved from, and the entries' group
+// memberships. An entry's strings are views
 // of data, so a page's entries are valid only until the buffer is reused;
 // Source.Read's contract says the same to its caller.
 //
@@ -21,12 +22,14 @@ type pageBuf struct {
 	data    []byte
 	strs    []string
 	attrs   []mapping.Attr
+	members []mapping.Membership
 }
 
 // reset makes the buffer's memory available for a new page. Everything
 // handed out from it before is dead by then.
 func (b *pageBuf) reset() {
 	b.entries, b.data, b.strs, b.attrs = b.entries[:0], b.data[:0], b.strs[:0], b.attrs[:0]
+	b.members = b.members[:0]
 }
 
 // poisonReused makes tests fail loudly when anything keeps a string or
@@ -47,6 +50,9 @@ func (b *pageBuf) release() {
 	}
 	clear(b.attrs)
 	clear(b.entries)
+	for i := range b.members {
+		b.members[i] = mapping.Membership{DN: "(reused)", Name: "(reused)", Via: []string{"(reused)"}}
+	}
 }
 
 // message appends n bytes read by fill to data and returns them as a

@@ -24,19 +24,20 @@ type query struct {
 }
 
 // paged runs q with the simple paged results control (RFC 2696) and calls
-// page with each page's entries (ranged attributes completed). Reading and
+// page with each page's buffer, pb.entries the page's entries (ranged
+// attributes completed). Reading and
 // handing on overlap: a goroutine reads the next page off the connection
 // (and sends the request for the one after it) while page runs, so at most
-// two pages are held in memory. The entries slice passed to page is reused
-// once page returns, and with q.reuse so is every string and slice the
-// entries refer to.
+// two pages are held in memory. The buffer passed to page is reused once
+// page returns, and with q.reuse so is every string and slice the entries
+// refer to.
 //
 // Any error, a result code other than success (size or time limit,
 // referral, ...) and any search continuation reference end the search
 // with an error; the entries of a failed page are not passed on. An error
 // page returns is returned as it is, after the reading goroutine stopped.
 // paged returns the number of pages.
-func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query, page func(n int, entries []mapping.Entry) error) (int, error) {
+func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query, page func(n int, pb *pageBuf) error) (int, error) {
 	filter, err := ldap.CompileFilter(q.filter)
 	if err != nil {
 		return 0, fmt.Errorf("ldap: %s filter: %w", q.what, err)
@@ -118,7 +119,7 @@ func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query,
 		}
 		n = r.n
 		s.log.WithFields(logrus.Fields{"search": q.what, "page": r.n, "entries": len(r.buf.entries)}).Debug("ldap: page read")
-		err := page(r.n, r.buf.entries)
+		err := page(r.n, r.buf)
 		r.buf.release()
 		if err != nil {
 			// Stop the reader: it may be waiting for the server, so cut

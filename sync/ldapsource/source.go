@@ -87,7 +87,8 @@ func (s *Source) Read(ctx context.Context, fn func([]mapping.Entry) error) error
 	users := 0
 	var fnErr error
 	q := query{what: "users", base: s.cfg.Users.BaseDN, scope: s.scope(), filter: s.cfg.Users.Filter, attrs: s.userAttrs, reuse: true}
-	pages, err := s.paged(ctx, c, conv, q, func(n int, entries []mapping.Entry) error {
+	pages, err := s.paged(ctx, c, conv, q, func(n int, pb *pageBuf) error {
+		entries := pb.entries
 		for i := range entries {
 			e := &entries[i]
 			if err := conv.setID(e); err != nil {
@@ -97,7 +98,11 @@ func (s *Source) Read(ctx context.Context, fn func([]mapping.Entry) error) error
 			if *s.cfg.UseMemberOf {
 				memberOf = e.Attrs.Get("memberof")
 			}
-			e.Groups = groups.Of(e.DN, memberOf)
+			// The memberships, like the rest of the page, live in the
+			// page's buffer.
+			start := len(pb.members)
+			pb.members = groups.AppendOf(pb.members, e.DN, memberOf)
+			e.Groups = pb.members[start:len(pb.members):len(pb.members)]
 		}
 		if err := fn(entries); err != nil {
 			fnErr = err
@@ -127,8 +132,8 @@ func (s *Source) readGroups(ctx context.Context, c *client, conv *converter, gro
 		memberKeys[i] = strings.ToLower(m)
 	}
 	q := query{what: "groups", base: g.BaseDN, scope: ldap.ScopeWholeSubtree, filter: g.Filter, attrs: s.groupAttrs}
-	_, err := s.paged(ctx, c, conv, q, func(_ int, entries []mapping.Entry) error {
-		for _, e := range entries {
+	_, err := s.paged(ctx, c, conv, q, func(_ int, pb *pageBuf) error {
+		for _, e := range pb.entries {
 			var members []string
 			for _, k := range memberKeys {
 				v := e.Attrs.Get(k)
