@@ -117,3 +117,28 @@ func TestGroupsOfAddedTwiceAndLate(t *testing.T) {
 		t.Errorf("Of() after a late Add = %+v, want %+v", got, want)
 	}
 }
+
+// TestGroupsAppendOf: AppendOf extends dst with exactly what Of returns and
+// leaves what dst held alone, even when a nested membership needs room.
+func TestGroupsAppendOf(t *testing.T) {
+	g := NewGroups()
+	g.Add("cn=top,dc=x", "top", []string{"cn=mid,dc=x"})
+	g.Add("cn=mid,dc=x", "mid", []string{"uid=a,dc=x"})
+	g.Add("cn=solo,dc=x", "solo", []string{"uid=b,dc=x"})
+	var buf []Membership
+	var spans [][2]int
+	for _, dn := range []string{"uid=a,dc=x", "uid=b,dc=x", "uid=nobody,dc=x", "uid=a,dc=x"} {
+		start := len(buf)
+		buf = g.AppendOf(buf, dn, []string{"cn=outside,dc=y"})
+		spans = append(spans, [2]int{start, len(buf)})
+	}
+	for i, dn := range []string{"uid=a,dc=x", "uid=b,dc=x", "uid=nobody,dc=x", "uid=a,dc=x"} {
+		got, want := buf[spans[i][0]:spans[i][1]], g.Of(dn, []string{"cn=outside,dc=y"})
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("AppendOf(%s) = %+v, want %+v", dn, got, want)
+		}
+	}
+	if len(buf) != 3+2+1+3 {
+		t.Errorf("AppendOf appended %d memberships in all, want 9", len(buf))
+	}
+}
