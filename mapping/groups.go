@@ -10,10 +10,38 @@ import (
 // person belongs to, expanding nested groups. Add every group first, then
 // call Of for each person; Of may be called concurrently, Add may not.
 type Groups struct {
-	byDN    map[string]*group   // normalised DN -> group
-	parents map[string][]*group // normalised member DN -> groups listing it
+	byDN map[string]*group // normalised DN -> group
+	// parents maps a normalised member DN to the groups listing it, a
+	// list threaded through edges in the order they were added: a
+	// directory's hundreds of thousands of memberships cost two map
+	// operations each and no allocation of their own.
+	parents map[string]edgeList
+	edges   []edge
 	// resolve fills group.parents once, on the first Of after an Add.
 	resolve *gosync.Once
+}
+
+// edge is one group listing a member; next is the member's next edge, -1
+// after the last.
+type edge struct {
+	g    *group
+	next int32
+}
+
+// edgeList is the first and last of one member's edges.
+type edgeList struct{ first, last int32 }
+
+// groupsOf returns the groups listing the member with normalised DN key.
+func (g *Groups) groupsOf(key string) []*group {
+	l, ok := g.parents[key]
+	if !ok {
+		return nil
+	}
+	var out []*group
+	for i := l.first; i >= 0; i = g.edges[i].next {
+		out = append(out, g.edges[i].g)
+	}
+	return out
 }
 
 type group struct {
@@ -25,7 +53,7 @@ type group struct {
 
 // NewGroups returns an empty group index.
 func NewGroups() *Groups {
-	return &Groups{byDN: map[string]*group{}, parents: map[string][]*group{}, resolve: new(gosync.Once)}
+	return &Groups{byDN: map[string]*group{}, parents: map[string]edgeList{}, resolve: new(gosync.Once)}
 }
 
 // Add records the group dn with display name name (its cn; the first RDN
@@ -43,9 +71,22 @@ func (g *Groups) Add(dn, name string, members []string) {
 		g.byDN[key] = gr
 	}
 	gr.dn, gr.name = dn, name
+	if need := len(g.edges) + len(members); need > cap(g.edges) {
+		// Doubled: append grows a large slice by a quarter at a time.
+		grown := make([]edge, len(g.edges), max(2*cap(g.edges), need, 256))
+		copy(grown, g.edges)
+		g.edges = grown
+	}
 	for _, m := range members {
 		mk := NormalizeDN(m)
-		g.parents[mk] = append(g.parents[mk], gr)
+		i := int32(len(g.edges))
+		g.edges = append(g.edges, edge{g: gr, next: -1})
+		if l, ok := g.parents[mk]; ok {
+			g.edges[l.last].next = i
+			g.parents[mk] = edgeList{l.first, i}
+		} else {
+			g.parents[mk] = edgeList{i, i}
+		}
 	}
 	g.resolve = new(gosync.Once)
 }
@@ -54,7 +95,7 @@ func (g *Groups) Add(dn, name string, members []string) {
 // that Of walks nested groups by pointer instead of by map lookups.
 func (g *Groups) resolveParents() {
 	for key, gr := range g.byDN {
-		gr.parents = g.parents[key]
+		gr.parents = g.groupsOf(key)
 	}
 }
 
@@ -110,8 +151,11 @@ func (g *Groups) AppendOf(dst []Membership, dn string, memberOf []string) []Memb
 		}
 		queue = append(queue, it)
 	}
-	for _, p := range g.parents[NormalizeDN(dn)] {
-		push(item{gr: p, key: p.key})
+	if l, ok := g.parents[NormalizeDN(dn)]; ok {
+		for i := l.first; i >= 0; i = g.edges[i].next {
+			p := g.edges[i].g
+			push(item{gr: p, key: p.key})
+		}
 	}
 	for _, m := range memberOf {
 		key := NormalizeDN(m)
@@ -134,7 +178,7 @@ func (g *Groups) AppendOf(dst []Membership, dn string, memberOf []string) []Memb
 			// and the membership outlives the entry.
 			dn := strings.Clone(strings.TrimSpace(it.given))
 			m = Membership{DN: dn, Name: firstRDNValue(dn), Via: it.via}
-			parents = g.parents[it.key]
+			parents = g.groupsOf(it.key)
 		}
 		out = append(out, m)
 		if len(parents) > 0 {
