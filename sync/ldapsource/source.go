@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -78,16 +79,30 @@ func (s *Source) Read(ctx context.Context, fn func([]mapping.Entry) error) error
 	}
 	defer closeConn()
 	conv := newConverter(s.cfg.IDAttribute)
+	// The groups are indexed while the server sends the first pages of
+	// people: Of waits for indexed only on the first page.
 	groups := mapping.NewGroups()
+	indexed := make(chan struct{})
 	if s.cfg.Groups.BaseDN != "" {
-		if err := s.readGroups(ctx, c, conv, groups); err != nil {
+		list, err := s.readGroups(ctx, c, conv)
+		if err != nil {
 			return err
 		}
+		go func() {
+			defer close(indexed)
+			for _, g := range list {
+				groups.Add(g.dn, g.name, g.members)
+			}
+		}()
+		defer func() { <-indexed }()
+	} else {
+		close(indexed)
 	}
 	users := 0
 	var fnErr error
 	q := query{what: "users", base: s.cfg.Users.BaseDN, scope: s.scope(), filter: s.cfg.Users.Filter, attrs: s.userAttrs, reuse: true}
 	pages, err := s.paged(ctx, c, conv, q, func(n int, pb *pageBuf) error {
+		<-indexed
 		entries := pb.entries
 		for i := range entries {
 			e := &entries[i]
@@ -123,31 +138,42 @@ func (s *Source) Read(ctx context.Context, fn func([]mapping.Entry) error) error
 	return nil
 }
 
-// readGroups adds every group under groups.base_dn to groups.
-func (s *Source) readGroups(ctx context.Context, c *client, conv *converter, groups *mapping.Groups) error {
+// groupEntry is a group as read: its DN, name and member DNs.
+type groupEntry struct {
+	dn, name string
+	members  []string
+}
+
+// readGroups reads every group under groups.base_dn.
+func (s *Source) readGroups(ctx context.Context, c *client, conv *converter) ([]groupEntry, error) {
 	g := s.cfg.Groups
 	nameKey := strings.ToLower(g.NameAttribute)
 	memberKeys := make([]string, len(g.MemberAttributes))
 	for i, m := range g.MemberAttributes {
 		memberKeys[i] = strings.ToLower(m)
 	}
+	var list []groupEntry
 	q := query{what: "groups", base: g.BaseDN, scope: ldap.ScopeWholeSubtree, filter: g.Filter, attrs: s.groupAttrs}
 	_, err := s.paged(ctx, c, conv, q, func(_ int, pb *pageBuf) error {
 		for _, e := range pb.entries {
 			var members []string
 			for _, k := range memberKeys {
 				v := e.Attrs.Get(k)
-				members = append(members, v...)
+				if members == nil {
+					members = v // a group's entry is not reused (q.reuse is off)
+				} else {
+					members = append(slices.Clip(members), v...)
+				}
 			}
 			name := ""
 			if v := e.Attrs.Get(nameKey); len(v) > 0 {
 				name = v[0]
 			}
-			groups.Add(e.DN, name, members)
+			list = append(list, groupEntry{dn: e.DN, name: name, members: members})
 		}
 		return nil
 	})
-	return err
+	return list, err
 }
 
 func (s *Source) scope() int {
