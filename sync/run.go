@@ -182,22 +182,41 @@ func (r *Runner) now() time.Time {
 //
 // The source may reuse a batch's memory once the callback returns, so each
 // batch is mapped before it returns, split between one goroutine per core,
-// while the source reads its next page. The people are then added to the
-// list and its index in source order, so that planning starts from both as
-// soon as the read ends. sizeHint is how many people to make room for.
+// while the source reads its next page. Each person is mapped into its
+// place in the list, in source order, and indexed with its page, so that
+// planning starts from both as soon as the read ends. sizeHint is how many
+// people to make room for.
 func (r *Runner) readSource(ctx context.Context, now time.Time, sizeHint int) (source, error) {
 	workers := make([]mapWorker, runtime.GOMAXPROCS(0))
 	src := source{people: make([]mapping.Person, 0, sizeHint), index: NewPeopleIndex(sizeHint)}
 	start := time.Now()
 	err := r.Source.Read(ctx, func(batch []mapping.Entry) error {
+		// Each person is mapped straight into its place in the list;
+		// the places of entries that could not be mapped are closed up.
+		base := len(src.people)
+		src.people = growPeople(src.people, len(batch))[:base+len(batch)]
+		slots := src.people[base:]
 		parts := min(len(workers), (len(batch)+minPart-1)/minPart)
-		inParts(len(batch), parts, func(i, lo, hi int) { workers[i].mapAll(r.Mapper, batch[lo:hi], now) })
+		inParts(len(batch), parts, func(i, lo, hi int) { workers[i].mapAll(r.Mapper, batch, slots, lo, hi, now) })
+		var failed []int // ascending: the workers' ranges are
 		for i := range workers[:parts] {
 			w := &workers[i]
-			src.people = growPeople(src.people, len(w.people))
-			src.people = append(src.people, w.people...)
 			src.unmapped = append(src.unmapped, w.unmapped...)
-			w.people, w.unmapped = w.people[:0], w.unmapped[:0]
+			failed = append(failed, w.failed...)
+			w.unmapped, w.failed = w.unmapped[:0], w.failed[:0]
+		}
+		if len(failed) > 0 {
+			n := base
+			for k := range slots {
+				if len(failed) > 0 && failed[0] == k {
+					failed = failed[1:]
+					continue
+				}
+				src.people[n] = slots[k]
+				n++
+			}
+			clear(src.people[n:])
+			src.people = src.people[:n]
 		}
 		return src.index.Add(src.people)
 	})
@@ -243,23 +262,27 @@ type source struct {
 // minPart is the fewest entries worth handing to another goroutine.
 const minPart = 64
 
-// mapWorker holds what one goroutine mapped of the current batch.
+// mapWorker holds what one goroutine could not map of the current batch.
 type mapWorker struct {
-	people   []mapping.Person
 	unmapped []Unmapped
+	failed   []int // their indexes in the batch, ascending
 }
 
-// mapAll maps entries. Map copies what a person keeps, and the unmapped
-// keep copies: nothing refers to the entries afterwards.
-func (w *mapWorker) mapAll(m Mapper, entries []mapping.Entry, now time.Time) {
-	for i := range entries {
+// mapAll maps entries[lo:hi] into people[lo:hi]. Map copies what a person
+// keeps, and the unmapped keep copies: nothing refers to the entries
+// afterwards. An entry that cannot be mapped is added to w.unmapped and
+// w.failed, and its person is left zero.
+func (w *mapWorker) mapAll(m Mapper, entries []mapping.Entry, people []mapping.Person, lo, hi int, now time.Time) {
+	for i := lo; i < hi; i++ {
 		e := &entries[i]
 		p, err := m.Map(*e, now)
 		if err != nil {
+			people[i] = mapping.Person{}
 			w.unmapped = append(w.unmapped, Unmapped{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), Err: err.Error()})
+			w.failed = append(w.failed, i)
 			continue
 		}
-		w.people = append(w.people, p)
+		people[i] = p
 	}
 }
 
