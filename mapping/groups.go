@@ -157,7 +157,14 @@ func (g *Groups) AppendOf(dst []Membership, dn string, memberOf []string) []Memb
 			push(item{gr: p, key: p.key})
 		}
 	}
+	listed := queue[:len(queue):len(queue)] // the groups whose member lists name dn
 	for _, m := range memberOf {
+		// A server writes memberOf as the group's DN, and most groups
+		// that list a person are in its memberOf too: those are known
+		// without normalising m and looking it up.
+		if slices.ContainsFunc(listed, func(it item) bool { return it.gr.dn == m }) {
+			continue
+		}
 		key := NormalizeDN(m)
 		if gr, ok := g.byDN[key]; ok {
 			push(item{gr: gr, key: gr.key})
