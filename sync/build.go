@@ -2,6 +2,7 @@ package sync
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,11 +98,13 @@ func (x *PeopleIndex) Len() int { return x.n }
 func (x *PeopleIndex) add(people []mapping.Person) (i, j int) {
 	i, j = -1, -1
 	for k := x.n; k < len(people); k++ {
-		id := people[k].SourceID
-		if prev, dup := x.bySource[id]; dup && j < 0 {
-			i, j = int(prev), k
-		}
+		// One map operation per person: a second ID shows as a map
+		// that did not grow, and the rare pair is then looked for.
+		id, n := people[k].SourceID, len(x.bySource)
 		x.bySource[id] = int32(k)
+		if len(x.bySource) == n && j < 0 {
+			i, j = slices.IndexFunc(people[:k], func(p mapping.Person) bool { return p.SourceID == id }), k
+		}
 	}
 	x.n = len(people)
 	return i, j
