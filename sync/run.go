@@ -240,8 +240,9 @@ func growPeople(people []mapping.Person, n int) []mapping.Person {
 	return grown
 }
 
-// sizeHint returns how many people the last run of any target read, with
-// some room to grow; 0 before the first run.
+// sizeHint returns how many people were in scope at the last applied run
+// of any target, with some room to grow; 0 before the first. A hint too
+// small only costs a copy as the list grows.
 func (r *Runner) sizeHint(ctx context.Context) int {
 	n := 0
 	for _, t := range r.Targets {
