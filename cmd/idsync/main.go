@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/idsync/idsync/internal/batch"
 	"github.com/idsync/idsync/internal/gctune"
 )
 
@@ -33,6 +34,12 @@ const (
 )
 
 func main() {
+	// idsync is a batch job: on Linux it tells the scheduler so, which
+	// keeps it from preempting a directory server on the same host each
+	// time the server hands it data (see internal/batch). Best effort: a
+	// run works the same under the default policy, for example where a
+	// sandbox refuses the call.
+	_ = batch.Enter()
 	// A run builds up the people of the source and the accounts of the
 	// target and holds them until the plan is made. With a fixed GOGC the
 	// collector re-marks that growing heap every time it grows by GOGC
