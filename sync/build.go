@@ -220,8 +220,10 @@ type builder struct {
 	// each to its group in the target, when it has one.
 	roles      []string
 	roleGroups map[string]*targets.Group
-	// accountRoles lists, by account, the roles its groups give.
-	accountRoles [][]string
+	// roleList holds, by account, the roles its groups give: account i's
+	// are roleList[roleStart[i]:roleStart[i+1]].
+	roleStart []int32
+	roleList  []string
 	// groupMembers lists the members of each role's group that are
 	// accounts, by index.
 	groupMembers map[*targets.Group][]int32

@@ -43,7 +43,6 @@ func (b *builder) indexRoles(x *TargetIndex) {
 		return
 	}
 	b.roles = b.roleNames()
-	b.accountRoles = make([][]string, len(b.in.Accounts))
 	b.groupMembers = map[*targets.Group][]int32{}
 	byID := map[string]int{}
 	byName := map[string]int{}
@@ -62,19 +61,42 @@ func (b *builder) indexRoles(x *TargetIndex) {
 		}
 		g := &b.in.Groups[gi]
 		b.roleGroups[role] = g
-		for _, ai := range x.members[gi] {
-			b.accountRoles[ai] = append(b.accountRoles[ai], role)
-		}
 		b.groupMembers[g] = x.members[gi]
+	}
+	b.indexAccountRoles()
+}
+
+// indexAccountRoles lists the roles of every account, in role order, in
+// one slice: a target's hundreds of thousands of memberships are counted
+// first and then placed, rather than appended to a slice per account.
+func (b *builder) indexAccountRoles() {
+	b.roleStart = make([]int32, len(b.in.Accounts)+1)
+	for _, g := range b.roleGroups {
+		for _, ai := range b.groupMembers[g] {
+			b.roleStart[ai+1]++
+		}
+	}
+	for i := 1; i < len(b.roleStart); i++ {
+		b.roleStart[i] += b.roleStart[i-1]
+	}
+	b.roleList = make([]string, b.roleStart[len(b.in.Accounts)])
+	next := slices.Clone(b.roleStart[:len(b.in.Accounts)])
+	for _, role := range b.roles {
+		if g := b.roleGroups[role]; g != nil {
+			for _, ai := range b.groupMembers[g] {
+				b.roleList[next[ai]] = role
+				next[ai]++
+			}
+		}
 	}
 }
 
 // rolesOf returns the roles account ai (-1: none) has through groups.
 func (b *builder) rolesOf(ai int32) []string {
-	if ai < 0 || b.accountRoles == nil {
+	if ai < 0 || b.roleStart == nil {
 		return nil
 	}
-	return b.accountRoles[ai]
+	return b.roleList[b.roleStart[ai]:b.roleStart[ai+1]:b.roleStart[ai+1]]
 }
 
 // roleDiff returns the roles p should have that account ai (-1: none yet)
