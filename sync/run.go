@@ -198,7 +198,7 @@ func (r *Runner) readSource(ctx context.Context, now time.Time, sizeHint int) (s
 		slots := src.people[base:]
 		parts := min(len(workers), (len(batch)+minPart-1)/minPart)
 		inParts(len(batch), parts, func(i, lo, hi int) { workers[i].mapAll(r.Mapper, batch, slots, lo, hi, now) })
-		var failed []int // ascending: the workers' ranges are
+		var failed []int // batch indexes, ascending: the workers take ranges in order
 		for i := range workers[:parts] {
 			w := &workers[i]
 			src.unmapped = append(src.unmapped, w.unmapped...)
