@@ -28,8 +28,12 @@ type Unmapped struct {
 
 // Input is everything BuildPlan looks at.
 type Input struct {
-	Target   string
-	Now      time.Time
+	Target string
+	Now    time.Time
+	// People are the source's people. BuildPlan sets an empty
+	// Account.ExternalID to the SourceID, and Account.Active for everyone
+	// wanted, as the mapping does; a joiner's After points at its person's
+	// Account, so People must not change while the plan is used.
 	People   []mapping.Person
 	Unmapped []Unmapped
 	Links    []state.Link
@@ -278,6 +282,9 @@ func (b *builder) indexPeople() {
 		p.p, p.acct = &b.in.People[i], -1
 		if p.p.Account.ExternalID == "" {
 			p.p.Account.ExternalID = p.p.SourceID
+		}
+		if p.wanted() {
+			p.p.Account.Active = true // as the mapping sets it; a joiner's After is this account
 		}
 	}
 }

@@ -40,21 +40,9 @@ const minClassifyPart = 4096
 type changeList struct {
 	list      []Change
 	unchanged int // movers with nothing to change
-	// accounts holds the changes' After accounts, a chunk at a time: a
-	// first plan has one per person.
-	accounts []targets.Account
 }
 
 func (l *changeList) add(c Change) { l.list = append(l.list, c) }
-
-// account returns a copy of a that lives as long as the plan.
-func (l *changeList) account(a targets.Account) *targets.Account {
-	if len(l.accounts) == cap(l.accounts) {
-		l.accounts = make([]targets.Account, 0, 1024) // earlier chunks stay where they are
-	}
-	l.accounts = append(l.accounts, a)
-	return &l.accounts[len(l.accounts)-1]
-}
 
 // joinerReasons is the reason of every joiner new to the target. Changes
 // share it: nothing writes into it, and appending copies it (its capacity
@@ -109,8 +97,9 @@ func withRule(s, rule string) string {
 }
 
 func (b *builder) joiner(out *changeList, p *person) {
-	after := out.account(p.p.Account) // shares Attrs: neither is changed after mapping
-	after.Active = true
+	// The desired account itself: a first plan has one joiner per person,
+	// and nothing changes either once planned.
+	after := &p.p.Account
 	reasons := joinerReasons
 	if p.link != nil {
 		reasons = []string{fmt.Sprintf("linked account %s is gone from the target; creating it again", p.link.TargetID)}
