@@ -128,7 +128,8 @@ func (c *Config) Validate() error {
 		add("max_members_per_patch: must not be negative, got %d", c.MaxMembersPerPatch)
 	}
 	if c.ExcludedAttributes != nil {
-		errs = append(errs, validateExcluded(*c.ExcludedAttributes)...)
+		enterprise := c.EnterpriseExtension == nil || *c.EnterpriseExtension
+		errs = append(errs, validateExcluded(*c.ExcludedAttributes, enterprise)...)
 	}
 	return errors.Join(errs...)
 }

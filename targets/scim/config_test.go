@@ -94,6 +94,10 @@ func TestConfigValidate(t *testing.T) {
 			`excluded_attributes: must be SCIM attribute names or URN-qualified paths (letters, digits, "_", "-", ".", ":"), got "emails[type eq \"work\"]"`,
 		}},
 		{"exclusions idsync reads", func(c *scim.Config) { c.ExcludedAttributes = &read }, readRefusals(read...)},
+		{"enterprise extension off", func(c *scim.Config) {
+			c.EnterpriseExtension = ptr(false)
+			c.ExcludedAttributes = &[]string{enterpriseURN, enterpriseURN + ":department", "displayName"}
+		}, readRefusals("displayName")},
 		{"everything wrong", func(c *scim.Config) {
 			c.Timeout = -time.Second
 			c.RateLimit = ptr(-1.0)

@@ -16,14 +16,15 @@ import (
 func DefaultExcludedAttributes() []string { return []string{"meta", "groups"} }
 
 // readAttrPaths are the User attribute paths idsync reads, lower-cased:
-// "name.givenname", "emails.value", the enterprise extension's attributes
-// as "urn:...:user:department". Derived from the mapping, so that a new
+// "name.givenname", "emails.value"; enterpriseReadPaths are those of the
+// enterprise extension, "urn:...:user:department", read only when
+// enterprise_extension is on. Derived from the mapping, so that a new
 // mapped attribute is protected from exclusion without anyone remembering.
-var readAttrPaths = userReadPaths()
+var readAttrPaths, enterpriseReadPaths = userReadPaths()
 
-func userReadPaths() []string {
-	paths := []string{"id", "username", "externalid", "active"}
-	add := func(p string) { paths = append(paths, strings.ToLower(p)) }
+func userReadPaths() (core, enterprise []string) {
+	core = []string{"id", "username", "externalid", "active"}
+	add := func(p string) { core = append(core, strings.ToLower(p)) }
 	for _, p := range allPaths {
 		switch p.def.kind {
 		case kindTop:
@@ -34,24 +35,25 @@ func userReadPaths() []string {
 			add(p.def.attr + ".type")
 			add(p.def.attr + ".value")
 		case kindEnterprise:
-			add(schemaEnterprise + ":" + p.def.attr)
+			enterprise = append(enterprise, strings.ToLower(schemaEnterprise+":"+p.def.attr))
 		}
 	}
-	return paths
+	return core, enterprise
 }
 
 var lowerCoreUser = strings.ToLower(schemaUser)
 
 // validateExcluded checks the excluded_attributes entries, one error per
-// bad entry.
-func validateExcluded(names []string) []error {
+// bad entry. enterprise says whether enterprise_extension is on, when
+// idsync reads the extension too.
+func validateExcluded(names []string, enterprise bool) []error {
 	var errs []error
 	for _, n := range names {
 		switch {
 		case !isAttrPath(n):
 			errs = append(errs, fmt.Errorf(`excluded_attributes: must be SCIM attribute names or URN-qualified paths `+
 				`(letters, digits, "_", "-", ".", ":"), got %q`, n))
-		case readByIdsync(n):
+		case readByIdsync(n, enterprise):
 			errs = append(errs, fmt.Errorf("excluded_attributes: must not name an attribute idsync reads "+
 				"(every account would look changed), got %q", n))
 		}
@@ -80,19 +82,23 @@ func isAttrPath(s string) bool {
 // away something idsync reads: an attribute it reads ("userName",
 // "name.givenName"), one that contains such an attribute ("name", "emails",
 // the enterprise extension, the core User schema), or a part of one
-// ("userName.x"). A core-schema URN prefix is ignored.
-func readByIdsync(path string) bool {
+// ("userName.x"). A core-schema URN prefix is ignored. The enterprise
+// extension counts only when enterprise is on.
+func readByIdsync(path string, enterprise bool) bool {
 	p := strings.ToLower(path)
 	if p == lowerCoreUser {
 		return true
 	}
 	p = strings.TrimPrefix(p, lowerCoreUser+":")
-	for _, r := range readAttrPaths {
-		if r == p || isBelow(r, p) || isBelow(p, r) {
-			return true
+	read := func(paths []string) bool {
+		for _, r := range paths {
+			if r == p || isBelow(r, p) || isBelow(p, r) {
+				return true
+			}
 		}
+		return false
 	}
-	return false
+	return read(readAttrPaths) || enterprise && read(enterpriseReadPaths)
 }
 
 // isBelow says whether path is a sub-attribute of parent ("name.givenname"

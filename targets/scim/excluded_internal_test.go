@@ -16,8 +16,14 @@ import (
 // leaves out one attribute path at a time, as a server honouring
 // excludedAttributes would. Whenever that changes the account List
 // reports, excluded_attributes must refuse the path; when it does not,
-// the path must be allowed.
+// the path must be allowed. Both with enterprise_extension on and off.
 func TestExclusionGuardMatchesDecoding(t *testing.T) {
+	for _, enterprise := range []bool{true, false} {
+		t.Run(fmt.Sprintf("enterprise=%v", enterprise), func(t *testing.T) { testExclusionGuard(t, enterprise) })
+	}
+}
+
+func testExclusionGuard(t *testing.T, enterprise bool) {
 	a := targets.Account{UserName: "full", ExternalID: "ext-full", Active: false, Attrs: targets.Attrs{}}
 	for i, p := range allPaths {
 		a.Attrs.Set(p.path, fmt.Sprint("value ", i))
@@ -32,7 +38,7 @@ func TestExclusionGuardMatchesDecoding(t *testing.T) {
 	full["x509Certificates"] = []any{map[string]any{"value": "MIIC"}}
 	emails := full["emails"].([]any)
 	emails[0].(map[string]any)["display"] = "shown"
-	want, err := listed(full)
+	want, err := listed(full, enterprise)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,14 +48,14 @@ func TestExclusionGuardMatchesDecoding(t *testing.T) {
 		t.Fatalf("only %d paths in the test user: %v", len(paths), paths)
 	}
 	for _, path := range paths {
-		got, err := listed(without(t, full, path))
+		got, err := listed(without(t, full, path), enterprise)
 		changed := err != nil || !reflect.DeepEqual(got, want)
-		if refused := validateExcluded([]string{path}) != nil; refused != changed {
+		if refused := validateExcluded([]string{path}, enterprise) != nil; refused != changed {
 			t.Errorf("leaving out %s changes the account: %v; excluded_attributes refuses it: %v", path, changed, refused)
 		}
 		// Case and the core schema URN do not matter.
 		for _, variant := range []string{strings.ToUpper(path), schemaUser + ":" + path} {
-			if refused := validateExcluded([]string{variant}) != nil; refused != changed {
+			if refused := validateExcluded([]string{variant}, enterprise) != nil; refused != changed {
 				t.Errorf("excluded_attributes refuses %s: %v, want %v", variant, refused, changed)
 			}
 		}
@@ -57,7 +63,7 @@ func TestExclusionGuardMatchesDecoding(t *testing.T) {
 }
 
 // listed is the account List makes of resource r.
-func listed(r map[string]any) (targets.Account, error) {
+func listed(r map[string]any, enterprise bool) (targets.Account, error) {
 	b, err := json.Marshal(map[string]any{"Resources": []any{r}})
 	if err != nil {
 		return targets.Account{}, err
@@ -66,7 +72,7 @@ func listed(r map[string]any) (targets.Account, error) {
 	if err := p.decodeBody(b); err != nil {
 		return targets.Account{}, err
 	}
-	return accountFromResource(&p.Resources[0], true)
+	return accountFromResource(&p.Resources[0], enterprise)
 }
 
 // attrPaths lists the attribute paths in r: top-level names, and below
