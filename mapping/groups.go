@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"iter"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -31,17 +32,20 @@ type edge struct {
 // edgeList is the first and last of one member's edges.
 type edgeList struct{ first, last int32 }
 
-// groupsOf returns the groups listing the member with normalised DN key.
-func (g *Groups) groupsOf(key string) []*group {
-	l, ok := g.parents[key]
-	if !ok {
-		return nil
+// listing yields the groups listing the member with normalised DN key, in
+// the order they were added.
+func (g *Groups) listing(key string) iter.Seq[*group] {
+	return func(yield func(*group) bool) {
+		l, ok := g.parents[key]
+		if !ok {
+			return
+		}
+		for i := l.first; i >= 0; i = g.edges[i].next {
+			if !yield(g.edges[i].g) {
+				return
+			}
+		}
 	}
-	var out []*group
-	for i := l.first; i >= 0; i = g.edges[i].next {
-		out = append(out, g.edges[i].g)
-	}
-	return out
 }
 
 type group struct {
@@ -95,7 +99,7 @@ func (g *Groups) Add(dn, name string, members []string) {
 // that Of walks nested groups by pointer instead of by map lookups.
 func (g *Groups) resolveParents() {
 	for key, gr := range g.byDN {
-		gr.parents = g.groupsOf(key)
+		gr.parents = slices.Collect(g.listing(key))
 	}
 }
 
@@ -151,11 +155,8 @@ func (g *Groups) AppendOf(dst []Membership, dn string, memberOf []string) []Memb
 		}
 		queue = append(queue, it)
 	}
-	if l, ok := g.parents[NormalizeDN(dn)]; ok {
-		for i := l.first; i >= 0; i = g.edges[i].next {
-			p := g.edges[i].g
-			push(item{gr: p, key: p.key})
-		}
+	for p := range g.listing(NormalizeDN(dn)) {
+		push(item{gr: p, key: p.key})
 	}
 	listed := queue[:len(queue):len(queue)] // the groups whose member lists name dn
 	for _, m := range memberOf {
@@ -185,7 +186,7 @@ func (g *Groups) AppendOf(dst []Membership, dn string, memberOf []string) []Memb
 			// and the membership outlives the entry.
 			dn := strings.Clone(strings.TrimSpace(it.given))
 			m = Membership{DN: dn, Name: firstRDNValue(dn), Via: it.via}
-			parents = g.groupsOf(it.key)
+			parents = slices.Collect(g.listing(it.key))
 		}
 		out = append(out, m)
 		if len(parents) > 0 {
