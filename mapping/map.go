@@ -167,7 +167,10 @@ func (m *Mapper) intern(st *state, prefix string, g Membership, build func(strin
 		return v
 	}
 	k.dn, k.via = strings.Clone(k.dn), strings.Clone(k.via)
-	v, _ := m.reasons.LoadOrStore(k, build(prefix, g))
+	v, ok := m.reasons.Load(k)
+	if !ok { // built only when no goroutine has built it yet
+		v, _ = m.reasons.LoadOrStore(k, build(prefix, g))
+	}
 	putBounded(&st.reasons, maxReasonCache, k, v.(string))
 	return v.(string)
 }
