@@ -185,7 +185,7 @@ func BuildPlan(in Input) *Plan {
 		if !x.fits(&in) {
 			x = IndexTarget(in.Accounts, in.Groups, in.Links)
 		}
-		b.byID, b.linked = x.byID, x.linked
+		b.linked = x.linked
 		close(accountsDone)
 		b.indexRoles(x)
 	}()
@@ -212,7 +212,6 @@ func BuildPlan(in Input) *Plan {
 type builder struct {
 	in       Input
 	plan     *Plan
-	byID     map[string]int32 // target ID -> index in in.Accounts
 	linked   []int32          // by link: index in in.Accounts, -1 when gone
 	people   []person         // in.People, in order
 	bySource map[string]int32 // source ID -> index in people
@@ -318,14 +317,6 @@ func (b *builder) claim(i int32) {
 		b.claimed[i] = true
 		b.nClaimed++
 	}
-}
-
-// account returns the index of the account with target ID id, or -1.
-func (b *builder) account(id string) int32 {
-	if i, ok := b.byID[id]; ok {
-		return i
-	}
-	return -1
 }
 
 // estimate returns how many changes the plan will have at least: every

@@ -190,12 +190,13 @@ func (b *builder) classifyGoneLinks() {
 	for _, u := range b.in.Unmapped {
 		unmapped[u.SourceID] = true
 	}
+	out := changeList{list: b.plan.Changes}
 	for _, i := range b.gone {
 		l := &b.in.Links[i]
 		if unmapped[l.SourceID] {
 			continue
 		}
-		ghost := &person{p: &mapping.Person{SourceID: l.SourceID, DN: l.DN}, link: l, acct: b.account(l.TargetID)}
+		ghost := &person{p: &mapping.Person{SourceID: l.SourceID, DN: l.DN}, link: l, acct: b.linked[i]}
 		if ghost.acct >= 0 {
 			ghost.account = &b.in.Accounts[ghost.acct]
 		}
@@ -203,10 +204,9 @@ func (b *builder) classifyGoneLinks() {
 		if l.DN != "" {
 			why += " (last seen as " + l.DN + ")"
 		}
-		out := changeList{list: b.plan.Changes}
 		b.leaver(&out, ghost, why)
-		b.plan.Changes = out.list
 	}
+	b.plan.Changes = out.list
 }
 
 // classifyOrphans lists target accounts nobody is linked to.
