@@ -21,9 +21,9 @@ import (
 var version = "dev"
 
 // heapTarget is the heap size gctune lets a run grow to between
-// collections. At 100k people a fully linked plan then collects 3 times
-// instead of 12 and peaks at about 340 MB RSS (make bench), under the
-// 400 MB idsync aims for at that size.
+// collections. At 100k people a plan then collects twice instead of 12
+// times and a fully linked one peaks at about 300 MB RSS (make bench),
+// under the 400 MB idsync aims for at that size.
 const heapTarget = 320 << 20
 
 // exit codes.
