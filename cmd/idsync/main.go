@@ -12,19 +12,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	"github.com/idsync/idsync/internal/batch"
-	"github.com/idsync/idsync/internal/gctune"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
-
-// heapTarget is the heap size gctune lets a run grow to between
-// collections. At 100k people a plan then collects twice instead of 12
-// times and a fully linked one peaks at about 300 MB RSS (make bench),
-// under the 400 MB idsync aims for at that size.
-const heapTarget = 320 << 20
 
 // exit codes.
 const (
@@ -34,21 +25,6 @@ const (
 )
 
 func main() {
-	// idsync is a batch job: on Linux it tells the scheduler so, which
-	// keeps it from preempting a directory server on the same host each
-	// time the server hands it data (see internal/batch). Best effort: a
-	// run works the same under the default policy, for example where a
-	// sandbox refuses the call.
-	_ = batch.Enter()
-	// A run builds up the people of the source and the accounts of the
-	// target and holds them until the plan is made. With a fixed GOGC the
-	// collector re-marks that growing heap every time it grows by GOGC
-	// percent; gctune instead lets the heap grow towards heapTarget
-	// between collections while the live heap is well below it, and
-	// collects at GOGC 75 as it gets near. GOGC, when set, wins.
-	if os.Getenv("GOGC") == "" {
-		gctune.Start(gctune.Config{Target: heapTarget, Min: 75, Max: 400})
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
