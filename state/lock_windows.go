@@ -16,13 +16,16 @@ func lockRegion() *windows.Overlapped {
 	return &windows.Overlapped{OffsetHigh: 0x7fffffff}
 }
 
-// tryLock takes an exclusive LockFileEx lock on f without waiting. Locks
-// belong to the handle, so a second open in the same process conflicts too,
-// and Windows releases them when the process dies. It reports false when the
-// file is locked elsewhere.
-func tryLock(f *os.File) (bool, error) {
-	err := windows.LockFileEx(windows.Handle(f.Fd()),
-		windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, lockRegion())
+// tryLock takes a LockFileEx lock on f without waiting, exclusive or shared.
+// Locks belong to the handle, so a second open in the same process conflicts
+// too, and Windows releases them when the process dies. It reports false when
+// the file is locked elsewhere.
+func tryLock(f *os.File, exclusive bool) (bool, error) {
+	flags := uint32(windows.LOCKFILE_FAIL_IMMEDIATELY)
+	if exclusive {
+		flags |= windows.LOCKFILE_EXCLUSIVE_LOCK
+	}
+	err := windows.LockFileEx(windows.Handle(f.Fd()), flags, 0, 1, 0, lockRegion())
 	switch {
 	case err == nil:
 		return true, nil
@@ -32,7 +35,13 @@ func tryLock(f *os.File) (bool, error) {
 	return false, err
 }
 
-// unlock drops the lock taken by tryLock.
+// waitShared takes a shared lock on f, waiting while another holds it
+// exclusively.
+func waitShared(f *os.File) error {
+	return windows.LockFileEx(windows.Handle(f.Fd()), 0, 0, 1, 0, lockRegion())
+}
+
+// unlock drops the lock taken by tryLock or waitShared.
 func unlock(f *os.File) error {
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, lockRegion())
 }

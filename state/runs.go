@@ -100,12 +100,13 @@ func (s *Store) FinishRun(ctx context.Context, r Run) error {
 	})
 }
 
-// failInterruptedRuns marks runs left running by a dead process as failed.
-// Open calls it while holding the exclusive lock, so no live run exists.
-func (s *Store) failInterruptedRuns(ctx context.Context) error {
+// failInterruptedRuns marks runs left running by a dead process as failed:
+// those of mode, or of every mode when mode is "". Open calls it only where
+// no live run of that mode can exist.
+func (s *Store) failInterruptedRuns(ctx context.Context, mode string) error {
 	return s.write(ctx, "open: mark interrupted runs", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'failed', finished = ?, error = ?
-			WHERE status = 'running'`, ms(now()), interruptedError)
+			WHERE status = 'running' AND (? = '' OR mode = ?)`, ms(now()), interruptedError, mode, mode)
 		return err
 	})
 }

@@ -4,8 +4,10 @@
 // audit row for every change applied.
 //
 // One database can serve several targets; every row carries its target name.
-// A Store is used by one idsync process at a time: Open takes an OS lock on
-// path+".lock" and a second Open fails with an error wrapping ErrInUse.
+// One writer at a time: Open takes an OS lock on the real file's ".lock"
+// (symbolic links resolved) and a second Open fails with an error wrapping
+// ErrInUse. OpenShared opens the database beside a writer, for the reports
+// and dry runs that must work while a run applies.
 //
 // Crash safety rests on two rules. Every applied change is recorded with
 // Commit, which writes the audit row and the link change in one transaction
@@ -50,11 +52,13 @@ var (
 	ErrLinkConflict = errors.New("link conflict")
 )
 
-// Store is an open state database. Create it with Open, release it with Close.
+// Store is an open state database. Create it with Open or OpenShared,
+// release it with Close.
 type Store struct {
 	path  string
 	db    *sql.DB
-	lock  *fileLock
+	lock  *fileLock     // the writer lock; nil for a shared Store
+	users *fileLock     // held shared by every open Store
 	wsem  chan struct{} // one writer at a time, acquired with ctx
 	stmts statements
 
@@ -66,8 +70,8 @@ type Store struct {
 	beforeCommit func(ctx context.Context) error
 }
 
-// Open opens (creating it if needed) the state database at path and takes
-// exclusive use of it until Close.
+// Open opens (creating it if needed) the state database at path for the
+// one writer (an apply) and keeps it until Close.
 //
 // The parent directory must exist; Open does not create it. A new database
 // file is created with mode 0600 (SQLite gives the -wal and -shm files the
@@ -76,12 +80,29 @@ type Store struct {
 // migrations missing from the file are applied, each in its own transaction;
 // a database written by a newer idsync is refused with ErrSchemaTooNew.
 //
-// If another Store holds path (another idsync process, or this one), Open
-// fails with an *InUseError wrapping ErrInUse. The lock lives on
-// path+".lock" and the OS drops it when the holder dies, so a crash never
-// leaves a stale lock. Because the lock is exclusive, runs still marked
-// "running" at Open were interrupted; Open marks them "failed".
+// If another writer holds the file (another idsync process, or this one),
+// Open fails with an *InUseError wrapping ErrInUse that names its pid and
+// since when it holds it. The lock is on the real file (symbolic links and
+// relative paths resolved) plus ".lock", and the OS drops it when the holder
+// dies, so a crash never leaves a stale lock. Because writers exclude each
+// other, apply runs still marked "running" at Open were interrupted; Open
+// marks them "failed" (and every running run when no other Store has the
+// database open).
 func Open(ctx context.Context, path string) (*Store, error) {
+	return openStore(ctx, path, true)
+}
+
+// OpenShared opens the database like Open but without the writer lock, so
+// it works while a writer (an apply) holds the database: for reports (runs,
+// audit) and dry runs. Its writes (a dry run's run record) wait for the
+// writer's transactions through SQLite's busy timeout. Callers must not
+// write links, groups, snapshots or audit rows through a shared Store.
+func OpenShared(ctx context.Context, path string) (*Store, error) {
+	return openStore(ctx, path, false)
+}
+
+// openStore resolves path, takes the locks and opens the database.
+func openStore(ctx context.Context, path string, writer bool) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("state: open: empty path")
 	}
@@ -98,37 +119,57 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("state: open %s: %s is not a directory", abs, dir)
 	}
-
-	lk, err := acquireLock(abs)
-	if err != nil {
-		return nil, err
-	}
-	s, err := open(ctx, abs, lk)
-	if err != nil {
-		lk.release()
-		return nil, err
-	}
-	return s, nil
-}
-
-// open does the database part of Open while the lock is held.
-func open(ctx context.Context, abs string, lk *fileLock) (*Store, error) {
-	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	real, err := realPath(abs)
 	if err != nil {
 		return nil, fmt.Errorf("state: open %s: %w", abs, err)
 	}
-	f.Close()
-
-	db := openDB(abs)
-	s := &Store{path: abs, db: db, lock: lk, wsem: make(chan struct{}, 1)}
-	if err := s.init(ctx); err != nil {
-		db.Close()
+	s := &Store{path: real, wsem: make(chan struct{}, 1)}
+	if writer {
+		if s.lock, err = acquireLock(real); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.open(ctx); err != nil {
+		s.lock.release(true)
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Store) init(ctx context.Context) error {
+// open does the database part of Open while the writer lock (if any) is
+// held: it joins the database's users, opens and migrates the file, and
+// marks the runs that were interrupted.
+func (s *Store) open(ctx context.Context) error {
+	users, alone, err := joinUsers(s.path)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		users.release(false)
+		return fmt.Errorf("state: open %s: %w", s.path, err)
+	}
+	f.Close()
+	s.users = users
+	s.db = openDB(s.path)
+	err = s.init(ctx, alone)
+	if err == nil && alone {
+		err = users.share()
+	}
+	if err != nil {
+		s.db.Close()
+		users.release(false)
+		return err
+	}
+	return nil
+}
+
+// init checks the journal mode, migrates the schema, prepares the
+// statements and marks interrupted runs: every running run when alone (no
+// other Store has the database open), a writer's running apply runs
+// otherwise (writers exclude each other), none for a shared Store that is
+// not alone.
+func (s *Store) init(ctx context.Context, alone bool) error {
 	var mode string
 	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		return fmt.Errorf("state: open %s: %w", s.path, err)
@@ -142,13 +183,19 @@ func (s *Store) init(ctx context.Context) error {
 	if err := s.prepare(ctx); err != nil {
 		return err
 	}
-	return s.failInterruptedRuns(ctx)
+	switch {
+	case alone:
+		return s.failInterruptedRuns(ctx, "")
+	case s.lock != nil:
+		return s.failInterruptedRuns(ctx, ModeApply)
+	}
+	return nil
 }
 
 // Path returns the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database and releases the lock. It is safe to call more
+// Close closes the database and releases the locks. It is safe to call more
 // than once; later calls return the first call's result. Callbacks must have
 // returned before Close is called.
 func (s *Store) Close() error {
@@ -157,7 +204,10 @@ func (s *Store) Close() error {
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("state: close %s: %w", s.path, err)
 		}
-		if err := s.lock.release(); err != nil && s.closeErr == nil {
+		if err := s.lock.release(true); err != nil && s.closeErr == nil {
+			s.closeErr = err
+		}
+		if err := s.users.release(false); err != nil && s.closeErr == nil {
 			s.closeErr = err
 		}
 	})
