@@ -6,32 +6,33 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/idsync/idsync/internal/secret"
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/sync"
-	"github.com/idsync/idsync/sync/ldapsource"
-	"github.com/idsync/idsync/sync/ldif"
-	"github.com/idsync/idsync/targets/scim"
+	"github.com/idsync/idsync/targets"
 )
 
 // Config is idsync's configuration file; config.example.toml documents
-// every key.
+// every key. The [source.KIND] and [target.KIND] sections belong to their
+// kinds (kinds.go), which decode, validate and build them.
 type Config struct {
 	Log     LogConfig      `toml:"log"`
 	State   StateConfig    `toml:"state"`
-	Source  SourceConfig   `toml:"source"`
+	Source  SourceConfig   `toml:"-"`
 	Mapping mapping.Config `toml:"mapping"`
 	Guards  sync.Guards    `toml:"guards"`
-	Targets []TargetConfig `toml:"target"`
+	Targets []TargetConfig `toml:"-"`
 
-	// path is the file the configuration was read from.
-	path   string
-	mapper *mapping.Mapper
+	// path is the file the configuration was read from; name its base
+	// name and lines the line of each key, for messages.
+	path, name string
+	lines      map[string]int
+	mapper     *mapping.Mapper
 }
 
 // LogConfig is the [log] section.
@@ -45,20 +46,21 @@ type StateConfig struct {
 	Path string `toml:"path"`
 }
 
-// SourceConfig is the [source] section: one kind and its settings.
+// SourceConfig is the [source] section: one kind and its settings, the
+// section [source.KIND].
 type SourceConfig struct {
-	Kind string             `toml:"kind"` // ldap or ldif
-	LDAP *ldapsource.Config `toml:"ldap"`
-	LDIF *ldif.Config       `toml:"ldif"`
+	Kind    string `toml:"kind"`
+	section section[sync.Source]
 }
 
-// TargetConfig is one [[target]].
+// TargetConfig is one [[target]]: its name, policies, kind and the kind's
+// section [target.KIND].
 type TargetConfig struct {
-	Name    string       `toml:"name"`
-	Kind    string       `toml:"kind"`    // scim
-	Leavers string       `toml:"leavers"` // disable or delete
-	Orphans string       `toml:"orphans"` // report, disable or delete
-	SCIM    *scim.Config `toml:"scim"`
+	Name    string `toml:"name"`
+	Kind    string `toml:"kind"`
+	Leavers string `toml:"leavers"` // disable or delete
+	Orphans string `toml:"orphans"` // report, disable or delete
+	section section[targets.Target]
 }
 
 // loadConfig reads, strictly decodes and validates the file at path. Every
@@ -76,184 +78,163 @@ func parseConfig(path string, src []byte) (*Config, error) {
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Guards: sync.DefaultGuards,
 		path:   path,
+		name:   filepath.Base(path),
 	}
-	name := filepath.Base(path)
-	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(cfg)
+	var top map[string]toml.Primitive
+	md, err := toml.NewDecoder(bytes.NewReader(src)).Decode(&top)
 	if err != nil {
-		var perr toml.ParseError
-		if errors.As(err, &perr) {
-			msg := strings.TrimPrefix(perr.Message, "toml: ")
-			if perr.LastKey != "" && !strings.Contains(msg, perr.LastKey) {
-				msg = perr.LastKey + ": " + msg
-			}
-			return nil, fmt.Errorf("%s:%d: %s", name, perr.Position.Line, msg)
+		return nil, cfg.syntaxErr(err)
+	}
+	cfg.lines = keyLines(src)
+	d := &decoder{md: md}
+	cfg.decode(d, top)
+	d.undecoded()
+	problems := d.problems
+	for _, p := range cfg.validate() {
+		if !d.failed(p.key) { // a value that did not decode is not also "required"
+			problems = append(problems, p)
 		}
-		if m := tomlErr.FindStringSubmatch(err.Error()); m != nil {
-			return nil, fmt.Errorf("%s:%s: %s: %s", name, m[1], m[2], m[3])
+	}
+	if len(problems) > 0 {
+		return nil, cfg.report(problems)
+	}
+	cfg.resolvePaths()
+	return cfg, nil
+}
+
+// syntaxErr reports a document the toml parser refused.
+func (c *Config) syntaxErr(err error) error {
+	var perr toml.ParseError
+	if errors.As(err, &perr) {
+		msg := strings.TrimPrefix(perr.Message, "toml: ")
+		if perr.LastKey != "" && !strings.Contains(msg, perr.LastKey) {
+			msg = perr.LastKey + ": " + msg
 		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s:%d: %s", c.name, perr.Position.Line, msg)
 	}
-	lines := keyLines(src)
-	var problems []keyErr
-	for _, k := range md.Undecoded() {
-		key := k.String()
-		problems = append(problems, keyErr{key, errors.New("unknown key")})
+	return fmt.Errorf("%s: %w", c.name, err)
+}
+
+// decode fills c from the document's top-level tables, each key on its own.
+func (c *Config) decode(d *decoder, top map[string]toml.Primitive) {
+	extra := d.decodeFields(top, "", c)
+	for _, k := range sortedKeys(extra) {
+		switch k {
+		case "source":
+			c.decodeSource(d, extra[k])
+		case "target":
+			c.decodeTargets(d, extra[k])
+		default:
+			d.unknown(k)
+		}
 	}
-	problems = append(problems, cfg.validate()...)
-	if len(problems) == 0 {
-		cfg.resolvePaths()
-		return cfg, nil
+}
+
+func (c *Config) decodeSource(d *decoder, prim toml.Primitive) {
+	tbl, ok := d.table(prim, "source")
+	if !ok {
+		return
 	}
-	var errs []error
+	extra := d.decodeFields(tbl, "source", &c.Source)
+	c.Source.section = decodeKind(d, sourceKinds, "source", "source.kind", c.Source.Kind, extra)
+}
+
+func (c *Config) decodeTargets(d *decoder, prim toml.Primitive) {
+	var elems []toml.Primitive
+	if !d.decode(prim, "target", &elems) {
+		return
+	}
+	c.Targets = make([]TargetConfig, len(elems))
+	for i, e := range elems {
+		key := fmt.Sprintf("target[%d]", i)
+		t := &c.Targets[i]
+		tbl, ok := d.table(e, key)
+		if !ok {
+			continue
+		}
+		extra := d.decodeFields(tbl, key, t)
+		t.section = decodeKind(d, targetKinds, key, "kind", t.Kind, extra)
+	}
+}
+
+// decodeKind decodes the section of the chosen kind (chosen, the value of
+// kindKey) among the keys of a [source] or [[target]] table that are not
+// its own fields. Another kind's section is reported as set in vain; any
+// other key as unknown.
+func decodeKind[T any](d *decoder, kinds []kind[T], key, kindKey, chosen string, extra map[string]toml.Primitive) section[T] {
+	var sec section[T]
+	for _, name := range sortedKeys(extra) {
+		k := find(kinds, name)
+		switch {
+		case k == nil:
+			d.unknown(join(key, name))
+		case name != chosen:
+			d.problem(join(key, name), fmt.Errorf("set, but %s is %q", kindKey, chosen))
+		default:
+			sec = k.decode(d, extra[name], join(key, name))
+		}
+	}
+	return sec
+}
+
+// report formats problems as "file:line: key: what", in line order, joined.
+func (c *Config) report(problems []keyErr) error {
+	errs := make([]error, 0, len(problems))
 	for _, p := range problems {
-		line := lineOf(lines, p.key)
+		line := lineOf(c.lines, p.key)
 		if line == 0 {
-			line = lineOf(lines, stripIndex(p.key))
+			line = lineOf(c.lines, stripIndex(p.key))
 		}
-		loc := name
+		loc := c.name
 		if line > 0 {
-			loc = fmt.Sprintf("%s:%d", name, line)
+			loc = fmt.Sprintf("%s:%d", c.name, line)
 		}
 		errs = append(errs, fmt.Errorf("%s: %s: %w", loc, p.key, p.err))
 	}
 	sort.SliceStable(errs, func(i, j int) bool { return lineNum(errs[i]) < lineNum(errs[j]) })
-	return nil, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
-// tomlErr matches the decoder's type errors: `toml: line 5 (last key
-// "guards.max_deletes"): incompatible types: ...`.
-var tomlErr = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): (.*)$`)
-
-// keyErr is a problem with one key.
-type keyErr struct {
+// namedRef is a secret reference and the key it is set under.
+type namedRef struct {
 	key string
-	err error
+	ref secret.Ref
 }
 
-// prefixed splits err (joined errors whose messages start with "key: ")
-// into keyErrs under prefix.
-func prefixed(prefix string, err error) []keyErr {
-	if err == nil {
+// secretRefs lists every secret reference the configuration holds.
+func (c *Config) secretRefs() []namedRef {
+	var out []namedRef
+	add := func(prefix string, m map[string]secret.Ref) {
+		for _, k := range sortedKeys(m) {
+			out = append(out, namedRef{prefix + "." + k, m[k]})
+		}
+	}
+	if c.Source.section != nil {
+		add("source."+c.Source.Kind, c.Source.section.secrets())
+	}
+	for i, t := range c.Targets {
+		if t.section != nil {
+			add(fmt.Sprintf("target[%d].%s", i, t.Kind), t.section.secrets())
+		}
+	}
+	return out
+}
+
+// checkSecrets loads every secret reference (the file exists, is readable
+// and not empty; the variable is set and not empty) and reports those that
+// fail in the configuration's "file:line: key: what" form. The values are
+// dropped at once and never shown.
+func (c *Config) checkSecrets() error {
+	var problems []keyErr
+	for _, r := range c.secretRefs() {
+		if _, err := r.ref.Load(); err != nil {
+			problems = append(problems, keyErr{r.key, err})
+		}
+	}
+	if len(problems) == 0 {
 		return nil
 	}
-	var list []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	} else {
-		list = []error{err}
-	}
-	var out []keyErr
-	for _, e := range list {
-		if j, ok := e.(interface{ Unwrap() []error }); ok {
-			out = append(out, prefixed(prefix, errors.Join(j.Unwrap()...))...)
-			continue
-		}
-		msg := e.Error()
-		key, rest, ok := strings.Cut(msg, ": ")
-		if !ok || strings.ContainsAny(key, " \"") {
-			out = append(out, keyErr{strings.TrimSuffix(prefix, "."), e})
-			continue
-		}
-		out = append(out, keyErr{prefix + key, errors.New(rest)})
-	}
-	return out
-}
-
-func (c *Config) validate() []keyErr {
-	var out []keyErr
-	bad := func(key, format string, args ...any) {
-		out = append(out, keyErr{key, fmt.Errorf(format, args...)})
-	}
-	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
-	}
-	if c.Log.Format != "text" && c.Log.Format != "json" {
-		bad("log.format", "must be text or json, got %q", c.Log.Format)
-	}
-	if c.State.Path == "" {
-		bad("state.path", "required")
-	}
-	out = append(out, c.Source.validate()...)
-	m, err := mapping.Compile(c.Mapping)
-	out = append(out, prefixed("mapping.", err)...)
-	c.mapper = m
-	out = append(out, prefixed("guards.", c.Guards.Validate())...)
-	if len(c.Targets) == 0 {
-		bad("target", "at least one [[target]] is required")
-	}
-	names := map[string]bool{}
-	for i := range c.Targets {
-		t := &c.Targets[i]
-		key := fmt.Sprintf("target[%d]", i)
-		out = append(out, t.validate(key)...)
-		if names[t.Name] && t.Name != "" {
-			bad(key+".name", "duplicate target name %q", t.Name)
-		}
-		names[t.Name] = true
-	}
-	return out
-}
-
-func (s *SourceConfig) validate() []keyErr {
-	var out []keyErr
-	switch s.Kind {
-	case "ldap":
-		if s.LDAP == nil {
-			return []keyErr{{"source.ldap", errors.New("required when source.kind = \"ldap\"")}}
-		}
-		out = append(out, prefixed("source.ldap.", s.LDAP.Validate())...)
-	case "ldif":
-		if s.LDIF == nil {
-			return []keyErr{{"source.ldif", errors.New("required when source.kind = \"ldif\"")}}
-		}
-		out = append(out, prefixed("source.ldif.", s.LDIF.Validate())...)
-	default:
-		return []keyErr{{"source.kind", fmt.Errorf("must be ldap or ldif, got %q", s.Kind)}}
-	}
-	if s.Kind != "ldap" && s.LDAP != nil {
-		out = append(out, keyErr{"source.ldap", fmt.Errorf("set, but source.kind is %q", s.Kind)})
-	}
-	if s.Kind != "ldif" && s.LDIF != nil {
-		out = append(out, keyErr{"source.ldif", fmt.Errorf("set, but source.kind is %q", s.Kind)})
-	}
-	return out
-}
-
-func (t *TargetConfig) validate(key string) []keyErr {
-	var out []keyErr
-	bad := func(k, format string, args ...any) {
-		out = append(out, keyErr{key + "." + k, fmt.Errorf(format, args...)})
-	}
-	if t.Name == "" {
-		bad("name", "required")
-	} else if strings.ContainsAny(t.Name, " /\\\t") {
-		bad("name", "must not contain spaces or slashes, got %q", t.Name)
-	}
-	if t.Leavers == "" {
-		t.Leavers = "disable"
-	}
-	if t.Leavers != "disable" && t.Leavers != "delete" {
-		bad("leavers", "must be disable or delete, got %q", t.Leavers)
-	}
-	if t.Orphans == "" {
-		t.Orphans = "report"
-	}
-	if t.Orphans != "report" && t.Orphans != "disable" && t.Orphans != "delete" {
-		bad("orphans", "must be report, disable or delete, got %q", t.Orphans)
-	}
-	switch t.Kind {
-	case "scim":
-		if t.SCIM == nil {
-			bad("scim", "required when kind = \"scim\"")
-		} else {
-			out = append(out, prefixed(key+".scim.", t.SCIM.Validate())...)
-		}
-	default:
-		bad("kind", "must be scim, got %q", t.Kind)
-	}
-	return out
+	return c.report(problems)
 }
 
 // resolvePaths makes relative file paths relative to the configuration
@@ -263,53 +244,21 @@ func (c *Config) resolvePaths() {
 	if err != nil {
 		dir = filepath.Dir(c.path)
 	}
-	abs := func(p *string) {
-		if *p != "" && !filepath.IsAbs(*p) {
-			*p = filepath.Join(dir, *p)
-		}
-	}
-	abs(&c.State.Path)
-	if c.Source.LDIF != nil {
-		abs(&c.Source.LDIF.Path)
-	}
-	if l := c.Source.LDAP; l != nil {
-		abs(&l.CAFile)
-		abs(&l.BindPassword.File)
+	c.State.Path = resolve(dir, c.State.Path)
+	if c.Source.section != nil {
+		c.Source.section.resolvePaths(dir)
 	}
 	for _, t := range c.Targets {
-		if t.SCIM != nil {
-			abs(&t.SCIM.CAFile)
-			abs(&t.SCIM.Token.File)
+		if t.section != nil {
+			t.section.resolvePaths(dir)
 		}
 	}
 }
 
-// stripIndex turns "target[0].scim.url" into "target.scim.url".
-func stripIndex(key string) string {
-	var b strings.Builder
-	skip := false
-	for _, r := range key {
-		switch {
-		case r == '[':
-			skip = true
-		case r == ']':
-			skip = false
-		case !skip:
-			b.WriteRune(r)
-		}
+// resolve returns p relative to dir, or p when it is empty or absolute.
+func resolve(dir, p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
 	}
-	return b.String()
-}
-
-// lineNum extracts the line number from "file:line: ..." for sorting.
-func lineNum(err error) int {
-	_, rest, _ := strings.Cut(err.Error(), ":")
-	n := 0
-	for _, r := range rest {
-		if r < '0' || r > '9' {
-			break
-		}
-		n = n*10 + int(r-'0')
-	}
-	return n
+	return filepath.Join(dir, p)
 }

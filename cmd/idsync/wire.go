@@ -8,10 +8,10 @@ import (
 
 	"github.com/idsync/idsync/state"
 	"github.com/idsync/idsync/sync"
-	"github.com/idsync/idsync/sync/ldapsource"
-	"github.com/idsync/idsync/sync/ldif"
-	"github.com/idsync/idsync/targets/scim"
 )
+
+// This file is where the configuration meets the engine: the one place that
+// builds the sync package's Runner (the kinds themselves are in kinds.go).
 
 // newLogger builds the logger the configuration asks for, writing to w.
 func newLogger(cfg LogConfig, w io.Writer) *logrus.Logger {
@@ -28,18 +28,6 @@ func newLogger(cfg LogConfig, w io.Writer) *logrus.Logger {
 	return log
 }
 
-// newSource builds the configured source. This is the one place that knows
-// every source kind.
-func newSource(cfg *Config, log logrus.FieldLogger) (sync.Source, error) {
-	switch cfg.Source.Kind {
-	case "ldap":
-		return ldapsource.New(*cfg.Source.LDAP, log.WithField("source", "ldap"))
-	case "ldif":
-		return ldif.New(*cfg.Source.LDIF)
-	}
-	return nil, fmt.Errorf("unknown source kind %q", cfg.Source.Kind)
-}
-
 // newTargets builds the configured targets, all or only the one named.
 func newTargets(cfg *Config, only string, log logrus.FieldLogger) ([]sync.TargetSpec, error) {
 	var out []sync.TargetSpec
@@ -47,18 +35,16 @@ func newTargets(cfg *Config, only string, log logrus.FieldLogger) ([]sync.Target
 		if only != "" && t.Name != only {
 			continue
 		}
-		spec := sync.TargetSpec{Name: t.Name, Policy: sync.Policy{Leavers: t.Leavers, Orphans: t.Orphans}, Guards: cfg.Guards}
-		switch t.Kind {
-		case "scim":
-			c, err := scim.New(*t.SCIM, log.WithField("target", t.Name))
-			if err != nil {
-				return nil, fmt.Errorf("target %s: %w", t.Name, err)
-			}
-			spec.Target = c
-		default:
-			return nil, fmt.Errorf("target %s: unknown kind %q", t.Name, t.Kind)
+		tgt, err := t.section.build(log.WithField("target", t.Name))
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
-		out = append(out, spec)
+		out = append(out, sync.TargetSpec{
+			Name:   t.Name,
+			Target: tgt,
+			Policy: sync.Policy{Leavers: t.Leavers, Orphans: t.Orphans},
+			Guards: cfg.Guards,
+		})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no target named %q in the configuration", only)
@@ -68,9 +54,9 @@ func newTargets(cfg *Config, only string, log logrus.FieldLogger) ([]sync.Target
 
 // newRunner wires the configuration into a runner over an open store.
 func newRunner(cfg *Config, store *state.Store, only string, log logrus.FieldLogger) (*sync.Runner, error) {
-	src, err := newSource(cfg, log)
+	src, err := cfg.Source.section.build(log)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("source %s: %w", cfg.Source.Kind, err)
 	}
 	ts, err := newTargets(cfg, only, log)
 	if err != nil {

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"github.com/sirupsen/logrus"
+
+	"github.com/idsync/idsync/internal/secret"
+	"github.com/idsync/idsync/sync"
+	"github.com/idsync/idsync/sync/ldapsource"
+	"github.com/idsync/idsync/sync/ldif"
+	"github.com/idsync/idsync/targets"
+	"github.com/idsync/idsync/targets/scim"
+)
+
+// This file is the one place that lists every kind of source and target.
+// Adding a kind is one package plus one entry here: its section's Go type,
+// the component's Config.Validate, the section's file paths and secret
+// references, and its constructor. Nothing registers itself.
+
+// sourceKinds are the kinds of [source] (kind = "..." and its section).
+var sourceKinds = []kind[sync.Source]{
+	spec[ldapsource.Config, sync.Source]{
+		name: "ldap", validate: (*ldapsource.Config).Validate,
+		paths: func(c *ldapsource.Config) []*string { return []*string{&c.CAFile, &c.BindPassword.File} },
+		secrets: func(c *ldapsource.Config) map[string]secret.Ref {
+			return map[string]secret.Ref{"bind_password": c.BindPassword}
+		},
+		build: func(c ldapsource.Config, log logrus.FieldLogger) (sync.Source, error) {
+			return ldapsource.New(c, log.WithField("source", "ldap"))
+		},
+	},
+	spec[ldif.Config, sync.Source]{
+		name: "ldif", validate: (*ldif.Config).Validate,
+		paths: func(c *ldif.Config) []*string { return []*string{&c.Path} },
+		build: func(c ldif.Config, _ logrus.FieldLogger) (sync.Source, error) { return ldif.New(c) },
+	},
+}
+
+// targetKinds are the kinds of [[target]] (kind = "..." and its section).
+var targetKinds = []kind[targets.Target]{
+	spec[scim.Config, targets.Target]{
+		name: "scim", validate: (*scim.Config).Validate,
+		paths:   func(c *scim.Config) []*string { return []*string{&c.CAFile, &c.Token.File} },
+		secrets: func(c *scim.Config) map[string]secret.Ref { return map[string]secret.Ref{"token": c.Token} },
+		build: func(c scim.Config, log logrus.FieldLogger) (targets.Target, error) {
+			return scim.New(c, log)
+		},
+	},
+}
