@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,79 +14,100 @@ import (
 	"github.com/idsync/idsync/state"
 )
 
+// auditColumns are the columns of audit --format csv, in order.
+var auditColumns = []string{"time", "run", "target", "kind", "action", "user_name", "source_id", "target_id", "detail", "error", "reasons"}
+
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("audit", stderr)
 	var c common
 	c.register(fs)
 	runID := fs.Int64("run", 0, "only the run with this `ID`")
 	user := fs.String("user", "", "only this userName")
-	format := fs.String("format", "text", "text or json")
+	format := fs.String("format", "text", "text, json (one object per line) or csv")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	s, err := openSession(ctx, c, stderr)
+	w, err := newAuditWriter(*format, stdout)
+	if err != nil {
+		return err
+	}
+	s, err := openSession(ctx, c, stderr, false)
 	if err != nil {
 		return err
 	}
 	defer s.store.Close()
 	f := state.AuditFilter{Target: c.target, RunID: *runID, UserName: *user}
-	enc := json.NewEncoder(stdout)
-	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-	if *format == "text" {
-		fmt.Fprintln(tw, "TIME\tRUN\tTARGET\tKIND\tACTION\tUSER\tWHY")
-	}
-	err = s.store.Audit(ctx, f, func(a state.Audit) error {
-		if *format == "json" {
-			return enc.Encode(a)
-		}
-		why := strings.Join(a.Reasons, "; ")
-		if a.Detail != "" {
-			why = a.Detail + "; " + why
-		}
-		if a.Error != "" {
-			why = "FAILED: " + a.Error + "; " + why
-		}
-		_, err := fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", a.Time.UTC().Format(time.RFC3339),
-			a.RunID, a.Target, a.Kind, a.Action, a.UserName, why)
-		return err
-	})
-	if err != nil {
+	if err := s.store.Audit(ctx, f, w.row); err != nil {
 		return err
 	}
-	return tw.Flush()
+	return w.flush()
 }
 
-func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("runs", stderr)
-	var c common
-	c.register(fs)
-	limit := fs.Int("limit", 20, "show the newest `N` runs")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	s, err := openSession(ctx, c, stderr)
-	if err != nil {
-		return err
-	}
-	defer s.store.Close()
-	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tTARGET\tMODE\tSTARTED\tSTATUS\tSOURCE\tSUMMARY")
-	for _, t := range s.cfg.Targets {
-		if c.target != "" && t.Name != c.target {
-			continue
-		}
-		runs, err := s.store.Runs(ctx, t.Name, *limit)
-		if err != nil {
-			return err
-		}
-		for _, r := range runs {
-			summary := r.Summary
-			if r.Error != "" {
-				summary = r.Error
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Target, r.Mode,
-				r.Started.UTC().Format(time.RFC3339), r.Status, r.SourceCount, summary)
-		}
-	}
-	return tw.Flush()
+// rowWriter writes a report one row at a time.
+type rowWriter[R any] struct {
+	row   func(R) error
+	flush func() error
 }
+
+// newAuditWriter returns the writer of one audit format.
+func newAuditWriter(format string, w io.Writer) (*rowWriter[state.Audit], error) {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		return &rowWriter[state.Audit]{row: func(a state.Audit) error { return enc.Encode(a) }, flush: noFlush}, nil
+	case "csv":
+		cw := csv.NewWriter(w)
+		if err := cw.Write(auditColumns); err != nil {
+			return nil, err
+		}
+		return &rowWriter[state.Audit]{row: func(a state.Audit) error {
+			return cw.Write([]string{stamp(a.Time), strconv.FormatInt(a.RunID, 10), a.Target, a.Kind, a.Action,
+				a.UserName, a.SourceID, a.TargetID, a.Detail, a.Error, strings.Join(a.Reasons, "; ")})
+		}, flush: csvFlush(cw)}, nil
+	case "text":
+		tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME\tRUN\tTARGET\tKIND\tACTION\tUSER\tWHY")
+		return &rowWriter[state.Audit]{row: func(a state.Audit) error {
+			why := strings.Join(a.Reasons, "; ")
+			if a.Detail != "" {
+				why = a.Detail + "; " + why
+			}
+			if a.Error != "" {
+				why = "FAILED: " + a.Error + "; " + why
+			}
+			_, err := fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", stamp(a.Time),
+				a.RunID, a.Target, a.Kind, a.Action, text(a.UserName), text(why))
+			return err
+		}, flush: tw.Flush}, nil
+	}
+	return nil, fmt.Errorf("--format must be text, json or csv, got %q", format)
+}
+
+func noFlush() error { return nil }
+
+func csvFlush(cw *csv.Writer) func() error {
+	return func() error {
+		cw.Flush()
+		return cw.Error()
+	}
+}
+
+// stamp formats a time for reports: RFC 3339 in UTC, empty when zero.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// text makes a value safe for one line of a text report: control
+// characters (a newline or tab from the directory) are shown escaped.
+func text(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -30,11 +30,14 @@ func (c *common) register(fs *flag.FlagSet) {
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("idsync "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	verbUsage(fs, name)
 	return fs
 }
 
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	} else if err != nil {
 		return errUsage
 	}
 	if fs.NArg() > 0 {
@@ -51,13 +54,19 @@ type session struct {
 	store *state.Store
 }
 
-func openSession(ctx context.Context, c common, stderr io.Writer) (*session, error) {
+// openSession loads the configuration and opens the state database: for
+// the one writer (apply), or shared beside it (plan, runs, audit).
+func openSession(ctx context.Context, c common, stderr io.Writer, writer bool) (*session, error) {
 	cfg, err := loadConfig(c.config)
 	if err != nil {
 		return nil, err
 	}
 	log := newLogger(cfg.Log, stderr)
-	store, err := state.Open(ctx, cfg.State.Path)
+	open := state.OpenShared
+	if writer {
+		open = state.Open
+	}
+	store, err := open(ctx, cfg.State.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +86,7 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if *format != "text" && *format != "json" {
 		return exitError, fmt.Errorf("--format must be text or json, got %q", *format)
 	}
-	s, err := openSession(ctx, c, stderr)
+	s, err := openSession(ctx, c, stderr, false)
 	if err != nil {
 		return exitError, err
 	}
@@ -113,7 +122,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	s, err := openSession(ctx, c, stderr)
+	s, err := openSession(ctx, c, stderr, true)
 	if err != nil {
 		return err
 	}
@@ -191,6 +200,8 @@ func writeReport(stdout io.Writer, path, format string, plans []*sync.Plan, dura
 	return nil
 }
 
+// cmdConfigCheck loads the configuration and resolves every secret
+// reference it holds, printing neither the secrets nor their values.
 func cmdConfigCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("config check", stderr)
 	var c common
@@ -202,8 +213,11 @@ func cmdConfigCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: OK (source %s, %d target(s), %d attribute rules, %d role rules)\n",
+	if err := cfg.checkSecrets(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: OK (source %s, %d target(s), %d attribute rules, %d role rules, %d secret(s) found)\n",
 		c.config, cfg.Source.Kind, len(cfg.Targets), len(cfg.Mapping.Attributes),
-		len(cfg.Mapping.Roles)+len(cfg.Mapping.GroupRoles))
+		len(cfg.Mapping.Roles)+len(cfg.Mapping.GroupRoles), len(cfg.secretRefs()))
 	return nil
 }

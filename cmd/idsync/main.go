@@ -31,51 +31,29 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `idsync keeps SaaS accounts in step with your directory.
-
-Usage:
-  idsync plan   [-c config.toml] [--format text|json] [--out FILE] [--exit-code] [--target NAME]
-  idsync apply  [-c config.toml] [--allow-deletes N] [--allow-shrink] [--report FILE] [--target NAME]
-  idsync config check [-c config.toml]
-  idsync audit  [-c config.toml] [--target NAME] [--run ID] [--user NAME] [--format text|json]
-  idsync runs   [-c config.toml] [--target NAME] [--limit N]
-  idsync version
-
-The configuration file is -c, else $IDSYNC_CONFIG, else /etc/idsync/config.toml.
-plan exits 0 when nothing would change, 2 with --exit-code when changes are
-pending, and 1 on any error.
-`
-
 // run executes one command and returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return exitError
 	}
 	var err error
 	code := exitOK
-	switch args[0] {
-	case "plan":
-		code, err = cmdPlan(ctx, args[1:], stdout, stderr)
-	case "apply":
-		err = cmdApply(ctx, args[1:], stdout, stderr)
-	case "config":
-		if len(args) < 2 || args[1] != "check" {
-			err = errors.New(`usage: idsync config check [-c config.toml]`)
-			break
-		}
-		err = cmdConfigCheck(args[2:], stdout, stderr)
-	case "audit":
-		err = cmdAudit(ctx, args[1:], stdout, stderr)
-	case "runs":
-		err = cmdRuns(ctx, args[1:], stdout, stderr)
-	case "version", "--version":
+	switch v, rest := findVerb(args); {
+	case v != nil:
+		code, err = v.run(ctx, rest, stdout, stderr)
+	case args[0] == "config":
+		err = errors.New(`usage: idsync config check [-c config.toml]`)
+	case args[0] == "version" || args[0] == "--version":
 		fmt.Fprintf(stdout, "idsync %s\n", version)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
+		err = cmdHelp(ctx, args[1:], stdout)
 	default:
-		fmt.Fprintf(stderr, "idsync: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "idsync: unknown command %q\n\n%s", args[0], usage())
 		return exitError
+	}
+	if errors.Is(err, errHelp) {
+		return exitOK
 	}
 	if err != nil {
 		if !errors.Is(err, errUsage) {

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// verb is one idsync command and its documentation.
+type verb struct {
+	name     string // as typed: "plan", "config check"
+	synopsis string // its flags, for the usage line
+	about    string // what it does
+}
+
+// run runs the command v with args (the arguments after its name) and
+// returns the exit code.
+func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
+	switch v.name {
+	case "plan":
+		return cmdPlan(ctx, args, stdout, stderr)
+	case "apply":
+		return exitOK, cmdApply(ctx, args, stdout, stderr)
+	case "config check":
+		return exitOK, cmdConfigCheck(args, stdout, stderr)
+	case "audit":
+		return exitOK, cmdAudit(ctx, args, stdout, stderr)
+	case "runs":
+		return exitOK, cmdRuns(ctx, args, stdout, stderr)
+	}
+	return exitError, fmt.Errorf("no command %q", v.name)
+}
+
+// verbs are idsync's commands, in the order "idsync help" lists them.
+var verbs = []verb{
+	{"plan", "[-c config.toml] [--format text|json] [--out FILE] [--exit-code] [--target NAME]",
+		`Reads the source and the targets and prints what apply would change, and
+why. Nothing is written to a target. plan works while an apply runs. It
+exits 0 when it worked, 2 with --exit-code when changes are pending, and 1
+on any error.`},
+	{"apply", "[-c config.toml] [--allow-deletes N] [--allow-shrink] [--report FILE] [--target NAME] [-q]",
+		`Plans, checks the guards on the whole plan, then performs it. Only one
+apply runs on a state database at a time; a second one is refused, naming
+the process that holds it.`},
+	{"config check", "[-c config.toml]",
+		`Checks the configuration without touching a server: every key, type and
+expression, and every secret reference (the file exists and is readable,
+the environment variable is set). Secrets are never printed.`},
+	{"audit", "[-c config.toml] [--target NAME] [--run ID] [--user NAME] [--format text|json|csv]",
+		`Prints the audit: every change applied (or refused) to a target, when,
+in which run and why, oldest first. --format csv writes the columns
+time, run, target, kind, action, user_name, source_id, target_id, detail,
+error and reasons (joined with "; ") under a header row.`},
+	{"runs", "[-c config.toml] [--target NAME] [--limit N] [--format text|json|csv]",
+		`Lists the recent runs, newest first: mode, start and end, status, people
+read from the source, and a summary or the error. --format csv writes the
+columns id, target, mode, started, finished, status, source_count, summary
+and error under a header row.`},
+}
+
+// findVerb returns the verb args start with and the arguments after it.
+func findVerb(args []string) (*verb, []string) {
+	for i := range verbs {
+		words := strings.Fields(verbs[i].name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == verbs[i].name {
+			return &verbs[i], args[len(words):]
+		}
+	}
+	return nil, args
+}
+
+// usage is the text "idsync help" prints.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("idsync keeps SaaS accounts in step with your directory.\n\nUsage:\n")
+	for _, v := range verbs {
+		fmt.Fprintf(&b, "  idsync %-6s %s\n", v.name, v.synopsis)
+	}
+	b.WriteString(`  idsync version
+  idsync help [COMMAND]
+
+The configuration file is -c, else $IDSYNC_CONFIG, else /etc/idsync/config.toml.
+"idsync help COMMAND" or "idsync COMMAND --help" shows a command's flags.
+`)
+	return b.String()
+}
+
+// errHelp is returned after a command printed its usage on request.
+var errHelp = errors.New("help requested")
+
+// verbUsage makes fs print its command's usage: synopsis, description and
+// flags.
+func verbUsage(fs *flag.FlagSet, name string) {
+	fs.Usage = func() {
+		w := fs.Output()
+		v, _ := findVerb(strings.Fields(name))
+		if v == nil {
+			fmt.Fprintf(w, "Usage: idsync %s\n", name)
+			fs.PrintDefaults()
+			return
+		}
+		fmt.Fprintf(w, "Usage: idsync %s %s\n\n%s\n\nFlags:\n", v.name, v.synopsis, v.about)
+		fs.PrintDefaults()
+	}
+}
+
+// cmdHelp prints the usage, or one command's usage and flags.
+func cmdHelp(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage())
+		return nil
+	}
+	v, rest := findVerb(args)
+	if v == nil && len(args) == 1 && args[0] == "config" {
+		v, rest = findVerb([]string{"config", "check"})
+	}
+	if v == nil || len(rest) > 0 {
+		return fmt.Errorf("help: no command %q (see idsync help)", strings.Join(args, " "))
+	}
+	_, err := v.run(ctx, []string{"--help"}, stdout, stdout)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
