@@ -68,15 +68,16 @@ func newAuditWriter(format string, w io.Writer) (*rowWriter[state.Audit], error)
 		tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "TIME\tRUN\tTARGET\tKIND\tACTION\tUSER\tWHY")
 		return &rowWriter[state.Audit]{row: func(a state.Audit) error {
-			why := strings.Join(a.Reasons, "; ")
-			if a.Detail != "" {
-				why = a.Detail + "; " + why
-			}
+			var why []string
 			if a.Error != "" {
-				why = "FAILED: " + a.Error + "; " + why
+				why = append(why, "FAILED: "+a.Error)
 			}
+			if a.Detail != "" {
+				why = append(why, a.Detail)
+			}
+			why = append(why, a.Reasons...)
 			_, err := fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", stamp(a.Time),
-				a.RunID, a.Target, a.Kind, a.Action, text(a.UserName), text(why))
+				a.RunID, a.Target, a.Kind, a.Action, text(a.UserName), text(strings.Join(why, "; ")))
 			return err
 		}, flush: tw.Flush}, nil
 	}
@@ -106,8 +107,16 @@ func text(s string) string {
 	if !strings.ContainsFunc(s, isControl) {
 		return s
 	}
-	q := strconv.Quote(s)
-	return q[1 : len(q)-1]
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			q := strconv.QuoteRune(r) // '\n', '\x01'
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -100,6 +100,14 @@ func (e *env) idsync(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// run runs idsync with exactly args (no -c) and returns its exit code and
+// output.
+func (e *env) run(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
 // mustIdsync runs a command that must exit with want.
 func (e *env) mustIdsync(want int, args ...string) string {
 	e.t.Helper()
