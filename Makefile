@@ -17,9 +17,11 @@ build:
 demo:
 	bash testdata/demo/run.sh
 
-## test: everything CI runs — format, vet, layout rules, all tests against the real servers
+## test: everything CI runs — format, vet, layout rules, all tests against the real servers;
+## ends with the failures, why tests were skipped, and "N passed, N failed, N skipped"
 test: lint scimmy-deps
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) build -o bin/testsum ./internal/testsum
+	bash -o pipefail -c '$(GO) test -json -count=1 -timeout 20m $(PKGS) | bin/testsum'
 
 ## unit: the quick tests of the packages that need no server
 unit:
@@ -53,11 +55,16 @@ bench: build
 	$(GO) build -o bin/scimd ./targets/scim/scimtest/scimd
 	$(GO) run ./cmd/idsync-bench -idsync bin/idsync -scimd bin/scimd
 
-## fuzz: a short run of every fuzz target
+## fuzz: a short run (FUZZTIME each) of every fuzz target in the module, found with go test -list
+FUZZTIME ?= 20s
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzParse -fuzztime 20s ./sync/ldif/
-	$(GO) test -run XXX -fuzz FuzzConfig -fuzztime 20s ./cmd/idsync/
-	$(GO) test -run XXX -fuzz FuzzCompile -fuzztime 20s ./mapping/
+	@set -e; targets=$$($(GO) test -list '^Fuzz' $(PKGS) | \
+	  awk '/^Fuzz/ { f[n++] = $$1 } /^ok / { for (i = 0; i < n; i++) print $$2 " " f[i]; n = 0 }'); \
+	[ -n "$$targets" ] || { echo "no fuzz targets found"; exit 1; }; \
+	echo "$$targets" | while read pkg f; do \
+	  echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg </dev/null || exit 1; \
+	done; echo "$$(echo "$$targets" | wc -l) fuzz targets run"
 
 ## windows: cross-compile the Windows service binary (needs gcc-mingw-w64-x86-64)
 windows:
