@@ -103,13 +103,27 @@ func (s *summary) fail(k key) {
 	if k.test != "" {
 		s.failed++
 		s.failedTests[k.pkg]++
-		s.failures = append(s.failures, fmt.Sprintf("--- FAIL: %s (%s)\n%s", k.test, k.pkg, strings.Join(s.output[k], "")))
+		s.failures = append(s.failures, fmt.Sprintf("--- FAIL: %s (%s)\n%s", k.test, k.pkg, testLog(s.output[k])))
 		return
 	}
 	if s.failedTests[k.pkg] == 0 {
 		s.failed++
 		s.failures = append(s.failures, fmt.Sprintf("--- FAIL: package %s\n%s", k.pkg, strings.Join(s.output[k], "")))
 	}
+}
+
+// testLog is a test's output without go test's own "=== RUN" and "--- FAIL"
+// lines (each subtest has its own entry).
+func testLog(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "=== ") || strings.HasPrefix(t, "--- FAIL") || strings.HasPrefix(t, "--- PASS") {
+			continue
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }
 
 // isResultLine reports whether a package's output line is its result: "ok",
