@@ -100,7 +100,7 @@ url = "v"
 }
 
 func FuzzConfig(f *testing.F) {
-	for _, name := range []string{"testdata/valid-minimal.toml", "testdata/invalid-many.toml", "../../config.example.toml"} {
+	for _, name := range []string{"testdata/valid-minimal.toml", "testdata/invalid-many.toml", "testdata/invalid-mixed.toml", "../../config.example.toml"} {
 		if b, err := os.ReadFile(name); err == nil {
 			f.Add(b)
 		}
@@ -109,6 +109,9 @@ func FuzzConfig(f *testing.F) {
 		cfg, err := parseConfig("fuzz.toml", src)
 		if err == nil && cfg == nil {
 			t.Fatal("nil config without error")
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "fuzz.toml") {
+			t.Fatalf("error %q does not start with the file name", err)
 		}
 		_ = keyLines(src)
 	})
