@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -177,67 +176,32 @@ func (r *Runner) now() time.Time {
 	return time.Now()
 }
 
-// readSource reads and maps every person. A mapping error for one person
-// is kept as Unmapped (the plan leaves that person's account alone).
-//
-// The source may reuse a batch's memory once the callback returns, so each
-// batch is mapped before it returns, split between one goroutine per core,
-// while the source reads its next page. Each person is mapped into its
-// place in the list, in source order, and indexed with its page, so that
-// planning starts from both as soon as the read ends. sizeHint is how many
-// people to make room for.
+// readSource reads and maps every person, in source order, on the calling
+// goroutine. A mapping error for one person is kept as Unmapped (the plan
+// leaves that person's account alone). The people are indexed once the
+// read ends. sizeHint is how many people to make room for.
 func (r *Runner) readSource(ctx context.Context, now time.Time, sizeHint int) (source, error) {
-	workers := make([]mapWorker, runtime.GOMAXPROCS(0))
-	src := source{people: make([]mapping.Person, 0, sizeHint), index: NewPeopleIndex(sizeHint)}
+	src := source{people: make([]mapping.Person, 0, sizeHint)}
 	start := time.Now()
-	err := r.Source.Read(ctx, func(batch []mapping.Entry) error {
-		// Each person is mapped straight into its place in the list;
-		// the places of entries that could not be mapped are closed up.
-		base := len(src.people)
-		src.people = growPeople(src.people, len(batch))[:base+len(batch)]
-		slots := src.people[base:]
-		parts := min(len(workers), (len(batch)+minPart-1)/minPart)
-		inParts(len(batch), parts, func(i, lo, hi int) { workers[i].mapAll(r.Mapper, batch, slots, lo, hi, now) })
-		var failed []int // batch indexes, ascending: the workers take ranges in order
-		for i := range workers[:parts] {
-			w := &workers[i]
-			src.unmapped = append(src.unmapped, w.unmapped...)
-			failed = append(failed, w.failed...)
-			w.unmapped, w.failed = w.unmapped[:0], w.failed[:0]
+	err := r.Source.Read(ctx, func(e mapping.Entry) error {
+		p, err := r.Mapper.Map(e, now)
+		if err != nil {
+			src.unmapped = append(src.unmapped, Unmapped{SourceID: e.ID, DN: e.DN, Err: err.Error()})
+			return nil
 		}
-		if len(failed) > 0 {
-			n := base
-			for k := range slots {
-				if len(failed) > 0 && failed[0] == k {
-					failed = failed[1:]
-					continue
-				}
-				src.people[n] = slots[k]
-				n++
-			}
-			clear(src.people[n:])
-			src.people = src.people[:n]
-		}
-		return src.index.Add(src.people)
+		src.people = append(src.people, p)
+		return nil
 	})
+	if err == nil {
+		src.index = NewPeopleIndex(len(src.people))
+		err = src.index.Add(src.people)
+	}
 	if err != nil {
 		return source{}, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
 	}
 	r.Log.WithFields(logrus.Fields{"people": len(src.people), "unmapped": len(src.unmapped),
 		"seconds": time.Since(start).Seconds()}).Debug("source read")
 	return src, nil
-}
-
-// growPeople makes room for n more people, doubling the capacity when it
-// runs out. append grows a large slice by only a quarter at a time: a
-// first read of 100,000 people would copy them about twenty times.
-func growPeople(people []mapping.Person, n int) []mapping.Person {
-	if len(people)+n <= cap(people) {
-		return people
-	}
-	grown := make([]mapping.Person, len(people), max(2*cap(people), len(people)+n, 1024))
-	copy(grown, people)
-	return grown
 }
 
 // sizeHint returns how many people were in scope at the last applied run
@@ -258,33 +222,6 @@ type source struct {
 	people   []mapping.Person
 	index    *PeopleIndex
 	unmapped []Unmapped
-}
-
-// minPart is the fewest entries worth handing to another goroutine.
-const minPart = 64
-
-// mapWorker holds what one goroutine could not map of the current batch.
-type mapWorker struct {
-	unmapped []Unmapped
-	failed   []int // their indexes in the batch, ascending
-}
-
-// mapAll maps entries[lo:hi] into people[lo:hi]. Map copies what a person
-// keeps, and the unmapped keep copies: nothing refers to the entries
-// afterwards. An entry that cannot be mapped is added to w.unmapped and
-// w.failed, and its person is left zero.
-func (w *mapWorker) mapAll(m Mapper, entries []mapping.Entry, people []mapping.Person, lo, hi int, now time.Time) {
-	for i := lo; i < hi; i++ {
-		e := &entries[i]
-		p, err := m.Map(*e, now)
-		if err != nil {
-			people[i] = mapping.Person{}
-			w.unmapped = append(w.unmapped, Unmapped{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), Err: err.Error()})
-			w.failed = append(w.failed, i)
-			continue
-		}
-		people[i] = p
-	}
 }
 
 // listTarget lists the accounts and, for a GroupManager, the groups of t.

@@ -18,35 +18,20 @@ import (
 	"github.com/idsync/idsync/targets"
 )
 
-// sliceSource delivers fixed entries in batches of batch (default 3), or
-// fails after failAfter of them. Like a real source, it reuses a batch's
-// memory once fn returns: it overwrites the batch it passed.
+// sliceSource delivers a copy of each of its entries, or fails after
+// failAfter of them.
 type sliceSource struct {
 	entries   []mapping.Entry
-	batch     int
 	failAfter int
 }
 
-func (s *sliceSource) Read(_ context.Context, fn func([]mapping.Entry) error) error {
-	size := s.batch
-	if size == 0 {
-		size = 3
-	}
-	buf := make([]mapping.Entry, 0, size)
-	for i := 0; i < len(s.entries); i += size {
-		end := min(len(s.entries), i+size)
-		if s.failAfter > 0 && end > s.failAfter {
-			end = s.failAfter
-		}
-		buf = append(buf[:0], s.entries[i:end]...)
-		if len(buf) > 0 {
-			if err := fn(buf); err != nil {
-				return err
-			}
-		}
-		clear(buf)
-		if end == s.failAfter {
+func (s *sliceSource) Read(_ context.Context, fn func(mapping.Entry) error) error {
+	for i, e := range s.entries {
+		if s.failAfter > 0 && i == s.failAfter {
 			return errors.New("connection reset by peer")
+		}
+		if err := fn(e.Clone()); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -331,10 +316,9 @@ func (m badSevens) Map(e mapping.Entry, now time.Time) (mapping.Person, error) {
 	return m.testMapper.Map(e, now)
 }
 
-// TestReadSourceMapsEveryEntryOnce reads batches large enough to be split
-// between goroutines and checks that every entry ends up exactly once, as
-// a person or as unmapped, in source order and indexed, whatever the batch
-// size and the size hint.
+// TestReadSourceMapsEveryEntryOnce checks that every entry ends up exactly
+// once, as a person or as unmapped, in source order and indexed, whatever
+// the size hint.
 func TestReadSourceMapsEveryEntryOnce(t *testing.T) {
 	const n = 1000
 	var entries []mapping.Entry
@@ -342,43 +326,41 @@ func TestReadSourceMapsEveryEntryOnce(t *testing.T) {
 		uid := fmt.Sprintf("u%04d", i)
 		entries = append(entries, entry("id-"+uid, uid, "Eng"))
 	}
-	for _, batch := range []int{1, 63, 64, 65, 300, 1000} {
-		for _, hint := range []int{0, 10, 2 * n} {
-			log := logrus.New()
-			log.SetOutput(io.Discard)
-			r := &Runner{Source: &sliceSource{entries: entries, batch: batch}, Mapper: badSevens{}, Log: log}
-			src, err := r.readSource(context.Background(), time.Now(), hint)
-			if err != nil {
-				t.Fatalf("batch %d: %v", batch, err)
+	for _, hint := range []int{0, 10, 2 * n} {
+		log := logrus.New()
+		log.SetOutput(io.Discard)
+		r := &Runner{Source: &sliceSource{entries: entries}, Mapper: badSevens{}, Log: log}
+		src, err := r.readSource(context.Background(), time.Now(), hint)
+		if err != nil {
+			t.Fatalf("hint %d: %v", hint, err)
+		}
+		var wantPeople, wantUnmapped []string
+		for _, e := range entries {
+			if strings.HasSuffix(e.ID, "7") {
+				wantUnmapped = append(wantUnmapped, e.ID)
+			} else {
+				wantPeople = append(wantPeople, e.ID)
 			}
-			var wantPeople, wantUnmapped []string
-			for _, e := range entries {
-				if strings.HasSuffix(e.ID, "7") {
-					wantUnmapped = append(wantUnmapped, e.ID)
-				} else {
-					wantPeople = append(wantPeople, e.ID)
-				}
+		}
+		var gotPeople, gotUnmapped []string
+		for i, p := range src.people {
+			gotPeople = append(gotPeople, p.SourceID)
+			if k, ok := src.index.bySource[p.SourceID]; !ok || int(k) != i {
+				t.Errorf("hint %d: %s indexed at %d, %v; it is at %d", hint, p.SourceID, k, ok, i)
 			}
-			var gotPeople, gotUnmapped []string
-			for i, p := range src.people {
-				gotPeople = append(gotPeople, p.SourceID)
-				if k, ok := src.index.bySource[p.SourceID]; !ok || int(k) != i {
-					t.Errorf("batch %d hint %d: %s indexed at %d, %v; it is at %d", batch, hint, p.SourceID, k, ok, i)
-				}
+		}
+		for _, u := range src.unmapped {
+			gotUnmapped = append(gotUnmapped, u.SourceID)
+			if u.Err != "no sevens" {
+				t.Errorf("hint %d: unexpected unmapped %+v", hint, u)
 			}
-			for _, u := range src.unmapped {
-				gotUnmapped = append(gotUnmapped, u.SourceID)
-				if u.Err != "no sevens" {
-					t.Errorf("batch %d hint %d: unexpected unmapped %+v", batch, hint, u)
-				}
-			}
-			if !slices.Equal(gotPeople, wantPeople) || !slices.Equal(gotUnmapped, wantUnmapped) {
-				t.Errorf("batch %d hint %d: people %d, unmapped %d, or their order, differ from the source's (%d, %d)",
-					batch, hint, len(gotPeople), len(gotUnmapped), len(wantPeople), len(wantUnmapped))
-			}
-			if src.index.Len() != len(src.people) {
-				t.Errorf("batch %d hint %d: index of %d people, want %d", batch, hint, src.index.Len(), len(src.people))
-			}
+		}
+		if !slices.Equal(gotPeople, wantPeople) || !slices.Equal(gotUnmapped, wantUnmapped) {
+			t.Errorf("hint %d: people %d, unmapped %d, or their order, differ from the source's (%d, %d)",
+				hint, len(gotPeople), len(gotUnmapped), len(wantPeople), len(wantUnmapped))
+		}
+		if src.index.Len() != len(src.people) {
+			t.Errorf("hint %d: index of %d people, want %d", hint, src.index.Len(), len(src.people))
 		}
 	}
 }
