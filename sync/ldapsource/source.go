@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -47,6 +48,9 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	}
 	if cfg.InsecureSkipVerify {
 		log.WithField("url", cfg.URL).Warn("ldap: insecure_skip_verify is set: the server certificate is not verified")
+	}
+	if u, err := url.Parse(cfg.URL); err == nil && u.Scheme == "ldap" && !cfg.StartTLS && !isLoopback(u.Hostname()) {
+		log.WithField("url", cfg.URL).Warn("ldap: allow_insecure_ldap is set: the bind password and every entry cross the network in clear text")
 	}
 	extra := []string{cfg.IDAttribute}
 	if *cfg.UseMemberOf {
