@@ -141,8 +141,8 @@ func (r *Retrier) pace(ctx context.Context) error {
 // server said how long (retryAfter), that duration.
 func (r *Retrier) wait(attempt int, retryAfter string) (wait, asked time.Duration) {
 	if d, ok := ParseRetryAfter(retryAfter, r.clock.Now()); ok {
-		// Spread the clients that were told the same.
-		return d + time.Duration(r.jitter(int64(r.policy.MinWait/4)+1)), d
+		// Spread the clients that were told the same, within MaxWait.
+		return min(d+time.Duration(r.jitter(int64(r.policy.MinWait/4)+1)), max(d, r.policy.MaxWait)), d
 	}
 	return r.backoff(attempt), 0
 }
