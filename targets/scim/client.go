@@ -1,7 +1,8 @@
 // Package scim is idsync's SCIM 2.0 (RFC 7643/7644) target: a client for
-// /Users and /Groups on net/http, with paging that does not trust
-// totalResults, PATCH or PUT updates, chunked group membership changes, a
-// token-bucket rate limit and bounded retries that honour Retry-After.
+// /Users and /Groups on net/http and encoding/json, with paging that
+// trusts neither totalResults nor the page size, PATCH or PUT updates,
+// chunked group membership changes, and the pacing and bounded retries of
+// targets/retry.
 //
 // The client is written against the RFC and checked against two servers:
 // scimtest (ours, for scale and fault injection) and SCIMMY (a third-party
@@ -19,10 +20,10 @@ import (
 	"os"
 
 	"github.com/sirupsen/logrus"
-	"golang.org/x/time/rate"
 
 	"github.com/idsync/idsync/internal/secret"
 	"github.com/idsync/idsync/targets"
+	"github.com/idsync/idsync/targets/retry"
 )
 
 // Media type of SCIM requests and responses.
@@ -34,17 +35,17 @@ const (
 	schemaGroup      = "urn:ietf:params:scim:schemas:core:2.0:Group"
 	schemaEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 	schemaPatchOp    = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	schemaError      = "urn:ietf:params:scim:api:messages:2.0:Error"
 )
 
 // Client is a SCIM 2.0 target. It is safe for concurrent use; all its
 // requests share one rate limit.
 type Client struct {
-	cfg     settings
-	token   secret.Secret
-	http    *http.Client
-	limiter *rate.Limiter
-	log     logrus.FieldLogger
-	bodies  bodyBuffers
+	cfg   settings
+	token secret.Secret
+	http  *http.Client
+	retry *retry.Retrier
+	log   logrus.FieldLogger
 }
 
 var (
@@ -52,6 +53,7 @@ var (
 	_ targets.Deactivator  = (*Client)(nil)
 	_ targets.GroupManager = (*Client)(nil)
 	_ targets.Finder       = (*Client)(nil)
+	_ targets.Getter       = (*Client)(nil)
 )
 
 // New validates cfg, loads the bearer token and builds the HTTP client (TLS
@@ -81,10 +83,11 @@ func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConfig
 	transport.MaxIdleConnsPerHost = max(4, s.burst)
-
-	limit := rate.Limit(s.rateLimit)
-	if s.rateLimit == 0 {
-		limit = rate.Inf
+	policy := retry.Policy{
+		MaxRetries:   s.maxRetries,
+		MinWait:      s.RetryMinWait.Duration,
+		MaxWait:      s.RetryMaxWait.Duration,
+		MaxTotalWait: s.RetryMaxTotalWait.Duration,
 	}
 	return &Client{
 		cfg:   s,
@@ -95,9 +98,8 @@ func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
 			// following one at all is unusual for an API: refuse it.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		limiter: rate.NewLimiter(limit, s.burst),
-		log:     log,
-		bodies:  make(bodyBuffers, keptBodies),
+		retry: retry.New(policy, s.rateLimit, s.burst),
+		log:   log,
 	}, nil
 }
 

@@ -72,8 +72,8 @@ func TestListPrefetchesNextPage(t *testing.T) {
 	if calls != 250 {
 		t.Errorf("fn calls = %d, want 250", calls)
 	}
-	if n := srv.Stats().Requests[http.MethodGet]; n != 3 {
-		t.Errorf("GETs = %d, want 3: the pipeline asks for the same pages", n)
+	if n := srv.Stats().Requests[http.MethodGet]; n != 4 {
+		t.Errorf("GETs = %d, want 4 (three pages and the empty one): the pipeline asks for the same pages", n)
 	}
 }
 
@@ -107,8 +107,8 @@ func TestListOrderAndOneGoroutine(t *testing.T) {
 			t.Fatalf("account %d is %s, want %s", i, got[i], ids[i])
 		}
 	}
-	if n := srv.Stats().Requests[http.MethodGet]; n != 34 { // 33 pages of 30, one of 10
-		t.Errorf("GETs = %d, want 34", n)
+	if n := srv.Stats().Requests[http.MethodGet]; n != 35 { // 33 pages of 30, one of 10, an empty one
+		t.Errorf("GETs = %d, want 35", n)
 	}
 }
 
