@@ -271,3 +271,17 @@ func TestNotSent(t *testing.T) {
 		t.Errorf("NotSent misclassifies")
 	}
 }
+
+// FuzzParseRetryAfter: any header value gives a wait that is not negative,
+// or none.
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"", "0", "120", "-1", "Mon, 02 Jan 2006 15:04:05 GMT", "Thursday, 02-Jan-25 03:05:05 GMT", "1e9"} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		if d, ok := retry.ParseRetryAfter(v, now); d < 0 || (!ok && d != 0) {
+			t.Fatalf("ParseRetryAfter(%q) = %s, %v", v, d, ok)
+		}
+	})
+}
