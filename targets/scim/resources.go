@@ -1,10 +1,12 @@
 package scim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // The SCIM messages idsync reads, as typed structs for encoding/json.
@@ -111,6 +113,13 @@ type scalar string
 func (s *scalar) UnmarshalJSON(b []byte) error {
 	switch b[0] {
 	case '"':
+		// encoding/json has checked b. Without escapes and with valid
+		// UTF-8 it is the string between the quotes; otherwise let
+		// encoding/json unescape it.
+		if inner := b[1 : len(b)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			*s = scalar(inner)
+			return nil
+		}
 		var v string
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err

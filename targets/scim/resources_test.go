@@ -1,7 +1,9 @@
 package scim
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -56,4 +58,42 @@ func FuzzDecodeGroupPage(f *testing.F) {
 			t.Fatalf("decodeResource(%q) = nil, nil", body)
 		}
 	})
+}
+
+// userPage is a list page of n users as scimtest sends them, meta and all.
+func userPage(n int) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`{"Resources":[`)
+	for i := range n {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, `{"active":true,"displayName":"Given%d Family%d","emails":[{"primary":true,"type":"work","value":"user%06d@example.test"}],`+
+			`"externalId":"5f0c%04x-9a1b-4c2d-8e3f-%012x","id":"%08x-1111-4222-8333-444455556666",`+
+			`"meta":{"created":"2025-01-02T03:04:05.123456789Z","lastModified":"2025-01-02T03:04:05.123456789Z","location":"/Users/%08x-1111-4222-8333-444455556666","resourceType":"User","version":"W/\"1\""},`+
+			`"name":{"familyName":"Family%d","givenName":"Given%d"},"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],`+
+			`"title":"Senior Software Engineer","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"Department %d","employeeNumber":"%d"},"userName":"user%06d"}`,
+			i, i, i, i, i, i, i, i, i, i%40, 100000+i, i)
+	}
+	fmt.Fprintf(&buf, `],"itemsPerPage":%d,"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"startIndex":1,"totalResults":100000}`, n)
+	return buf.Bytes()
+}
+
+// BenchmarkDecodeUserPage decodes a page of 1000 users and makes their
+// accounts: the client's share of listing, without HTTP.
+func BenchmarkDecodeUserPage(b *testing.B) {
+	body := userPage(1000)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		lr, err := decodeList[user](body)
+		if err != nil || len(lr.Resources) != 1000 {
+			b.Fatal(err)
+		}
+		for i := range lr.Resources {
+			if _, err := accountFromResource(&lr.Resources[i], true); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 }
