@@ -139,7 +139,12 @@ func (c *Client) send(ctx context.Context, req request, payload []byte) (*respon
 	}
 	defer resp.Body.Close()
 	res := &response{status: resp.StatusCode, header: resp.Header}
-	res.body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= maxBody {
+		buf.Grow(int(n) + bytes.MinRead) // one allocation for the whole body
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
+	res.body = buf.Bytes()
 	log = log.WithFields(logrus.Fields{"status": resp.StatusCode, "duration": time.Since(start)})
 	if err != nil {
 		log.WithField("error", err).Debug("scim request")
