@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -39,5 +40,20 @@ func TestAttributeTable(t *testing.T) {
 	d, _ := LookupAttribute("emails.work")
 	if d.Parent() != "emails" || d.Sub() != "work" || !d.Primary {
 		t.Errorf("emails.work: parent %q, sub %q, primary %v", d.Parent(), d.Sub(), d.Primary)
+	}
+}
+
+// TestAttributesDocumented: the mapping section of config.example.toml
+// names every path of the table, so the documentation cannot drift from it.
+func TestAttributesDocumented(t *testing.T) {
+	b, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, d := range AttributeTable {
+		if d.Path != "active" && !strings.Contains(doc, " "+d.Path+",") && !strings.Contains(doc, " "+d.Path+".") {
+			t.Errorf("config.example.toml does not list the attribute path %s", d.Path)
+		}
 	}
 }
