@@ -49,6 +49,7 @@ type Retrier struct {
 	limiter *rate.Limiter
 	clock   Clock
 	jitter  func(n int64) int64 // a random number in [0, n)
+	onRetry func(err error, wait time.Duration)
 }
 
 // Option changes a Retrier built by New.
@@ -60,6 +61,12 @@ func WithClock(c Clock) Option { return func(r *Retrier) { r.clock = c } }
 // WithJitter replaces the random source of the jitter: fn returns a number
 // in [0, n). For tests.
 func WithJitter(fn func(n int64) int64) Option { return func(r *Retrier) { r.jitter = fn } }
+
+// WithOnRetry calls fn before every wait for a retry with the error of the
+// attempt that failed and the wait, for logging.
+func WithOnRetry(fn func(err error, wait time.Duration)) Option {
+	return func(r *Retrier) { r.onRetry = fn }
+}
 
 // New returns a Retrier with the given policy that sends at most perSecond
 // requests per second, burst at once; perSecond 0 means no limit.
@@ -112,6 +119,9 @@ func (r *Retrier) Do(ctx context.Context, fn Attempt) error {
 		}
 		if r.policy.MaxTotalWait > 0 && waited+wait > r.policy.MaxTotalWait {
 			return &GiveUpError{Err: again.err, Retries: attempt, TotalWait: waited, MaxTotalWait: r.policy.MaxTotalWait}
+		}
+		if r.onRetry != nil {
+			r.onRetry(again.err, wait)
 		}
 		if err := r.clock.Sleep(ctx, wait); err != nil {
 			return err

@@ -78,13 +78,20 @@ func TestBackoff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newClock()
-			r := retry.New(policy, 0, 1, retry.WithClock(clock), retry.WithJitter(tt.jitter))
+			var told []time.Duration
+			r := retry.New(policy, 0, 1, retry.WithClock(clock), retry.WithJitter(tt.jitter),
+				retry.WithOnRetry(func(err error, wait time.Duration) {
+					if err != errBusy {
+						t.Errorf("OnRetry got %v", err)
+					}
+					told = append(told, wait)
+				}))
 			calls := 0
 			if err := r.Do(t.Context(), failing(tt.fails, retry.Again, &calls)); err != nil {
 				t.Fatal(err)
 			}
-			if calls != tt.fails+1 || !slices.Equal(clock.sleeps, tt.want) {
-				t.Errorf("calls = %d, sleeps = %v; want %d and %v", calls, clock.sleeps, tt.fails+1, tt.want)
+			if calls != tt.fails+1 || !slices.Equal(clock.sleeps, tt.want) || !slices.Equal(told, tt.want) {
+				t.Errorf("calls = %d, sleeps = %v, OnRetry told %v; want %d and %v", calls, clock.sleeps, told, tt.fails+1, tt.want)
 			}
 		})
 	}

@@ -18,6 +18,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -98,8 +99,10 @@ func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
 			// following one at all is unusual for an API: refuse it.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		retry: retry.New(policy, s.rateLimit, s.burst),
-		log:   log,
+		retry: retry.New(policy, s.rateLimit, s.burst, retry.WithOnRetry(func(err error, wait time.Duration) {
+			logRetry(log, err, wait)
+		})),
+		log: log,
 	}, nil
 }
 
@@ -135,6 +138,21 @@ func chunk(n, size int, fn func(lo, hi int) error) error {
 		}
 	}
 	return nil
+}
+
+// logRetry logs a retry: a busy target (429, 503) at info level, a failure
+// (other 5xx, no answer) as a warning.
+func logRetry(log logrus.FieldLogger, err error, wait time.Duration) {
+	fields := logrus.Fields{"wait": wait}
+	var serr *StatusError
+	if errors.As(err, &serr) {
+		fields["method"], fields["path"], fields["status"] = serr.Method, serr.Path, serr.Status
+		if serr.Status == http.StatusTooManyRequests || serr.Status == http.StatusServiceUnavailable {
+			log.WithFields(fields).Info("scim: target busy; retrying")
+			return
+		}
+	}
+	log.WithFields(fields).WithField("error", err).Warn("scim: request failed; retrying")
 }
 
 // errMissingID is returned when a server answers a create without an id.

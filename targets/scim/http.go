@@ -71,7 +71,6 @@ func (c *Client) do(ctx context.Context, req request, decode func([]byte) error)
 // retry.Throttled error when another attempt may succeed, and the final
 // error otherwise.
 func (c *Client) attempt(ctx context.Context, req request, payload []byte, decode func([]byte) error) error {
-	log := c.log.WithFields(logrus.Fields{"method": req.method, "path": req.path})
 	res, err := c.send(ctx, req, payload)
 	if err != nil {
 		switch {
@@ -80,7 +79,6 @@ func (c *Client) attempt(ctx context.Context, req request, payload []byte, decod
 		case !req.idempotent && !retry.NotSent(err):
 			return fmt.Errorf("scim: %s %s: %w: %w", req.method, req.path, ErrUnknownOutcome, err)
 		}
-		log.WithField("error", err).Warn("scim: request failed; retrying")
 		return retry.Again(err)
 	}
 	if res.status < 200 || res.status > 299 {
@@ -88,7 +86,6 @@ func (c *Client) attempt(ctx context.Context, req request, payload []byte, decod
 		if !retry.RetryableStatus(res.status, req.idempotent) {
 			return serr
 		}
-		log.WithField("status", res.status).Info("scim: target busy; retrying")
 		return retry.Throttled(serr, res.header.Get("Retry-After"))
 	}
 	if req.method != http.MethodGet {
