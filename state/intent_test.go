@@ -131,3 +131,32 @@ func TestMigrateV1KeepsRunsAndAudit(t *testing.T) {
 		t.Errorf("LastSourceCount after a partial run = %d, %v, %v; want 7", n, ok, err)
 	}
 }
+
+// TestCommitNext: one commit completes a write and records the next one's
+// intent; a failed commit records neither.
+func TestCommitNext(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	a := Audit{Target: "t", Kind: "joiner", Action: "create", SourceID: "s1", UserName: "ann"}
+	id, err := s.Begin(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.ID = id
+	next := &Audit{Target: "t", Kind: "joiner", Action: "create", SourceID: "s2", UserName: "bob"}
+	s.beforeCommit = func(context.Context) error { return errors.New("disk full") }
+	if err := s.Commit(ctx, Op{Audit: a, Link: &Link{SourceID: "s1", TargetID: "u1"}, Next: next}); err == nil {
+		t.Fatal("Commit succeeded")
+	}
+	s.beforeCommit = nil
+	if rows := allAudit(t, s, AuditFilter{}); len(rows) != 1 || next.ID != 0 {
+		t.Fatalf("after a failed commit: %+v, next ID %d", rows, next.ID)
+	}
+	if err := s.Commit(ctx, Op{Audit: a, Link: &Link{SourceID: "s1", TargetID: "u1"}, Next: next}); err != nil {
+		t.Fatal(err)
+	}
+	rows := allAudit(t, s, AuditFilter{})
+	if len(rows) != 2 || rows[0].Status != AuditApplied || rows[1].ID != next.ID || rows[1].Status != AuditPending || rows[1].UserName != "bob" {
+		t.Fatalf("audit = %+v, want ann applied and bob pending with ID %d", rows, next.ID)
+	}
+}

@@ -42,6 +42,11 @@ type Op struct {
 	// account of a person gone from the source to their new identity.
 	// Replacing a link that no longer exists is not an error.
 	Replaces string
+	// Next, when set, is the intent of the next target write, recorded as
+	// Begin would (pending) in the same transaction, after the rest of the
+	// op: one commit records a write's outcome and the next one's intent.
+	// Commit sets Next.ID.
+	Next *Audit
 	// Unlink deletes Audit.SourceID's link in Audit.Target; when
 	// Audit.TargetID is also set only a link to that account is deleted,
 	// and when Audit.SourceID is empty the link of Audit.TargetID is. No
@@ -90,7 +95,16 @@ func (s *Store) Commit(ctx context.Context, op Op) error {
 	if op.Unlink && a.SourceID == "" && a.TargetID == "" {
 		return fmt.Errorf("state: %s: unlink needs a source ID or a target ID", what)
 	}
-	return s.write(ctx, what, func(tx *sql.Tx) error {
+	var next Audit
+	if op.Next != nil {
+		next = *op.Next
+		next.Status, next.ID = AuditPending, 0
+		if err := next.check(); err != nil {
+			return fmt.Errorf("state: %s: next: %w", what, err)
+		}
+	}
+	var nextID int64
+	err := s.write(ctx, what, func(tx *sql.Tx) error {
 		if err := s.putAudit(ctx, tx, a); err != nil {
 			return err
 		}
@@ -99,14 +113,23 @@ func (s *Store) Commit(ctx context.Context, op Op) error {
 				return err
 			}
 		}
-		if op.Link != nil {
-			return s.upsertLink(ctx, tx, l, a.Time)
+		var err error
+		switch {
+		case op.Link != nil:
+			err = s.upsertLink(ctx, tx, l, a.Time)
+		case op.Unlink:
+			err = s.unlink(ctx, tx, a.Target, a.SourceID, a.TargetID)
 		}
-		if op.Unlink {
-			return s.unlink(ctx, tx, a.Target, a.SourceID, a.TargetID)
+		if err != nil || op.Next == nil {
+			return err
 		}
-		return nil
+		nextID, err = s.insertAudit(ctx, tx, next)
+		return err
 	})
+	if err == nil && op.Next != nil {
+		op.Next.ID = nextID
+	}
+	return err
 }
 
 func (s *Store) upsertLink(ctx context.Context, tx *sql.Tx, l Link, at time.Time) error {
