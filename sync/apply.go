@@ -46,6 +46,11 @@ type Applier struct {
 	// takes over that account only when its link's person is not (a
 	// rehire). Nil: nobody is.
 	InSource func(sourceID string) bool
+
+	// held is the outcome of the last write, not committed yet: it is
+	// committed with the next write's intent (one transaction, one sync
+	// to disk per write) or by flush.
+	held *state.Op
 }
 
 // applyRun is what one Apply has done so far.
@@ -74,7 +79,20 @@ type applyRun struct {
 // refused gets no members). Any other error (network after retries, auth,
 // ctx cancelled, the state store) stops Apply at once and is returned,
 // with everything before it recorded, so the next run carries on.
+//
+// A write's outcome is committed together with the next write's intent,
+// or before anything else is recorded or read, and at the end: idsync
+// stopping in between leaves the write's pending row, which the next run
+// reports.
 func (ap *Applier) Apply(ctx context.Context, p *Plan) (Result, error) {
+	res, err := ap.apply(ctx, p)
+	if ferr := ap.flush(ctx); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("record the last change: %w", ferr))
+	}
+	return res, err
+}
+
+func (ap *Applier) apply(ctx context.Context, p *Plan) (Result, error) {
 	r := &applyRun{made: map[string]string{}, notDone: map[string]string{}, bySource: map[string]*Change{}}
 	for i := range p.Changes {
 		if c := &p.Changes[i]; c.SourceID != "" {
@@ -232,8 +250,55 @@ func (ap *Applier) change(ctx context.Context, c *Change) (string, error) {
 
 // record commits a change that writes nothing to the target.
 func (ap *Applier) record(ctx context.Context, c *Change, op state.Op) error {
+	if err := ap.flush(ctx); err != nil {
+		return err
+	}
 	op.Audit = ap.audit(c, c.Action)
 	return ap.Store.Commit(ctx, op)
+}
+
+// begin records the intent of a write, with the held outcome of the last
+// one when there is one, and returns the pending row's ID.
+func (ap *Applier) begin(ctx context.Context, a state.Audit) (int64, error) {
+	if ap.held == nil {
+		return ap.Store.Begin(ctx, a)
+	}
+	op := *ap.held
+	ap.held = nil
+	op.Next = &a
+	if err := ap.Store.Commit(ctx, op); err != nil {
+		return 0, err
+	}
+	return a.ID, nil
+}
+
+// hold keeps the outcome op of a write for the next commit. An op whose
+// link would conflict is committed at once, so that the error is the
+// change's own.
+func (ap *Applier) hold(ctx context.Context, op state.Op) error {
+	if op.Link != nil {
+		owner, err := ap.Store.LinkOf(ctx, ap.Name, op.Link.TargetID)
+		switch {
+		case err == nil && owner.SourceID != op.Link.SourceID && owner.SourceID != op.Replaces:
+			return ap.Store.Commit(ctx, op)
+		case err != nil && !errors.Is(err, state.ErrNotFound):
+			return err
+		}
+	}
+	ap.held = &op
+	return nil
+}
+
+// flush commits the held outcome, even when ctx was cancelled.
+func (ap *Applier) flush(ctx context.Context) error {
+	if ap.held == nil {
+		return nil
+	}
+	op := *ap.held
+	ap.held = nil
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return ap.Store.Commit(fctx, op)
 }
 
 // send records the intent of c's write, makes it with call and records the
@@ -242,7 +307,7 @@ func (ap *Applier) record(ctx context.Context, c *Change, op state.Op) error {
 // failed. It returns call's error, or the store's.
 func (ap *Applier) send(ctx context.Context, c *Change, action Action, call func(context.Context) error, done func() state.Op) error {
 	a := ap.audit(c, action)
-	id, err := ap.Store.Begin(ctx, a)
+	id, err := ap.begin(ctx, a)
 	if err != nil {
 		return fmt.Errorf("record the intent of %s %q: %w", action, c.UserName, err)
 	}
@@ -254,7 +319,7 @@ func (ap *Applier) send(ctx context.Context, c *Change, action Action, call func
 	op := done()
 	op.Audit = a
 	op.Audit.Status = state.AuditApplied
-	if err := ap.Store.Commit(ctx, op); err != nil {
+	if err := ap.hold(ctx, op); err != nil {
 		if !errors.Is(err, state.ErrLinkConflict) {
 			return err
 		}
@@ -281,6 +346,9 @@ func (ap *Applier) refused(ctx context.Context, a state.Audit, werr error, unlin
 	}
 	if unlink {
 		a.Error += " (the account is gone from the target; its link is dropped and the next run plans it again)"
+	}
+	if err := ap.flush(ctx); err != nil {
+		return fmt.Errorf("%v; recording the change before it failed: %w", werr, err)
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

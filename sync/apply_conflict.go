@@ -26,6 +26,9 @@ func (ap *Applier) adoptOnConflict(ctx context.Context, c *Change, conflict erro
 	if err != nil {
 		return "", fmt.Errorf("create conflicted and the existing account was not found: %w", err)
 	}
+	if err := ap.flush(ctx); err != nil {
+		return "", err
+	}
 	owner, err := ap.Store.LinkOf(ctx, ap.Name, acc.ID)
 	switch {
 	case errors.Is(err, state.ErrNotFound) || err == nil && owner.SourceID == c.SourceID:

@@ -26,7 +26,7 @@ func (ap *Applier) groupAudit(g *GroupChange, action string) state.Audit {
 // write records the intent a, calls call, and completes the row with the
 // outcome. It returns call's error, or the store's.
 func (ap *Applier) write(ctx context.Context, a state.Audit, call func(context.Context) error) error {
-	id, err := ap.Store.Begin(ctx, a)
+	id, err := ap.begin(ctx, a)
 	if err != nil {
 		return fmt.Errorf("record the intent of %s %q: %w", a.Action, a.UserName, err)
 	}
@@ -35,7 +35,7 @@ func (ap *Applier) write(ctx context.Context, a state.Audit, call func(context.C
 		return ap.refused(ctx, a, werr, false)
 	}
 	a.Status = state.AuditApplied
-	return ap.Store.Commit(ctx, state.Op{Audit: a})
+	return ap.hold(ctx, state.Op{Audit: a})
 }
 
 // revoke removes the members that lose the role, before any account is
@@ -104,6 +104,9 @@ func (ap *Applier) notSent(ctx context.Context, g *GroupChange, ms []Member, why
 	a.Status, a.Error = state.AuditRefused, "not sent: "+why
 	a.Detail = fmt.Sprintf("+%d not sent: %s", len(ms), names(ms))
 	a.Reasons = r.roleReasons(g.Role, ms)
+	if err := ap.flush(ctx); err != nil {
+		return err
+	}
 	if err := ap.Store.Commit(ctx, state.Op{Audit: a}); err != nil {
 		return err
 	}
@@ -120,7 +123,7 @@ func (ap *Applier) ensureGroup(ctx context.Context, gm targets.GroupManager, g *
 	}
 	a := ap.groupAudit(g, auditCreateGroup)
 	a.Reasons = []string{fmt.Sprintf("role %q has no group in the target yet", g.Role)}
-	id, err := ap.Store.Begin(ctx, a)
+	id, err := ap.begin(ctx, a)
 	if err != nil {
 		return fmt.Errorf("record the intent of creating group %q: %w", g.Role, err)
 	}
@@ -139,7 +142,7 @@ func (ap *Applier) ensureGroup(ctx context.Context, gm targets.GroupManager, g *
 	}
 	a.Status, a.TargetID = state.AuditApplied, gid
 	a.Reasons = append(a.Reasons, fmt.Sprintf("role %q is held by group %s", g.Role, gid))
-	if err := ap.Store.SetGroupID(ctx, ap.Name, g.Role, gid, a); err != nil {
+	if err := ap.Store.SetGroupID(ctx, ap.Name, g.Role, gid, a); err != nil { // nothing is held: begin took it
 		return err
 	}
 	g.GroupID = gid
@@ -150,6 +153,9 @@ func (ap *Applier) recordGroup(ctx context.Context, g *GroupChange, id, action, 
 	a := ap.groupAudit(g, action)
 	a.TargetID = id
 	a.Reasons = []string{why, fmt.Sprintf("role %q is held by group %s", g.Role, id)}
+	if err := ap.flush(ctx); err != nil {
+		return err
+	}
 	if err := ap.Store.SetGroupID(ctx, ap.Name, g.Role, id, a); err != nil {
 		return err
 	}
