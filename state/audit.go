@@ -212,7 +212,12 @@ func (s *Store) Audit(ctx context.Context, f AuditFilter, fn func(Audit) error) 
 	if !f.Since.IsZero() {
 		add("time >= ?", ms(f.Since))
 	}
-	if f.Status != "" {
+	switch f.Status {
+	case "":
+	case AuditPending:
+		// A literal, so that the partial index of pending rows is used.
+		conds = append(conds, "status = 'pending'")
+	default:
 		add("status = ?", f.Status)
 	}
 	q := `SELECT id, coalesce(run_id, 0), time, target, kind, action, source_id, target_id, user_name,

@@ -13,7 +13,8 @@
 // that row (applied, refused or failed) and writes the link change in one
 // transaction, so a crash never leaves a link without its audit row, and a
 // crash (or a failed commit) between the write and its record leaves a
-// pending row that the next run reports. SaveSnapshot replaces a target's
+// pending row that the next run reports. Commit may record the next write's
+// intent in the same transaction (Op.Next): one sync to disk per write. SaveSnapshot replaces a target's
 // snapshot in one transaction, so a crash or a read error leaves the
 // previous snapshot intact.
 //
