@@ -39,7 +39,7 @@ type TargetSpec struct {
 type Runner struct {
 	Source  Source
 	Mapper  Mapper
-	Store   *state.Store
+	Store   Store
 	Targets []TargetSpec
 	Log     logrus.FieldLogger
 	// Now returns the current time; time.Now when nil.
@@ -63,7 +63,9 @@ type Outcome struct {
 // Run reads the source once, then plans (and unless opts.DryRun applies)
 // every target in turn. A source read error stops the run before any plan.
 // A guard refusal or apply error stops that target's run and is returned
-// with the others', after every target has been tried.
+// with the others', after every target has been tried. An apply that went
+// to its end with changes refused or failed returns an error wrapping
+// ErrPartial that lists them.
 func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 	now := r.now()
 	mode := "apply"
@@ -78,7 +80,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 	views := make([]chan *targetView, len(r.Targets))
 	for i, t := range r.Targets {
 		views[i] = make(chan *targetView, 1)
-		go func(t TargetSpec, ch chan<- *targetView) { ch <- r.view(lctx, t) }(t, views[i])
+		go func(t TargetSpec, ch chan<- *targetView) { ch <- r.view(lctx, t, opts.Overrides) }(t, views[i])
 	}
 	src, err := r.readSource(ctx, now, r.sizeHint(ctx))
 	if err != nil {
@@ -93,6 +95,9 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 	for i, t := range r.Targets {
 		v := <-views[i]
 		if v.err != nil {
+			if errors.Is(v.err, ErrGuard) {
+				v.err = errors.Join(v.err, r.recordRefusal(ctx, t.Name, mode, v.err))
+			}
 			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, v.err))
 			continue
 		}
@@ -126,6 +131,16 @@ func (r *Runner) recordFailure(ctx context.Context, mode string, cause error) er
 	return errors.Join(errs...)
 }
 
+// recordRefusal records a run of target that a guard stopped before it
+// planned.
+func (r *Runner) recordRefusal(ctx context.Context, target, mode string, cause error) error {
+	run, err := r.Store.StartRun(ctx, target, mode)
+	if err != nil {
+		return err
+	}
+	return r.finish(ctx, run, state.StatusRefused, nil, nil, cause)
+}
+
 // targetView is what a run knows of one target before planning: what the
 // target has and what the state store remembers of it.
 type targetView struct {
@@ -135,13 +150,16 @@ type targetView struct {
 	groupIDs  map[string]string
 	lastCount int
 	haveLast  bool
+	// pending are audit rows of earlier runs whose write's outcome was
+	// never recorded.
+	pending []state.Audit
 	// index is built here, while the source is still being read, so that
 	// planning does not wait for it.
 	index *TargetIndex
 	err   error
 }
 
-func (r *Runner) view(ctx context.Context, t TargetSpec) *targetView {
+func (r *Runner) view(ctx context.Context, t TargetSpec, o Overrides) *targetView {
 	v := &targetView{}
 	n, err := r.Store.LinkCount(ctx, t.Name)
 	if err != nil {
@@ -164,7 +182,15 @@ func (r *Runner) view(ctx context.Context, t TargetSpec) *targetView {
 	if v.groupIDs, v.err = r.Store.GroupIDs(ctx, t.Name); v.err != nil {
 		return v
 	}
-	v.lastCount, v.haveLast, v.err = r.Store.LastSourceCount(ctx, t.Name)
+	if v.lastCount, v.haveLast, v.err = r.Store.LastSourceCount(ctx, t.Name); v.err != nil {
+		return v
+	}
+	if v.err = r.checkListing(ctx, t, o, v); v.err != nil {
+		return v
+	}
+	if v.pending, v.err = r.pendingAudit(ctx, t.Name); v.err != nil {
+		return v
+	}
 	v.index = IndexTarget(v.accounts, v.groups, v.links)
 	return v
 }
@@ -224,6 +250,25 @@ type source struct {
 	unmapped []Unmapped
 }
 
+// inSource returns a func reporting whether a person of src (mapped or not)
+// has a source ID. Its set is made on first use: only a create refused for
+// an existing userName asks.
+func inSource(src source) func(id string) bool {
+	var ids map[string]bool
+	return func(id string) bool {
+		if ids == nil {
+			ids = make(map[string]bool, len(src.people)+len(src.unmapped))
+			for i := range src.people {
+				ids[src.people[i].SourceID] = true
+			}
+			for _, u := range src.unmapped {
+				ids[u.SourceID] = true
+			}
+		}
+		return ids[id]
+	}
+}
+
 // listTarget lists the accounts and, for a GroupManager, the groups of t.
 // sizeHint is how many accounts are expected.
 func (r *Runner) listTarget(ctx context.Context, t TargetSpec, sizeHint int) ([]targets.Account, []targets.Group, error) {
@@ -258,38 +303,54 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 	p := r.plan(t, now, src, v)
 	r.Log.WithFields(logrus.Fields{"target": t.Name, "changes": len(p.Changes), "seconds": time.Since(start).Seconds()}).Debug("plan built")
 	run.SourceCount = p.Summary.InScope
+	p.Warnings = append(p.Warnings, pendingWarnings(v.pending)...)
 	if gerr := t.Guards.Check(p, v.lastCount, v.haveLast, opts.Overrides); gerr != nil {
 		if opts.DryRun {
 			p.Warnings = append(p.Warnings, "apply would refuse this plan: "+gerr.Error())
 		} else {
 			res := Result{}
-			err := r.finish(ctx, run, "refused", p, &res, fmt.Errorf("refusing to apply, nothing was changed: %w", gerr))
+			err := r.finish(ctx, run, state.StatusRefused, p, &res, fmt.Errorf("refusing to apply, nothing was changed: %w", gerr))
 			return p, res, err
 		}
 	}
 	if opts.DryRun {
 		res := Result{}
 		r.Log.WithFields(logrus.Fields{"target": t.Name, "dry_run": true}).Info(SummaryLine(p))
-		err := r.finish(ctx, run, "planned", p, &res, nil)
+		err := r.finish(ctx, run, state.StatusPlanned, p, &res, nil)
 		return p, res, err
 	}
-	ap := &Applier{Name: t.Name, Target: t.Target, Store: r.Store, RunID: run.ID, Log: r.Log.WithField("target", t.Name), Now: r.now}
+	if err := r.settlePending(ctx, t.Name, run.ID, v.pending); err != nil {
+		return p, Result{}, r.finish(ctx, run, state.StatusFailed, p, &Result{}, err)
+	}
+	ap := &Applier{Name: t.Name, Target: t.Target, Store: r.Store, RunID: run.ID, Log: r.Log.WithField("target", t.Name),
+		Now: r.now, InSource: inSource(src)}
 	res, err := ap.Apply(ctx, p)
 	if err != nil {
-		err = r.finish(ctx, run, "failed", p, &res, err)
+		err = r.finish(ctx, run, state.StatusFailed, p, &res, err)
 		return p, res, err
 	}
 	if err := r.saveSnapshot(ctx, t.Name, run.ID, src.people); err != nil {
-		err = r.finish(ctx, run, "failed", p, &res, err)
+		err = r.finish(ctx, run, state.StatusFailed, p, &res, err)
 		return p, res, err
 	}
-	status := "applied"
+	status := state.StatusApplied
+	var runErr error
 	if res.Failed > 0 {
-		status = "partial"
+		status = state.StatusPartial
+		runErr = fmt.Errorf("%w: %s", ErrPartial, failureText(res))
 	}
-	r.Log.WithFields(logrus.Fields{"target": t.Name, "applied": res.Applied, "failed": res.Failed}).Info(SummaryLine(p))
-	err = r.finish(ctx, run, status, p, &res, nil)
+	r.Log.WithFields(logrus.Fields{"target": t.Name, "applied": res.Applied, "refused": res.Refused, "failed": res.Failed}).Info(SummaryLine(p))
+	err = r.finish(ctx, run, status, p, &res, runErr)
 	return p, res, err
+}
+
+// ErrPartial is wrapped by the error of a run that went to its end with
+// changes the target refused or that failed one by one.
+var ErrPartial = errors.New("some changes were not applied")
+
+func failureText(res Result) string {
+	return fmt.Sprintf("%d of %d steps were not applied (%d refused by the target); the next run plans them again:\n  %s",
+		res.Failed, res.Failed+res.Applied, res.Refused, strings.Join(res.Errors, "\n  "))
 }
 
 func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *Plan {
@@ -337,15 +398,14 @@ func (r *Runner) saveSnapshot(ctx context.Context, target string, runID int64, p
 // joined with any error recording it.
 func (r *Runner) finish(ctx context.Context, run state.Run, status string, p *Plan, res *Result, runErr error) error {
 	run.Status = status
-	if res != nil {
-		res.Status = status
-		if status == "partial" { // recorded as applied, with what was rejected
-			run.Status = state.StatusApplied
-			run.Error = fmt.Sprintf("%d changes rejected by the target: %s", res.Failed, strings.Join(res.Errors, "; "))
-		}
-	}
 	if p != nil {
 		run.Summary = SummaryLine(p)
+	}
+	if res != nil {
+		res.Status = status
+		if run.Mode == state.ModeApply && status != state.StatusRefused {
+			run.Summary += fmt.Sprintf(" Applied %d, refused %d, failed %d.", res.Applied, res.Refused, res.Failed-res.Refused)
+		}
 	}
 	if runErr != nil {
 		run.Error = runErr.Error()

@@ -41,8 +41,8 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if a.Detail != "" {
 			why = a.Detail + "; " + why
 		}
-		if a.Error != "" {
-			why = "FAILED: " + a.Error + "; " + why
+		if a.Status != state.AuditApplied { // PENDING, REFUSED, FAILED, UNCONFIRMED
+			why = strings.TrimSuffix(strings.ToUpper(a.Status)+": "+a.Error, " ") + "; " + why
 		}
 		_, err := fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", a.Time.UTC().Format(time.RFC3339),
 			a.RunID, a.Target, a.Kind, a.Action, a.UserName, why)

@@ -59,7 +59,7 @@ const usage = `idsync keeps SaaS accounts in step with your directory.
 
 Usage:
   idsync plan   [-c config.toml] [--format text|json] [--out FILE] [--exit-code] [--target NAME]
-  idsync apply  [-c config.toml] [--allow-deletes N] [--allow-shrink] [--report FILE] [--target NAME]
+  idsync apply  [-c config.toml] [--allow-deletes N] [--allow-shrink] [--allow-missing] [--report FILE] [--target NAME]
   idsync config check [-c config.toml]
   idsync audit  [-c config.toml] [--target NAME] [--run ID] [--user NAME] [--format text|json]
   idsync runs   [-c config.toml] [--target NAME] [--limit N]
