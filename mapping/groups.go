@@ -114,12 +114,6 @@ func (g *Groups) Len() int { return len(g.byDN) }
 // memberOf. A memberOf group that was not added is kept
 // with its DN as given and its first RDN value as its name.
 func (g *Groups) Of(dn string, memberOf []string) []Membership {
-	return g.AppendOf(nil, dn, memberOf)
-}
-
-// AppendOf appends what Of returns to dst and returns the extended slice,
-// so that a reader can reuse one slice for a page of entries.
-func (g *Groups) AppendOf(dst []Membership, dn string, memberOf []string) []Membership {
 	g.resolve.Do(g.resolveParents)
 	// An item is a group found: gr for an added group, else (a memberOf
 	// value naming a group the read did not see) only key and given.
@@ -173,7 +167,7 @@ func (g *Groups) AppendOf(dst []Membership, dn string, memberOf []string) []Memb
 			push(item{key: key, given: m})
 		}
 	}
-	out := slices.Grow(dst, len(queue))
+	out := make([]Membership, 0, len(queue))
 	for i := 0; i < len(queue); i++ {
 		it := queue[i]
 		var m Membership
@@ -182,8 +176,8 @@ func (g *Groups) AppendOf(dst []Membership, dn string, memberOf []string) []Memb
 			m = Membership{DN: it.gr.dn, Name: it.gr.name, Via: it.via}
 			parents = it.gr.parents
 		} else {
-			// The memberOf value may point into a source's read buffer,
-			// and the membership outlives the entry.
+			// The membership shares no memory with the entry it came
+			// from.
 			dn := strings.Clone(strings.TrimSpace(it.given))
 			m = Membership{DN: dn, Name: firstRDNValue(dn), Via: it.via}
 			parents = slices.Collect(g.listing(it.key))

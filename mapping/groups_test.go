@@ -118,27 +118,25 @@ func TestGroupsOfAddedTwiceAndLate(t *testing.T) {
 	}
 }
 
-// TestGroupsAppendOf: AppendOf extends dst with exactly what Of returns and
-// leaves what dst held alone, even when a nested membership needs room.
-func TestGroupsAppendOf(t *testing.T) {
+// TestGroupsOfOwned: what Of returns is the caller's; changing it changes
+// nothing Of returns later, nor the memberOf values passed in.
+func TestGroupsOfOwned(t *testing.T) {
 	g := NewGroups()
 	g.Add("cn=top,dc=x", "top", []string{"cn=mid,dc=x"})
 	g.Add("cn=mid,dc=x", "mid", []string{"uid=a,dc=x"})
-	g.Add("cn=solo,dc=x", "solo", []string{"uid=b,dc=x"})
-	var buf []Membership
-	var spans [][2]int
-	for _, dn := range []string{"uid=a,dc=x", "uid=b,dc=x", "uid=nobody,dc=x", "uid=a,dc=x"} {
-		start := len(buf)
-		buf = g.AppendOf(buf, dn, []string{"cn=outside,dc=y"})
-		spans = append(spans, [2]int{start, len(buf)})
-	}
-	for i, dn := range []string{"uid=a,dc=x", "uid=b,dc=x", "uid=nobody,dc=x", "uid=a,dc=x"} {
-		got, want := buf[spans[i][0]:spans[i][1]], g.Of(dn, []string{"cn=outside,dc=y"})
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("AppendOf(%s) = %+v, want %+v", dn, got, want)
+	memberOf := []string{"cn=outside,dc=y"}
+	want := g.Of("uid=a,dc=x", memberOf)
+	got := g.Of("uid=a,dc=x", memberOf)
+	for i := range got {
+		got[i].DN, got[i].Name = "changed", "changed"
+		for k := range got[i].Via {
+			got[i].Via[k] = "changed"
 		}
 	}
-	if len(buf) != 3+2+1+3 {
-		t.Errorf("AppendOf appended %d memberships in all, want 9", len(buf))
+	if again := g.Of("uid=a,dc=x", memberOf); !reflect.DeepEqual(again, want) || memberOf[0] != "cn=outside,dc=y" {
+		t.Errorf("Of after changing an earlier result = %+v, want %+v", again, want)
+	}
+	if len(want) != 3 || len(want[2].Via) != 1 {
+		t.Errorf("Of = %+v, want mid, outside, top via mid", want)
 	}
 }

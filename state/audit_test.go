@@ -20,7 +20,7 @@ func TestAuditRoundTrip(t *testing.T) {
 		RunID: run.ID, Time: time.Date(2025, 6, 1, 12, 0, 0, 123_000_000, time.UTC),
 		Target: "t", Kind: "leaver", Action: "disable", SourceID: "s1", TargetID: "u1", UserName: "ann",
 		Reasons: []string{`rule "disabled": userAccountControl has 0x2`, "second"},
-		Before:  before, After: after, Detail: "d", Error: "e",
+		Before:  before, After: after, Detail: "d", Error: "e", Status: AuditRefused,
 	}
 	if err := s.Commit(ctx, Op{Audit: want}); err != nil {
 		t.Fatal(err)

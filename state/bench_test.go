@@ -118,9 +118,13 @@ func BenchmarkSaveSnapshot100k(b *testing.B) {
 // BenchmarkCommit records one mover (audit row with before/after accounts
 // plus a link upsert) per op, one transaction each, with the default
 // synchronous=FULL and with NORMAL for comparison.
+// BenchmarkCommit measures the record of one applied change: Commit alone,
+// and with intent, Begin (the pending row, before the target write) then
+// Commit completing it, as Apply does for every write.
 func BenchmarkCommit(b *testing.B) {
-	for _, sync := range []string{"FULL", "NORMAL"} {
-		b.Run("synchronous="+sync, func(b *testing.B) {
+	for _, c := range []struct{ sync, name string }{{"FULL", ""}, {"NORMAL", ""}, {"FULL", "/intent"}, {"NORMAL", "/intent"}} {
+		sync, intent := c.sync, c.name != ""
+		b.Run("synchronous="+sync+c.name, func(b *testing.B) {
 			saved := synchronous
 			synchronous = sync
 			s := openAt(b, filepath.Join(b.TempDir(), "state.db"))
@@ -138,10 +142,17 @@ func BenchmarkCommit(b *testing.B) {
 				e := benchEntry(i % benchPeople)
 				acc := &targets.Account{ID: guid(-i - 1), UserName: e.UserName, ExternalID: e.SourceID, Active: true,
 					Attrs: targets.AttrsOf(map[string]string{"displayName": "User", "department": "Staff", "emails.work": e.UserName})}
-				err := s.Commit(ctx, Op{
-					Audit: Audit{RunID: run.ID, Target: "t", Kind: "mover", Action: "update", SourceID: e.SourceID,
-						TargetID: acc.ID, UserName: e.UserName, Reasons: []string{`attribute "department" changed`},
-						Before: acc, After: acc},
+				a := Audit{RunID: run.ID, Target: "t", Kind: "mover", Action: "update", SourceID: e.SourceID,
+					TargetID: acc.ID, UserName: e.UserName, Reasons: []string{`attribute "department" changed`},
+					Before: acc, After: acc}
+				if intent {
+					id, err := s.Begin(ctx, a)
+					if err != nil {
+						b.Fatal(err)
+					}
+					a.ID = id
+				}
+				err := s.Commit(ctx, Op{Audit: a,
 					Link: &Link{SourceID: e.SourceID, TargetID: acc.ID, UserName: e.UserName, DN: e.DN, Active: true},
 				})
 				if err != nil {

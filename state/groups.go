@@ -32,7 +32,7 @@ func (s *Store) GroupIDs(ctx context.Context, target string) (map[string]string,
 
 // SetGroupID records that role is the group groupID in target, or forgets
 // the role's group when groupID is empty, and inserts audit in the same
-// transaction. An empty audit.Target means target; audit.Kind and
+// transaction (or completes the pending row audit.ID, see Begin). An empty audit.Target means target; audit.Kind and
 // audit.Action are required (for example "group", "create-group").
 func (s *Store) SetGroupID(ctx context.Context, target, role, groupID string, audit Audit) error {
 	what := fmt.Sprintf("set group id of role %q", role)
@@ -52,7 +52,7 @@ func (s *Store) SetGroupID(ctx context.Context, target, role, groupID string, au
 		return fmt.Errorf("state: %s: %w", what, err)
 	}
 	return s.write(ctx, what, func(tx *sql.Tx) error {
-		if _, err := s.insertAudit(ctx, tx, audit); err != nil {
+		if err := s.putAudit(ctx, tx, audit); err != nil {
 			return err
 		}
 		var err error

@@ -26,17 +26,27 @@ type Link struct {
 // change it implies, if any. At most one of Link and Unlink is set.
 type Op struct {
 	// Audit is the row to insert. Target, Kind and Action are required; a
-	// zero Time means now; ID is assigned; an empty SourceID or TargetID
-	// is taken from Link.
+	// zero Time means now; an empty SourceID or TargetID is taken from
+	// Link. A zero ID inserts a new row; the ID Begin returned completes
+	// that pending row instead.
 	Audit Audit
 	// Link, when non-nil, is inserted or, when (Target, SourceID) is
 	// already linked, updated (TargetID, UserName, DN, Active). An empty
 	// Link.Target means Audit.Target. Created and Updated are set from
 	// Audit.Time (Created only on insert). Linking an account that is
-	// linked to another source ID fails with ErrLinkConflict: to give an
-	// account to a new source ID (a rehire with a new objectGUID), first
-	// Commit an Unlink of the old one.
+	// linked to another source ID fails with ErrLinkConflict, unless that
+	// source ID is Replaces.
 	Link *Link
+	// Replaces, with Link, is the source ID whose link to Link.TargetID
+	// the new link replaces in the same transaction: a rehire gives the
+	// account of a person gone from the source to their new identity.
+	// Replacing a link that no longer exists is not an error.
+	Replaces string
+	// Next, when set, is the intent of the next target write, recorded as
+	// Begin would (pending) in the same transaction, after the rest of the
+	// op: one commit records a write's outcome and the next one's intent.
+	// Commit sets Next.ID.
+	Next *Audit
 	// Unlink deletes Audit.SourceID's link in Audit.Target; when
 	// Audit.TargetID is also set only a link to that account is deleted,
 	// and when Audit.SourceID is empty the link of Audit.TargetID is. No
@@ -79,21 +89,47 @@ func (s *Store) Commit(ctx context.Context, op Op) error {
 			return fmt.Errorf("state: %s: link needs a source ID and a target ID", what)
 		}
 	}
+	if op.Replaces != "" && (op.Link == nil || op.Replaces == l.SourceID) {
+		return fmt.Errorf("state: %s: Replaces needs a Link to another source ID", what)
+	}
 	if op.Unlink && a.SourceID == "" && a.TargetID == "" {
 		return fmt.Errorf("state: %s: unlink needs a source ID or a target ID", what)
 	}
-	return s.write(ctx, what, func(tx *sql.Tx) error {
-		if _, err := s.insertAudit(ctx, tx, a); err != nil {
+	var next Audit
+	if op.Next != nil {
+		next = *op.Next
+		next.Status, next.ID = AuditPending, 0
+		if err := next.check(); err != nil {
+			return fmt.Errorf("state: %s: next: %w", what, err)
+		}
+	}
+	var nextID int64
+	err := s.write(ctx, what, func(tx *sql.Tx) error {
+		if err := s.putAudit(ctx, tx, a); err != nil {
 			return err
 		}
-		if op.Link != nil {
-			return s.upsertLink(ctx, tx, l, a.Time)
+		if op.Replaces != "" {
+			if err := s.unlink(ctx, tx, a.Target, op.Replaces, l.TargetID); err != nil {
+				return err
+			}
 		}
-		if op.Unlink {
-			return s.unlink(ctx, tx, a.Target, a.SourceID, a.TargetID)
+		var err error
+		switch {
+		case op.Link != nil:
+			err = s.upsertLink(ctx, tx, l, a.Time)
+		case op.Unlink:
+			err = s.unlink(ctx, tx, a.Target, a.SourceID, a.TargetID)
 		}
-		return nil
+		if err != nil || op.Next == nil {
+			return err
+		}
+		nextID, err = s.insertAudit(ctx, tx, next)
+		return err
 	})
+	if err == nil && op.Next != nil {
+		op.Next.ID = nextID
+	}
+	return err
 }
 
 func (s *Store) upsertLink(ctx context.Context, tx *sql.Tx, l Link, at time.Time) error {
@@ -171,6 +207,24 @@ func (s *Store) Links(ctx context.Context, target string, fn func(Link) error) e
 		return fmt.Errorf("state: links of %s: %w", target, err)
 	}
 	return nil
+}
+
+// LinkOf returns the link of target's account targetID; ErrNotFound when
+// the account is not linked.
+func (s *Store) LinkOf(ctx context.Context, target, targetID string) (Link, error) {
+	l := Link{Target: target, TargetID: targetID}
+	var created, updated int64
+	err := s.db.QueryRowContext(ctx, `SELECT source_id, user_name, dn, active, created, updated
+		FROM links WHERE target = ? AND target_id = ?`, target, targetID).
+		Scan(&l.SourceID, &l.UserName, &l.DN, &l.Active, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Link{}, fmt.Errorf("state: link of account %q in %s: %w", targetID, target, ErrNotFound)
+	}
+	if err != nil {
+		return Link{}, fmt.Errorf("state: link of account %q in %s: %w", targetID, target, err)
+	}
+	l.Created, l.Updated = fromMS(created), fromMS(updated)
+	return l, nil
 }
 
 // LinkCount returns the number of links of target.

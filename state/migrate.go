@@ -18,6 +18,7 @@ type migration struct {
 // A package variable so tests can append a failing step.
 var migrations = []migration{
 	{name: "initial schema", sql: schemaV1},
+	{name: "partial runs, audit status", sql: schemaV2},
 }
 
 // schemaV1: runs, links, groups, snapshot, audit. Tables are STRICT;
@@ -98,6 +99,37 @@ CREATE INDEX audit_user ON audit (target, user_name);
 CREATE INDEX audit_time ON audit (target, time);
 `
 
+// schemaV2 lets a run end "partial" (some changes refused or failed) and
+// gives every audit row a status: a write is recorded "pending" before it is
+// sent and completed after. The runs table is rebuilt for its new CHECK
+// (SQLite cannot alter one); migrateOne turns foreign keys off around it so
+// that dropping the old table does not null the audit's run IDs. Rows from
+// before keep their meaning: an error made them failures.
+const schemaV2 = `
+CREATE TABLE runs_v2 (
+	id           INTEGER PRIMARY KEY,
+	target       TEXT    NOT NULL,
+	mode         TEXT    NOT NULL CHECK (mode IN ('plan', 'apply')),
+	started      INTEGER NOT NULL,
+	finished     INTEGER NOT NULL DEFAULT 0,
+	status       TEXT    NOT NULL CHECK (status IN ('running', 'planned', 'applied', 'partial', 'failed', 'refused')),
+	source_count INTEGER NOT NULL DEFAULT 0,
+	summary      TEXT    NOT NULL DEFAULT '',
+	error        TEXT    NOT NULL DEFAULT ''
+) STRICT;
+INSERT INTO runs_v2 (id, target, mode, started, finished, status, source_count, summary, error)
+	SELECT id, target, mode, started, finished, status, source_count, summary, error FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_v2 RENAME TO runs;
+CREATE INDEX runs_target_status ON runs (target, status, id);
+CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
+
+ALTER TABLE audit ADD COLUMN status TEXT NOT NULL DEFAULT 'applied'
+	CHECK (status IN ('pending', 'applied', 'refused', 'failed', 'unconfirmed'));
+UPDATE audit SET status = 'failed' WHERE error <> '';
+CREATE INDEX audit_pending ON audit (target, id) WHERE status = 'pending';
+`
+
 // SchemaVersion is the schema version this code writes: the number of
 // migrations it knows.
 func SchemaVersion() int { return len(migrations) }
@@ -124,9 +156,21 @@ func migrate(ctx context.Context, db *sql.DB, path string) error {
 
 // migrateOne applies migrations[from] and sets user_version to from+1 in the
 // same transaction (user_version lives in the database header, which is
-// covered by the transaction).
+// covered by the transaction). Foreign keys are off on its connection while
+// it runs (SQLite ignores the pragma inside a transaction), so that a step
+// may rebuild a table others refer to; the references are checked before
+// the commit.
 func migrateOne(ctx context.Context, db *sql.DB, from int) error {
-	tx, err := db.BeginTx(ctx, nil)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -144,7 +188,30 @@ func migrateOne(ctx context.Context, db *sql.DB, from int) error {
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", from+1)); err != nil {
 		return err
 	}
+	if err := foreignKeyCheck(ctx, tx); err != nil {
+		return err
+	}
 	return tx.Commit()
+}
+
+// foreignKeyCheck fails when a row refers to a row that does not exist.
+func foreignKeyCheck(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table string
+		var rowid sql.NullInt64
+		var parent string
+		var fk int
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		return fmt.Errorf("foreign key check: row %d of %s refers to a missing %s row", rowid.Int64, table, parent)
+	}
+	return rows.Err()
 }
 
 func userVersion(ctx context.Context, db *sql.DB) (int, error) {

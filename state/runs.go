@@ -19,7 +19,8 @@ const (
 const (
 	StatusRunning = "running"
 	StatusPlanned = "planned" // a dry run that completed
-	StatusApplied = "applied" // every change was applied (some may have failed individually)
+	StatusApplied = "applied" // every planned change was applied
+	StatusPartial = "partial" // the run went to its end, but the target refused or failed some changes
 	StatusFailed  = "failed"  // the run stopped on an error, or was interrupted
 	StatusRefused = "refused" // a guard refused the plan; nothing was written
 )
@@ -66,13 +67,13 @@ func (s *Store) StartRun(ctx context.Context, target, mode string) (Run, error) 
 }
 
 // FinishRun ends the running run r.ID: it sets Status (one of planned,
-// applied, failed, refused), SourceCount, Summary, Error and Finished (now
+// applied, partial, failed, refused), SourceCount, Summary, Error and Finished (now
 // when r.Finished is zero). Target, Mode and Started are not changed. It
 // fails with ErrNotFound for an unknown ID and refuses a run that is already
 // finished.
 func (s *Store) FinishRun(ctx context.Context, r Run) error {
 	switch r.Status {
-	case StatusPlanned, StatusApplied, StatusFailed, StatusRefused:
+	case StatusPlanned, StatusApplied, StatusPartial, StatusFailed, StatusRefused:
 	default:
 		return fmt.Errorf("state: finish run %d: status %q is not a final status", r.ID, r.Status)
 	}
@@ -112,10 +113,12 @@ func (s *Store) failInterruptedRuns(ctx context.Context, mode string) error {
 }
 
 // LastSourceCount returns the source count of target's newest run with
-// status applied; ok is false when there is none. Planned, failed and
-// refused runs are ignored: only an applied run proves its read was whole.
+// status applied or partial; ok is false when there is none. Planned, failed
+// and refused runs are ignored: only a run that went to its end proves its
+// read was whole (a partial run read everything; the target refused some
+// of its changes).
 func (s *Store) LastSourceCount(ctx context.Context, target string) (n int, ok bool, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT source_count FROM runs WHERE target = ? AND status = 'applied'
+	err = s.db.QueryRowContext(ctx, `SELECT source_count FROM runs WHERE target = ? AND status IN ('applied', 'partial')
 		ORDER BY id DESC LIMIT 1`, target).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil

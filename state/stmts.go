@@ -25,7 +25,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		query string
 	}{
 		{&s.stmts.insertAudit, `INSERT INTO audit (run_id, time, target, kind, action, source_id, target_id,
-			user_name, reasons, before, after, detail, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+			user_name, reasons, before, after, detail, error, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
 		{&s.stmts.linkOwner, `SELECT source_id FROM links WHERE target = ? AND target_id = ?`},
 		{&s.stmts.upsertLink, `INSERT INTO links (target, source_id, target_id, user_name, dn, active, created, updated)
 			VALUES (?,?,?,?,?,?,?,?)

@@ -9,11 +9,15 @@
 // ErrInUse. OpenShared opens the database beside a writer, for the reports
 // and dry runs that must work while a run applies.
 //
-// Crash safety rests on two rules. Every applied change is recorded with
-// Commit, which writes the audit row and the link change in one transaction
-// right after the target call succeeded, so a crash never loses a recorded
-// change nor leaves a link without its audit row. SaveSnapshot replaces a
-// target's snapshot in one transaction, so a crash or a read error leaves the
+// Crash safety rests on three rules. Every target write is recorded before
+// it is sent: Begin inserts its audit row with status pending, in its own
+// transaction. Its outcome is recorded after with Commit, which completes
+// that row (applied, refused or failed) and writes the link change in one
+// transaction, so a crash never leaves a link without its audit row, and a
+// crash (or a failed commit) between the write and its record leaves a
+// pending row that the next run reports. Commit may record the next write's
+// intent in the same transaction (Op.Next): one sync to disk per write. SaveSnapshot replaces a target's
+// snapshot in one transaction, so a crash or a read error leaves the
 // previous snapshot intact.
 //
 // Times are stored as INTEGER milliseconds since the Unix epoch (UTC); in the

@@ -145,7 +145,7 @@ func TestFailedMigrationRollsBack(t *testing.T) {
 	if s, err := Open(context.Background(), path); err == nil {
 		s.Close()
 		t.Fatal("Open with a broken migration succeeded")
-	} else if !strings.Contains(err.Error(), "migrate to version 2 (broken)") {
+	} else if !strings.Contains(err.Error(), fmt.Sprintf("migrate to version %d (broken)", len(saved)+1)) {
 		t.Errorf("error %q does not name the migration", err)
 	}
 	migrations = saved

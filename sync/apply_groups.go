@@ -10,85 +10,220 @@ import (
 	"github.com/idsync/idsync/targets"
 )
 
-// group creates or adopts the role's group when planned, records its ID,
-// then sends the membership changes. It returns how many steps it applied.
-func (ap *Applier) group(ctx context.Context, gm targets.GroupManager, g *GroupChange, created map[string]string) (int, error) {
-	n := 0
-	base := state.Audit{RunID: ap.RunID, Target: ap.Name, Kind: "group", UserName: g.Role}
-	if g.Create || g.Adopt {
-		id, how, err := ap.ensureGroup(ctx, gm, g)
-		if err != nil {
-			return n, err
-		}
-		a := base
-		a.Time, a.Action, a.TargetID = ap.Now(), how, id
-		a.Reasons = []string{fmt.Sprintf("role %q is held by group %s", g.Role, id)}
-		if err := ap.Store.SetGroupID(ctx, ap.Name, g.Role, id, a); err != nil {
-			return n, err
-		}
-		g.GroupID = id
-		n++
-	}
-	add := resolve(g.Add, created)
-	remove := resolve(g.Remove, created)
-	if len(add) == 0 && len(remove) == 0 {
-		return n, nil
-	}
-	err := gm.ModifyMembers(ctx, g.GroupID, add, remove)
-	a := base
-	a.Time, a.Action, a.TargetID = ap.Now(), "members", g.GroupID
-	a.Detail = fmt.Sprintf("+%d -%d: add %s; remove %s", len(add), len(remove), names(g.Add), names(g.Remove))
-	a.Reasons = []string{"group membership follows the role rules"}
-	if err != nil {
-		a.Error = err.Error()
-	}
-	if cerr := ap.Store.Commit(ctx, state.Op{Audit: a}); cerr != nil {
-		return n, errors.Join(err, cerr)
-	}
-	if err != nil {
-		return n, err
-	}
-	ap.Log.WithField("role", g.Role).Debugf("group members %+d -%d", len(add), len(remove))
-	return n + 1, nil
+// Group audit actions: the audit rows of kind "group".
+const (
+	auditCreateGroup   = "create-group"
+	auditAdoptGroup    = "adopt-group"
+	auditAddMembers    = "add-members"
+	auditRemoveMembers = "remove-members"
+)
+
+func (ap *Applier) groupAudit(g *GroupChange, action string) state.Audit {
+	return state.Audit{RunID: ap.RunID, Time: ap.Now(), Target: ap.Name, Kind: "group", Action: action,
+		UserName: g.Role, TargetID: g.GroupID}
 }
 
-func (ap *Applier) ensureGroup(ctx context.Context, gm targets.GroupManager, g *GroupChange) (id, how string, err error) {
+// write records the intent a, calls call, and completes the row with the
+// outcome. It returns call's error, or the store's.
+func (ap *Applier) write(ctx context.Context, a state.Audit, call func(context.Context) error) error {
+	id, err := ap.begin(ctx, a)
+	if err != nil {
+		return fmt.Errorf("record the intent of %s %q: %w", a.Action, a.UserName, err)
+	}
+	a.ID = id
+	if werr := call(ctx); werr != nil {
+		return ap.refused(ctx, a, werr, false)
+	}
+	a.Status = state.AuditApplied
+	return ap.hold(ctx, state.Op{Audit: a})
+}
+
+// revoke removes the members that lose the role, before any account is
+// disabled or deleted.
+func (ap *Applier) revoke(ctx context.Context, gm targets.GroupManager, g *GroupChange, r *applyRun) error {
+	if len(g.Remove) == 0 || g.GroupID == "" {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(g.Remove))
+	for _, m := range g.Remove {
+		ids = append(ids, m.TargetID)
+	}
+	a := ap.groupAudit(g, auditRemoveMembers)
+	a.Detail = fmt.Sprintf("-%d: %s", len(ids), names(g.Remove))
+	a.Reasons = []string{"no rule gives these accounts the role any more, or they are leavers"}
+	err := ap.write(ctx, a, func(ctx context.Context) error { return gm.ModifyMembers(ctx, g.GroupID, nil, ids) })
+	return r.settle(fmt.Sprintf("remove %d from group %q", len(ids), g.Role), err)
+}
+
+// grant creates or adopts the role's group when planned, records its ID,
+// then adds the members whose accounts exist. A refused group create means
+// its members are not sent; members whose own account change was not
+// applied are left out. Both are recorded as refused.
+func (ap *Applier) grant(ctx context.Context, gm targets.GroupManager, g *GroupChange, r *applyRun) error {
+	if !g.Create && !g.Adopt && len(g.Add) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if g.Create || g.Adopt {
+		err := ap.ensureGroup(ctx, gm, g)
+		if err := r.settle(fmt.Sprintf("create group %q", g.Role), err); err != nil {
+			return err
+		}
+		if err != nil {
+			return ap.notSent(ctx, g, g.Add, fmt.Sprintf("group %q was not created: %v", g.Role, err), r)
+		}
+	}
+	add, ids, skipped := ap.resolve(g.Add, r)
+	if len(skipped) > 0 {
+		if err := ap.notSent(ctx, g, skipped, "their own account change was not applied", r); err != nil {
+			return err
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	a := ap.groupAudit(g, auditAddMembers)
+	a.Detail = fmt.Sprintf("+%d: %s", len(ids), names(add))
+	a.Reasons = r.roleReasons(g.Role, add)
+	err := ap.write(ctx, a, func(ctx context.Context) error { return gm.ModifyMembers(ctx, g.GroupID, ids, nil) })
+	return r.settle(fmt.Sprintf("add %d to group %q", len(ids), g.Role), err)
+}
+
+// notSent records members not added to g's group because of why, as one
+// refused step.
+func (ap *Applier) notSent(ctx context.Context, g *GroupChange, ms []Member, why string, r *applyRun) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	a := ap.groupAudit(g, auditAddMembers)
+	a.Status, a.Error = state.AuditRefused, "not sent: "+why
+	a.Detail = fmt.Sprintf("+%d not sent: %s", len(ms), names(ms))
+	a.Reasons = r.roleReasons(g.Role, ms)
+	if err := ap.flush(ctx); err != nil {
+		return err
+	}
+	if err := ap.Store.Commit(ctx, state.Op{Audit: a}); err != nil {
+		return err
+	}
+	r.res.Failed++
+	r.res.Refused++
+	r.res.Errors = append(r.res.Errors, fmt.Sprintf("add %d to group %q: not sent: %s", len(ms), g.Role, why))
+	return nil
+}
+
+// ensureGroup creates or adopts the role's group and records its ID.
+func (ap *Applier) ensureGroup(ctx context.Context, gm targets.GroupManager, g *GroupChange) error {
 	if g.Adopt && g.GroupID != "" {
-		return g.GroupID, "adopt-group", nil
+		return ap.recordGroup(ctx, g, g.GroupID, auditAdoptGroup, "an existing group with the role's name is taken over")
 	}
-	id, err = gm.CreateGroup(ctx, g.Role)
-	if err == nil {
-		return id, "create-group", nil
+	a := ap.groupAudit(g, auditCreateGroup)
+	a.Reasons = []string{fmt.Sprintf("role %q has no group in the target yet", g.Role)}
+	id, err := ap.begin(ctx, a)
+	if err != nil {
+		return fmt.Errorf("record the intent of creating group %q: %w", g.Role, err)
 	}
-	if !errors.Is(err, targets.ErrConflict) {
-		return "", "", err
+	a.ID = id
+	gid, werr := gm.CreateGroup(ctx, g.Role)
+	if werr != nil {
+		if err := ap.refused(ctx, a, werr, false); !errors.Is(werr, targets.ErrConflict) || !errors.Is(err, werr) {
+			return err
+		}
+		// Someone made it since the plan: adopt it by name.
+		found, err := findGroup(ctx, gm, g.Role)
+		if err != nil {
+			return err
+		}
+		return ap.recordGroup(ctx, g, found, auditAdoptGroup, "create refused (a group with the role's name exists); adopted it")
 	}
-	// Someone made it since the plan: adopt it by name.
-	err = gm.ListGroups(ctx, func(x targets.Group) error {
-		if strings.EqualFold(x.DisplayName, g.Role) {
+	a.Status, a.TargetID = state.AuditApplied, gid
+	a.Reasons = append(a.Reasons, fmt.Sprintf("role %q is held by group %s", g.Role, gid))
+	if err := ap.Store.SetGroupID(ctx, ap.Name, g.Role, gid, a); err != nil { // nothing is held: begin took it
+		return err
+	}
+	g.GroupID = gid
+	return nil
+}
+
+func (ap *Applier) recordGroup(ctx context.Context, g *GroupChange, id, action, why string) error {
+	a := ap.groupAudit(g, action)
+	a.TargetID = id
+	a.Reasons = []string{why, fmt.Sprintf("role %q is held by group %s", g.Role, id)}
+	if err := ap.flush(ctx); err != nil {
+		return err
+	}
+	if err := ap.Store.SetGroupID(ctx, ap.Name, g.Role, id, a); err != nil {
+		return err
+	}
+	g.GroupID = id
+	return nil
+}
+
+func findGroup(ctx context.Context, gm targets.GroupManager, role string) (string, error) {
+	id := ""
+	err := gm.ListGroups(ctx, func(x targets.Group) error {
+		if strings.EqualFold(x.DisplayName, role) {
 			id = x.ID
 		}
 		return nil
 	})
-	if err != nil || id == "" {
-		return "", "", fmt.Errorf("create group %q conflicted and it could not be found: %w", g.Role, err)
+	if err != nil {
+		return "", fmt.Errorf("create group %q conflicted and listing groups failed: %w", role, err)
 	}
-	return id, "adopt-group", nil
+	if id == "" {
+		return "", fmt.Errorf("create group %q conflicted and no group has that name: %w", role, targets.ErrRejected)
+	}
+	return id, nil
 }
 
-// resolve returns the target IDs of the members, taking accounts created in
-// this run from created. Members whose account could not be made are left
-// out; the next run adds them.
-func resolve(ms []Member, created map[string]string) []string {
-	out := make([]string, 0, len(ms))
+// resolve returns the members to add with their target IDs (accounts
+// created in this run taken from r.made), and those left out because their
+// account change was not applied.
+func (ap *Applier) resolve(ms []Member, r *applyRun) (sent []Member, ids []string, skipped []Member) {
 	for _, m := range ms {
 		id := m.TargetID
+		if m.SourceID != "" {
+			if _, bad := r.notDone[m.SourceID]; bad {
+				skipped = append(skipped, m)
+				continue
+			}
+			if made := r.made[m.SourceID]; made != "" {
+				id = made
+			}
+		}
 		if id == "" {
-			id = created[m.SourceID]
+			skipped = append(skipped, m)
+			continue
 		}
-		if id != "" {
-			out = append(out, id)
+		sent = append(sent, m)
+		ids = append(ids, id)
+	}
+	return sent, ids, skipped
+}
+
+// roleReasons says why the members get the role: the first few of them,
+// with the rule behind each.
+func (r *applyRun) roleReasons(role string, ms []Member) []string {
+	out := []string{"group membership follows the role rules"}
+	const max = 20
+	for i, m := range ms {
+		if i == max {
+			out = append(out, fmt.Sprintf("and %d more", len(ms)-max))
+			break
 		}
+		why := "the rules give this role"
+		if c := r.bySource[m.SourceID]; c != nil {
+			for _, rc := range c.RolesAdded {
+				if rc.Role == role {
+					why = rc.Reason
+				}
+			}
+		}
+		out = append(out, fmt.Sprintf("+%s: %s", m.UserName, why))
 	}
 	return out
 }

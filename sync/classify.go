@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
+	"strings"
 
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/targets"
@@ -14,6 +15,7 @@ import (
 // split between goroutines: planning a person only reads the builder, and
 // finish sorts the changes whatever order they were found in.
 func (b *builder) classifyPeople() {
+	b.matchRehires()
 	parts := max(1, min(runtime.GOMAXPROCS(0), len(b.people)/minClassifyPart))
 	outs := make([]changeList, parts)
 	inParts(len(b.people), parts, func(i, lo, hi int) {
@@ -30,7 +32,62 @@ func (b *builder) classifyPeople() {
 			b.plan.Changes = append(b.plan.Changes, outs[i].list...)
 		}
 		b.plan.Summary.Unchanged += outs[i].unchanged
+		b.plan.Summary.Rehires += outs[i].rehires
 	}
+}
+
+// matchRehires finds the people who take over the disabled account of a
+// person gone from the source: a wanted person without an account whose
+// userName or primary e-mail (in that order) is that of exactly one such
+// account. The person is given the account and the old link (whose source
+// ID differs from theirs: classifyRange plans a rehire), and the gone link
+// is no longer planned as a leaver.
+func (b *builder) matchRehires() {
+	type cand struct{ link, acct int32 }
+	byName, byMail := map[string][]cand{}, map[string][]cand{}
+	for _, li := range b.gone {
+		ai := b.linked[li]
+		if ai < 0 || b.in.Accounts[ai].Active {
+			continue
+		}
+		a := &b.in.Accounts[ai]
+		if k := strings.ToLower(a.UserName); k != "" {
+			byName[k] = append(byName[k], cand{li, ai})
+		}
+		if k := strings.ToLower(a.Attrs.Get("emails.work")); k != "" {
+			byMail[k] = append(byMail[k], cand{li, ai})
+		}
+	}
+	if len(byName) == 0 && len(byMail) == 0 {
+		return
+	}
+	taken := map[int32]bool{} // by link
+	for i := range b.people {
+		p := &b.people[i]
+		if p.account != nil || p.link != nil || !p.wanted() {
+			continue
+		}
+		found := byName[strings.ToLower(p.p.Account.UserName)]
+		if len(found) == 0 {
+			found = byMail[strings.ToLower(p.p.Account.Attrs.Get("emails.work"))]
+		}
+		if len(found) != 1 || taken[found[0].link] {
+			continue
+		}
+		c := found[0]
+		taken[c.link] = true
+		p.link, p.account, p.acct = &b.in.Links[c.link], &b.in.Accounts[c.acct], c.acct
+	}
+	if len(taken) == 0 {
+		return
+	}
+	gone := b.gone[:0:0]
+	for _, li := range b.gone {
+		if !taken[li] {
+			gone = append(gone, li)
+		}
+	}
+	b.gone = gone
 }
 
 // minClassifyPart is the fewest people worth a goroutine of their own.
@@ -40,6 +97,7 @@ const minClassifyPart = 4096
 type changeList struct {
 	list      []Change
 	unchanged int // movers with nothing to change
+	rehires   int
 }
 
 func (l *changeList) add(c Change) { l.list = append(l.list, c) }
@@ -55,6 +113,8 @@ func (b *builder) classifyRange(out *changeList, people []person) {
 		switch {
 		case p.wanted() && p.account == nil:
 			b.joiner(out, p)
+		case p.wanted() && p.link != nil && p.link.SourceID != p.p.SourceID:
+			b.rehire(out, p)
 		case p.wanted() && p.link == nil || p.wanted() && p.link.TargetID != p.account.ID:
 			b.adopt(out, p)
 		case p.wanted():
@@ -117,6 +177,31 @@ func (b *builder) adopt(out *changeList, p *person) {
 		UserName: after.UserName, Before: a, After: &after, Reasons: []string{p.adoptWhy}}
 	c.Attrs = b.attrDiff(*a, p.p.Account)
 	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
+	out.add(c)
+}
+
+// rehire plans a new person taking over the disabled account of a person
+// gone from the source (see matchRehires): the account is updated to the
+// new person, re-activated and re-linked; its roles are recomputed from
+// scratch against the new person.
+func (b *builder) rehire(out *changeList, p *person) {
+	a, old := p.account, p.link
+	after := b.merge(*a, p.p.Account)
+	how := "userName"
+	if !strings.EqualFold(a.UserName, p.p.Account.UserName) {
+		how = "e-mail"
+	}
+	c := Change{Kind: Rehire, Action: Relink, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
+		PreviousSourceID: old.SourceID, UserName: after.UserName, Before: a, After: &after,
+		Reasons: []string{rehireReason(old.SourceID, old.DN, a.ID, "new in the source with the "+how+" of a disabled account")}}
+	c.Attrs = b.attrDiff(*a, p.p.Account)
+	if want := p.p.Account.ExternalID; after.ExternalID != want {
+		// The account now belongs to the new identity, managed or not.
+		c.Attrs = append(c.Attrs, AttrChange{Path: "externalId", Before: after.ExternalID, After: want, Rule: "rehire: the new source ID"})
+		after.ExternalID = want
+	}
+	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
+	out.rehires++
 	out.add(c)
 }
 

@@ -18,14 +18,16 @@ import (
 
 // Source is the authoritative directory.
 type Source interface {
-	// Read calls fn with every person entry, a batch at a time (an LDAP
-	// source passes each page), with Groups resolved. The batch and
-	// everything its entries refer to are valid only until fn returns: the
-	// source may reuse that memory for a later batch, so fn copies what it
-	// keeps (mapping.Mapper does; Entry.Clone copies one entry). Any
-	// problem reading (connection, bind, size or time limit, cancellation)
-	// is returned as an error, and the caller discards everything fn saw:
-	// a Read that returns nil has delivered every person. An error fn
-	// returns stops the read and is returned as it is.
-	Read(ctx context.Context, fn func([]mapping.Entry) error) error
+	// Read calls fn exactly once for each person entry, with Groups
+	// resolved (direct and nested memberships, Via set for nested ones).
+	// The entry belongs to the caller: the source keeps no reference to it
+	// and never writes to it again, so fn may keep it, change it or pass it
+	// on.
+	//
+	// Any problem reading (connection, bind, size or time limit, a referral
+	// the source cannot follow, cancellation) is returned as an error, and
+	// the caller discards every entry fn saw: a Read that returns nil has
+	// delivered every person. An error fn returns stops the read and is
+	// returned as it is.
+	Read(ctx context.Context, fn func(mapping.Entry) error) error
 }

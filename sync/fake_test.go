@@ -19,6 +19,13 @@ type fakeTarget struct {
 	failAfter  int   // fail every write after this many (0: never)
 	failWith   error // the error to fail with
 	rejectUser string
+	// rejectGroups refuses every group create with a 400.
+	rejectGroups bool
+	// listLimit, when set, cuts List short after that many accounts, as a
+	// server capping its pages would; repeatFirst lists the first account
+	// again at the end, as a server ignoring startIndex would.
+	listLimit   int
+	repeatFirst bool
 }
 
 func newFakeTarget() *fakeTarget {
@@ -41,12 +48,26 @@ func (f *fakeTarget) List(_ context.Context, fn func(targets.Account) error) err
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	if f.listLimit > 0 && len(ids) > f.listLimit {
+		ids = ids[:f.listLimit]
+	}
+	if f.repeatFirst && len(ids) > 0 {
+		ids = append(ids, ids[0])
+	}
 	for _, id := range ids {
 		if err := fn(f.accounts[id].Clone()); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (f *fakeTarget) Get(_ context.Context, id string) (targets.Account, error) {
+	a, ok := f.accounts[id]
+	if !ok {
+		return targets.Account{}, fmt.Errorf("get %s: %w", id, targets.ErrNotFound)
+	}
+	return a.Clone(), nil
 }
 
 func (f *fakeTarget) Create(_ context.Context, a targets.Account) (string, error) {
@@ -124,6 +145,9 @@ func (f *fakeTarget) ListGroups(_ context.Context, fn func(targets.Group) error)
 }
 
 func (f *fakeTarget) CreateGroup(_ context.Context, name string) (string, error) {
+	if f.rejectGroups {
+		return "", fmt.Errorf("create group %s: 400 invalidValue: groups are managed elsewhere: %w", name, targets.ErrRejected)
+	}
 	for _, g := range f.groups {
 		if strings.EqualFold(g.DisplayName, name) {
 			return "", targets.ErrConflict
@@ -169,4 +193,5 @@ var (
 	_ targets.Deactivator  = (*fakeTarget)(nil)
 	_ targets.GroupManager = (*fakeTarget)(nil)
 	_ targets.Finder       = (*fakeTarget)(nil)
+	_ targets.Getter       = (*fakeTarget)(nil)
 )

@@ -18,10 +18,16 @@ type Guards struct {
 	// MaxSourceShrinkPercent refuses a run whose source has this share fewer
 	// in-scope people than the last applied run (0–100). Zero: no limit.
 	MaxSourceShrinkPercent float64 `toml:"max_source_shrink_percent"`
+	// MaxMissingLinkedPercent refuses a run when this share or more of the
+	// accounts idsync has linked in the target are missing from its
+	// listing (0–100): a listing cut short (a server capping pages, a
+	// wrong totalResults) must not look like deletions. It applies once
+	// the target has at least 20 links. Zero: no limit.
+	MaxMissingLinkedPercent float64 `toml:"max_missing_linked_percent"`
 }
 
 // DefaultGuards are the limits used when the configuration sets none.
-var DefaultGuards = Guards{MaxDeletes: 50, MaxDeletesPercent: 10, MaxSourceShrinkPercent: 20}
+var DefaultGuards = Guards{MaxDeletes: 50, MaxDeletesPercent: 10, MaxSourceShrinkPercent: 20, MaxMissingLinkedPercent: 20}
 
 // Validate checks the limits. Messages start with the key.
 func (g Guards) Validate() error {
@@ -32,6 +38,9 @@ func (g Guards) Validate() error {
 	if g.MaxSourceShrinkPercent < 0 || g.MaxSourceShrinkPercent > 100 {
 		errs = append(errs, fmt.Errorf("max_source_shrink_percent: must be between 0 and 100, got %v", g.MaxSourceShrinkPercent))
 	}
+	if g.MaxMissingLinkedPercent < 0 || g.MaxMissingLinkedPercent > 100 {
+		errs = append(errs, fmt.Errorf("max_missing_linked_percent: must be between 0 and 100, got %v", g.MaxMissingLinkedPercent))
+	}
 	return errors.Join(errs...)
 }
 
@@ -41,6 +50,10 @@ type Overrides struct {
 	AllowDeletes int
 	// AllowShrink lets a shrunken source through.
 	AllowShrink bool
+	// AllowMissing lets a target listing through that misses more linked
+	// accounts than guards.max_missing_linked_percent (each is then read
+	// by ID before its link is dropped).
+	AllowMissing bool
 }
 
 // ErrGuard is wrapped by every guard refusal.
@@ -84,4 +97,23 @@ func (g Guards) Check(p *Plan, lastCount int, haveLast bool, o Overrides) error 
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// CheckListing returns an error wrapping ErrGuard when a target listing
+// shows far fewer of the accounts idsync has linked (links) than the state
+// records: seen of them were listed. The message says what was seen
+// against what is recorded, and how to override.
+func (g Guards) CheckListing(links, seen int, o Overrides) error {
+	if o.AllowMissing || g.MaxMissingLinkedPercent <= 0 || links < minManagedForPercent {
+		return nil
+	}
+	missing := links - seen
+	pct := 100 * float64(missing) / float64(links)
+	if pct < g.MaxMissingLinkedPercent {
+		return nil
+	}
+	return fmt.Errorf("%w: the target listed %d of the %d accounts idsync has linked (%d missing, %.1f%%), at least guards.max_missing_linked_percent = %v; "+
+		"the listing may be cut short (a server capping its pages or misreporting totalResults); nothing was planned or changed; "+
+		"check the target, then rerun with --allow-missing if the accounts are really gone (each is read by ID before its link is dropped)",
+		ErrGuard, seen, links, missing, pct, g.MaxMissingLinkedPercent)
 }

@@ -72,3 +72,33 @@ func TestGuardsValidate(t *testing.T) {
 		t.Errorf("Validate() = %v, want %q", err, want)
 	}
 }
+
+func TestCheckListing(t *testing.T) {
+	g := DefaultGuards // 20%
+	for _, c := range []struct {
+		name        string
+		links, seen int
+		o           Overrides
+		want        string // "" when allowed
+	}{
+		{"all seen", 100, 100, Overrides{}, ""},
+		{"a few missing", 100, 81, Overrides{}, ""},
+		{"at the limit", 100, 80, Overrides{}, "listed 80 of the 100 accounts idsync has linked (20 missing, 20.0%)"},
+		{"first page only", 3000, 100, Overrides{}, "listed 100 of the 3000 accounts"},
+		{"overridden", 3000, 100, Overrides{AllowMissing: true}, ""},
+		{"too few links to judge", 19, 0, Overrides{}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := g.CheckListing(c.links, c.seen, c.o)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case c.want != "" && (!errors.Is(err, ErrGuard) || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "--allow-missing")):
+				t.Errorf("err = %v, want ErrGuard with %q and the override", err, c.want)
+			}
+		})
+	}
+	if err := (Guards{MaxMissingLinkedPercent: 101}).Validate(); err == nil || !strings.HasPrefix(err.Error(), "max_missing_linked_percent:") {
+		t.Errorf("Validate = %v", err)
+	}
+}

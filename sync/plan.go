@@ -14,6 +14,9 @@ type Kind string
 const (
 	Leaver Kind = "leaver" // linked, and gone from the source, out of scope or disabled
 	Mover  Kind = "mover"  // linked, and an attribute, a role or the DN changed
+	// Rehire: a new source person (new ID) takes over the disabled account
+	// of a person gone from the source, matched by userName or e-mail.
+	Rehire Kind = "rehire"
 	Adopt  Kind = "adopt"  // an unlinked target account that matches a source person
 	Joiner Kind = "joiner" // in scope, no account linked yet
 	Orphan Kind = "orphan" // a target account no source person is linked to
@@ -21,16 +24,21 @@ const (
 
 // kindOrder is the order in which kinds are applied and reported. Leavers go
 // first: losing access is the urgent part.
-var kindOrder = []Kind{Leaver, Mover, Adopt, Joiner, Orphan}
+var kindOrder = []Kind{Leaver, Mover, Rehire, Adopt, Joiner, Orphan}
 
 // Action is what applying a change does in the target.
 type Action string
 
 // Actions.
 const (
-	Create  Action = "create"  // create the account
-	Update  Action = "update"  // change attributes (and re-enable)
-	Link    Action = "link"    // adopt: link, then update when After differs
+	Create Action = "create" // create the account
+	Update Action = "update" // change attributes (and re-enable)
+	Link   Action = "link"   // adopt: link, then update when After differs
+	// Relink (a rehire) updates the account to After, re-activating it,
+	// and moves its link from the old source ID (Change.PreviousSourceID)
+	// to the new one in the same commit; its roles are planned from
+	// scratch (the old person's removed, the new one's added).
+	Relink  Action = "relink"
 	Disable Action = "disable" // set active=false
 	Delete  Action = "delete"  // delete the account
 	Unlink  Action = "unlink"  // forget a link whose account is gone; no target call
@@ -42,7 +50,7 @@ const (
 // Writes reports whether the action calls the target.
 func (a Action) Writes() bool {
 	switch a {
-	case Create, Update, Link, Disable, Delete:
+	case Create, Update, Link, Relink, Disable, Delete:
 		return true
 	}
 	return false
@@ -76,8 +84,11 @@ type Change struct {
 	DN       string `json:"dn,omitempty"`
 	// PreviousDN is set when the person was renamed or moved.
 	PreviousDN string `json:"previousDn,omitempty"`
-	TargetID   string `json:"targetId,omitempty"`
-	UserName   string `json:"userName"`
+	// PreviousSourceID is, for a rehire, the source ID the account was
+	// linked to (a person gone from the source).
+	PreviousSourceID string `json:"previousSourceId,omitempty"`
+	TargetID         string `json:"targetId,omitempty"`
+	UserName         string `json:"userName"`
 	// Before is the account as the target has it (nil for a joiner).
 	Before *targets.Account `json:"before,omitempty"`
 	// After is the account as it will be (nil for a delete or report).
@@ -122,6 +133,7 @@ type Summary struct {
 	Leavers        int `json:"leavers"`
 	Orphans        int `json:"orphans"`
 	Adopted        int `json:"adopted"`
+	Rehires        int `json:"rehires,omitempty"`
 	Unchanged      int `json:"unchanged"`
 	Creates        int `json:"creates"`
 	Updates        int `json:"updates"`
@@ -169,6 +181,21 @@ func (p *Plan) Removals() int {
 		}
 	}
 	return n
+}
+
+// explainAccount returns the reasons and attribute differences of the
+// change, without its roles: an account write's audit row. Roles are
+// granted by group changes, which are audited with their own outcome.
+func (c *Change) explainAccount() []string {
+	out := append([]string(nil), c.Reasons...)
+	for _, d := range c.Attrs {
+		line := fmt.Sprintf("%s: %q -> %q", d.Path, d.Before, d.After)
+		if d.Rule != "" {
+			line += " (" + d.Rule + ")"
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // Explain returns every reason for the change in words: its reasons, each

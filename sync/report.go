@@ -61,9 +61,10 @@ func WriteJSON(w io.Writer, plans []*Plan) error {
 
 var kindTitle = map[Kind]string{
 	Joiner: "Joiners", Mover: "Movers", Leaver: "Leavers", Orphan: "Orphans", Adopt: "Adopted accounts",
+	Rehire: "Rehires",
 }
 
-var kindMark = map[Kind]string{Joiner: "+", Mover: "~", Leaver: "-", Orphan: "?", Adopt: "="}
+var kindMark = map[Kind]string{Joiner: "+", Mover: "~", Leaver: "-", Orphan: "?", Adopt: "=", Rehire: "^"}
 
 // WriteText writes the plan for a human: changes grouped by kind, each with
 // its reasons, attribute and role differences, then groups and a summary.
@@ -73,7 +74,7 @@ func WriteText(w io.Writer, p *Plan) error {
 	tw.printf("Plan for target %q\n", p.Target)
 	tw.printf("source: %d people, %d in scope, %d of them disabled; target: %d accounts, %d linked\n",
 		s.SourcePeople, s.InScope, s.Disabled, s.TargetAccounts, s.Linked)
-	for _, k := range []Kind{Joiner, Mover, Leaver, Adopt, Orphan} {
+	for _, k := range []Kind{Joiner, Mover, Leaver, Rehire, Adopt, Orphan} {
 		var cs []*Change
 		for i := range p.Changes {
 			if p.Changes[i].Kind == k {
@@ -116,11 +117,19 @@ func SummaryLine(p *Plan) string {
 		return line
 	}
 	return "Summary: " + plural(s.Joiners, "joiner", "joiners") + ", " + plural(s.Movers, "mover", "movers") + ", " +
-		plural(s.Leavers, "leaver", "leavers") + ", " + fmt.Sprintf("%d adopted", s.Adopted) + ", " +
+		plural(s.Leavers, "leaver", "leavers") + ", " + rehired(s.Rehires) + fmt.Sprintf("%d adopted", s.Adopted) + ", " +
 		plural(s.Orphans, "orphan", "orphans") + "; " +
 		fmt.Sprintf("%d to create, %d to update, %d to disable, %d to delete; ", s.Creates, s.Updates, s.Disables, s.Deletes) +
 		plural(s.GroupsCreated, "group", "groups") + " to create, " +
 		plural(s.MembersAdded, "membership", "memberships") + " to add, " + fmt.Sprintf("%d to remove; %d unchanged.", s.MembersRemoved, s.Unchanged)
+}
+
+// rehired names the rehires of a summary, when there are any.
+func rehired(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d rehired, ", n)
 }
 
 // textWriter builds the text plan in a buffer written out in large

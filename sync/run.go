@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -40,7 +39,7 @@ type TargetSpec struct {
 type Runner struct {
 	Source  Source
 	Mapper  Mapper
-	Store   *state.Store
+	Store   Store
 	Targets []TargetSpec
 	Log     logrus.FieldLogger
 	// Now returns the current time; time.Now when nil.
@@ -64,7 +63,9 @@ type Outcome struct {
 // Run reads the source once, then plans (and unless opts.DryRun applies)
 // every target in turn. A source read error stops the run before any plan.
 // A guard refusal or apply error stops that target's run and is returned
-// with the others', after every target has been tried.
+// with the others', after every target has been tried. An apply that went
+// to its end with changes refused or failed returns an error wrapping
+// ErrPartial that lists them.
 func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 	now := r.now()
 	mode := "apply"
@@ -79,7 +80,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 	views := make([]chan *targetView, len(r.Targets))
 	for i, t := range r.Targets {
 		views[i] = make(chan *targetView, 1)
-		go func(t TargetSpec, ch chan<- *targetView) { ch <- r.view(lctx, t) }(t, views[i])
+		go func(t TargetSpec, ch chan<- *targetView) { ch <- r.view(lctx, t, opts.Overrides) }(t, views[i])
 	}
 	src, err := r.readSource(ctx, now, r.sizeHint(ctx))
 	if err != nil {
@@ -94,6 +95,9 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 	for i, t := range r.Targets {
 		v := <-views[i]
 		if v.err != nil {
+			if errors.Is(v.err, ErrGuard) {
+				v.err = errors.Join(v.err, r.recordRefusal(ctx, t.Name, mode, v.err))
+			}
 			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, v.err))
 			continue
 		}
@@ -127,6 +131,16 @@ func (r *Runner) recordFailure(ctx context.Context, mode string, cause error) er
 	return errors.Join(errs...)
 }
 
+// recordRefusal records a run of target that a guard stopped before it
+// planned.
+func (r *Runner) recordRefusal(ctx context.Context, target, mode string, cause error) error {
+	run, err := r.Store.StartRun(ctx, target, mode)
+	if err != nil {
+		return err
+	}
+	return r.finish(ctx, run, state.StatusRefused, nil, nil, cause)
+}
+
 // targetView is what a run knows of one target before planning: what the
 // target has and what the state store remembers of it.
 type targetView struct {
@@ -136,13 +150,16 @@ type targetView struct {
 	groupIDs  map[string]string
 	lastCount int
 	haveLast  bool
+	// pending are audit rows of earlier runs whose write's outcome was
+	// never recorded.
+	pending []state.Audit
 	// index is built here, while the source is still being read, so that
 	// planning does not wait for it.
 	index *TargetIndex
 	err   error
 }
 
-func (r *Runner) view(ctx context.Context, t TargetSpec) *targetView {
+func (r *Runner) view(ctx context.Context, t TargetSpec, o Overrides) *targetView {
 	v := &targetView{}
 	n, err := r.Store.LinkCount(ctx, t.Name)
 	if err != nil {
@@ -165,7 +182,15 @@ func (r *Runner) view(ctx context.Context, t TargetSpec) *targetView {
 	if v.groupIDs, v.err = r.Store.GroupIDs(ctx, t.Name); v.err != nil {
 		return v
 	}
-	v.lastCount, v.haveLast, v.err = r.Store.LastSourceCount(ctx, t.Name)
+	if v.lastCount, v.haveLast, v.err = r.Store.LastSourceCount(ctx, t.Name); v.err != nil {
+		return v
+	}
+	if v.err = r.checkListing(ctx, t, o, v); v.err != nil {
+		return v
+	}
+	if v.pending, v.err = r.pendingAudit(ctx, t.Name); v.err != nil {
+		return v
+	}
 	v.index = IndexTarget(v.accounts, v.groups, v.links)
 	return v
 }
@@ -177,67 +202,32 @@ func (r *Runner) now() time.Time {
 	return time.Now()
 }
 
-// readSource reads and maps every person. A mapping error for one person
-// is kept as Unmapped (the plan leaves that person's account alone).
-//
-// The source may reuse a batch's memory once the callback returns, so each
-// batch is mapped before it returns, split between one goroutine per core,
-// while the source reads its next page. Each person is mapped into its
-// place in the list, in source order, and indexed with its page, so that
-// planning starts from both as soon as the read ends. sizeHint is how many
-// people to make room for.
+// readSource reads and maps every person, in source order, on the calling
+// goroutine. A mapping error for one person is kept as Unmapped (the plan
+// leaves that person's account alone). The people are indexed once the
+// read ends. sizeHint is how many people to make room for.
 func (r *Runner) readSource(ctx context.Context, now time.Time, sizeHint int) (source, error) {
-	workers := make([]mapWorker, runtime.GOMAXPROCS(0))
-	src := source{people: make([]mapping.Person, 0, sizeHint), index: NewPeopleIndex(sizeHint)}
+	src := source{people: make([]mapping.Person, 0, sizeHint)}
 	start := time.Now()
-	err := r.Source.Read(ctx, func(batch []mapping.Entry) error {
-		// Each person is mapped straight into its place in the list;
-		// the places of entries that could not be mapped are closed up.
-		base := len(src.people)
-		src.people = growPeople(src.people, len(batch))[:base+len(batch)]
-		slots := src.people[base:]
-		parts := min(len(workers), (len(batch)+minPart-1)/minPart)
-		inParts(len(batch), parts, func(i, lo, hi int) { workers[i].mapAll(r.Mapper, batch, slots, lo, hi, now) })
-		var failed []int // batch indexes, ascending: the workers take ranges in order
-		for i := range workers[:parts] {
-			w := &workers[i]
-			src.unmapped = append(src.unmapped, w.unmapped...)
-			failed = append(failed, w.failed...)
-			w.unmapped, w.failed = w.unmapped[:0], w.failed[:0]
+	err := r.Source.Read(ctx, func(e mapping.Entry) error {
+		p, err := r.Mapper.Map(e, now)
+		if err != nil {
+			src.unmapped = append(src.unmapped, Unmapped{SourceID: e.ID, DN: e.DN, Err: err.Error()})
+			return nil
 		}
-		if len(failed) > 0 {
-			n := base
-			for k := range slots {
-				if len(failed) > 0 && failed[0] == k {
-					failed = failed[1:]
-					continue
-				}
-				src.people[n] = slots[k]
-				n++
-			}
-			clear(src.people[n:])
-			src.people = src.people[:n]
-		}
-		return src.index.Add(src.people)
+		src.people = append(src.people, p)
+		return nil
 	})
+	if err == nil {
+		src.index = NewPeopleIndex(len(src.people))
+		err = src.index.Add(src.people)
+	}
 	if err != nil {
 		return source{}, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
 	}
 	r.Log.WithFields(logrus.Fields{"people": len(src.people), "unmapped": len(src.unmapped),
 		"seconds": time.Since(start).Seconds()}).Debug("source read")
 	return src, nil
-}
-
-// growPeople makes room for n more people, doubling the capacity when it
-// runs out. append grows a large slice by only a quarter at a time: a
-// first read of 100,000 people would copy them about twenty times.
-func growPeople(people []mapping.Person, n int) []mapping.Person {
-	if len(people)+n <= cap(people) {
-		return people
-	}
-	grown := make([]mapping.Person, len(people), max(2*cap(people), len(people)+n, 1024))
-	copy(grown, people)
-	return grown
 }
 
 // sizeHint returns how many people were in scope at the last applied run
@@ -260,30 +250,22 @@ type source struct {
 	unmapped []Unmapped
 }
 
-// minPart is the fewest entries worth handing to another goroutine.
-const minPart = 64
-
-// mapWorker holds what one goroutine could not map of the current batch.
-type mapWorker struct {
-	unmapped []Unmapped
-	failed   []int // their indexes in the batch, ascending
-}
-
-// mapAll maps entries[lo:hi] into people[lo:hi]. Map copies what a person
-// keeps, and the unmapped keep copies: nothing refers to the entries
-// afterwards. An entry that cannot be mapped is added to w.unmapped and
-// w.failed, and its person is left zero.
-func (w *mapWorker) mapAll(m Mapper, entries []mapping.Entry, people []mapping.Person, lo, hi int, now time.Time) {
-	for i := lo; i < hi; i++ {
-		e := &entries[i]
-		p, err := m.Map(*e, now)
-		if err != nil {
-			people[i] = mapping.Person{}
-			w.unmapped = append(w.unmapped, Unmapped{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), Err: err.Error()})
-			w.failed = append(w.failed, i)
-			continue
+// inSource returns a func reporting whether a person of src (mapped or not)
+// has a source ID. Its set is made on first use: only a create refused for
+// an existing userName asks.
+func inSource(src source) func(id string) bool {
+	var ids map[string]bool
+	return func(id string) bool {
+		if ids == nil {
+			ids = make(map[string]bool, len(src.people)+len(src.unmapped))
+			for i := range src.people {
+				ids[src.people[i].SourceID] = true
+			}
+			for _, u := range src.unmapped {
+				ids[u.SourceID] = true
+			}
 		}
-		people[i] = p
+		return ids[id]
 	}
 }
 
@@ -321,38 +303,54 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 	p := r.plan(t, now, src, v)
 	r.Log.WithFields(logrus.Fields{"target": t.Name, "changes": len(p.Changes), "seconds": time.Since(start).Seconds()}).Debug("plan built")
 	run.SourceCount = p.Summary.InScope
+	p.Warnings = append(p.Warnings, pendingWarnings(v.pending)...)
 	if gerr := t.Guards.Check(p, v.lastCount, v.haveLast, opts.Overrides); gerr != nil {
 		if opts.DryRun {
 			p.Warnings = append(p.Warnings, "apply would refuse this plan: "+gerr.Error())
 		} else {
 			res := Result{}
-			err := r.finish(ctx, run, "refused", p, &res, fmt.Errorf("refusing to apply, nothing was changed: %w", gerr))
+			err := r.finish(ctx, run, state.StatusRefused, p, &res, fmt.Errorf("refusing to apply, nothing was changed: %w", gerr))
 			return p, res, err
 		}
 	}
 	if opts.DryRun {
 		res := Result{}
 		r.Log.WithFields(logrus.Fields{"target": t.Name, "dry_run": true}).Info(SummaryLine(p))
-		err := r.finish(ctx, run, "planned", p, &res, nil)
+		err := r.finish(ctx, run, state.StatusPlanned, p, &res, nil)
 		return p, res, err
 	}
-	ap := &Applier{Name: t.Name, Target: t.Target, Store: r.Store, RunID: run.ID, Log: r.Log.WithField("target", t.Name), Now: r.now}
+	if err := r.settlePending(ctx, t.Name, run.ID, v.pending); err != nil {
+		return p, Result{}, r.finish(ctx, run, state.StatusFailed, p, &Result{}, err)
+	}
+	ap := &Applier{Name: t.Name, Target: t.Target, Store: r.Store, RunID: run.ID, Log: r.Log.WithField("target", t.Name),
+		Now: r.now, InSource: inSource(src)}
 	res, err := ap.Apply(ctx, p)
 	if err != nil {
-		err = r.finish(ctx, run, "failed", p, &res, err)
+		err = r.finish(ctx, run, state.StatusFailed, p, &res, err)
 		return p, res, err
 	}
 	if err := r.saveSnapshot(ctx, t.Name, run.ID, src.people); err != nil {
-		err = r.finish(ctx, run, "failed", p, &res, err)
+		err = r.finish(ctx, run, state.StatusFailed, p, &res, err)
 		return p, res, err
 	}
-	status := "applied"
+	status := state.StatusApplied
+	var runErr error
 	if res.Failed > 0 {
-		status = "partial"
+		status = state.StatusPartial
+		runErr = fmt.Errorf("%w: %s", ErrPartial, failureText(res))
 	}
-	r.Log.WithFields(logrus.Fields{"target": t.Name, "applied": res.Applied, "failed": res.Failed}).Info(SummaryLine(p))
-	err = r.finish(ctx, run, status, p, &res, nil)
+	r.Log.WithFields(logrus.Fields{"target": t.Name, "applied": res.Applied, "refused": res.Refused, "failed": res.Failed}).Info(SummaryLine(p))
+	err = r.finish(ctx, run, status, p, &res, runErr)
 	return p, res, err
+}
+
+// ErrPartial is wrapped by the error of a run that went to its end with
+// changes the target refused or that failed one by one.
+var ErrPartial = errors.New("some changes were not applied")
+
+func failureText(res Result) string {
+	return fmt.Sprintf("%d of %d steps were not applied (%d refused by the target); the next run plans them again:\n  %s",
+		res.Failed, res.Failed+res.Applied, res.Refused, strings.Join(res.Errors, "\n  "))
 }
 
 func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *Plan {
@@ -400,15 +398,14 @@ func (r *Runner) saveSnapshot(ctx context.Context, target string, runID int64, p
 // joined with any error recording it.
 func (r *Runner) finish(ctx context.Context, run state.Run, status string, p *Plan, res *Result, runErr error) error {
 	run.Status = status
-	if res != nil {
-		res.Status = status
-		if status == "partial" { // recorded as applied, with what was rejected
-			run.Status = state.StatusApplied
-			run.Error = fmt.Sprintf("%d changes rejected by the target: %s", res.Failed, strings.Join(res.Errors, "; "))
-		}
-	}
 	if p != nil {
 		run.Summary = SummaryLine(p)
+	}
+	if res != nil {
+		res.Status = status
+		if run.Mode == state.ModeApply && status != state.StatusRefused {
+			run.Summary += fmt.Sprintf(" Applied %d, refused %d, failed %d.", res.Applied, res.Refused, res.Failed-res.Refused)
+		}
 	}
 	if runErr != nil {
 		run.Error = runErr.Error()

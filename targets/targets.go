@@ -24,8 +24,9 @@ type Account struct {
 	// Active is false for a disabled account.
 	Active bool `json:"active"`
 	// Attrs holds the other attributes by path, for example "displayName",
-	// "name.givenName", "emails.work" or "department". See Attributes for the
-	// paths idsync knows. An empty value means the attribute is absent.
+	// "name.givenName", "emails.work" or "department". See AttributeTable
+	// for the paths idsync knows. An empty value means the attribute is
+	// absent.
 	Attrs Attrs `json:"attributes,omitempty"`
 }
 

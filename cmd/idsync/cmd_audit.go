@@ -15,7 +15,7 @@ import (
 )
 
 // auditColumns are the columns of audit --format csv, in order.
-var auditColumns = []string{"time", "run", "target", "kind", "action", "user_name", "source_id", "target_id", "detail", "error", "reasons"}
+var auditColumns = []string{"time", "run", "target", "kind", "action", "status", "user_name", "source_id", "target_id", "detail", "error", "reasons"}
 
 func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("audit", stderr)
@@ -62,15 +62,15 @@ func newAuditWriter(format string, w io.Writer) (*rowWriter[state.Audit], error)
 		}
 		return &rowWriter[state.Audit]{row: func(a state.Audit) error {
 			return cw.Write([]string{stamp(a.Time), strconv.FormatInt(a.RunID, 10), a.Target, a.Kind, a.Action,
-				a.UserName, a.SourceID, a.TargetID, a.Detail, a.Error, strings.Join(a.Reasons, "; ")})
+				a.Status, a.UserName, a.SourceID, a.TargetID, a.Detail, a.Error, strings.Join(a.Reasons, "; ")})
 		}, flush: csvFlush(cw)}, nil
 	case "text":
 		tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, "TIME\tRUN\tTARGET\tKIND\tACTION\tUSER\tWHY")
 		return &rowWriter[state.Audit]{row: func(a state.Audit) error {
 			var why []string
-			if a.Error != "" {
-				why = append(why, "FAILED: "+a.Error)
+			if a.Status != state.AuditApplied { // PENDING, REFUSED, FAILED, UNCONFIRMED
+				why = append(why, strings.TrimSuffix(strings.ToUpper(a.Status)+": "+a.Error, " "))
 			}
 			if a.Detail != "" {
 				why = append(why, a.Detail)

@@ -117,6 +117,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var o sync.Overrides
 	fs.IntVar(&o.AllowDeletes, "allow-deletes", 0, "let up to `N` disables and deletes through the guards, this run only")
 	fs.BoolVar(&o.AllowShrink, "allow-shrink", false, "let a source that shrank past guards.max_source_shrink_percent through, this run only")
+	fs.BoolVar(&o.AllowMissing, "allow-missing", false, "let a target listing that misses more linked accounts than guards.max_missing_linked_percent through, this run only (each is read by ID)")
 	report := fs.String("report", "", "also write the applied plan as JSON to `file`")
 	quiet := fs.Bool("q", false, "do not print the plan, only the summary")
 	if err := parseFlags(fs, args); err != nil {
@@ -150,7 +151,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 			fmt.Fprintf(stdout, "Applied %d changes to %s", rs.Applied, p.Target)
 			if rs.Failed > 0 {
-				fmt.Fprintf(stdout, "; %d rejected by the target (retried next run):", rs.Failed)
+				fmt.Fprintf(stdout, "; %d not applied, %d of them refused by the target (the next run tries them again):", rs.Failed, rs.Refused)
 				for _, e := range rs.Errors {
 					fmt.Fprintf(stdout, "\n  %s", e)
 				}

@@ -129,14 +129,13 @@ type stopAfter struct {
 	n     int
 }
 
-func (s *stopAfter) Read(ctx context.Context, fn func([]mapping.Entry) error) error {
+func (s *stopAfter) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	seen := 0
-	return s.src.Read(ctx, func(batch []mapping.Entry) error {
-		if seen < s.n && seen+len(batch) >= s.n {
+	return s.src.Read(ctx, func(e mapping.Entry) error {
+		if seen++; seen == s.n {
 			s.slapd.Stop()
 		}
-		seen += len(batch)
-		return fn(batch)
+		return fn(e)
 	})
 }
 

@@ -41,7 +41,7 @@ var verbs = []verb{
 why. Nothing is written to a target. plan works while an apply runs. It
 exits 0 when it worked, 2 with --exit-code when changes are pending, and 1
 on any error.`},
-	{"apply", "[-c config.toml] [--allow-deletes N] [--allow-shrink] [--report FILE] [--target NAME] [-q]",
+	{"apply", "[-c config.toml] [--allow-deletes N] [--allow-shrink] [--allow-missing] [--report FILE] [--target NAME] [-q]",
 		`Plans, checks the guards on the whole plan, then performs it. Only one
 apply runs on a state database at a time; a second one is refused, naming
 the process that holds it.`},
@@ -51,8 +51,9 @@ expression, and every secret reference (the file exists and is readable,
 the environment variable is set). Secrets are never printed.`},
 	{"audit", "[-c config.toml] [--target NAME] [--run ID] [--user NAME] [--format text|json|csv]",
 		`Prints the audit: every change applied (or refused) to a target, when,
-in which run and why, oldest first. --format csv writes the columns
-time, run, target, kind, action, user_name, source_id, target_id, detail,
+in which run, with what outcome (applied, refused, failed, pending,
+unconfirmed) and why, oldest first. --format csv writes the columns time,
+run, target, kind, action, status, user_name, source_id, target_id, detail,
 error and reasons (joined with "; ") under a header row.`},
 	{"runs", "[-c config.toml] [--target NAME] [--limit N] [--format text|json|csv]",
 		`Lists the recent runs, newest first: mode, start and end, status, people

@@ -11,7 +11,7 @@ import (
 func TestHelpVerb(t *testing.T) {
 	flags := map[string][]string{
 		"plan":         {"-format", "-out file", "-exit-code", "-target"},
-		"apply":        {"-allow-deletes N", "-allow-shrink", "-report file", "-q"},
+		"apply":        {"-allow-deletes N", "-allow-shrink", "-allow-missing", "-report file", "-q"},
 		"config check": {"-c file"},
 		"audit":        {"-format", "-run ID", "-user"},
 		"runs":         {"-format", "-limit N"},

@@ -3,11 +3,13 @@ package ldapsource
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+	"github.com/idsync/idsync/internal/duration"
 	"github.com/idsync/idsync/internal/secret"
 )
 
@@ -39,8 +41,13 @@ type Config struct {
 	// BindPassword says where BindDN's password is: { file = "..." } or
 	// { env = "..." }.
 	BindPassword secret.Ref `toml:"bind_password"`
+	// AllowInsecureLDAP permits an ldap:// URL to a host that is not
+	// loopback without StartTLS: the bind password and every entry then
+	// cross the network in clear text.
+	AllowInsecureLDAP bool `toml:"allow_insecure_ldap"`
 	// Timeout bounds connecting and each request (one page); default 60s.
-	Timeout time.Duration `toml:"timeout"`
+	// A string with a unit ("30s"): a bare number is refused.
+	Timeout duration.Duration `toml:"timeout"`
 	// PageSize is the paged-results page size; default 500, at most 10000.
 	PageSize int `toml:"page_size"`
 	// IDAttribute holds each person's stable identifier; default entryUUID.
@@ -82,8 +89,8 @@ type GroupSearch struct {
 
 // withDefaults returns c with every unset field at its default.
 func (c Config) withDefaults() Config {
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
+	if c.Timeout.Duration == 0 {
+		c.Timeout = duration.Of(DefaultTimeout)
 	}
 	if c.PageSize == 0 {
 		c.PageSize = DefaultPageSize
@@ -149,7 +156,7 @@ func (c *Config) Validate() error {
 	} else if !d.BindPassword.IsZero() {
 		add("bind_password", "set but bind_dn is empty (anonymous bind)")
 	}
-	if d.Timeout < 0 {
+	if d.Timeout.Duration < 0 {
 		add("timeout", "must be positive, got %s", d.Timeout)
 	}
 	if d.PageSize < 1 || d.PageSize > MaxPageSize {
@@ -208,7 +215,22 @@ func (c Config) validateURL(add func(key, format string, args ...any)) bool {
 	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
 		add("url", "must not have a path or query (set users.base_dn instead)")
 	}
-	return u.Scheme == "ldaps" || c.StartTLS
+	tls := u.Scheme == "ldaps" || c.StartTLS
+	if u.Scheme == "ldap" && !tls && !c.AllowInsecureLDAP && u.Hostname() != "" && !isLoopback(u.Hostname()) {
+		add("url", "plain ldap:// to %s sends the bind password and every entry in clear text: "+
+			"use ldaps://, or set start_tls = true, or set allow_insecure_ldap = true to accept it", u.Hostname())
+	}
+	return tls
+}
+
+// isLoopback reports whether host is this machine: "localhost" or a
+// loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func checkDN(add func(key, format string, args ...any), key, dn string) {

@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/idsync/idsync/internal/duration"
 	"github.com/idsync/idsync/internal/secret"
 )
 
 func validConfig() Config {
 	return Config{
 		URL:          "ldap://ldap.example.org",
+		StartTLS:     true,
 		BindDN:       "cn=idsync,dc=example,dc=org",
 		BindPassword: secret.Ref{File: "/etc/idsync/ldap.pw"},
 		Users:        UserSearch{BaseDN: "ou=people,dc=example,dc=org"},
@@ -27,7 +29,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", func(*Config) {}, nil},
 		{"valid ldaps with everything", func(c *Config) {
-			c.URL, c.CAFile, c.ServerName, c.PageSize, c.Timeout = "ldaps://dc1:636", "/ca.pem", "dc1.example.org", 10000, time.Second
+			c.URL, c.StartTLS, c.CAFile, c.ServerName = "ldaps://dc1:636", false, "/ca.pem", "dc1.example.org"
+			c.PageSize, c.Timeout = 10000, duration.Of(time.Second)
 			c.Users.Scope, c.Users.Attributes, c.Users.Filter = "one", []string{"*", "+", "cn;lang-de"}, "(uid=*)"
 			c.Groups = GroupSearch{BaseDN: "ou=groups,dc=example,dc=org", MemberAttributes: []string{"member"}, NameAttribute: "displayName"}
 		}, nil},
@@ -41,11 +44,27 @@ func TestValidate(t *testing.T) {
 		}},
 		{"starttls with ldaps", func(c *Config) { c.URL, c.StartTLS = "ldaps://x", true },
 			[]string{"start_tls: cannot be used with ldaps:// (already TLS)"}},
-		{"tls options without tls", func(c *Config) { c.CAFile, c.InsecureSkipVerify, c.ServerName = "/ca", true, "x" }, []string{
+		{"tls options without tls", func(c *Config) {
+			c.URL, c.StartTLS, c.CAFile, c.InsecureSkipVerify, c.ServerName = "ldap://localhost", false, "/ca", true, "x"
+		}, []string{
 			"ca_file: needs a TLS connection (ldaps:// or start_tls = true)",
 			"insecure_skip_verify: needs a TLS connection (ldaps:// or start_tls = true)",
 			"server_name: needs a TLS connection (ldaps:// or start_tls = true)",
 		}},
+		// Plain LDAP sends the bind password in clear text: refused
+		// unless the host is this machine or the config says so.
+		{"plain ldap to a remote host", func(c *Config) { c.StartTLS = false }, []string{
+			"url: plain ldap:// to ldap.example.org sends the bind password and every entry in clear text: " +
+				"use ldaps://, or set start_tls = true, or set allow_insecure_ldap = true to accept it",
+		}},
+		{"plain ldap to a remote address, anonymous", func(c *Config) {
+			c.URL, c.StartTLS, c.BindDN, c.BindPassword = "ldap://10.1.2.3:389", false, "", secret.Ref{}
+		}, []string{"url: plain ldap:// to 10.1.2.3 sends"}},
+		{"plain ldap allowed", func(c *Config) { c.StartTLS, c.AllowInsecureLDAP = false, true }, nil},
+		{"plain ldap to localhost", func(c *Config) { c.URL, c.StartTLS = "ldap://localhost:3389", false }, nil},
+		{"plain ldap to 127.0.0.1", func(c *Config) { c.URL, c.StartTLS = "ldap://127.0.0.1", false }, nil},
+		{"plain ldap to ::1", func(c *Config) { c.URL, c.StartTLS = "ldap://[::1]:389", false }, nil},
+		{"ldaps to a remote host", func(c *Config) { c.URL, c.StartTLS = "ldaps://ldap.example.org", false }, nil},
 		{"no password", func(c *Config) { c.BindPassword = secret.Ref{} }, []string{"bind_password: set file or env"}},
 		{"two passwords", func(c *Config) { c.BindPassword.Env = "PW" },
 			[]string{"bind_password: set either file or env, not both"}},
@@ -54,7 +73,7 @@ func TestValidate(t *testing.T) {
 		{"bad DNs", func(c *Config) { c.BindDN, c.Users.BaseDN, c.Groups.BaseDN = "idsync", "people", "=x" }, []string{
 			`bind_dn: invalid DN "idsync"`, `users.base_dn: invalid DN "people"`, `groups.base_dn: invalid DN "=x"`,
 		}},
-		{"numbers", func(c *Config) { c.Timeout, c.PageSize = -time.Second, 10001 }, []string{
+		{"numbers", func(c *Config) { c.Timeout, c.PageSize = duration.Of(-time.Second), 10001 }, []string{
 			"timeout: must be positive, got -1s", "page_size: must be between 1 and 10000, got 10001",
 		}},
 		{"negative page size", func(c *Config) { c.PageSize = -1 }, []string{"page_size: must be between 1 and 10000, got -1"}},
@@ -106,6 +125,7 @@ ca_file = "/etc/idsync/ca.pem"
 bind_dn = "CN=idsync,OU=Service,DC=example,DC=org"
 bind_password = { env = "IDSYNC_LDAP_PASSWORD" }
 timeout = "30s"
+allow_insecure_ldap = false
 page_size = 1000
 id_attribute = "objectGUID"
 use_member_of = false
@@ -130,14 +150,23 @@ member_attributes = ["member"]
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.Timeout != 30*time.Second || c.BindPassword.Env != "IDSYNC_LDAP_PASSWORD" || c.UseMemberOf == nil || *c.UseMemberOf ||
+	if c.Timeout.Duration != 30*time.Second || c.BindPassword.Env != "IDSYNC_LDAP_PASSWORD" || c.UseMemberOf == nil || *c.UseMemberOf ||
 		c.PageSize != 1000 || len(c.Users.Attributes) != 2 || c.Groups.MemberAttributes[0] != "member" {
 		t.Errorf("decoded %+v", c)
 	}
 	d := Config{}.withDefaults()
-	if d.Timeout != DefaultTimeout || d.PageSize != 500 || d.IDAttribute != "entryUUID" || !*d.UseMemberOf ||
+	if d.Timeout.Duration != DefaultTimeout || d.PageSize != 500 || d.IDAttribute != "entryUUID" || !*d.UseMemberOf ||
 		d.Users.Scope != "sub" || d.Users.Attributes[0] != "*" || d.Groups.NameAttribute != "cn" || len(d.Groups.MemberAttributes) != 2 {
 		t.Errorf("defaults %+v", d)
+	}
+}
+
+// TestConfigTimeoutNeedsUnit: `timeout = 30` was read as 30 nanoseconds.
+func TestConfigTimeoutNeedsUnit(t *testing.T) {
+	var c Config
+	_, err := toml.Decode("timeout = 30\n", &c)
+	if err == nil || !strings.Contains(err.Error(), "a duration needs a unit") {
+		t.Errorf("timeout = 30: err = %v, want a duration needs a unit", err)
 	}
 }
 

@@ -1,7 +1,6 @@
 package ldapsource
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -14,64 +13,54 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
-// open connects (TLS as configured), binds and returns the client and a
-// function that closes it. Until then, ctx being done closes the TCP
-// connection, which makes the request in flight fail at once.
-func (s *Source) open(ctx context.Context) (*client, func(), error) {
+// open connects (TLS as configured), binds and returns the connection and
+// a function that closes it. go-ldap's calls take no context: the
+// connection is closed as soon as ctx is done, which makes the request in
+// flight fail at once, and every request is bounded by the timeout.
+func (s *Source) open(ctx context.Context) (*ldap.Conn, func(), error) {
 	u, err := url.Parse(s.cfg.URL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ldap: url: %w", err)
 	}
-	ldaps := u.Scheme == "ldaps"
-	port := u.Port()
-	if port == "" {
-		port = ldap.DefaultLdapPort
-		if ldaps {
-			port = ldap.DefaultLdapsPort
-		}
-	}
 	var tlsConf *tls.Config
-	if ldaps || s.cfg.StartTLS {
+	if u.Scheme == "ldaps" || s.cfg.StartTLS {
 		if tlsConf, err = s.tlsConfig(u.Hostname()); err != nil {
 			return nil, nil, err
 		}
 	}
-	dctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
-	d := net.Dialer{Timeout: s.cfg.Timeout}
-	raw, err := d.DialContext(dctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("ldap: connect to %s: %w", s.cfg.URL, err)
+	}
+	timeout := s.cfg.Timeout.Duration
+	opts := []ldap.DialOpt{ldap.DialWithDialer(&net.Dialer{Timeout: timeout})}
+	if tlsConf != nil {
+		opts = append(opts, ldap.DialWithTLSConfig(tlsConf))
+	}
+	conn, err := ldap.DialURL(s.cfg.URL, opts...)
 	if err != nil {
 		return nil, nil, s.ctxErr(ctx, fmt.Errorf("ldap: connect to %s: %w", s.cfg.URL, err))
 	}
-	c := &client{raw: raw, nc: raw, timeout: s.cfg.Timeout}
-	unwatch := context.AfterFunc(ctx, func() { raw.Close() })
+	conn.SetTimeout(timeout)
+	unwatch := context.AfterFunc(ctx, func() { conn.Close() })
 	closeConn := func() {
 		unwatch()
-		c.close()
+		conn.Close()
 	}
-	fail := func(what string, err error) (*client, func(), error) {
+	fail := func(what string, err error) (*ldap.Conn, func(), error) {
 		closeConn()
 		return nil, nil, s.ctxErr(ctx, fmt.Errorf("ldap: %s: %w", what, err))
 	}
-	if ldaps {
-		tc := tls.Client(raw, tlsConf)
-		if err := tc.HandshakeContext(dctx); err != nil {
-			return fail("TLS handshake with "+s.cfg.URL, err)
-		}
-		c.nc = tc
-	}
-	c.r = bufio.NewReaderSize(c.nc, 256<<10)
 	if s.cfg.StartTLS {
-		if err := c.startTLS(ctx, tlsConf); err != nil {
+		if err := conn.StartTLS(tlsConf); err != nil {
 			return fail("StartTLS with "+s.cfg.URL, err)
 		}
 	}
 	if s.cfg.BindDN != "" {
-		if err := c.bind(s.cfg.BindDN, s.password.Reveal()); err != nil {
+		if err := conn.Bind(s.cfg.BindDN, s.password.Reveal()); err != nil {
 			return fail(fmt.Sprintf("bind to %s as %q", s.cfg.URL, s.cfg.BindDN), err)
 		}
 	}
-	return c, closeConn, nil
+	return conn, closeConn, nil
 }
 
 // tlsConfig returns the client TLS settings: TLS 1.2 or later, the

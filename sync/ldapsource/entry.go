@@ -5,39 +5,17 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-ldap/ldap/v3"
 	"github.com/idsync/idsync/mapping"
 )
 
-// converter decodes search result entries into mapping entries. It keeps
-// lower-cased attribute names, which repeat in every entry, and scratch
-// space reused across entries.
+// converter turns go-ldap entries into mapping entries. It keeps the
+// lower-cased attribute names, which repeat in every entry.
 type converter struct {
 	idName string // ID attribute as configured
 	idKey  string // lower-cased ID attribute
 	guid   bool   // the ID attribute is a binary objectGUID
-	names  map[string]attrName
-	ids    map[string]int // lower-cased name -> index into seen
-	seen   []seen
-	stamp  uint64 // the entry being decoded, for seen
-	spans  []span
-	vals   []string
-}
-
-type attrName struct {
-	lower  string
-	ranged bool // has a ";range=" option
-	id     int  // index into converter.seen; -1 when not cached
-}
-
-// seen records whether the entry with stamp has a name already, and where.
-type seen struct {
-	stamp uint64
-	at    int
-}
-
-type span struct {
-	name       attrName
-	start, end int
+	names  map[string]string
 }
 
 func newConverter(idAttribute string) *converter {
@@ -45,100 +23,40 @@ func newConverter(idAttribute string) *converter {
 		idName: idAttribute,
 		idKey:  strings.ToLower(idAttribute),
 		guid:   strings.EqualFold(idAttribute, "objectGUID"),
-		names:  make(map[string]attrName),
-		ids:    make(map[string]int),
+		names:  make(map[string]string),
 	}
 }
 
-// name returns the lower-cased form of an attribute description, allocating
-// once per distinct name.
-func (c *converter) name(n string) attrName {
-	if a, ok := c.names[n]; ok {
-		return a
+// lower returns the lower-cased form of an attribute description,
+// allocating once per distinct name.
+func (c *converter) lower(n string) string {
+	if l, ok := c.names[n]; ok {
+		return l
 	}
-	l := strings.Clone(strings.ToLower(n)) // n is part of a read buffer
-	a := attrName{lower: l, ranged: strings.Contains(l, ";range="), id: -1}
-	id, ok := c.ids[l]
-	if !ok && len(c.ids) < 4096 {
-		id, ok = len(c.seen), true
-		c.ids[l] = id
-		c.seen = append(c.seen, seen{})
-	}
-	if ok {
-		a.id = id
-	}
+	l := strings.ToLower(n)
 	if len(c.names) < 4096 {
-		c.names[strings.Clone(n)] = a
+		c.names[n] = l
 	}
-	return a
+	return l
 }
 
-// decode decodes the body of a SearchResultEntry. Attribute keys are
-// lower-cased; the DN and values are substrings of body. ranged reports
+// entry converts e, lower-casing attribute names and merging names that
+// differ only in case. The values are e's own (go-ldap allocates them per
+// entry), so the result shares nothing with another entry. ranged reports
 // attributes with a range option ("member;range=0-1499"), kept under that
-// name for completeRanges. ID and Groups are left to the caller. With pb,
-// the entry's slices are carved from pb's slabs; otherwise they are
-// allocated.
-func (c *converter) decode(body string, pb *pageBuf) (e mapping.Entry, ranged bool, err error) {
-	dn, rest, err := expect(body, tagOctetString)
-	if err != nil {
-		return e, false, err
-	}
-	seq, _, err := expect(rest, tagSequence)
-	if err != nil {
-		return e, false, err
-	}
-	c.spans, c.vals = c.spans[:0], c.vals[:0]
-	for seq != "" {
-		var attr, name, set string
-		if attr, seq, err = expect(seq, tagSequence); err != nil {
-			return e, false, err
-		}
-		if name, attr, err = expect(attr, tagOctetString); err != nil {
-			return e, false, err
-		}
-		if set, _, err = expect(attr, tagSet); err != nil {
-			return e, false, err
-		}
-		start := len(c.vals)
-		for set != "" {
-			var v string
-			if v, set, err = expect(set, tagOctetString); err != nil {
-				return e, false, err
-			}
-			c.vals = append(c.vals, v)
-		}
-		an := c.name(name)
-		ranged = ranged || an.ranged
-		c.spans = append(c.spans, span{an, start, len(c.vals)})
-	}
-	var vals []string
-	if pb != nil {
-		vals = take(&pb.strs, len(c.vals))
-		e = mapping.Entry{DN: dn, Attrs: take(&pb.attrs, len(c.spans))[:0]}
-	} else {
-		vals = make([]string, len(c.vals))
-		e = mapping.Entry{DN: dn, Attrs: make(mapping.Attrs, 0, len(c.spans))}
-	}
-	copy(vals, c.vals)
-	// A name seldom repeats (in a different case); seen finds the repeats
-	// without comparing every name with every other.
-	c.stamp++
-	for _, sp := range c.spans {
-		v := vals[sp.start:sp.end:sp.end]
-		if sp.name.id < 0 {
-			e.Attrs.Add(sp.name.lower, v...)
+// name for completeRanges. ID and Groups are left to the caller.
+func (c *converter) entry(e *ldap.Entry) (out mapping.Entry, ranged bool) {
+	out = mapping.Entry{DN: e.DN, Attrs: make(mapping.Attrs, 0, len(e.Attributes))}
+	for _, a := range e.Attributes {
+		name := c.lower(a.Name)
+		ranged = ranged || strings.Contains(name, ";range=")
+		if _, dup := out.Attrs.Lookup(name); dup {
+			out.Attrs.Add(name, a.Values...)
 			continue
 		}
-		if s := &c.seen[sp.name.id]; s.stamp == c.stamp {
-			a := &e.Attrs[s.at]
-			a.Values = append(a.Values[:len(a.Values):len(a.Values)], v...)
-		} else {
-			s.stamp, s.at = c.stamp, len(e.Attrs)
-			e.Attrs = append(e.Attrs, mapping.Attr{Name: sp.name.lower, Values: v})
-		}
+		out.Attrs = append(out.Attrs, mapping.Attr{Name: name, Values: a.Values})
 	}
-	return e, ranged, nil
+	return out, ranged
 }
 
 // setID sets e.ID from the ID attribute, which is required. A binary

@@ -2,9 +2,11 @@ package ldapsource
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/idsync/idsync/mapping"
 	"github.com/sirupsen/logrus"
@@ -17,238 +19,104 @@ type query struct {
 	scope  int
 	filter string
 	attrs  []string
-	// reuse decodes page after page into the same memory; the page
-	// callback must not keep anything of its entries. Off for groups,
-	// which the group index keeps.
-	reuse bool
 }
 
-// paged runs q with the simple paged results control (RFC 2696) and calls
-// page with each page's buffer, pb.entries the page's entries (ranged
-// attributes completed). Reading and
-// handing on overlap: a goroutine reads the next page off the connection
-// (and sends the request for the one after it) while page runs, so at most
-// two pages are held in memory. The buffer passed to page is reused once
-// page returns, and with q.reuse so is every string and slice the entries
-// refer to.
+// paged runs q with the simple paged results control (RFC 2696), one
+// conn.Search per page in a cookie loop, and calls page with each page's
+// entries (ranged attributes completed) before it asks for the next: memory
+// holds one page. The entries are the caller's.
 //
 // Any error, a result code other than success (size or time limit,
 // referral, ...) and any search continuation reference end the search
 // with an error; the entries of a failed page are not passed on. An error
-// page returns is returned as it is, after the reading goroutine stopped.
-// paged returns the number of pages.
-func (s *Source) paged(ctx context.Context, c *client, conv *converter, q query, page func(n int, pb *pageBuf) error) (int, error) {
-	filter, err := ldap.CompileFilter(q.filter)
-	if err != nil {
-		return 0, fmt.Errorf("ldap: %s filter: %w", q.what, err)
-	}
-	type result struct {
-		n   int
-		buf *pageBuf
-		err error
-	}
-	pages := make(chan result, 1)
-	free := make(chan *pageBuf, 2) // the two page buffers
-	free <- new(pageBuf)
-	free <- new(pageBuf)
-	stop := make(chan struct{})
-	go func() {
-		defer close(pages)
-		n := 1
-		fail := func(err error) {
-			pages <- result{n: n, err: s.ctxErr(ctx, fmt.Errorf("ldap: search %s under %q: page %d: %w", q.what, q.base, n, err))}
+// page returns is returned as it is. paged returns the number of pages.
+func (s *Source) paged(ctx context.Context, conn *ldap.Conn, conv *converter, q query, page func(entries []mapping.Entry) error) (int, error) {
+	paging := ldap.NewControlPaging(uint32(s.cfg.PageSize))
+	for n := 1; ; n++ {
+		fail := func(err error) (int, error) {
+			return n - 1, s.ctxErr(ctx, fmt.Errorf("ldap: search %s under %q: page %d: %w", q.what, q.base, n, err))
 		}
-		ctrl := ldap.NewControlPaging(uint32(s.cfg.PageSize))
-		id, err := c.send(searchRequest(q.base, q.scope, filter, q.attrs, 0), ctrl)
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
+		s.log.WithFields(logrus.Fields{"search": q.what, "page": n}).Debug("ldap: page requested")
+		req := ldap.NewSearchRequest(q.base, q.scope, ldap.NeverDerefAliases, 0, 0, false, q.filter, q.attrs,
+			[]ldap.Control{paging})
+		res, err := conn.Search(req)
 		if err != nil {
-			fail(err)
-			return
+			return fail(searchErr(err))
 		}
-		for ; ; n++ {
-			var pb *pageBuf
-			select {
-			case pb = <-free:
-			case <-stop:
-				return
-			}
-			if err := ctx.Err(); err != nil {
-				fail(err)
-				return
-			}
-			pb.reset()
-			into := pb
-			if !q.reuse {
-				into = nil
-			}
-			entries, cookie, ranged, err := c.readResults(id, conv, pb.entries, into)
-			pb.entries = entries
-			if err != nil {
-				fail(err)
-				return
-			}
+		if len(res.Referrals) > 0 {
+			return fail(fmt.Errorf("server returned a continuation reference to %s; references are not followed: "+
+				"point base_dn at a container without other naming contexts", strings.Join(res.Referrals, " ")))
+		}
+		entries := make([]mapping.Entry, len(res.Entries))
+		for i, e := range res.Entries {
+			var ranged bool
+			entries[i], ranged = conv.entry(e)
 			if ranged {
-				rr := rangeReader{c: c, conv: conv}
-				for i := range entries {
-					if err := completeRanges(rr, &entries[i]); err != nil {
-						fail(err)
-						return
-					}
+				if err := completeRanges(rangeReader{conn: conn, conv: conv}, &entries[i]); err != nil {
+					return fail(err)
 				}
 			}
-			if len(cookie) > 0 {
-				ctrl.SetCookie(cookie)
-				if id, err = c.send(searchRequest(q.base, q.scope, filter, q.attrs, 0), ctrl); err != nil {
-					fail(err)
-					return
-				}
-			}
-			select {
-			case pages <- result{n: n, buf: pb}:
-			case <-stop:
-				return
-			}
-			if len(cookie) == 0 {
-				return
-			}
 		}
-	}()
-	n := 0
-	for r := range pages {
-		if r.err != nil {
-			return r.n, r.err
-		}
-		n = r.n
-		s.log.WithFields(logrus.Fields{"search": q.what, "page": r.n, "entries": len(r.buf.entries)}).Debug("ldap: page read")
-		err := page(r.n, r.buf)
-		r.buf.release()
-		if err != nil {
-			// Stop the reader: it may be waiting for the server, so cut
-			// its read short, and wait until it no longer uses c.
-			close(stop)
-			c.interrupt()
-			for range pages {
-			}
+		s.log.WithFields(logrus.Fields{"search": q.what, "page": n, "entries": len(entries)}).Debug("ldap: page read")
+		if err := page(entries); err != nil {
 			return n, err
 		}
-		free <- r.buf
-	}
-	return n, nil
-}
-
-// readResults reads the responses to search id up to SearchResultDone,
-// appending the entries to entries. It returns the paging cookie ("" when
-// done or not paged) and whether any entry has ranged attributes. With pb,
-// the entries are decoded into pb's memory (see pageBuf).
-func (c *client) readResults(id int64, conv *converter, entries []mapping.Entry, pb *pageBuf) ([]mapping.Entry, []byte, bool, error) {
-	if err := c.startRead(); err != nil {
-		return entries, nil, false, err
-	}
-	ranged := false
-	for {
-		m, err := c.read(id, pb)
-		if err != nil {
-			return entries, nil, false, err
+		ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
+		if !ok || len(ctrl.Cookie) == 0 {
+			return n, nil
 		}
-		switch m.op {
-		case opSearchEntry:
-			e, r, err := conv.decode(m.body, pb)
-			if err != nil {
-				return entries, nil, false, err
-			}
-			entries = append(entries, e)
-			ranged = ranged || r
-		case opSearchReference:
-			var refs []string
-			for rest := m.body; rest != ""; {
-				var uri string
-				if uri, rest, err = expect(rest, tagOctetString); err != nil {
-					return entries, nil, false, err
-				}
-				refs = append(refs, uri)
-			}
-			return entries, nil, false, fmt.Errorf("server returned a continuation reference to %s; "+
-				"references are not followed: point base_dn at a container without other naming contexts", strings.Join(refs, " "))
-		case opSearchDone:
-			code, matched, diag, refs, err := parseResult(m.body)
-			if err != nil {
-				return entries, nil, false, err
-			}
-			if code == ldap.LDAPResultReferral {
-				return entries, nil, false, fmt.Errorf("server returned a referral to %s; referrals are not followed: %w",
-					strings.Join(refs, " "), resultError(code, matched, diag))
-			}
-			if code != ldap.LDAPResultSuccess {
-				return entries, nil, false, resultError(code, matched, diag)
-			}
-			cookie, err := pagingCookie(m.controls)
-			return entries, cookie, ranged, err
-		default:
-			return entries, nil, false, fmt.Errorf("malformed response: operation %#x in a search", m.op)
-		}
+		paging.SetCookie(ctrl.Cookie)
 	}
 }
 
-// pagingCookie returns the cookie of the paged results control in the
-// contents of a Controls element, nil when there is none.
-func pagingCookie(controls string) ([]byte, error) {
-	for controls != "" {
-		ctl, rest, err := expect(controls, tagSequence)
-		if err != nil {
-			return nil, err
-		}
-		controls = rest
-		oid, ctl, err := expect(ctl, tagOctetString)
-		if err != nil {
-			return nil, err
-		}
-		if oid != ldap.ControlTypePaging {
-			continue
-		}
-		if tag, _, after, err := tlv(ctl); err == nil && tag == tagBoolean {
-			ctl = after
-		}
-		val, _, err := expect(ctl, tagOctetString)
-		if err != nil {
-			return nil, fmt.Errorf("paged results control: %w", err)
-		}
-		seq, _, err := expect(val, tagSequence)
-		if err != nil {
-			return nil, fmt.Errorf("paged results control: %w", err)
-		}
-		_, seq, err = expect(seq, tagInteger)
-		if err != nil {
-			return nil, fmt.Errorf("paged results control: %w", err)
-		}
-		cookie, _, err := expect(seq, tagOctetString)
-		if err != nil {
-			return nil, fmt.Errorf("paged results control: %w", err)
-		}
-		return []byte(cookie), nil
+// searchErr explains a referral result, which go-ldap returns as an
+// error with its result code: the read cannot follow it.
+func searchErr(err error) error {
+	var lerr *ldap.Error
+	if errors.As(err, &lerr) && lerr.ResultCode == ldap.LDAPResultReferral {
+		return fmt.Errorf("server returned a referral to %s; referrals are not followed: %w",
+			strings.Join(referrals(lerr.Packet), " "), err)
 	}
-	return nil, nil
+	return err
+}
+
+// referrals returns the URIs of the Referral field ([3]) of the
+// LDAPResult in a response packet as go-ldap decoded it.
+func referrals(p *ber.Packet) []string {
+	var uris []string
+	if p == nil || len(p.Children) < 2 {
+		return nil
+	}
+	for _, f := range p.Children[1].Children {
+		if f.ClassType == ber.ClassContext && f.Tag == 3 {
+			for _, u := range f.Children {
+				uris = append(uris, string(u.Data.Bytes()))
+			}
+		}
+	}
+	return uris
 }
 
 // rangeReader reads one entry's attributes with a base search.
 type rangeReader struct {
-	c    *client
+	conn *ldap.Conn
 	conv *converter
 }
 
-var presentFilter, _ = ldap.CompileFilter("(objectClass=*)")
-
 func (r rangeReader) readEntry(dn string, attrs []string) (mapping.Attrs, error) {
-	id, err := r.c.send(searchRequest(dn, ldap.ScopeBaseObject, presentFilter, attrs, 0))
+	res, err := r.conn.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", attrs, nil))
 	if err != nil {
-		return nil, err
+		return nil, searchErr(err)
 	}
-	entries, _, _, err := r.c.readResults(id, r.conv, nil, nil)
-	if err != nil {
-		return nil, err
+	if len(res.Entries) != 1 {
+		return nil, fmt.Errorf("got %d entries, want 1", len(res.Entries))
 	}
-	if len(entries) != 1 {
-		return nil, fmt.Errorf("got %d entries, want 1", len(entries))
-	}
-	return entries[0].Attrs, nil
+	e, _ := r.conv.entry(res.Entries[0])
+	return e.Attrs, nil
 }
 
 // attrList returns want with extra appended, without duplicates

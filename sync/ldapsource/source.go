@@ -9,7 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
+	"net/url"
 	"strings"
 	"time"
 
@@ -49,6 +49,9 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	if cfg.InsecureSkipVerify {
 		log.WithField("url", cfg.URL).Warn("ldap: insecure_skip_verify is set: the server certificate is not verified")
 	}
+	if u, err := url.Parse(cfg.URL); err == nil && u.Scheme == "ldap" && !cfg.StartTLS && !isLoopback(u.Hostname()) {
+		log.WithField("url", cfg.URL).Warn("ldap: allow_insecure_ldap is set: the bind password and every entry cross the network in clear text")
+	}
 	extra := []string{cfg.IDAttribute}
 	if *cfg.UseMemberOf {
 		extra = append(extra, "memberOf")
@@ -58,72 +61,51 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	return s, nil
 }
 
-// Read calls fn with the person entries in scope of the configured
-// searches, a page at a time, with Groups resolved (member lists of the
-// groups under groups.base_dn, nested groups, and memberOf when
-// use_member_of is on).
+// Read calls fn once for each person entry in scope of the configured
+// searches, with Groups resolved (member lists of the groups under
+// groups.base_dn, nested groups, and memberOf when use_member_of is on).
+// Each entry is the caller's: nothing else refers to it.
 //
 // Groups are read first, then people page by page; fn sees each page's
-// entries as soon as the page arrives. The page is decoded into memory
-// that is reused for a later page once fn returns (see sync.Source): fn
-// copies what it keeps. Any read problem (connection, bind,
-// timeout, size or time limit, referral, ctx cancelled, server gone
-// mid-read, an entry without the ID attribute) returns an error, and the
-// caller must discard everything fn has seen. An error fn returns stops the
-// read and is returned as it is.
-func (s *Source) Read(ctx context.Context, fn func([]mapping.Entry) error) error {
+// entries as soon as the page arrives, and the next page is asked for once
+// fn has seen them all. Any read problem (connection, bind, timeout, size
+// or time limit, referral, ctx cancelled, server gone mid-read, an entry
+// without the ID attribute) returns an error, and the caller must discard
+// everything fn has seen. An error fn returns stops the read and is
+// returned as it is.
+func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	start := time.Now()
-	c, closeConn, err := s.open(ctx)
+	conn, closeConn, err := s.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeConn()
 	conv := newConverter(s.cfg.IDAttribute)
-	// The groups are indexed while the server sends the first pages of
-	// people: Of waits for indexed only on the first page.
 	groups := mapping.NewGroups()
-	indexed := make(chan struct{})
 	if s.cfg.Groups.BaseDN != "" {
-		list, err := s.readGroups(ctx, c, conv)
-		if err != nil {
+		if err := s.readGroups(ctx, conn, conv, groups); err != nil {
 			return err
 		}
-		go func() {
-			defer close(indexed)
-			for _, g := range list {
-				groups.Add(g.dn, g.name, g.members)
-			}
-		}()
-		defer func() { <-indexed }()
-	} else {
-		close(indexed)
 	}
 	users := 0
 	var fnErr error
-	q := query{what: "users", base: s.cfg.Users.BaseDN, scope: s.scope(), filter: s.cfg.Users.Filter, attrs: s.userAttrs, reuse: true}
-	pages, err := s.paged(ctx, c, conv, q, func(n int, pb *pageBuf) error {
-		<-indexed
-		entries := pb.entries
-		for i := range entries {
-			e := &entries[i]
-			if err := conv.setID(e); err != nil {
-				return fmt.Errorf("ldap: search users under %q: page %d: %w", q.base, n, err)
+	q := query{what: "users", base: s.cfg.Users.BaseDN, scope: s.scope(), filter: s.cfg.Users.Filter, attrs: s.userAttrs}
+	pages, err := s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
+		for _, e := range entries {
+			if err := conv.setID(&e); err != nil {
+				return fmt.Errorf("ldap: search users under %q: %w", q.base, err)
 			}
 			var memberOf []string
 			if *s.cfg.UseMemberOf {
 				memberOf = e.Attrs.Get("memberof")
 			}
-			// The memberships, like the rest of the page, live in the
-			// page's buffer.
-			start := len(pb.members)
-			pb.members = groups.AppendOf(pb.members, e.DN, memberOf)
-			e.Groups = pb.members[start:len(pb.members):len(pb.members)]
+			e.Groups = groups.Of(e.DN, memberOf)
+			if err := fn(e); err != nil {
+				fnErr = err
+				return err
+			}
+			users++
 		}
-		if err := fn(entries); err != nil {
-			fnErr = err
-			return err
-		}
-		users += len(entries)
 		return nil
 	})
 	if fnErr != nil {
@@ -138,42 +120,30 @@ func (s *Source) Read(ctx context.Context, fn func([]mapping.Entry) error) error
 	return nil
 }
 
-// groupEntry is a group as read: its DN, name and member DNs.
-type groupEntry struct {
-	dn, name string
-	members  []string
-}
-
-// readGroups reads every group under groups.base_dn.
-func (s *Source) readGroups(ctx context.Context, c *client, conv *converter) ([]groupEntry, error) {
+// readGroups reads every group under groups.base_dn into groups.
+func (s *Source) readGroups(ctx context.Context, conn *ldap.Conn, conv *converter, groups *mapping.Groups) error {
 	g := s.cfg.Groups
 	nameKey := strings.ToLower(g.NameAttribute)
 	memberKeys := make([]string, len(g.MemberAttributes))
 	for i, m := range g.MemberAttributes {
 		memberKeys[i] = strings.ToLower(m)
 	}
-	var list []groupEntry
 	q := query{what: "groups", base: g.BaseDN, scope: ldap.ScopeWholeSubtree, filter: g.Filter, attrs: s.groupAttrs}
-	_, err := s.paged(ctx, c, conv, q, func(_ int, pb *pageBuf) error {
-		for _, e := range pb.entries {
+	_, err := s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
+		for _, e := range entries {
 			var members []string
 			for _, k := range memberKeys {
-				v := e.Attrs.Get(k)
-				if members == nil {
-					members = v // a group's entry is not reused (q.reuse is off)
-				} else {
-					members = append(slices.Clip(members), v...)
-				}
+				members = append(members, e.Attrs.Get(k)...)
 			}
 			name := ""
 			if v := e.Attrs.Get(nameKey); len(v) > 0 {
 				name = v[0]
 			}
-			list = append(list, groupEntry{dn: e.DN, name: name, members: members})
+			groups.Add(e.DN, name, members)
 		}
 		return nil
 	})
-	return list, err
+	return err
 }
 
 func (s *Source) scope() int {
@@ -186,22 +156,19 @@ func (s *Source) scope() int {
 // Check connects, binds and reads the users base entry (size limit 1),
 // proving the URL, TLS settings, credentials and users.base_dn work.
 func (s *Source) Check(ctx context.Context) error {
-	c, closeConn, err := s.open(ctx)
+	conn, closeConn, err := s.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeConn()
 	base := s.cfg.Users.BaseDN
-	id, err := c.send(searchRequest(base, ldap.ScopeBaseObject, presentFilter, []string{"1.1"}, 1))
-	if err == nil {
-		var entries []mapping.Entry
-		entries, _, _, err = c.readResults(id, newConverter(s.cfg.IDAttribute), nil, nil)
-		if err == nil && len(entries) != 1 {
-			err = fmt.Errorf("got %d entries, want 1", len(entries))
-		}
+	res, err := conn.Search(ldap.NewSearchRequest(base, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 0, false,
+		"(objectClass=*)", []string{"1.1"}, nil))
+	if err == nil && len(res.Entries) != 1 {
+		err = fmt.Errorf("got %d entries, want 1", len(res.Entries))
 	}
 	if err != nil {
-		return s.ctxErr(ctx, fmt.Errorf("ldap: read users.base_dn %q: %w", base, err))
+		return s.ctxErr(ctx, fmt.Errorf("ldap: read users.base_dn %q: %w", base, searchErr(err)))
 	}
 	return nil
 }

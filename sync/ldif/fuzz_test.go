@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
-// FuzzParse checks that Parse never panics and that whatever it accepts
-// survives Write and a second Parse unchanged.
+// FuzzParse checks that Parse never panics, that every text value it
+// accepts is UTF-8, and that whatever it accepts survives Write and a
+// second Parse unchanged.
 func FuzzParse(f *testing.F) {
 	seeds := []string{
 		"",
@@ -18,6 +20,8 @@ func FuzzParse(f *testing.F) {
 		"dn: cn=a\nchangetype: modify\nreplace: cn\ncn: b\n-\n",
 		"dn: cn=a\nphoto:< file:///x\n",
 		"dn: cn=a\ncn;lang-de: x\n2.5.4.3: y\ndescription:\n",
+		"dn: cn=a\nsn: M\xfcller\n",
+		"dn: cn=a\nsn:: TfxsbGVy\njpegPhoto:: /9j/4A==\ncn;binary:: 6Q==\n",
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -30,6 +34,18 @@ func FuzzParse(f *testing.F) {
 			return nil
 		}); err != nil {
 			return
+		}
+		for _, r := range first {
+			if !utf8.ValidString(r.DN) {
+				t.Fatalf("DN %q is not UTF-8", r.DN)
+			}
+			for _, a := range r.Attrs {
+				for _, v := range a.Values {
+					if !IsBinary(a.Name) && !utf8.ValidString(v) {
+						t.Fatalf("%s: value %q is not UTF-8", a.Name, v)
+					}
+				}
+			}
 		}
 		var buf bytes.Buffer
 		for _, r := range first {

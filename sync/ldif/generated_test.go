@@ -35,27 +35,25 @@ func TestGeneratedData(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	err = s.Read(context.Background(), func(batch []mapping.Entry) error {
-		for _, e := range batch {
-			if e.ID != slapdtest.UserUUID(n) || e.DN != slapdtest.UserDN(n) {
-				t.Fatalf("entry %d: %s %s", n, e.ID, e.DN)
-			}
-			want := map[string]bool{}
-			for _, g := range slapdtest.UserGroups(n, groups) {
-				for ; g >= 0; g = slapdtest.NestedIn(g, groups) {
-					want[slapdtest.GroupDN(g)] = true
-				}
-			}
-			if len(e.Groups) != len(want) {
-				t.Errorf("%s: %d groups, want %d", e.DN, len(e.Groups), len(want))
-			}
-			for _, m := range e.Groups {
-				if !want[m.DN] {
-					t.Errorf("%s: unexpected group %s", e.DN, m.DN)
-				}
-			}
-			n++
+	err = s.Read(context.Background(), func(e mapping.Entry) error {
+		if e.ID != slapdtest.UserUUID(n) || e.DN != slapdtest.UserDN(n) {
+			t.Fatalf("entry %d: %s %s", n, e.ID, e.DN)
 		}
+		want := map[string]bool{}
+		for _, g := range slapdtest.UserGroups(n, groups) {
+			for ; g >= 0; g = slapdtest.NestedIn(g, groups) {
+				want[slapdtest.GroupDN(g)] = true
+			}
+		}
+		if len(e.Groups) != len(want) {
+			t.Errorf("%s: %d groups, want %d", e.DN, len(e.Groups), len(want))
+		}
+		for _, m := range e.Groups {
+			if !want[m.DN] {
+				t.Errorf("%s: unexpected group %s", e.DN, m.DN)
+			}
+		}
+		n++
 		return nil
 	})
 	if err != nil || n != users {
@@ -74,7 +72,7 @@ func BenchmarkRead(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		n := 0
-		if err := s.Read(context.Background(), func(b []mapping.Entry) error { n += len(b); return nil }); err != nil || n != users {
+		if err := s.Read(context.Background(), func(mapping.Entry) error { n++; return nil }); err != nil || n != users {
 			b.Fatalf("read %d, %v", n, err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // Record is one LDIF content record: an entry with its attributes.
@@ -74,9 +75,10 @@ const maxLine = 64 << 20
 // file order, stopping at the first error. A leading "version: 1", comments,
 // folded lines, base64 values ("attr:: ...") and CRLF line ends are
 // understood; "changetype: add" records are read as content. URL values
-// ("attr:< ..."), controls and other change types are errors. Every parse
-// error names the line: "ldif: line 42: ...". An error fn returns is
-// returned as it is.
+// ("attr:< ..."), controls and other change types are errors. A DN or a
+// value that is not valid UTF-8 is an error too, except a base64 value of
+// a binary attribute (see IsBinary). Every parse error names the line:
+// "ldif: line 42: ...". An error fn returns is returned as it is.
 func Parse(r io.Reader, fn func(Record) error) error {
 	p := parser{r: bufio.NewReaderSize(r, 64<<10), names: make(map[string]string)}
 	return p.run(fn)
@@ -314,11 +316,50 @@ func (p *parser) splitLine(text []byte, n int) (name string, value []byte, err e
 		if err != nil {
 			return "", nil, errorf(n, "attribute %s: invalid base64: %w", name, err)
 		}
-		return name, p.dec[:m], nil
+		value = p.dec[:m]
+		if !utf8.Valid(value) && !IsBinary(name) {
+			return "", nil, errorf(n, "attribute %s: base64 value is not valid UTF-8 text "+
+				"(%s is not a binary attribute; re-export the directory as UTF-8)", name, name)
+		}
+		return name, value, nil
 	case len(rest) > 0 && rest[0] == '<':
 		return "", nil, errorf(n, "attribute %s: URL values (:<) are not supported", name)
 	}
-	return name, bytes.TrimLeft(rest, " "), nil
+	value = bytes.TrimLeft(rest, " ")
+	if !utf8.Valid(value) {
+		return "", nil, errorf(n, "attribute %s: value is not valid UTF-8 "+
+			"(re-export the directory as UTF-8; binary values are written base64-encoded, as %s::)", name, name)
+	}
+	return name, value, nil
+}
+
+// IsBinary reports whether the attribute description name holds binary
+// values, not text: it has the ";binary" option or is one of the binary
+// attributes of the standard schemas and Active Directory (objectGUID,
+// objectSid, jpegPhoto, userCertificate, ...). Their base64 values may be
+// any bytes; every other value must be UTF-8.
+func IsBinary(name string) bool {
+	base, opts, _ := strings.Cut(strings.ToLower(name), ";")
+	for opts != "" {
+		var o string
+		o, opts, _ = strings.Cut(opts, ";")
+		if o == "binary" {
+			return true
+		}
+	}
+	return binaryAttrs[base]
+}
+
+// binaryAttrs are the binary attributes IsBinary knows, lower case.
+var binaryAttrs = map[string]bool{
+	"objectguid": true, "objectsid": true, "sidhistory": true, "tokengroups": true,
+	"ms-ds-consistencyguid": true, "msexchmailboxguid": true, "mssfu30objectsid": true,
+	"jpegphoto": true, "photo": true, "thumbnailphoto": true, "audio": true,
+	"usercertificate": true, "cacertificate": true, "usersmimecertificate": true,
+	"certificaterevocationlist": true, "authorityrevocationlist": true,
+	"crosscertificatepair": true, "deltarevocationlist": true, "userpkcs12": true,
+	"userpassword": true, "unicodepwd": true, "ntsecuritydescriptor": true,
+	"logonhours": true, "msds-generationid": true, "replicationsignature": true,
 }
 
 // checkName accepts an attribute description: a name or numeric OID

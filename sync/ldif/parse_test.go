@@ -105,6 +105,12 @@ func TestParseErrors(t *testing.T) {
 		{" leading\n", "ldif: line 1: continuation line without a line to continue"},
 		{"dn: cn=a\ncn: a\n\n\n\n# x\n\ndn: cn=b\nsn: b\n\ncn;: x\n", `ldif: line 11: invalid attribute name "cn;"`},
 		{"dn: cn=a\ndescription: first\n second\ncn:< x\n", "ldif: line 4: attribute cn: URL values (:<) are not supported"},
+		{"dn: cn=a\ndescription: caf\xe9\n", "ldif: line 2: attribute description: value is not valid UTF-8 " +
+			"(re-export the directory as UTF-8; binary values are written base64-encoded, as description::)"},
+		{"dn: cn=a\n\ndn: cn=b\ncn:: Y2Fm6Q==\n", "ldif: line 4: attribute cn: base64 value is not valid UTF-8 text " +
+			"(cn is not a binary attribute; re-export the directory as UTF-8)"},
+		{"dn:: Y249Y2Fm6Q==\n", "ldif: line 1: attribute dn: base64 value is not valid UTF-8 text " +
+			"(dn is not a binary attribute; re-export the directory as UTF-8)"},
 	}
 	for _, tt := range tests {
 		_, err := parseAll(t, tt.in)
@@ -114,6 +120,28 @@ func TestParseErrors(t *testing.T) {
 		var pe *ParseError
 		if err != nil && !errors.As(err, &pe) {
 			t.Errorf("Parse(%q): %T is not a *ParseError", tt.in, err)
+		}
+	}
+}
+
+// TestParseBinaryValues: base64 values of binary attributes may be any
+// bytes; text is UTF-8.
+func TestParseBinaryValues(t *testing.T) {
+	in := "dn:: Y249SsO8cmdlbixkYz14\njpegPhoto:: /9j/4A==\nobjectGUID:: 6Q==\n" +
+		"userCertificate;binary:: 6Q==\ncn:: SsO8cmdlbg==\n"
+	got, err := parseAll(t, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := got[0]
+	if r.DN != "cn=Jürgen,dc=x" || r.Get("jpegPhoto")[0] != "\xff\xd8\xff\xe0" || r.Get("objectGUID")[0] != "\xe9" ||
+		r.Get("usercertificate;binary")[0] != "\xe9" || r.Get("cn")[0] != "Jürgen" {
+		t.Errorf("parsed %+v", r)
+	}
+	for name, want := range map[string]bool{"objectGUID": true, "JPEGPhoto": true, "cn;binary": true, "cn": false,
+		"description;lang-de": false, "userCertificate;lang-en;binary": true} {
+		if IsBinary(name) != want {
+			t.Errorf("IsBinary(%q) = %v, want %v", name, !want, want)
 		}
 	}
 }

@@ -10,16 +10,17 @@ import (
 	"github.com/idsync/idsync/mapping"
 )
 
-// Read calls fn with every person in the file (an entry with one of the
-// user classes, under BaseDN when set), batchSize at a time, with Groups
+// Read calls fn once for each person in the file (an entry with one of
+// the user classes, under BaseDN when set), in file order, with Groups
 // resolved from the groups in the same file, including nested groups and
-// memberOf values.
+// memberOf values. Each entry is the caller's: nothing else refers to it.
 //
 // The file is read twice, groups first, so memory holds the group index
-// and one batch, never every person. Any problem (unreadable file, parse
-// error, a person without the ID attribute, ctx cancelled) returns an
-// error naming the file and line; an error fn returns is returned as it is.
-func (s *Source) Read(ctx context.Context, fn func([]mapping.Entry) error) error {
+// and one entry, never every person. Any problem (unreadable file, parse
+// error, a value that is not UTF-8, a person without the ID attribute, ctx
+// cancelled) returns an error naming the file and line; an error fn
+// returns is returned as it is.
+func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	groups := mapping.NewGroups()
 	lower := make(map[string]string)
 	err := s.pass(ctx, func(r *Record) error {
@@ -41,18 +42,6 @@ func (s *Source) Read(ctx context.Context, fn func([]mapping.Entry) error) error
 		return err
 	}
 	var fnErr error
-	batch := make([]mapping.Entry, 0, batchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		err := fn(batch)
-		batch = batch[:0]
-		if err != nil {
-			fnErr = err
-		}
-		return err
-	}
 	err = s.pass(ctx, func(r *Record) error {
 		if !s.in(r) || hasClass(r, s.groups) || !hasClass(r, s.users) {
 			return nil
@@ -61,24 +50,18 @@ func (s *Source) Read(ctx context.Context, fn func([]mapping.Entry) error) error
 		if err != nil {
 			return &ParseError{Line: r.Line, Err: err}
 		}
-		memberOf := e.Attrs.Get("memberof")
-		e.Groups = groups.Of(e.DN, memberOf)
-		if batch = append(batch, e); len(batch) == batchSize {
-			return flush()
+		e.Groups = groups.Of(e.DN, e.Attrs.Get("memberof"))
+		if err := fn(e); err != nil {
+			fnErr = err
+			return err
 		}
 		return nil
 	})
-	if err == nil {
-		err = flush()
-	}
 	if fnErr != nil {
 		return fnErr
 	}
 	return err
 }
-
-// batchSize is how many people Read passes to fn at a time.
-const batchSize = 256
 
 // pass parses the whole file once, calling fn for each record.
 func (s *Source) pass(ctx context.Context, fn func(*Record) error) error {
@@ -87,12 +70,9 @@ func (s *Source) pass(ctx context.Context, fn func(*Record) error) error {
 		return fmt.Errorf("ldif: %w", err)
 	}
 	defer f.Close()
-	n := 0
 	err = Parse(f, func(r Record) error {
-		if n++; n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		return fn(&r)
 	})

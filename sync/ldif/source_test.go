@@ -72,23 +72,11 @@ func read(t *testing.T, cfg Config) ([]mapping.Entry, error) {
 		t.Fatal(err)
 	}
 	var got []mapping.Entry
-	err = s.Read(context.Background(), func(batch []mapping.Entry) error {
-		got = append(got, batch...)
+	err = s.Read(context.Background(), func(e mapping.Entry) error {
+		got = append(got, e)
 		return nil
 	})
 	return got, err
-}
-
-// each adapts a function of one entry to Read's batches.
-func each(fn func(mapping.Entry) error) func([]mapping.Entry) error {
-	return func(batch []mapping.Entry) error {
-		for _, e := range batch {
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 }
 
 func TestSourceRead(t *testing.T) {
@@ -173,6 +161,29 @@ func TestSourceErrors(t *testing.T) {
 	}
 }
 
+// TestSourceNotUTF8: a value that is not UTF-8 (a Latin-1 export) fails
+// the read, naming the file and line, rather than becoming a changed
+// attribute on every run.
+func TestSourceNotUTF8(t *testing.T) {
+	for name, value := range map[string]string{"plain": "sn: M\xfcller", "base64": "sn:: TfxsbGVy"} {
+		t.Run(name, func(t *testing.T) {
+			path := writeFile(t, "latin1.ldif", "dn: uid=a,dc=x\nobjectClass: person\nentryUUID: a\n\n"+
+				"dn: uid=b,dc=x\nobjectClass: person\nentryUUID: b\n"+value+"\n")
+			_, err := read(t, Config{Path: path})
+			want := "ldif: " + path + ": line 8: attribute sn: "
+			if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "not valid UTF-8") {
+				t.Errorf("err = %v, want %q... not valid UTF-8", err, want)
+			}
+		})
+	}
+	// objectGUID is binary: its bytes are read and formatted.
+	path := writeFile(t, "guid.ldif", "dn: uid=a,dc=x\nobjectClass: person\nobjectGUID:: 6RI0VnialLzeEjRWeJq83g==\n")
+	got, err := read(t, Config{Path: path, IDAttribute: "objectGUID"})
+	if err != nil || len(got) != 1 || got[0].ID != "563412e9-9a78-bc94-de12-3456789abcde" {
+		t.Errorf("objectGUID: %v, %v", got, err)
+	}
+}
+
 func TestSourceStops(t *testing.T) {
 	path := writeFile(t, "export.ldif", sample)
 	s, err := New(Config{Path: path})
@@ -181,12 +192,12 @@ func TestSourceStops(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	if err := s.Read(context.Background(), func([]mapping.Entry) error { n++; return stop }); err != stop || n != 1 {
+	if err := s.Read(context.Background(), func(mapping.Entry) error { n++; return stop }); err != stop || n != 1 {
 		t.Errorf("fn error: %v after %d calls, want stop after 1", err, n)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err = s.Read(ctx, func([]mapping.Entry) error { return nil })
+	err = s.Read(ctx, func(mapping.Entry) error { return nil })
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), path) {
 		t.Errorf("cancelled: %v", err)
 	}

@@ -28,8 +28,9 @@ func realisticUser(i int) targets.Account {
 
 // BenchmarkList100k lists 100,000 realistic users in pages of 1000 with no
 // rate limit: the SCIM part of `idsync plan` against a large target. ns/op
-// is the wall time of one whole List; B/op and allocs/op include the
-// in-process scimtest server's share.
+// is the wall time of one whole List (101 pages: the list ends at an empty
+// page); B/op and allocs/op include the in-process scimtest server's
+// share. BenchmarkDecodeUserPage measures the client's decoding alone.
 func BenchmarkList100k(b *testing.B) {
 	const n = 100_000
 	url, token, srv := scimtest.Start(b, scimtest.Options{})
@@ -56,6 +57,42 @@ func BenchmarkList100k(b *testing.B) {
 		}
 		if got != n {
 			b.Fatalf("listed %d, want %d", got, n)
+		}
+	}
+}
+
+// BenchmarkListGroups lists 1,000 groups of 100 members each (100,000
+// memberships) in pages of 100.
+func BenchmarkListGroups(b *testing.B) {
+	const groups, members = 1000, 100
+	url, token, srv := scimtest.Start(b, scimtest.Options{})
+	ids := make([]string, members*10)
+	for i := range ids {
+		id, err := srv.SeedUser(targets.Account{UserName: fmt.Sprintf("user%05d", i), Active: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = id
+	}
+	for g := range groups {
+		from := g % 10 * members
+		if _, err := srv.SeedGroup(fmt.Sprintf("group%04d", g), ids[from:from+members]...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	c, _ := newClient(b, testConfig(b, url, token))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		err := c.ListGroups(b.Context(), func(g targets.Group) error {
+			n += len(g.Members)
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != groups*members {
+			b.Fatalf("listed %d memberships, want %d", n, groups*members)
 		}
 	}
 }

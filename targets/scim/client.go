@@ -1,7 +1,8 @@
 // Package scim is idsync's SCIM 2.0 (RFC 7643/7644) target: a client for
-// /Users and /Groups on net/http, with paging that does not trust
-// totalResults, PATCH or PUT updates, chunked group membership changes, a
-// token-bucket rate limit and bounded retries that honour Retry-After.
+// /Users and /Groups on net/http and encoding/json, with paging that
+// trusts neither totalResults nor the page size, PATCH or PUT updates,
+// chunked group membership changes, and the pacing and bounded retries of
+// targets/retry.
 //
 // The client is written against the RFC and checked against two servers:
 // scimtest (ours, for scale and fault injection) and SCIMMY (a third-party
@@ -17,12 +18,13 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"time"
 
 	"github.com/sirupsen/logrus"
-	"golang.org/x/time/rate"
 
 	"github.com/idsync/idsync/internal/secret"
 	"github.com/idsync/idsync/targets"
+	"github.com/idsync/idsync/targets/retry"
 )
 
 // Media type of SCIM requests and responses.
@@ -34,17 +36,17 @@ const (
 	schemaGroup      = "urn:ietf:params:scim:schemas:core:2.0:Group"
 	schemaEnterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 	schemaPatchOp    = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	schemaError      = "urn:ietf:params:scim:api:messages:2.0:Error"
 )
 
 // Client is a SCIM 2.0 target. It is safe for concurrent use; all its
 // requests share one rate limit.
 type Client struct {
-	cfg     settings
-	token   secret.Secret
-	http    *http.Client
-	limiter *rate.Limiter
-	log     logrus.FieldLogger
-	bodies  bodyBuffers
+	cfg   settings
+	token secret.Secret
+	http  *http.Client
+	retry *retry.Retrier
+	log   logrus.FieldLogger
 }
 
 var (
@@ -52,6 +54,7 @@ var (
 	_ targets.Deactivator  = (*Client)(nil)
 	_ targets.GroupManager = (*Client)(nil)
 	_ targets.Finder       = (*Client)(nil)
+	_ targets.Getter       = (*Client)(nil)
 )
 
 // New validates cfg, loads the bearer token and builds the HTTP client (TLS
@@ -81,10 +84,11 @@ func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConfig
 	transport.MaxIdleConnsPerHost = max(4, s.burst)
-
-	limit := rate.Limit(s.rateLimit)
-	if s.rateLimit == 0 {
-		limit = rate.Inf
+	policy := retry.Policy{
+		MaxRetries:   s.maxRetries,
+		MinWait:      s.RetryMinWait.Duration,
+		MaxWait:      s.RetryMaxWait.Duration,
+		MaxTotalWait: s.RetryMaxTotalWait.Duration,
 	}
 	return &Client{
 		cfg:   s,
@@ -95,9 +99,10 @@ func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
 			// following one at all is unusual for an API: refuse it.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		limiter: rate.NewLimiter(limit, s.burst),
-		log:     log,
-		bodies:  make(bodyBuffers, keptBodies),
+		retry: retry.New(policy, s.rateLimit, s.burst, retry.WithOnRetry(func(err error, wait time.Duration) {
+			logRetry(log, err, wait)
+		})),
+		log: log,
 	}, nil
 }
 
@@ -133,6 +138,21 @@ func chunk(n, size int, fn func(lo, hi int) error) error {
 		}
 	}
 	return nil
+}
+
+// logRetry logs a retry: a busy target (429, 503) at info level, a failure
+// (other 5xx, no answer) as a warning.
+func logRetry(log logrus.FieldLogger, err error, wait time.Duration) {
+	fields := logrus.Fields{"wait": wait}
+	var serr *StatusError
+	if errors.As(err, &serr) {
+		fields["method"], fields["path"], fields["status"] = serr.Method, serr.Path, serr.Status
+		if serr.Status == http.StatusTooManyRequests || serr.Status == http.StatusServiceUnavailable {
+			log.WithFields(fields).Info("scim: target busy; retrying")
+			return
+		}
+	}
+	log.WithFields(fields).WithField("error", err).Warn("scim: request failed; retrying")
 }
 
 // errMissingID is returned when a server answers a create without an id.

@@ -3,11 +3,13 @@ package scim
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/idsync/idsync/internal/duration"
 	"github.com/idsync/idsync/internal/secret"
 )
 
@@ -20,6 +22,7 @@ const (
 	DefaultMaxMembersPerPatch = 100 // AWS IAM Identity Center's limit
 	DefaultRetryMinWait       = time.Second
 	DefaultRetryMaxWait       = 2 * time.Minute
+	DefaultRetryMaxTotalWait  = 10 * time.Minute
 	maxPageSize               = 1000
 )
 
@@ -45,8 +48,8 @@ type Config struct {
 	// InsecureSkipVerify turns TLS certificate verification off. Tests only.
 	InsecureSkipVerify bool `toml:"insecure_skip_verify"`
 	// Timeout bounds one HTTP request, including reading the response
-	// (default 30s).
-	Timeout time.Duration `toml:"timeout"`
+	// (default "30s").
+	Timeout duration.Duration `toml:"timeout"`
 	// RateLimit is the number of requests per second this client sends at
 	// most (default 10; 0 means unlimited).
 	RateLimit *float64 `toml:"rate_limit"`
@@ -58,11 +61,14 @@ type Config struct {
 	// MaxRetries is how often a throttled (429), failed (5xx) or, for
 	// idempotent requests, unanswered request is retried (default 5).
 	MaxRetries *int `toml:"max_retries"`
-	// RetryMinWait is the first backoff wait, doubled per retry (default 1s).
-	RetryMinWait time.Duration `toml:"retry_min_wait"`
+	// RetryMinWait is the first backoff wait, doubled per retry (default "1s").
+	RetryMinWait duration.Duration `toml:"retry_min_wait"`
 	// RetryMaxWait caps one backoff wait; a Retry-After longer than this
-	// fails the request instead of stalling the run (default 2m).
-	RetryMaxWait time.Duration `toml:"retry_max_wait"`
+	// fails the request instead of stalling the run (default "2m").
+	RetryMaxWait duration.Duration `toml:"retry_max_wait"`
+	// RetryMaxTotalWait caps the time one request spends waiting between
+	// its retries (default "10m").
+	RetryMaxTotalWait duration.Duration `toml:"retry_max_total_wait"`
 	// UpdateMethod is "patch" (default: PATCH with replace/remove operations)
 	// or "put" (GET, change the managed attributes, PUT the whole resource).
 	UpdateMethod string `toml:"update_method"`
@@ -95,11 +101,11 @@ func (c *Config) Validate() error {
 	if err := c.Token.Validate(); err != nil {
 		add("token: %v", err)
 	}
-	if c.Timeout < 0 {
+	if c.Timeout.Duration < 0 {
 		add("timeout: must not be negative, got %s", c.Timeout)
 	}
-	if c.RateLimit != nil && *c.RateLimit < 0 {
-		add("rate_limit: must not be negative, got %g", *c.RateLimit)
+	if r := c.RateLimit; r != nil && (*r < 0 || math.IsNaN(*r) || math.IsInf(*r, 0)) {
+		add("rate_limit: must be a finite number of requests per second, 0 or more (0: no limit), got %g", *r)
 	}
 	if c.Burst < 0 {
 		add("burst: must not be negative, got %d", c.Burst)
@@ -110,14 +116,20 @@ func (c *Config) Validate() error {
 	if c.MaxRetries != nil && *c.MaxRetries < 0 {
 		add("max_retries: must not be negative, got %d", *c.MaxRetries)
 	}
-	if c.RetryMinWait < 0 {
-		add("retry_min_wait: must not be negative, got %s", c.RetryMinWait)
+	for _, d := range []struct {
+		key string
+		d   duration.Duration
+	}{{"retry_min_wait", c.RetryMinWait}, {"retry_max_wait", c.RetryMaxWait}, {"retry_max_total_wait", c.RetryMaxTotalWait}} {
+		if d.d.Duration < 0 {
+			add("%s: must not be negative, got %s", d.key, d.d)
+		}
 	}
-	if c.RetryMaxWait < 0 {
-		add("retry_max_wait: must not be negative, got %s", c.RetryMaxWait)
-	}
-	if c.RetryMinWait > 0 && c.RetryMaxWait > 0 && c.RetryMinWait > c.RetryMaxWait {
+	minWait, maxWait := c.RetryMinWait.Duration, c.RetryMaxWait.Duration
+	if minWait > 0 && maxWait > 0 && minWait > maxWait {
 		add("retry_min_wait: must not exceed retry_max_wait (%s), got %s", c.RetryMaxWait, c.RetryMinWait)
+	}
+	if total := c.RetryMaxTotalWait.Duration; total > 0 && maxWait > 0 && total < maxWait {
+		add("retry_max_total_wait: must be at least retry_max_wait (%s), got %s", c.RetryMaxWait, c.RetryMaxTotalWait)
 	}
 	switch c.UpdateMethod {
 	case "", UpdatePatch, UpdatePut:
@@ -177,8 +189,8 @@ type settings struct {
 func (c Config) withDefaults() settings {
 	s := settings{Config: c, rateLimit: DefaultRateLimit, maxRetries: DefaultMaxRetries, enterprise: true}
 	s.URL = strings.TrimRight(c.URL, "/")
-	if s.Timeout == 0 {
-		s.Timeout = DefaultTimeout
+	if s.Timeout.Duration == 0 {
+		s.Timeout = duration.Of(DefaultTimeout)
 	}
 	if c.RateLimit != nil {
 		s.rateLimit = *c.RateLimit
@@ -193,11 +205,14 @@ func (c Config) withDefaults() settings {
 	if c.MaxRetries != nil {
 		s.maxRetries = *c.MaxRetries
 	}
-	if s.RetryMinWait == 0 {
-		s.RetryMinWait = DefaultRetryMinWait
+	if s.RetryMinWait.Duration == 0 {
+		s.RetryMinWait = duration.Of(DefaultRetryMinWait)
 	}
-	if s.RetryMaxWait == 0 {
-		s.RetryMaxWait = max(DefaultRetryMaxWait, s.RetryMinWait)
+	if s.RetryMaxWait.Duration == 0 {
+		s.RetryMaxWait = duration.Of(max(DefaultRetryMaxWait, s.RetryMinWait.Duration))
+	}
+	if s.RetryMaxTotalWait.Duration == 0 {
+		s.RetryMaxTotalWait = duration.Of(max(DefaultRetryMaxTotalWait, s.RetryMaxWait.Duration))
 	}
 	if s.UpdateMethod == "" {
 		s.UpdateMethod = UpdatePatch

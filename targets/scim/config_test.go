@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/idsync/idsync/internal/duration"
 	"github.com/idsync/idsync/internal/secret"
 	"github.com/idsync/idsync/targets/scim"
 )
@@ -25,6 +27,7 @@ page_size = 200
 max_retries = 0
 retry_min_wait = "500ms"
 retry_max_wait = "1m"
+retry_max_total_wait = "5m"
 update_method = "put"
 max_members_per_patch = 50
 enterprise_extension = false
@@ -40,8 +43,9 @@ excluded_attributes = ["meta", "groups", "x509Certificates"]
 	}
 	want := scim.Config{
 		URL: "https://api.example.com/scim/v2", Token: secret.Ref{File: "/etc/idsync/scim.token"}, CAFile: "/etc/idsync/ca.pem",
-		Timeout: 45 * time.Second, RateLimit: ptr(0.0), Burst: 4, PageSize: 200, MaxRetries: ptr(0),
-		RetryMinWait: 500 * time.Millisecond, RetryMaxWait: time.Minute, UpdateMethod: "put",
+		Timeout: duration.Of(45 * time.Second), RateLimit: ptr(0.0), Burst: 4, PageSize: 200, MaxRetries: ptr(0),
+		RetryMinWait: duration.Of(500 * time.Millisecond), RetryMaxWait: duration.Of(time.Minute),
+		RetryMaxTotalWait: duration.Of(5 * time.Minute), UpdateMethod: "put",
 		MaxMembersPerPatch: 50, EnterpriseExtension: ptr(false),
 		ExcludedAttributes: &[]string{"meta", "groups", "x509Certificates"},
 	}
@@ -94,26 +98,34 @@ func TestConfigValidate(t *testing.T) {
 			`excluded_attributes: must be SCIM attribute names or URN-qualified paths (letters, digits, "_", "-", ".", ":"), got "emails[type eq \"work\"]"`,
 		}},
 		{"exclusions idsync reads", func(c *scim.Config) { c.ExcludedAttributes = &read }, readRefusals(read...)},
+		{"rate limit not a number", func(c *scim.Config) { c.RateLimit = ptr(math.Inf(1)) },
+			[]string{"rate_limit: must be a finite number of requests per second, 0 or more (0: no limit), got +Inf"}},
+		{"total wait below one wait", func(c *scim.Config) {
+			c.RetryMaxWait = duration.Of(time.Minute)
+			c.RetryMaxTotalWait = duration.Of(time.Second)
+		}, []string{"retry_max_total_wait: must be at least retry_max_wait (1m0s), got 1s"}},
 		{"enterprise extension off", func(c *scim.Config) {
 			c.EnterpriseExtension = ptr(false)
 			c.ExcludedAttributes = &[]string{enterpriseURN, enterpriseURN + ":department", "displayName"}
 		}, readRefusals("displayName")},
 		{"everything wrong", func(c *scim.Config) {
-			c.Timeout = -time.Second
+			c.Timeout = duration.Of(-time.Second)
 			c.RateLimit = ptr(-1.0)
 			c.Burst = -1
 			c.PageSize = 5000
 			c.MaxRetries = ptr(-2)
-			c.RetryMinWait = time.Minute
-			c.RetryMaxWait = time.Second
+			c.RetryMinWait = duration.Of(time.Minute)
+			c.RetryMaxWait = duration.Of(time.Second)
+			c.RetryMaxTotalWait = duration.Of(-time.Second)
 			c.UpdateMethod = "post"
 			c.MaxMembersPerPatch = -1
 		}, []string{
 			"timeout: must not be negative, got -1s",
-			"rate_limit: must not be negative, got -1",
+			"rate_limit: must be a finite number of requests per second, 0 or more (0: no limit), got -1",
 			"burst: must not be negative, got -1",
 			"page_size: must be between 1 and 1000, got 5000",
 			"max_retries: must not be negative, got -2",
+			"retry_max_total_wait: must not be negative, got -1s",
 			"retry_min_wait: must not exceed retry_max_wait (1s), got 1m0s",
 			`update_method: must be "patch" or "put", got "post"`,
 			"max_members_per_patch: must not be negative, got -1",
@@ -160,5 +172,17 @@ func TestNewLoadsTokenAndValidates(t *testing.T) {
 	_, err = scim.New(scim.Config{URL: "https://x", Token: secret.Ref{Env: "PATH"}, CAFile: "/nonexistent/ca.pem"}, nil)
 	if err == nil || !strings.Contains(err.Error(), "ca_file") {
 		t.Errorf("New with a missing ca_file = %v", err)
+	}
+}
+
+// TestConfigDurationsNeedUnit: a duration without a unit is refused, not
+// read as nanoseconds.
+func TestConfigDurationsNeedUnit(t *testing.T) {
+	for _, key := range []string{"timeout", "retry_min_wait", "retry_max_wait", "retry_max_total_wait"} {
+		var c scim.Config
+		_, err := toml.Decode(key+" = 30", &c)
+		if err == nil || !strings.Contains(err.Error(), "a duration needs a unit") {
+			t.Errorf("%s = 30: %v, want a refusal", key, err)
+		}
 	}
 }

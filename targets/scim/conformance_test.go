@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
 
+	"github.com/idsync/idsync/internal/duration"
 	"github.com/idsync/idsync/internal/secret"
 	"github.com/idsync/idsync/targets"
 	"github.com/idsync/idsync/targets/scim"
@@ -36,10 +37,10 @@ func testConfig(t testing.TB, url, token string) scim.Config {
 	return scim.Config{
 		URL:          url,
 		Token:        secret.Ref{File: path},
-		Timeout:      10 * time.Second,
+		Timeout:      duration.Of(10 * time.Second),
 		RateLimit:    ptr(0.0),
-		RetryMinWait: time.Millisecond,
-		RetryMaxWait: 20 * time.Millisecond,
+		RetryMinWait: duration.Of(time.Millisecond),
+		RetryMaxWait: duration.Of(20 * time.Millisecond),
 	}
 }
 
@@ -73,6 +74,18 @@ func TestConformanceScimtestPutAndRepeatedPages(t *testing.T) {
 		cfg := testConfig(t, url, token)
 		cfg.UpdateMethod = scim.UpdatePut
 		c, _ := newClient(t, cfg)
+		return c
+	}, targetstest.Capabilities{CaseInsensitiveUserName: true, PagingUsers: 200, GroupMembers: 150})
+}
+
+// TestConformanceScimtestLyingPages runs the suite against a server whose
+// pages are capped below the count asked for and claim a totalResults
+// equal to the page's size, as some SaaS APIs do.
+func TestConformanceScimtestLyingPages(t *testing.T) {
+	targetstest.Run(t, func(t *testing.T) targets.Target {
+		url, token, srv := scimtest.Start(t, scimtest.Options{})
+		srv.CapPages(40)
+		c, _ := newClient(t, testConfig(t, url, token))
 		return c
 	}, targetstest.Capabilities{CaseInsensitiveUserName: true, PagingUsers: 200, GroupMembers: 150})
 }

@@ -3,6 +3,8 @@ package scim
 import (
 	"fmt"
 	"strings"
+
+	"github.com/idsync/idsync/targets"
 )
 
 // This file is about excluded_attributes: the attributes of a User that
@@ -18,24 +20,23 @@ func DefaultExcludedAttributes() []string { return []string{"meta", "groups"} }
 // readAttrPaths are the User attribute paths idsync reads, lower-cased:
 // "name.givenname", "emails.value"; enterpriseReadPaths are those of the
 // enterprise extension, "urn:...:user:department", read only when
-// enterprise_extension is on. Derived from the mapping, so that a new
-// mapped attribute is protected from exclusion without anyone remembering.
+// enterprise_extension is on. Derived from targets.AttributeTable, so that
+// a new mapped attribute is protected from exclusion without anyone
+// remembering.
 var readAttrPaths, enterpriseReadPaths = userReadPaths()
 
 func userReadPaths() (core, enterprise []string) {
 	core = []string{"id", "username", "externalid", "active"}
 	add := func(p string) { core = append(core, strings.ToLower(p)) }
-	for _, p := range allPaths {
-		switch p.def.kind {
-		case kindTop:
-			add(p.def.attr)
-		case kindName:
-			add("name." + p.def.attr)
-		case kindTyped:
-			add(p.def.attr + ".type")
-			add(p.def.attr + ".value")
-		case kindEnterprise:
-			enterprise = append(enterprise, strings.ToLower(schemaEnterprise+":"+p.def.attr))
+	for _, f := range userFields {
+		switch f.Kind {
+		case targets.KindSimple, targets.KindSub:
+			add(f.Path)
+		case targets.KindTyped:
+			add(f.Parent() + ".type")
+			add(f.Parent() + ".value")
+		case targets.KindEnterprise:
+			enterprise = append(enterprise, strings.ToLower(schemaEnterprise+":"+f.Path))
 		}
 	}
 	return core, enterprise

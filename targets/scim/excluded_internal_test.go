@@ -25,8 +25,8 @@ func TestExclusionGuardMatchesDecoding(t *testing.T) {
 
 func testExclusionGuard(t *testing.T, enterprise bool) {
 	a := targets.Account{UserName: "full", ExternalID: "ext-full", Active: false, Attrs: targets.Attrs{}}
-	for i, p := range allPaths {
-		a.Attrs.Set(p.path, fmt.Sprint("value ", i))
+	for i, p := range userFields {
+		a.Attrs.Set(p.Path, fmt.Sprint("value ", i))
 	}
 	full, err := resourceFromAccount(a, true)
 	if err != nil {
@@ -44,7 +44,7 @@ func testExclusionGuard(t *testing.T, enterprise bool) {
 	}
 
 	paths := attrPaths(full)
-	if len(paths) < len(allPaths)+6 {
+	if len(paths) < len(userFields)+6 {
 		t.Fatalf("only %d paths in the test user: %v", len(paths), paths)
 	}
 	for _, path := range paths {
@@ -68,8 +68,8 @@ func listed(r map[string]any, enterprise bool) (targets.Account, error) {
 	if err != nil {
 		return targets.Account{}, err
 	}
-	var p listPage[userResource]
-	if err := p.decodeBody(b); err != nil {
+	p, err := decodeList[user](b)
+	if err != nil {
 		return targets.Account{}, err
 	}
 	return accountFromResource(&p.Resources[0], enterprise)

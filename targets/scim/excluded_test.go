@@ -92,8 +92,8 @@ func TestExcludedAttributesParameter(t *testing.T) {
 					others[r.method+" "+strings.Replace(r.path, ids[0], "{id}", 1)] = true
 				}
 			}
-			if pages != 3 {
-				t.Errorf("%d user list pages, want 3 (5 users, pages of 2)", pages)
+			if pages != 4 {
+				t.Errorf("%d user list pages, want 4 (5 users, pages of 2, and the empty page that ends the list)", pages)
 			}
 			for _, want := range []string{"GET /Users/{id}", "PUT /Users/{id}", "GET /Groups", "GET /Users"} {
 				if !others[want] {

@@ -2,53 +2,34 @@ package scim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 
-	"github.com/idsync/idsync/internal/strpack"
 	"github.com/idsync/idsync/targets"
 )
 
 // ListGroups calls fn exactly once for each group with the ids of its
-// members (members[].value, duplicates removed).
+// members (members[].value, duplicates removed). Its paging is List's.
 func (c *Client) ListGroups(ctx context.Context, fn func(targets.Group) error) error {
-	return listAll(ctx, c, "/Groups", nil, (*groupResource).id, func(r *groupResource) error {
-		// The group's strings are views of the page (see listPage.arena):
-		// they and the member IDs are copied into one allocation, so a
-		// group of thousands is one object, not thousands.
+	return listAll(ctx, c, "/Groups", nil, (*group).id, func(r *group) error {
 		g := targets.Group{ID: string(r.ID), DisplayName: string(r.DisplayName)}
-		seen := make(map[jsonScalar]bool, len(r.Members))
-		n := len(g.ID) + len(g.DisplayName)
-		if len(r.Members) > 0 {
-			g.Members = make([]string, 0, len(r.Members))
-		}
-		for _, v := range r.Members {
-			if v != "" && !seen[v] {
-				seen[v] = true
-				g.Members = append(g.Members, string(v))
-				n += len(v)
+		seen := make(map[scalar]bool, len(r.Members))
+		for _, m := range r.Members {
+			if m.Value != "" && !seen[m.Value] {
+				seen[m.Value] = true
+				g.Members = append(g.Members, string(m.Value))
 			}
-		}
-		var p strpack.Packer
-		p.Grow(n)
-		g.ID, g.DisplayName = p.Add(g.ID), p.Add(g.DisplayName)
-		for i, id := range g.Members {
-			g.Members[i] = p.Add(id)
 		}
 		return fn(g)
 	})
 }
 
-// CreateGroup POSTs an empty group; a 409 wraps targets.ErrConflict.
+// CreateGroup POSTs an empty group. A 409 wraps targets.ErrConflict; a
+// refusal (400 or another 4xx, or a SCIM error with a success status)
+// wraps targets.ErrRejected with the status and the server's detail.
 func (c *Client) CreateGroup(ctx context.Context, displayName string) (string, error) {
-	body := map[string]any{"schemas": []string{schemaGroup}, "displayName": displayName}
-	var created json.RawMessage
-	req := request{method: http.MethodPost, path: "/Groups", body: body}
-	if err := c.do(ctx, req, &created); err != nil {
-		return "", err
-	}
-	return createdID(req, created)
+	body := newGroup{Schemas: []string{schemaGroup}, DisplayName: displayName}
+	return c.create(ctx, request{method: http.MethodPost, path: "/Groups", body: body})
 }
 
 // ModifyMembers removes and adds members of groupID with PATCH requests of

@@ -2,123 +2,102 @@ package scim
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 
-	"github.com/idsync/idsync/internal/strpack"
 	"github.com/idsync/idsync/targets"
 )
 
-// This file maps between targets.Account (flat attribute paths, see
-// targets.Attributes) and SCIM User resources (RFC 7643 §4.1, §4.3). Users
-// are read from list pages as the typed userResource (resources.go); a
-// resource written is a generic JSON object, so that a PUT keeps every
-// attribute idsync does not manage. Attribute names are matched
-// case-insensitively, as RFC 7643 §2.1 requires.
+// This file maps between targets.Account (flat attribute paths) and SCIM
+// User resources, driven by targets.AttributeTable: a path's kind says
+// where it lives in a User. Users are read as the typed user
+// (resources.go); a user written is a generic JSON object, so that a PUT
+// keeps every attribute idsync does not manage. Attribute names are
+// matched case-insensitively, as RFC 7643 §2.1 requires.
 
-type attrKind int
-
-const (
-	kindTop        attrKind = iota // a top-level string attribute
-	kindName                       // a sub-attribute of "name"
-	kindTyped                      // the value of one type of a multi-valued attribute
-	kindEnterprise                 // an attribute of the enterprise User extension
-)
-
-// attrDef says where an account attribute path lives in a SCIM User.
-type attrDef struct {
-	kind attrKind
-	// attr is the SCIM attribute: "displayName", "givenName" (under name),
-	// "emails" (with typ "work"), "department" (under the extension).
-	attr string
-	typ  string
-	// primary marks the typed value sent as primary (emails.work).
-	primary bool
+// userField is one attribute path of the table with the way to read it
+// from a decoded user.
+type userField struct {
+	targets.AttributeDef
+	get func(*user) scalar
 }
 
-var enterpriseAttrs = map[string]bool{
-	"employeeNumber": true, "costCenter": true, "organization": true, "division": true, "department": true,
-}
+// userFields are the table's paths other than the fixed fields, sorted,
+// each with its reader. Built once from the table and the JSON tags of
+// user: a path the table has and user lacks panics at start-up.
+var userFields = buildUserFields()
 
-var topAttrs = map[string]bool{
-	"displayName": true, "nickName": true, "title": true, "userType": true,
-	"preferredLanguage": true, "locale": true, "timezone": true, "profileUrl": true,
-}
-
-var typedAttrs = map[string][]string{
-	"emails":       {"work", "home", "other"},
-	"phoneNumbers": {"work", "mobile"},
-}
-
-// lookupAttr returns where path lives, or false for a path this target
-// does not know.
-func lookupAttr(path string) (attrDef, bool) {
-	switch {
-	case topAttrs[path]:
-		return attrDef{kind: kindTop, attr: path}, true
-	case enterpriseAttrs[path]:
-		return attrDef{kind: kindEnterprise, attr: path}, true
-	}
-	parent, sub, ok := strings.Cut(path, ".")
-	if !ok {
-		return attrDef{}, false
-	}
-	if parent == "name" {
-		switch sub {
-		case "formatted", "givenName", "familyName", "middleName", "honorificPrefix", "honorificSuffix":
-			return attrDef{kind: kindName, attr: sub}, true
-		}
-		return attrDef{}, false
-	}
-	for _, t := range typedAttrs[parent] {
-		if t == sub {
-			return attrDef{kind: kindTyped, attr: parent, typ: sub, primary: parent == "emails" && sub == "work"}, true
+func buildUserFields() []userField {
+	var out []userField
+	for _, d := range targets.AttributeTable {
+		if d.Kind != targets.KindFixed {
+			out = append(out, userField{AttributeDef: d, get: fieldReader(d)})
 		}
 	}
-	return attrDef{}, false
+	return out
 }
 
-// pathInfo is a known path with its definition and how it is read from a
-// decoded SCIM User.
-type pathInfo struct {
-	path string
-	def  attrDef
-	get  func(*userResource) jsonScalar
-}
-
-// knownPaths lists every path the mapping knows, sorted.
-func knownPaths() []pathInfo {
-	var ps []pathInfo
-	for _, p := range targets.AttributeNames() {
-		if def, ok := lookupAttr(p); ok {
-			ps = append(ps, pathInfo{path: p, def: def, get: userGetters[p]})
+// fieldReader returns a function that reads the attribute d from a user,
+// finding the struct fields by their JSON names.
+func fieldReader(d targets.AttributeDef) func(*user) scalar {
+	ut := reflect.TypeFor[user]()
+	var idx []int
+	switch d.Kind {
+	case targets.KindSimple:
+		idx = jsonField(ut, d.Path)
+	case targets.KindSub:
+		parent := jsonField(ut, d.Parent())
+		idx = append(parent, jsonField(ut.FieldByIndex(parent).Type, d.Sub())...)
+	case targets.KindEnterprise:
+		parent := jsonField(ut, schemaEnterprise)
+		idx = append(parent, jsonField(ut.FieldByIndex(parent).Type, d.Path)...)
+	case targets.KindTyped:
+		list, typ := jsonField(ut, d.Parent()), d.Sub()
+		return func(u *user) scalar {
+			values := reflect.ValueOf(u).Elem().FieldByIndex(list).Addr().Interface().(*[]multiValue)
+			return typedValue(*values, typ)
 		}
 	}
-	return ps
+	return func(u *user) scalar { return scalar(reflect.ValueOf(u).Elem().FieldByIndex(idx).String()) }
 }
 
-var allPaths = knownPaths()
+// jsonField returns the index of the field of t whose JSON name is name.
+func jsonField(t reflect.Type, name string) []int {
+	for i := range t.NumField() {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); tag == name {
+			return []int{i}
+		}
+	}
+	panic(fmt.Sprintf("scim: the SCIM %s type has no field %q that targets.AttributeTable needs", t.Name(), name))
+}
 
 // managedAttrs returns a.Attrs, sorted by path, failing on unknown paths.
 // With enterprise false, the extension's attributes are dropped.
-func managedAttrs(a targets.Account, enterprise bool) (targets.Attrs, error) {
-	out := make(targets.Attrs, 0, len(a.Attrs))
+func managedAttrs(a targets.Account, enterprise bool) ([]attrValue, error) {
+	out := make([]attrValue, 0, len(a.Attrs))
 	for _, at := range a.Attrs.InOrder() {
-		def, ok := lookupAttr(at.Path)
-		if !ok {
+		def, ok := targets.LookupAttribute(at.Path)
+		if !ok || def.Kind == targets.KindFixed {
 			return nil, fmt.Errorf("scim: attribute %q is not supported by the SCIM target", at.Path)
 		}
-		if def.kind == kindEnterprise && !enterprise {
+		if def.Kind == targets.KindEnterprise && !enterprise {
 			continue
 		}
-		out = append(out, at)
+		out = append(out, attrValue{def, at.Value})
 	}
 	return out, nil
+}
+
+// attrValue is a managed attribute with its value ("" clears it).
+type attrValue struct {
+	def   targets.AttributeDef
+	value string
 }
 
 // accountFromResource reads a SCIM User. Absent attributes are left out
 // of Attrs; an absent "active" counts as true (the account is not marked
 // disabled).
-func accountFromResource(u *userResource, enterprise bool) (targets.Account, error) {
+func accountFromResource(u *user, enterprise bool) (targets.Account, error) {
 	a := targets.Account{
 		ID:         string(u.ID),
 		UserName:   string(u.UserName),
@@ -134,31 +113,15 @@ func accountFromResource(u *userResource, enterprise bool) (targets.Account, err
 		}
 		a.Active = u.Active.value
 	}
-	// Collect first so that Attrs is allocated once at its final size.
-	// allPaths is sorted, so Attrs is too.
-	var buf [32]targets.Attr
-	vals := buf[:0]
-	for i := range allPaths {
-		p := &allPaths[i]
-		if p.get == nil || (p.def.kind == kindEnterprise && !enterprise) {
+	a.Attrs = make(targets.Attrs, 0, 8)
+	for i := range userFields { // sorted, so Attrs is too
+		f := &userFields[i]
+		if f.Kind == targets.KindEnterprise && !enterprise {
 			continue
 		}
-		if v := p.get(u); v != "" {
-			vals = append(vals, targets.Attr{Path: p.path, Value: string(v)})
+		if v := f.get(u); v != "" {
+			a.Attrs = append(a.Attrs, targets.Attr{Path: f.Path, Value: string(v)})
 		}
-	}
-	// One allocation for the account's strings: the decoder's are short
-	// lived, an account lives for the whole run.
-	n := len(a.ID) + len(a.UserName) + len(a.ExternalID)
-	for _, kv := range vals {
-		n += len(kv.Value)
-	}
-	var p strpack.Packer
-	p.Grow(n)
-	a.ID, a.UserName, a.ExternalID = p.Add(a.ID), p.Add(a.UserName), p.Add(a.ExternalID)
-	a.Attrs = make(targets.Attrs, len(vals))
-	for i, kv := range vals {
-		a.Attrs[i] = targets.Attr{Path: kv.Path, Value: p.Add(kv.Value)}
 	}
 	return a, nil
 }
@@ -186,7 +149,7 @@ func applyAccount(r map[string]any, a targets.Account, enterprise bool) error {
 	setCI(r, "externalId", a.ExternalID)
 	r[keyCI(r, "active")] = a.Active
 	for _, at := range attrs {
-		writeAttr(r, at.Path, at.Value)
+		writeAttr(r, at.def, at.value)
 	}
 	if ext, ok := getCI(r, schemaEnterprise).(map[string]any); ok && len(ext) > 0 {
 		addSchema(r, schemaEnterprise)
@@ -194,33 +157,32 @@ func applyAccount(r map[string]any, a targets.Account, enterprise bool) error {
 	return nil
 }
 
-func writeAttr(r map[string]any, path, v string) {
-	def, _ := lookupAttr(path)
-	switch def.kind {
-	case kindTop:
-		setCI(r, def.attr, v)
-	case kindName:
-		setCI(subObject(r, "name"), def.attr, v)
-		dropEmpty(r, "name")
-	case kindEnterprise:
-		setCI(subObject(r, schemaEnterprise), def.attr, v)
+func writeAttr(r map[string]any, def targets.AttributeDef, v string) {
+	switch def.Kind {
+	case targets.KindSimple:
+		setCI(r, def.Path, v)
+	case targets.KindSub:
+		setCI(subObject(r, def.Parent()), def.Sub(), v)
+		dropEmpty(r, def.Parent())
+	case targets.KindEnterprise:
+		setCI(subObject(r, schemaEnterprise), def.Path, v)
 		dropEmpty(r, schemaEnterprise)
-	case kindTyped:
-		key := keyCI(r, def.attr)
+	case targets.KindTyped:
+		key := keyCI(r, def.Parent())
 		old, _ := r[key].([]any)
 		list := make([]any, 0, len(old)+1)
 		for _, item := range old {
 			m, _ := item.(map[string]any)
-			if m != nil && strings.EqualFold(str(getCI(m, "type")), def.typ) {
+			if m != nil && strings.EqualFold(str(getCI(m, "type")), def.Sub()) {
 				continue
 			}
-			if def.primary && v != "" && m != nil {
+			if def.Primary && v != "" && m != nil {
 				delete(m, keyCI(m, "primary"))
 			}
 			list = append(list, item)
 		}
 		if v != "" {
-			list = append(list, typedValue(def, v))
+			list = append(list, typedElement(def, v))
 		}
 		if len(list) == 0 {
 			delete(r, key)
@@ -230,9 +192,11 @@ func writeAttr(r map[string]any, path, v string) {
 	}
 }
 
-func typedValue(def attrDef, v string) map[string]any {
-	m := map[string]any{"type": def.typ, "value": v}
-	if def.primary {
+// typedElement is the element of a multi-valued attribute that holds the
+// typed value v.
+func typedElement(def targets.AttributeDef, v string) map[string]any {
+	m := map[string]any{"type": def.Sub(), "value": v}
+	if def.Primary {
 		m["primary"] = true
 	}
 	return m

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,10 +20,10 @@ func mustObject(t *testing.T, s string) map[string]any {
 }
 
 // mustUser decodes one SCIM User the way a list page is decoded.
-func mustUser(t *testing.T, s string) *userResource {
+func mustUser(t *testing.T, s string) *user {
 	t.Helper()
-	var p listPage[userResource]
-	if err := p.decodeBody([]byte(`{"totalResults":1,"Resources":[` + s + `]}`)); err != nil {
+	p, err := decodeList[user]([]byte(`{"totalResults":1,"Resources":[` + s + `]}`))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Resources) != 1 {
@@ -64,7 +65,7 @@ func TestAccountFromResource(t *testing.T) {
 	}
 	noExt := map[string]string{}
 	for k, v := range fullAttrs {
-		if !enterpriseAttrs[k] {
+		if d, _ := targets.LookupAttribute(k); d.Kind != targets.KindEnterprise {
 			noExt[k] = v
 		}
 	}
@@ -218,35 +219,33 @@ func TestUserPatchOps(t *testing.T) {
 	}
 }
 
-func TestLookupAttrCoversTargetsAttributes(t *testing.T) {
-	for _, p := range targets.AttributeNames() {
-		switch p {
-		case "userName", "externalId", "active":
-			continue
-		}
-		if _, ok := lookupAttr(p); !ok {
-			t.Errorf("targets.Attributes has %q, the SCIM mapping does not", p)
-		}
-	}
-	for _, p := range []string{"name", "name.nick", "emails.fax", "manager", "emails"} {
-		if _, ok := lookupAttr(p); ok {
-			t.Errorf("lookupAttr(%q) succeeded", p)
+// TestUserFieldsCoverTable: every path of the table but the fixed
+// fields is read from a listed user, from the field the table says.
+func TestUserFieldsCoverTable(t *testing.T) {
+	n := 0
+	for _, d := range targets.AttributeTable {
+		if d.Kind != targets.KindFixed {
+			n++
 		}
 	}
-}
-
-// TestUserGettersCoverMapping: every path the mapping knows is read back
-// from a listed user.
-func TestUserGettersCoverMapping(t *testing.T) {
-	for _, p := range allPaths {
-		if p.get == nil {
-			t.Errorf("no userGetters entry for %q: List would never report it", p.path)
-		}
+	if len(userFields) != n {
+		t.Errorf("%d user fields for %d table paths", len(userFields), n)
 	}
-	for p := range userGetters {
-		if _, ok := lookupAttr(p); !ok {
-			t.Errorf("userGetters has %q, which lookupAttr does not know", p)
-		}
+	a := targets.Account{UserName: "u", Attrs: targets.Attrs{}}
+	for i, f := range userFields {
+		a.Attrs.Set(f.Path, fmt.Sprint("v", i))
+	}
+	r, err := resourceFromAccount(a, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r["id"] = "u1"
+	got, err := accountFromResource(mustUser(t, toJSON(t, r)), true)
+	if err != nil || !reflect.DeepEqual(got.Attrs, a.Attrs) {
+		t.Errorf("round trip = %v, %v; want %v", got.Attrs, err, a.Attrs)
+	}
+	if _, err := managedAttrs(targets.Account{Attrs: targets.AttrsOf(map[string]string{"userName": "x"})}, true); err == nil {
+		t.Error("managedAttrs accepts the fixed field userName as an attribute")
 	}
 }
 
@@ -255,9 +254,8 @@ func TestUserGettersCoverMapping(t *testing.T) {
 func TestListPageErrors(t *testing.T) {
 	for _, bad := range []string{`{"Resources":[{"id":"a"}`, `{"Resources":{"id":"a"}}`, `{"Resources":["a"]}`,
 		`{"totalResults":"3","Resources":[]}`, `{"totalResults":2.5}`, `[]`, `null`, `{"Resources":[]} {}`} {
-		var p listPage[userResource]
-		if err := p.decodeBody([]byte(bad)); err == nil {
-			t.Errorf("decodeBody(%s) succeeded", bad)
+		if _, err := decodeList[user]([]byte(bad)); err == nil {
+			t.Errorf("decodeList(%s) succeeded", bad)
 		}
 	}
 }

@@ -2,11 +2,11 @@ package scim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/sirupsen/logrus"
 )
@@ -15,38 +15,43 @@ import (
 // server, or one resource per page of a huge target: 1e6 pages either way).
 const maxPages = 1_000_000
 
-// listAll lists every resource below path with startIndex/count paging and
-// calls fn once per id, from the calling goroutine and in the server's
-// order. fn must not keep the *T: its memory is reused for a later page.
-// Every page request also carries params (which may be nil).
+// ErrIgnoresStartIndex means a list page repeated resources already listed
+// before the list had as many as the server claimed: the server ignores
+// startIndex (AWS IAM Identity Center returns its first page again), so
+// the list cannot be trusted to be complete.
+var ErrIgnoresStartIndex = errors.New("the server repeated resources: it ignores startIndex")
+
+// listAll lists every resource below path and calls fn once per resource,
+// from the calling goroutine and in the server's order. Every page request
+// also carries params (which may be nil).
 //
-// It does not trust totalResults to end the list: it stops at an empty
-// page, at a page of ids it has all seen before (SCIMMY answers a
-// startIndex past the end with the first page again), or at a short page
-// when totalResults does not promise more. An id seen before is never
-// passed to fn again.
+// It trusts neither totalResults nor the page size, both of which real
+// servers get wrong (pages capped below the count asked for, totalResults
+// equal to the page size): the next page starts after the resources
+// received, and the list ends only at an empty page. It keeps the IDs seen:
+// a page made only of resources already listed ends the list when the list
+// has as many resources as the largest totalResults claimed (SCIMMY
+// repeats its first page past the end); any other repeat is
+// ErrIgnoresStartIndex, which names the startIndex, and nothing of that
+// page reaches fn.
 //
-// Paging is pipelined: once a page is decoded and the list is not over,
-// the request for the next page (which starts where this one ended, so it
-// depends on how many resources came) goes out before fn sees this page's
-// resources, so the server renders and the client receives and decodes
-// page N+1 while fn works through page N. The pages requested are the same
-// as without the pipeline: the decision to ask for page N+1 is taken on
-// the whole of page N, before any of it reaches fn.
+// Paging is pipelined: once a page is decoded and checked, the request for
+// the next page goes out before fn sees this page's resources, so the
+// server renders and the client receives and decodes page N+1 while fn
+// works through page N. The pages requested are the same as without the
+// pipeline.
 func listAll[T any](ctx context.Context, c *Client, path string, params url.Values, idOf func(*T) string, fn func(*T) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	start, count, total := 1, c.cfg.PageSize, 0
-	next := fetchPage(ctx, c, path, params, start, count, listPage[T]{})
+	start, claimed := 1, 0
+	seen := map[string]struct{}{}
+	next := fetchPage[T](ctx, c, path, params, start)
 	defer func() {
 		if next != nil { // fn failed: stop the request running ahead
 			cancel()
 			<-next.done
 		}
 	}()
-	var seen map[string]struct{} // sized from the first page's totalResults
-	var spare listPage[T]        // page N-1, whose memory page N+1 reuses
-	var fresh []bool             // per resource of the page: not seen before
 	for page := 0; ; page++ {
 		if page >= maxPages {
 			return fmt.Errorf("scim: GET %s: more than %d pages; the target's paging looks broken", path, maxPages)
@@ -58,70 +63,77 @@ func listAll[T any](ctx context.Context, c *Client, path string, params url.Valu
 			return cur.err
 		}
 		res := cur.page.Resources
-		total = cur.page.TotalResults
-		if seen == nil {
-			// totalResults may be wrong (see the package doc): a hint,
-			// bounded so that a wild one costs little.
-			seen = make(map[string]struct{}, min(max(total, len(res)), maxSeenHint))
+		claimed = max(claimed, cur.page.TotalResults)
+		fresh, repeated, err := checkPage(path, start, res, idOf, seen)
+		if err != nil {
+			return err
 		}
-		n, nFresh := len(res), 0
-		fresh = fresh[:0]
-		for i := range res {
-			id := idOf(&res[i])
-			if id == "" {
-				return fmt.Errorf("scim: GET %s: a resource on the page at %d has no id", path, start)
+		if repeated {
+			if fresh > 0 || len(seen) < claimed {
+				return fmt.Errorf("scim: GET %s: page at startIndex=%d: %w (%d listed, %d claimed)",
+					path, start, ErrIgnoresStartIndex, len(seen), claimed)
 			}
-			_, dup := seen[id]
-			if !dup {
-				seen[strings.Clone(id)] = struct{}{} // id is a view of the page
-				nFresh++
-			}
-			fresh = append(fresh, !dup)
-		}
-		if nFresh < n {
-			c.log.WithFields(logrus.Fields{"path": path, "startIndex": start, "repeated": n - nFresh}).
-				Debug("scim: page repeats resources already listed")
-		}
-		last := n == 0 || nFresh == 0 || (n < count && total < start+n)
-		if !last {
-			next = fetchPage(ctx, c, path, params, start+n, count, spare)
-		}
-		for i := range res {
-			if fresh[i] {
-				if err := fn(&res[i]); err != nil {
-					return err
-				}
-			}
-		}
-		spare = cur.page
-		start += n
-		if last {
+			c.log.WithFields(logrus.Fields{"path": path, "startIndex": start}).
+				Debug("scim: a page past the end repeats resources already listed; list complete")
 			break
 		}
+		if len(res) == 0 {
+			break
+		}
+		next = fetchPage[T](ctx, c, path, params, start+len(res))
+		for i := range res {
+			if err := fn(&res[i]); err != nil {
+				return err
+			}
+		}
+		start += len(res)
 	}
-	spare.release() // the last page; no fetch is running
-	if total > len(seen) {
-		c.log.WithFields(logrus.Fields{"path": path, "totalResults": total, "listed": len(seen)}).
+	if claimed > len(seen) {
+		c.log.WithFields(logrus.Fields{"path": path, "totalResults": claimed, "listed": len(seen)}).
 			Warn("scim: the target reported more resources than it listed")
 	}
 	return nil
 }
 
-// maxSeenHint bounds the initial size of listAll's set of listed IDs.
-const maxSeenHint = 1 << 18
+// checkPage counts the resources of a page whose IDs are not in seen
+// (fresh) and reports whether the page repeats an ID, of an earlier page
+// or of this one. Only a page that repeats nothing adds its IDs to seen. A
+// resource without an id is an error.
+func checkPage[T any](path string, start int, res []T, idOf func(*T) string, seen map[string]struct{}) (fresh int, repeated bool, err error) {
+	onPage := make(map[string]struct{}, len(res))
+	for i := range res {
+		id := idOf(&res[i])
+		if id == "" {
+			return 0, false, fmt.Errorf("scim: GET %s: a resource on the page at startIndex=%d has no id", path, start)
+		}
+		_, before := seen[id]
+		_, here := onPage[id]
+		if before || here {
+			repeated = true
+			continue
+		}
+		onPage[id] = struct{}{}
+		fresh++
+	}
+	if !repeated {
+		for id := range onPage {
+			seen[id] = struct{}{}
+		}
+	}
+	return fresh, repeated, nil
+}
 
 // pageFetch is one list request, running in its own goroutine.
 type pageFetch[T any] struct {
 	done chan struct{} // closed when page and err are set
-	page listPage[T]
+	page *listResponse[T]
 	err  error
 }
 
 // fetchPage starts requesting and decoding the page at start, with params
-// added to the query. spare is a page nothing reads any more, whose memory
-// the new page reuses.
-func fetchPage[T any](ctx context.Context, c *Client, path string, params url.Values, start, count int, spare listPage[T]) *pageFetch[T] {
-	f := &pageFetch[T]{done: make(chan struct{}), page: spare}
+// added to the query.
+func fetchPage[T any](ctx context.Context, c *Client, path string, params url.Values, start int) *pageFetch[T] {
+	f := &pageFetch[T]{done: make(chan struct{})}
 	go func() {
 		defer close(f.done)
 		q := make(url.Values, len(params)+2)
@@ -129,8 +141,15 @@ func fetchPage[T any](ctx context.Context, c *Client, path string, params url.Va
 			q[k] = v
 		}
 		q.Set("startIndex", strconv.Itoa(start))
-		q.Set("count", strconv.Itoa(count))
-		f.err = c.do(ctx, request{method: http.MethodGet, path: path, query: q, idempotent: true}, &f.page)
+		q.Set("count", strconv.Itoa(c.cfg.PageSize))
+		f.err = c.do(ctx, request{method: http.MethodGet, path: path, query: q, idempotent: true}, func(b []byte) error {
+			var err error
+			f.page, err = decodeList[T](b)
+			return err
+		})
+		if f.err == nil && f.page == nil { // an empty body
+			f.page = &listResponse[T]{}
+		}
 	}()
 	return f
 }

@@ -13,9 +13,10 @@ type patchOp struct {
 	Value any    `json:"value,omitempty"`
 }
 
-// patchMessage wraps operations in a PatchOp request body.
-func patchMessage(ops []patchOp) map[string]any {
-	return map[string]any{"schemas": []string{schemaPatchOp}, "Operations": ops}
+// patchRequest is a PatchOp request body.
+type patchRequest struct {
+	Schemas    []string  `json:"schemas"`
+	Operations []patchOp `json:"Operations"`
 }
 
 // userPatchOps returns the operations that make a user match a: replace
@@ -35,20 +36,19 @@ func userPatchOps(a targets.Account, enterprise bool) ([]patchOp, error) {
 	}
 	ops = append(ops, patchOp{Op: "replace", Path: "active", Value: a.Active})
 	for _, at := range attrs {
-		v := at.Value
-		def, _ := lookupAttr(at.Path)
+		d, v := at.def, at.value
 		var path string
-		switch def.kind {
-		case kindTop:
-			path = def.attr
-		case kindName:
-			path = "name." + def.attr
-		case kindEnterprise:
-			path = schemaEnterprise + ":" + def.attr
-		case kindTyped:
-			ops = append(ops, patchOp{Op: "remove", Path: def.attr + "[type eq " + quote(def.typ) + "]"})
+		switch d.Kind {
+		case targets.KindSimple:
+			path = d.Path
+		case targets.KindSub:
+			path = d.Parent() + "." + d.Sub()
+		case targets.KindEnterprise:
+			path = schemaEnterprise + ":" + d.Path
+		case targets.KindTyped:
+			ops = append(ops, patchOp{Op: "remove", Path: d.Parent() + "[type eq " + quote(d.Sub()) + "]"})
 			if v != "" {
-				ops = append(ops, patchOp{Op: "add", Path: def.attr, Value: []any{typedValue(def, v)}})
+				ops = append(ops, patchOp{Op: "add", Path: d.Parent(), Value: []any{typedElement(d, v)}})
 			}
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idsync/idsync/internal/duration"
 	"github.com/idsync/idsync/targets"
 	"github.com/idsync/idsync/targets/scim"
 	"github.com/idsync/idsync/targets/scim/scimtest"
@@ -73,8 +74,8 @@ func TestRetry5xxThenSuccess(t *testing.T) {
 	if err := c.Delete(t.Context(), id); err != nil {
 		t.Fatalf("DELETE after a 502: %v", err)
 	}
-	if st := srv.Stats(); st.Injected != 5 || st.Requests[http.MethodGet] != 3 || st.Requests[http.MethodPatch] != 3 {
-		t.Errorf("stats = %+v; want 5 injected, 3 GETs, 3 PATCHes", st)
+	if st := srv.Stats(); st.Injected != 5 || st.Requests[http.MethodGet] != 4 || st.Requests[http.MethodPatch] != 3 {
+		t.Errorf("stats = %+v; want 5 injected, 4 GETs (3 for the page, 1 for the empty page after it), 3 PATCHes", st)
 	}
 }
 
@@ -105,7 +106,7 @@ func TestPostServerError(t *testing.T) {
 func TestPostTimeoutIsUnknownOutcome(t *testing.T) {
 	url, token, srv := scimtest.Start(t, scimtest.Options{})
 	cfg := testConfig(t, url, token)
-	cfg.Timeout = 50 * time.Millisecond
+	cfg.Timeout = duration.Of(50 * time.Millisecond)
 	c, _ := newClient(t, cfg)
 	srv.Latency(300 * time.Millisecond)
 	_, err := c.Create(t.Context(), alice())
@@ -170,7 +171,7 @@ func TestMaxRetriesExhausted(t *testing.T) {
 func TestContextCancelsRetryWait(t *testing.T) {
 	url, token, srv := scimtest.Start(t, scimtest.Options{})
 	cfg := testConfig(t, url, token)
-	cfg.RetryMaxWait = time.Hour
+	cfg.RetryMaxWait = duration.Of(time.Hour)
 	c, _ := newClient(t, cfg)
 	srv.Storm429(100, 3600)
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)

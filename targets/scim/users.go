@@ -2,7 +2,6 @@ package scim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,7 +15,7 @@ import (
 // how the end of the list is found) and returns the first error fn returns.
 // Its pages ask the server to leave out excluded_attributes.
 func (c *Client) List(ctx context.Context, fn func(targets.Account) error) error {
-	return listAll(ctx, c, "/Users", c.userListParams(), (*userResource).id, func(u *userResource) error {
+	return listAll(ctx, c, "/Users", c.userListParams(), (*user).id, func(u *user) error {
 		a, err := accountFromResource(u, c.cfg.enterprise)
 		if err != nil {
 			return err
@@ -46,13 +45,20 @@ func (c *Client) FindByUserName(ctx context.Context, userName string) (targets.A
 		names = append(names, l)
 	}
 	for _, name := range names {
-		var lr listPage[userResource]
+		var lr *listResponse[user]
 		q := url.Values{"filter": {"userName eq " + quote(name)}}
-		if err := c.do(ctx, request{method: http.MethodGet, path: "/Users", query: q, idempotent: true}, &lr); err != nil {
+		err := c.do(ctx, request{method: http.MethodGet, path: "/Users", query: q, idempotent: true}, func(b []byte) error {
+			var err error
+			lr, err = decodeList[user](b)
+			return err
+		})
+		if err != nil {
 			return targets.Account{}, err
 		}
-		a, found, err := c.match(&lr, userName)
-		lr.release()
+		if lr == nil {
+			continue
+		}
+		a, found, err := c.match(lr.Resources, userName)
 		if err != nil || found {
 			return a, err
 		}
@@ -60,10 +66,11 @@ func (c *Client) FindByUserName(ctx context.Context, userName string) (targets.A
 	return targets.Account{}, fmt.Errorf("scim: user %q: %w", userName, targets.ErrNotFound)
 }
 
-// match returns the user of lr whose userName is userName, ignoring case.
-func (c *Client) match(lr *listPage[userResource], userName string) (targets.Account, bool, error) {
-	for i := range lr.Resources {
-		a, err := accountFromResource(&lr.Resources[i], c.cfg.enterprise)
+// match returns the user of users whose userName is userName, ignoring
+// case.
+func (c *Client) match(users []user, userName string) (targets.Account, bool, error) {
+	for i := range users {
+		a, err := accountFromResource(&users[i], c.cfg.enterprise)
 		if err != nil {
 			return targets.Account{}, false, err
 		}
@@ -74,6 +81,31 @@ func (c *Client) match(lr *listPage[userResource], userName string) (targets.Acc
 	return targets.Account{}, false, nil
 }
 
+// Get reads user id with a GET of /Users/{id}, the whole resource.
+// ErrNotFound when the server answers 404.
+func (c *Client) Get(ctx context.Context, id string) (targets.Account, error) {
+	if id == "" {
+		return targets.Account{}, errors.New("scim: get user: empty id")
+	}
+	var u *user
+	err := c.do(ctx, request{method: http.MethodGet, path: userPath(id), idempotent: true}, func(b []byte) error {
+		var err error
+		u, err = decodeResource[user](b)
+		return err
+	})
+	if err != nil {
+		return targets.Account{}, err
+	}
+	if u == nil {
+		return targets.Account{}, fmt.Errorf("scim: GET %s: empty response", userPath(id))
+	}
+	a, err := accountFromResource(u, c.cfg.enterprise)
+	if err == nil && a.ID != id {
+		err = fmt.Errorf("scim: GET %s: the server answered with user %q", userPath(id), a.ID)
+	}
+	return a, err
+}
+
 // Create POSTs a new user and returns its id. A 409 wraps
 // targets.ErrConflict. A POST that got no answer is not repeated: it
 // returns an error wrapping ErrUnknownOutcome.
@@ -82,25 +114,25 @@ func (c *Client) Create(ctx context.Context, a targets.Account) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	var created json.RawMessage
-	req := request{method: http.MethodPost, path: "/Users", body: body}
-	if err := c.do(ctx, req, &created); err != nil {
-		return "", err
-	}
-	return createdID(req, created)
+	return c.create(ctx, request{method: http.MethodPost, path: "/Users", body: body})
 }
 
-// createdID reads the id of a 201 response; without one the user may
-// exist, so the outcome is unknown.
-func createdID(req request, raw json.RawMessage) (string, error) {
-	r, err := decodeObject(raw)
-	if err == nil {
-		if id := str(getCI(r, "id")); id != "" {
-			return id, nil
-		}
-		err = errMissingID
+// create POSTs req and returns the id of what the server made; a success
+// without an id leaves the outcome unknown.
+func (c *Client) create(ctx context.Context, req request) (string, error) {
+	var made *created
+	err := c.do(ctx, req, func(b []byte) error {
+		var err error
+		made, err = decodeResource[created](b)
+		return err
+	})
+	if err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("scim: %s %s: %w: %w", req.method, req.path, ErrUnknownOutcome, err)
+	if made == nil || made.ID == "" {
+		return "", fmt.Errorf("scim: %s %s: %w: %w", req.method, req.path, ErrUnknownOutcome, errMissingID)
+	}
+	return string(made.ID), nil
 }
 
 // Update makes user id match a for the fixed fields and every path in
@@ -122,13 +154,17 @@ func (c *Client) Update(ctx context.Context, id string, a targets.Account) error
 // updatePut reads the user, changes only what idsync manages and PUTs the
 // whole resource back, so attributes idsync does not manage survive.
 func (c *Client) updatePut(ctx context.Context, id string, a targets.Account) error {
-	var raw json.RawMessage
-	if err := c.do(ctx, request{method: http.MethodGet, path: userPath(id), idempotent: true}, &raw); err != nil {
+	var r map[string]any
+	err := c.do(ctx, request{method: http.MethodGet, path: userPath(id), idempotent: true}, func(b []byte) error {
+		var err error
+		r, err = decodeObject(b)
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	r, err := decodeObject(raw)
-	if err != nil {
-		return fmt.Errorf("scim: GET %s: %w", userPath(id), err)
+	if r == nil {
+		return fmt.Errorf("scim: GET %s: empty response", userPath(id))
 	}
 	if err := applyAccount(r, a, c.cfg.enterprise); err != nil {
 		return err
@@ -155,7 +191,7 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 // patch sends a PatchOp. Never with ?attributes=: some servers (SCIMMY)
 // then store the partial copy they return.
 func (c *Client) patch(ctx context.Context, path string, ops []patchOp) error {
-	return c.do(ctx, request{method: http.MethodPatch, path: path, body: patchMessage(ops), idempotent: true}, nil)
+	return c.do(ctx, request{method: http.MethodPatch, path: path, body: patchRequest{Schemas: []string{schemaPatchOp}, Operations: ops}, idempotent: true}, nil)
 }
 
 func userPath(id string) string  { return "/Users/" + url.PathEscape(id) }

@@ -58,6 +58,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) targets.Target, caps Capabil
 	t.Run("UpdateChangesAndClears", s.updateChangesAndClears)
 	t.Run("Deactivate", s.deactivate)
 	t.Run("DeleteTwice", s.deleteTwice)
+	t.Run("Get", s.get)
 	t.Run("ListPaging", s.listPaging)
 	t.Run("ListStopsAtCallbackError", s.listStopsAtCallbackError)
 	t.Run("Groups", s.groups)

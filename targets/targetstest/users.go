@@ -3,6 +3,7 @@ package targetstest
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -217,5 +218,40 @@ func checkFinder(t *testing.T, tg targets.Target, name string, caseInsensitive b
 	}
 	if _, err := f.FindByUserName(t.Context(), name+"-nobody"); !errors.Is(err, targets.ErrNotFound) {
 		t.Errorf("FindByUserName of a missing name = %v, want ErrNotFound", err)
+	}
+}
+
+// get reads accounts back by ID when the target is a Getter: the same
+// account List gives, and ErrNotFound once it is deleted.
+func (s *suite) get(t *testing.T) {
+	tg := s.newTarget(t)
+	g, ok := tg.(targets.Getter)
+	if !ok {
+		t.Log("the target is not a Getter")
+		return
+	}
+	p := prefix(t)
+	full := s.account(p, "a")
+	full.Active = false
+	bare := targets.Account{UserName: p + "-bare", Active: true}
+	for _, want := range []targets.Account{full, bare} {
+		id := mustCreate(t, tg, want)
+		got, err := g.Get(t.Context(), id)
+		if err != nil {
+			t.Fatalf("Get(%s): %v", id, err)
+		}
+		if got.ID != id {
+			t.Errorf("Get(%s) returned the account %q", id, got.ID)
+		}
+		checkAccount(t, got, want, s.caps.Attrs)
+		if listed := mustGet(t, tg, id); !reflect.DeepEqual(listed, got) {
+			t.Errorf("Get(%s) = %+v\nList gives %+v", id, got, listed)
+		}
+		if err := tg.Delete(t.Context(), id); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+		if _, err := g.Get(t.Context(), id); !errors.Is(err, targets.ErrNotFound) {
+			t.Errorf("Get of a deleted account = %v, want ErrNotFound", err)
+		}
 	}
 }

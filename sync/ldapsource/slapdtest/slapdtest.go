@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Paths of the OpenLDAP programs and files a server needs.
@@ -210,7 +212,39 @@ func (s *Server) start() error {
 func (s *Server) Stop() { s.kill(syscall.SIGKILL) }
 
 // Pause freezes slapd (SIGSTOP): connections stay open, nothing answers.
-func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+// It returns once the kernel reports every thread of slapd stopped: a
+// signal is delivered asynchronously, and a slapd that has been sent
+// SIGSTOP may still answer requests for a while.
+func (s *Server) Pause() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return errors.New("slapdtest: not running")
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("slapdtest: pause: %w", err)
+	}
+	// WNOWAIT leaves the state to be reported again, so that the
+	// goroutine waiting for slapd's exit still reaps it.
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, s.cmd.Process.Pid, &info, unix.WSTOPPED|unix.WEXITED|unix.WNOWAIT, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("slapdtest: pause: wait for slapd to stop: %w", err)
+		}
+		break
+	}
+	if info.Code != cldStopped {
+		return errors.New("slapdtest: pause: slapd exited")
+	}
+	return nil
+}
+
+// cldStopped is the siginfo code of a child stopped by a signal.
+const cldStopped = 5 // CLD_STOPPED
 
 // Resume continues a paused slapd (SIGCONT).
 func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }

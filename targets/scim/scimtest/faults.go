@@ -3,6 +3,7 @@ package scimtest
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -25,6 +26,9 @@ type faults struct {
 	latency                    time.Duration
 	maxMembers                 int
 	repeatPastEnd              bool
+	pageCap                    int            // 0: off
+	ignoreStartIndex           bool           //
+	refusals                   map[string]int // "METHOD /Endpoint" -> status
 }
 
 // failure is a response the server gives instead of doing the request.
@@ -165,11 +169,66 @@ func (s *Server) RepeatPastEnd(on bool) {
 	s.setFaults(func(f *faults) { f.repeatPastEnd = on })
 }
 
-// ResetFaults turns off every injected failure and the latency; the vendor
-// limits (MaxMembersPerPatch, RepeatPastEnd) and the counters stay.
+// CapPages caps every list page at n resources, whatever count asks for,
+// and reports totalResults equal to the number of resources on the page,
+// as some SaaS APIs do: a client that trusts either stops after the first
+// page. n 0 turns it off.
+func (s *Server) CapPages(n int) {
+	s.setFaults(func(f *faults) { f.pageCap = n })
+}
+
+// IgnoreStartIndex makes every list page start at the first resource
+// whatever startIndex asks for, as AWS IAM Identity Center does, with the
+// true totalResults.
+func (s *Server) IgnoreStartIndex(on bool) {
+	s.setFaults(func(f *faults) { f.ignoreStartIndex = on })
+}
+
+// Refuse answers every method request to endpoint ("/Groups") or below it
+// ("/Groups/{id}") with status and a SCIM error whose detail names the
+// request, without doing it, until ResetFaults. status 0 lifts it.
+func (s *Server) Refuse(method, endpoint string, status int) {
+	s.setFaults(func(f *faults) {
+		if f.refusals == nil {
+			f.refusals = map[string]int{}
+		}
+		if status == 0 {
+			delete(f.refusals, method+" "+endpoint)
+			return
+		}
+		f.refusals[method+" "+endpoint] = status
+	})
+}
+
+// refusal returns the injected refusal of a request, if any.
+func (f *faults) refusal(method, path string) *httpError {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for key, status := range f.refusals {
+		m, endpoint, _ := strings.Cut(key, " ")
+		if m == method && (path == endpoint || strings.HasPrefix(path, endpoint+"/")) {
+			f.injected++
+			return errorf(status, "invalidValue", "injected refusal of %s %s", method, path)
+		}
+	}
+	return nil
+}
+
+// paging returns the list faults: the page cap (0: none) and whether
+// startIndex is ignored.
+func (f *faults) paging() (pageCap int, ignoreStart bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pageCap, f.ignoreStartIndex
+}
+
+// ResetFaults turns off every injected failure, refusal and the latency;
+// the vendor behaviours (MaxMembersPerPatch, RepeatPastEnd, CapPages,
+// IgnoreStartIndex) and the counters stay.
 func (s *Server) ResetFaults() {
 	s.setFaults(func(f *faults) {
 		f.failAfterStatus, f.every429, f.storm, f.failNext, f.latency = 0, 0, 0, 0, 0
+		f.refusals = nil
 	})
 }
 

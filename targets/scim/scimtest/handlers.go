@@ -15,6 +15,10 @@ func (s *Server) handleList(c *collection) http.HandlerFunc {
 			return
 		}
 		start, count = max(start, 1), min(max(count, 0), s.opts.MaxPageSize)
+		pageCap, ignoreStart := s.faults.paging()
+		if pageCap > 0 {
+			count = min(count, pageCap)
+		}
 		var f *filter
 		if fs := q.Get("filter"); fs != "" {
 			var herr *httpError
@@ -36,6 +40,9 @@ func (s *Server) handleList(c *collection) http.HandlerFunc {
 		}
 		total := len(selected)
 		from := start - 1
+		if ignoreStart {
+			from = 0 // AWS IAM Identity Center: every page is the first
+		}
 		if from >= total && total > 0 && s.faults.repeatsPastEnd() {
 			from = 0 // SCIMMY: a page past the end is the first page again
 		}
@@ -59,6 +66,9 @@ func (s *Server) handleList(c *collection) http.HandlerFunc {
 		s.mu.Unlock()
 		if trim {
 			page = ex.trimPage(page, ends)
+		}
+		if pageCap > 0 {
+			total = len(page) // the lie: totalResults is the page's size
 		}
 		writeList(w, page, total, start)
 	}

@@ -116,6 +116,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fail.err)
 		return
 	}
+	if herr := s.faults.refusal(r.Method, r.URL.Path); herr != nil {
+		writeError(w, herr)
+		return
+	}
 	rec := &statusRecorder{ResponseWriter: w}
 	s.mux.ServeHTTP(rec, r)
 	if isWrite(r.Method) && rec.status >= 200 && rec.status < 300 {

@@ -224,6 +224,63 @@ func TestPaging(t *testing.T) {
 	}
 }
 
+// TestPagingFaults: CapPages caps pages and lies about totalResults;
+// IgnoreStartIndex answers every page from the start.
+func TestPagingFaults(t *testing.T) {
+	a, srv := start(t, scimtest.Options{})
+	for i := range 10 {
+		if _, err := srv.SeedUser(targets.Account{UserName: fmt.Sprintf("u%02d", i), Active: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(out map[string]any) []any {
+		var got []any
+		for _, r := range out["Resources"].([]any) {
+			got = append(got, r.(map[string]any)["userName"])
+		}
+		return got
+	}
+	srv.CapPages(3)
+	out := a.mustCall("GET", "/Users?startIndex=4&count=100", "", 200)
+	if got := ids(out); out["totalResults"] != 3.0 || fmt.Sprint(got) != "[u03 u04 u05]" {
+		t.Errorf("capped page: totalResults %v, %v", out["totalResults"], got)
+	}
+	srv.CapPages(0)
+	srv.IgnoreStartIndex(true)
+	out = a.mustCall("GET", "/Users?startIndex=5&count=2", "", 200)
+	if got := ids(out); out["totalResults"] != 10.0 || fmt.Sprint(got) != "[u00 u01]" {
+		t.Errorf("startIndex ignored: totalResults %v, %v", out["totalResults"], got)
+	}
+	srv.ResetFaults() // a vendor behaviour: stays
+	if got := ids(a.mustCall("GET", "/Users?startIndex=5&count=2", "", 200)); fmt.Sprint(got) != "[u00 u01]" {
+		t.Errorf("after ResetFaults: %v", got)
+	}
+}
+
+// TestRefuse: a refused request is answered with the status and a SCIM
+// error naming it, and is not done.
+func TestRefuse(t *testing.T) {
+	a, srv := start(t, scimtest.Options{})
+	srv.Refuse("POST", "/Groups", 400)
+	out := a.mustCall("POST", "/Groups", `{"displayName":"g"}`, 400)
+	if out["detail"] != "injected refusal of POST /Groups" || out["scimType"] != "invalidValue" {
+		t.Errorf("refusal body: %v", out)
+	}
+	a.mustCall("POST", "/Users", `{"userName":"a"}`, 201)
+	if len(srv.Groups()) != 0 {
+		t.Errorf("a refused create made a group")
+	}
+	srv.Refuse("POST", "/Groups", 0)
+	a.mustCall("POST", "/Groups", `{"displayName":"g"}`, 201)
+	srv.Refuse("PATCH", "/Groups", 422)
+	id := srv.Groups()[0].ID
+	a.mustCall("PATCH", "/Groups/"+id, patch(`{"op":"add","path":"members","value":[{"value":"x"}]}`), 422)
+	srv.ResetFaults()
+	if st := srv.Stats(); st.Injected != 2 || st.Writes != 2 {
+		t.Errorf("stats %+v, want 2 injected, 2 writes", st)
+	}
+}
+
 func TestFaults(t *testing.T) {
 	a, srv := start(t, scimtest.Options{})
 	srv.FailAfterWrites(2, 503)

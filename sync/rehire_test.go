@@ -1,0 +1,164 @@
+package sync
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/idsync/idsync/mapping"
+	"github.com/idsync/idsync/state"
+)
+
+// groupsOf returns the display names of the groups account id is in.
+func (f *fakeTarget) groupsOf(id string) []string {
+	var out []string
+	for _, g := range f.groups {
+		if slices.Contains(g.Members, id) {
+			out = append(out, g.DisplayName)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (f *fakeTarget) byName(name string) (id string, n int) {
+	for aid, a := range f.accounts {
+		if a.UserName == name {
+			id, n = aid, n+1
+		}
+	}
+	return id, n
+}
+
+func linksOf(t *testing.T, s *state.Store) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	if err := s.Links(context.Background(), "t", func(l state.Link) error {
+		m[l.SourceID] = l.TargetID
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func auditOf(t *testing.T, s *state.Store, f state.AuditFilter) []state.Audit {
+	t.Helper()
+	var out []state.Audit
+	if err := s.Audit(context.Background(), f, func(a state.Audit) error {
+		out = append(out, a)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRehireWithReusedUserName: ann leaves (her account is disabled and
+// keeps its userName), then comes back as a new entry with the same uid.
+// The plan shows a rehire of her old account, the apply re-links it to the
+// new identity, gives it the new person's roles only and re-activates it,
+// audited, and the next plan has nothing to do.
+func TestRehireWithReusedUserName(t *testing.T) {
+	tgt := newFakeTarget()
+	src := &sliceSource{entries: []mapping.Entry{entry("old-ann", "ann", "Eng", "eng"), entry("bob", "bob", "Eng", "eng")}}
+	r, store := newTestRunner(t, src, tgt)
+	ctx := context.Background()
+	if _, err := r.Run(ctx, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	annID, _ := tgt.byName("ann")
+	src.entries = src.entries[1:] // ann is deleted from the directory
+	if _, err := r.Run(ctx, Options{Overrides: Overrides{AllowShrink: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if tgt.accounts[annID].Active {
+		t.Fatal("the leaver's account is still active")
+	}
+	// Someone put the disabled account back into eng by hand.
+	for _, g := range tgt.groups {
+		if g.DisplayName == "eng" {
+			g.Members = append(g.Members, annID)
+		}
+	}
+	// Rehired: a new entry, same uid, another department.
+	src.entries = append(src.entries, entry("new-ann", "ann", "Sales", "sales"))
+	p, err := r.planOnly(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rehires []Change
+	for _, c := range p.Changes {
+		if c.Kind == Rehire {
+			rehires = append(rehires, c)
+		}
+		if c.Kind == Joiner || c.Kind == Leaver {
+			t.Errorf("plan has a %s %s of %q; want only the rehire", c.Kind, c.Action, c.UserName)
+		}
+	}
+	if len(rehires) != 1 || rehires[0].Action != Relink || rehires[0].TargetID != annID || rehires[0].PreviousSourceID != "old-ann" {
+		t.Fatalf("rehires = %+v, want one relink of %s from old-ann", rehires, annID)
+	}
+	if p.Summary.Rehires != 1 {
+		t.Errorf("summary rehires = %d", p.Summary.Rehires)
+	}
+	if _, err := r.Run(ctx, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if id, n := tgt.byName("ann"); n != 1 || id != annID || !tgt.accounts[annID].Active || tgt.accounts[annID].ExternalID != "new-ann" {
+		t.Errorf("ann's accounts: %d, %+v; want the old one, active, with the new externalId", n, tgt.accounts[annID])
+	}
+	if got := tgt.groupsOf(annID); !slices.Equal(got, []string{"sales"}) {
+		t.Errorf("ann's groups = %v, want [sales] (the old person's eng removed)", got)
+	}
+	links := linksOf(t, store)
+	if links["new-ann"] != annID || links["old-ann"] != "" {
+		t.Errorf("links = %v, want new-ann -> %s and no old-ann", links, annID)
+	}
+	rows := auditOf(t, store, state.AuditFilter{Target: "t", SourceID: "new-ann"})
+	if len(rows) != 1 || rows[0].Kind != "rehire" || rows[0].Action != "relink" || rows[0].Status != state.AuditApplied {
+		t.Errorf("audit of the rehire = %+v", rows)
+	}
+	assertConverged(t, r)
+}
+
+// TestRehireSameRunActiveAccount: ann is replaced by a new entry between
+// two runs, so her old account is still active when the plan is made: the
+// leaver is disabled first, the create is refused (userName exists), and
+// the account is rehired on the spot, with a correct link and audit rows
+// instead of a link conflict.
+func TestRehireSameRunActiveAccount(t *testing.T) {
+	for _, policy := range []string{"disable", "delete"} {
+		t.Run(policy, func(t *testing.T) {
+			tgt := newFakeTarget()
+			src := &sliceSource{entries: []mapping.Entry{entry("old-ann", "ann", "Eng", "eng"), entry("bob", "bob", "Eng", "eng")}}
+			r, store := newTestRunner(t, src, tgt)
+			r.Targets[0].Policy.Leavers = policy
+			ctx := context.Background()
+			if _, err := r.Run(ctx, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			src.entries = []mapping.Entry{entry("bob", "bob", "Eng", "eng"), entry("new-ann", "ann", "Sales", "sales")}
+			out, err := r.Run(ctx, Options{})
+			if err != nil {
+				t.Fatalf("apply: %v (result %+v)", err, out.Results)
+			}
+			id, n := tgt.byName("ann")
+			if n != 1 || !tgt.accounts[id].Active {
+				t.Fatalf("%d accounts named ann (%+v), want one, active", n, tgt.accounts[id])
+			}
+			if got := tgt.groupsOf(id); !slices.Equal(got, []string{"sales"}) {
+				t.Errorf("ann's groups = %v, want [sales]", got)
+			}
+			if links := linksOf(t, store); links["new-ann"] != id || links["old-ann"] != "" {
+				t.Errorf("links = %v, want new-ann -> %s only", links, id)
+			}
+			for _, a := range auditOf(t, store, state.AuditFilter{Target: "t"}) {
+				if a.Status == state.AuditPending {
+					t.Errorf("pending audit row left: %+v", a)
+				}
+			}
+			assertConverged(t, r)
+		})
+	}
+}

@@ -1,0 +1,105 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/idsync/idsync/state"
+	"github.com/idsync/idsync/targets"
+)
+
+// checkListing compares the target's listing with the links the state
+// holds, before anything is planned:
+//   - an account listed twice means the server repeated a page (one that
+//     ignores startIndex returns its first page again): the run stops;
+//   - when far more linked accounts are missing from the listing than
+//     Guards.MaxMissingLinkedPercent allows, the listing is taken as cut
+//     short and the run stops, unless Overrides.AllowMissing;
+//   - each remaining linked account missing from the listing is read by ID
+//     (when the target is a targets.Getter): one that exists is added to
+//     the listing, so only an account really gone loses its link.
+func (r *Runner) checkListing(ctx context.Context, t TargetSpec, o Overrides, v *targetView) error {
+	seen := make(map[string]bool, len(v.accounts))
+	for _, a := range v.accounts {
+		if seen[a.ID] {
+			return fmt.Errorf("%w: the target listed account %s (%q) twice; it may ignore startIndex and repeat a page, "+
+				"so its listing cannot be trusted (nothing was planned or changed)", ErrGuard, a.ID, a.UserName)
+		}
+		seen[a.ID] = true
+	}
+	var missing []string
+	for _, l := range v.links {
+		if !seen[l.TargetID] {
+			missing = append(missing, l.TargetID)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := t.Guards.CheckListing(len(v.links), len(v.links)-len(missing), o); err != nil {
+		return err
+	}
+	g, ok := t.Target.(targets.Getter)
+	if !ok {
+		return nil
+	}
+	found := 0
+	for _, id := range missing {
+		a, err := g.Get(ctx, id)
+		if errors.Is(err, targets.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("read linked account %s missing from the listing: %w (nothing was planned or changed)", id, err)
+		}
+		v.accounts = append(v.accounts, a)
+		found++
+	}
+	if found > 0 {
+		r.Log.WithField("target", t.Name).Warnf("%d linked accounts missing from the target's listing exist when read by ID; the listing is incomplete", found)
+	}
+	return nil
+}
+
+// pendingAudit returns target's audit rows whose write was never
+// completed.
+func (r *Runner) pendingAudit(ctx context.Context, target string) ([]state.Audit, error) {
+	var out []state.Audit
+	err := r.Store.Audit(ctx, state.AuditFilter{Target: target, Status: state.AuditPending}, func(a state.Audit) error {
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
+
+// pendingWarnings describes pending audit rows for the plan.
+func pendingWarnings(pending []state.Audit) []string {
+	if len(pending) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d target writes of earlier runs have no recorded outcome (idsync stopped, or the state store failed, "+
+		"between the write and its record); this plan reconciles those accounts with what the target holds, and "+
+		"`idsync audit` shows them as pending until an apply settles them:", len(pending))
+	for i, a := range pending {
+		if i == 10 {
+			fmt.Fprintf(&b, " and %d more", len(pending)-10)
+			break
+		}
+		fmt.Fprintf(&b, " [audit %d, run %d: %s %s %q]", a.ID, a.RunID, a.Kind, a.Action, a.UserName)
+	}
+	return []string{b.String()}
+}
+
+// settlePending marks the pending rows this apply reported unconfirmed.
+func (r *Runner) settlePending(ctx context.Context, target string, runID int64, pending []state.Audit) error {
+	if len(pending) == 0 {
+		return nil
+	}
+	upTo := pending[len(pending)-1].ID
+	note := fmt.Sprintf("outcome never recorded; reported by run %d, whose plan reconciled the account with the target", runID)
+	_, err := r.Store.SettlePending(ctx, target, upTo, note)
+	return err
+}
