@@ -30,10 +30,11 @@ type Unmapped struct {
 type Input struct {
 	Target string
 	Now    time.Time
-	// People are the source's people. BuildPlan sets an empty
-	// Account.ExternalID to the SourceID, and Account.Active for everyone
-	// wanted, as the mapping does; a joiner's After points at its person's
-	// Account, so People must not change while the plan is used.
+	// People are the source's people. BuildPlan reads an empty
+	// Account.ExternalID as the SourceID, and Account.Active as true for
+	// everyone wanted (as the mapping sets it). A joiner's After may point
+	// at its person's Account, so People must not change while the plan is
+	// used.
 	People   []mapping.Person
 	Unmapped []Unmapped
 	Links    []state.Link
@@ -169,31 +170,22 @@ type person struct {
 }
 
 // BuildPlan compares what the source wants with what the target has and
-// returns the changes. It is pure: no I/O, and the same input always gives
-// the same plan.
+// returns the changes. It is pure: no I/O, one goroutine, nothing in its
+// input is written to, and the same input always gives the same plan. The
+// plan may share memory with the input (a joiner's After can be the
+// person's own Account, a change's Before is the target's account), so
+// the input must not change while the plan is used.
 func BuildPlan(in Input) *Plan {
 	b := newBuilder(in)
-	// The target is indexed (unless the caller did it ahead) and the roles
-	// found on a second goroutine while people are indexed, linked and
-	// correlated: a plan of 100,000 people spends most of its time building
-	// these maps. The roles need only the account index; nothing else
-	// touches what they fill.
-	accountsDone, rolesDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(rolesDone)
-		x := in.Index
-		if !x.fits(&in) {
-			x = IndexTarget(in.Accounts, in.Groups, in.Links)
-		}
-		b.linked = x.linked
-		close(accountsDone)
-		b.indexRoles(x)
-	}()
+	x := in.Index
+	if !x.fits(&in) {
+		x = IndexTarget(in.Accounts, in.Groups, in.Links)
+	}
+	b.linked = x.linked
+	b.indexRoles(x)
 	b.indexPeople()
-	<-accountsDone
 	b.linkPeople()
 	b.correlate()
-	<-rolesDone
 	b.plan.Changes = make([]Change, 0, b.estimate())
 	b.classifyPeople()
 	b.classifyGoneLinks()
@@ -266,7 +258,10 @@ func newBuilder(in Input) *builder {
 	return b
 }
 
-// indexPeople fills people and bySource.
+// indexPeople fills people and bySource. A person whose account lacks
+// what every desired account has (externalId, which defaults to the source
+// ID, and active for everyone wanted) is planned from a copy with it set:
+// the input is never written to.
 func (b *builder) indexPeople() {
 	x := b.in.PeopleIndex
 	if x == nil || x.n != len(b.in.People) {
@@ -279,11 +274,14 @@ func (b *builder) indexPeople() {
 	for i := range b.in.People {
 		p := &b.people[i]
 		p.p, p.acct = &b.in.People[i], -1
-		if p.p.Account.ExternalID == "" {
-			p.p.Account.ExternalID = p.p.SourceID
-		}
-		if p.wanted() {
-			p.p.Account.Active = true // as the mapping sets it; a joiner's After is this account
+		ext, active := p.p.Account.ExternalID == "", p.wanted() && !p.p.Account.Active
+		if ext || active {
+			own := *p.p
+			if ext {
+				own.Account.ExternalID = own.SourceID
+			}
+			own.Account.Active = own.Account.Active || active
+			p.p = &own
 		}
 	}
 }

@@ -2,7 +2,6 @@ package sync
 
 import (
 	"fmt"
-	"runtime"
 	"sort"
 
 	"github.com/idsync/idsync/mapping"
@@ -10,31 +9,13 @@ import (
 )
 
 // classifyPeople plans every source person: joiners, movers, adoptions and
-// leavers for people who left scope or were disabled. Many people are
-// split between goroutines: planning a person only reads the builder, and
-// finish sorts the changes whatever order they were found in.
+// leavers for people who left scope or were disabled.
 func (b *builder) classifyPeople() {
-	parts := max(1, min(runtime.GOMAXPROCS(0), len(b.people)/minClassifyPart))
-	outs := make([]changeList, parts)
-	inParts(len(b.people), parts, func(i, lo, hi int) {
-		if i == 0 {
-			outs[i].list = b.plan.Changes // sized by estimate
-		} else {
-			outs[i].list = make([]Change, 0, cap(b.plan.Changes)/parts)
-		}
-		b.classifyRange(&outs[i], b.people[lo:hi])
-	})
-	b.plan.Changes = outs[0].list
-	for i := range outs {
-		if i > 0 {
-			b.plan.Changes = append(b.plan.Changes, outs[i].list...)
-		}
-		b.plan.Summary.Unchanged += outs[i].unchanged
-	}
+	out := changeList{list: b.plan.Changes}
+	b.classifyRange(&out, b.people)
+	b.plan.Changes = out.list
+	b.plan.Summary.Unchanged += out.unchanged
 }
-
-// minClassifyPart is the fewest people worth a goroutine of their own.
-const minClassifyPart = 4096
 
 // changeList collects the changes one goroutine plans.
 type changeList struct {
