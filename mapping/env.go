@@ -65,8 +65,6 @@ type state struct {
 	// current evaluation; such functions have a typed signature without an
 	// error result, which expr calls without reflection.
 	fnErr error
-	// vals holds the mapped attribute values of the entry being mapped.
-	vals []string
 	// reasons caches Mapper.reasons for this state's goroutine, without
 	// the shared map's locking and boxing.
 	reasons map[reasonKey]string

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/idsync/idsync/internal/strpack"
 	"github.com/idsync/idsync/targets"
 )
 
@@ -33,14 +32,13 @@ func (m *Mapper) Map(e Entry, now time.Time) (Person, error) {
 
 // mapEntry maps one entry. The Person it returns shares no memory with the
 // entry: a source may hand out strings that point into a large read buffer
-// (sync/ldapsource does), and a Person lives for the whole run. Its strings
-// are copied into one allocation (see pack).
+// (sync/ldapsource does), and a Person lives for the whole run, so the
+// strings it takes from the entry are copied.
 func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
-	p := Person{SourceID: e.ID, DN: e.DN, InScope: true}
+	p := Person{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), InScope: true}
 	var err error
 	if m.scope != nil {
 		if p.InScope, err = m.evalBool(st, m.scope); err != nil || !p.InScope {
-			p.SourceID, p.DN = pack(nil, p.SourceID, p.DN)
 			return p, err
 		}
 	}
@@ -50,21 +48,15 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 		}
 	}
 	p.Account.Active = !p.Disabled
-	vals := st.vals[:0]
+	// m.attrs is sorted by key, "attributes." + path: appending keeps
+	// Attrs sorted by path.
+	p.Account.Attrs = make(targets.Attrs, 0, len(m.attrs))
 	for _, r := range m.attrs {
 		v, err := m.evalString(st, r)
 		if err != nil {
 			return p, err
 		}
-		vals = append(vals, v)
-	}
-	st.vals = vals
-	p.SourceID, p.DN = pack(vals, p.SourceID, p.DN)
-	// m.attrs is sorted by key, "attributes." + path: appending keeps
-	// Attrs sorted by path.
-	p.Account.Attrs = make(targets.Attrs, 0, len(m.attrs))
-	for i, r := range m.attrs {
-		switch v := vals[i]; r.path {
+		switch v = strings.Clone(v); r.path {
 		case "userName":
 			p.Account.UserName = v
 		case "externalId":
@@ -73,7 +65,6 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 			p.Account.Attrs = append(p.Account.Attrs, targets.Attr{Path: r.path, Value: v})
 		}
 	}
-	clear(vals)
 	if p.Account.UserName == "" {
 		return p, ruleErr("attributes.userName", "empty for a person in scope")
 	}
@@ -81,23 +72,6 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 		return p, err
 	}
 	return p, nil
-}
-
-// pack copies id, dn and every value of vals (in place) into one
-// allocation, so that a person costs one object for its strings rather
-// than one per value, and returns the copies of id and dn.
-func pack(vals []string, id, dn string) (string, string) {
-	n := len(id) + len(dn)
-	for _, v := range vals {
-		n += len(v)
-	}
-	var p strpack.Packer
-	p.Grow(n)
-	id, dn = p.Add(id), p.Add(dn)
-	for i, v := range vals {
-		vals[i] = p.Add(v)
-	}
-	return id, dn
 }
 
 // evalRoles evaluates the static roles, then the group roles, and returns them
