@@ -65,9 +65,6 @@ type state struct {
 	// current evaluation; such functions have a typed signature without an
 	// error result, which expr calls without reflection.
 	fnErr error
-	// reasons caches Mapper.reasons for this state's goroutine, without
-	// the shared map's locking and boxing.
-	reasons map[reasonKey]string
 	// directRoles caches the group-rule roles of a direct membership of
 	// a group, which are the same for every member, by group DN.
 	directRoles map[string]cachedRoles
@@ -85,12 +82,9 @@ type cachedRoles struct {
 // maxNormCache bounds state.norm; past it the cache starts afresh.
 const maxNormCache = 1 << 16
 
-// maxReasonCache bounds state.reasons and maxDirectRoleCache
-// state.directRoles; past it a cache starts afresh.
-const (
-	maxReasonCache     = 1 << 14
-	maxDirectRoleCache = 1 << 14
-)
+// maxDirectRoleCache bounds state.directRoles; past it the cache starts
+// afresh.
+const maxDirectRoleCache = 1 << 14
 
 func newState() *state {
 	st := &state{norm: map[string]string{}}

@@ -89,7 +89,7 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 			return nil, err
 		}
 		if ok {
-			out = append(out, Role{Name: r.name, Reason: m.staticReason(st, r.reason, st.matched)})
+			out = append(out, Role{Name: r.name, Reason: m.staticReason(r.reason, st.matched)})
 		}
 	}
 	if len(m.groupRoles) > 0 {
@@ -110,7 +110,7 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 			start := len(out)
 			for i, gr := range res {
 				if gr.match {
-					out = append(out, Role{Name: gr.name, Reason: m.intern(st, m.groupRoles[i].reason, g, groupReason)})
+					out = append(out, Role{Name: gr.name, Reason: m.intern(m.groupRoles[i].reason, g, groupReason)})
 				}
 			}
 			if direct {
@@ -131,32 +131,30 @@ type reasonKey struct {
 	prefix, dn, via string
 }
 
-// intern returns build(prefix, g), built once per rule and membership:
-// every member of a group shares one reason string. st's own cache
-// answers first; the shared table makes every goroutine return the same
-// string.
-func (m *Mapper) intern(st *state, prefix string, g Membership, build func(string, Membership) string) string {
+// intern returns build(prefix, g), built once per rule and membership for
+// the Mapper's lifetime: every member of a group shares one reason string
+// rather than a copy each.
+func (m *Mapper) intern(prefix string, g Membership, build func(string, Membership) string) string {
 	k := reasonKey{prefix: prefix, dn: g.DN, via: strings.Join(g.Via, "\x00")}
-	if v, ok := st.reasons[k]; ok {
-		return v
+	m.rmu.Lock()
+	defer m.rmu.Unlock()
+	v, ok := m.reasons[k]
+	if !ok {
+		v = build(prefix, g)
+		k.dn, k.via = strings.Clone(k.dn), strings.Clone(k.via) // the entry's strings may be reused
+		m.reasons[k] = v
 	}
-	k.dn, k.via = strings.Clone(k.dn), strings.Clone(k.via)
-	v, ok := m.reasons.Load(k)
-	if !ok { // built only when no goroutine has built it yet
-		v, _ = m.reasons.LoadOrStore(k, build(prefix, g))
-	}
-	putBounded(&st.reasons, maxReasonCache, k, v.(string))
-	return v.(string)
+	return v
 }
 
 // staticReason interns the reason of a static role when one membership
 // explains it (the common case); see buildStaticReason.
-func (m *Mapper) staticReason(st *state, prefix string, matched []Membership) string {
+func (m *Mapper) staticReason(prefix string, matched []Membership) string {
 	switch len(matched) {
 	case 0:
 		return prefix
 	case 1:
-		return m.intern(st, prefix, matched[0], func(p string, g Membership) string {
+		return m.intern(prefix, matched[0], func(p string, g Membership) string {
 			return buildStaticReason(p, []Membership{g})
 		})
 	}
