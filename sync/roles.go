@@ -106,6 +106,9 @@ func (b *builder) roleDiff(p *person, ai int32) []RoleChange {
 	}
 	have := b.rolesOf(ai)
 	var out []RoleChange
+	if len(have) == 0 && len(p.p.Roles) > 0 {
+		out = make([]RoleChange, 0, len(p.p.Roles)) // a joiner gains them all
+	}
 	for _, r := range p.p.Roles {
 		if !slices.Contains(have, r.Name) {
 			out = append(out, RoleChange{Role: r.Name, Reason: r.Reason})
