@@ -94,28 +94,14 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 	}
 	if len(m.groupRoles) > 0 {
 		for _, g := range e.Groups {
-			// Most memberships are direct, and every direct member of a
-			// group gets the same roles with the same reasons.
-			direct := len(g.Via) == 0
-			if direct {
-				if d, ok := st.directRoles[g.DN]; ok && d.name == g.Name {
-					out = append(out, d.roles...)
-					continue
-				}
-			}
 			res, err := m.groupResults(st, g)
 			if err != nil {
 				return nil, err
 			}
-			start := len(out)
 			for i, gr := range res {
 				if gr.match {
 					out = append(out, Role{Name: gr.name, Reason: m.intern(m.groupRoles[i].reason, g, groupReason)})
 				}
-			}
-			if direct {
-				putBounded(&st.directRoles, maxDirectRoleCache, strings.Clone(g.DN),
-					cachedRoles{name: strings.Clone(g.Name), roles: slices.Clone(out[start:len(out):len(out)])})
 			}
 		}
 	}
