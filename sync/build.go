@@ -258,10 +258,7 @@ func newBuilder(in Input) *builder {
 	return b
 }
 
-// indexPeople fills people and bySource. A person whose account lacks
-// what every desired account has (externalId, which defaults to the source
-// ID, and active for everyone wanted) is planned from a copy with it set:
-// the input is never written to.
+// indexPeople fills people and bySource.
 func (b *builder) indexPeople() {
 	x := b.in.PeopleIndex
 	if x == nil || x.n != len(b.in.People) {
@@ -272,18 +269,30 @@ func (b *builder) indexPeople() {
 	}
 	b.bySource = x.bySource
 	for i := range b.in.People {
-		p := &b.people[i]
-		p.p, p.acct = &b.in.People[i], -1
-		ext, active := p.p.Account.ExternalID == "", p.wanted() && !p.p.Account.Active
-		if ext || active {
-			own := *p.p
-			if ext {
-				own.Account.ExternalID = own.SourceID
-			}
-			own.Account.Active = own.Account.Active || active
-			p.p = &own
-		}
+		b.people[i] = person{p: &b.in.People[i], acct: -1}
 	}
+}
+
+// desired returns the account p should have: the mapped account, with the
+// source ID for an empty externalId and active when p is wanted (as the
+// mapping sets it). The input is never written to: this is a copy.
+func (p *person) desired() targets.Account {
+	a := p.p.Account
+	if a.ExternalID == "" {
+		a.ExternalID = p.p.SourceID
+	}
+	a.Active = a.Active || p.wanted()
+	return a
+}
+
+// after returns the account a joiner's create makes: the person's own
+// Account when it is the desired one, else a copy.
+func (p *person) after() *targets.Account {
+	if a := &p.p.Account; a.ExternalID != "" && a.Active {
+		return a
+	}
+	a := p.desired()
+	return &a
 }
 
 // linkPeople gives every linked person its link and, when the target
@@ -349,14 +358,14 @@ func (b *builder) correlate() {
 	passes := []struct {
 		what string
 		key  func(a targets.Account) string
-		want func(p *mapping.Person) string
+		want func(p *person) string
 	}{
 		{"externalId", func(a targets.Account) string { return a.ExternalID },
-			func(p *mapping.Person) string { return p.Account.ExternalID }},
+			func(p *person) string { return p.desired().ExternalID }},
 		{"userName", func(a targets.Account) string { return a.UserName },
-			func(p *mapping.Person) string { return p.Account.UserName }},
+			func(p *person) string { return p.p.Account.UserName }},
 		{"primary e-mail", func(a targets.Account) string { return a.Attrs.Get("emails.work") },
-			func(p *mapping.Person) string { return p.Account.Attrs.Get("emails.work") }},
+			func(p *person) string { return p.p.Account.Attrs.Get("emails.work") }},
 	}
 	for _, pass := range passes {
 		index := map[string][]int32{}
@@ -370,7 +379,7 @@ func (b *builder) correlate() {
 			if p.account != nil || !p.wanted() {
 				continue
 			}
-			v := pass.want(p.p)
+			v := pass.want(p)
 			found := index[strings.ToLower(v)]
 			if v == "" || len(found) == 0 {
 				continue

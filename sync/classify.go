@@ -80,7 +80,7 @@ func withRule(s, rule string) string {
 func (b *builder) joiner(out *changeList, p *person) {
 	// The desired account itself: a first plan has one joiner per person,
 	// and nothing changes either once planned.
-	after := &p.p.Account
+	after := p.after()
 	reasons := joinerReasons
 	if p.link != nil {
 		reasons = []string{fmt.Sprintf("linked account %s is gone from the target; creating it again", p.link.TargetID)}
@@ -93,24 +93,26 @@ func (b *builder) joiner(out *changeList, p *person) {
 
 func (b *builder) adopt(out *changeList, p *person) {
 	a := p.account
-	after := b.merge(*a, p.p.Account)
+	want := p.desired()
+	after := b.merge(*a, want)
 	c := Change{Kind: Adopt, Action: Link, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: after.UserName, Before: a, After: &after, Reasons: []string{p.adoptWhy}}
-	c.Attrs = b.attrDiff(*a, p.p.Account)
+	c.Attrs = b.attrDiff(*a, want)
 	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
 	out.add(c)
 }
 
 func (b *builder) mover(out *changeList, p *person) {
 	a := p.account
-	attrs := b.attrDiff(*a, p.p.Account)
+	want := p.desired()
+	attrs := b.attrDiff(*a, want)
 	added, removed := b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
 	renamed := p.link.DN != "" && mapping.NormalizeDN(p.link.DN) != mapping.NormalizeDN(p.p.DN)
 	if len(attrs) == 0 && len(added) == 0 && len(removed) == 0 && !renamed {
 		out.unchanged++ // the common case: nothing is copied
 		return
 	}
-	after := b.merge(*a, p.p.Account)
+	after := b.merge(*a, want)
 	c := Change{Kind: Mover, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: after.UserName, Before: a, After: &after, Attrs: attrs, RolesAdded: added, RolesRemoved: removed}
 	if n := len(c.Attrs); n > 0 {
