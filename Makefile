@@ -50,10 +50,12 @@ layout:
 scimmy-deps:
 	@if [ ! -d $(SCIMMY)/node_modules ]; then npm ci --prefix $(SCIMMY) --no-audit --no-fund; fi
 
-## bench: 100,000 people in slapd: ldapsearch vs idsync plan (time, peak RSS)
+## bench: SIZE people (default 100,000) in slapd: ldapsearch vs idsync plan, the
+## report formats, apply and the linked plan (wall, CPU, peak RSS; not run in CI)
+SIZE ?= 100000
 bench: build
 	$(GO) build -o bin/scimd ./targets/scim/scimtest/scimd
-	$(GO) run ./cmd/idsync-bench -idsync bin/idsync -scimd bin/scimd
+	$(GO) run ./cmd/idsync-bench -idsync bin/idsync -scimd bin/scimd -size $(SIZE)
 
 ## fuzz: a short run (FUZZTIME each) of every fuzz target in the module, found with go test -list
 FUZZTIME ?= 20s

@@ -47,7 +47,8 @@ type Mapper struct {
 
 	// reasons interns role reasons: every member of a group shares one
 	// string instead of 100,000 copies of the same text.
-	reasons sync.Map // reasonKey -> string
+	rmu     sync.Mutex
+	reasons map[reasonKey]string
 }
 
 // rule is one compiled expression.
@@ -103,7 +104,7 @@ func Compile(cfg Config) (*Mapper, error) {
 	c.personOpts = append([]expr.Option{expr.Env(personEnv{})}, base...)
 	c.groupOpts = append([]expr.Option{expr.Env(groupEnv{})}, base...)
 
-	m := &Mapper{sources: map[string]string{}, gcache: map[groupVars][]groupResult{}}
+	m := &Mapper{sources: map[string]string{}, gcache: map[groupVars][]groupResult{}, reasons: map[reasonKey]string{}}
 	if strings.TrimSpace(cfg.Scope) != "" {
 		m.scope = c.compile(m, "scope", cfg.Scope, c.personOpts, wantBool)
 	}

@@ -65,34 +65,10 @@ type state struct {
 	// current evaluation; such functions have a typed signature without an
 	// error result, which expr calls without reflection.
 	fnErr error
-	// vals holds the mapped attribute values of the entry being mapped.
-	vals []string
-	// reasons caches Mapper.reasons for this state's goroutine, without
-	// the shared map's locking and boxing.
-	reasons map[reasonKey]string
-	// directRoles caches the group-rule roles of a direct membership of
-	// a group, which are the same for every member, by group DN.
-	directRoles map[string]cachedRoles
-}
-
-// cachedRoles are the roles of a direct membership of the group named
-// name. Keyed by DN alone, so that a lookup hashes one string; the short
-// name is compared on a hit, since a later run may see the group under
-// another name.
-type cachedRoles struct {
-	name  string
-	roles []Role
 }
 
 // maxNormCache bounds state.norm; past it the cache starts afresh.
 const maxNormCache = 1 << 16
-
-// maxReasonCache bounds state.reasons and maxDirectRoleCache
-// state.directRoles; past it a cache starts afresh.
-const (
-	maxReasonCache     = 1 << 14
-	maxDirectRoleCache = 1 << 14
-)
 
 func newState() *state {
 	st := &state{norm: map[string]string{}}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/idsync/idsync/internal/strpack"
 	"github.com/idsync/idsync/targets"
 )
 
@@ -33,14 +32,13 @@ func (m *Mapper) Map(e Entry, now time.Time) (Person, error) {
 
 // mapEntry maps one entry. The Person it returns shares no memory with the
 // entry: a source may hand out strings that point into a large read buffer
-// (sync/ldapsource does), and a Person lives for the whole run. Its strings
-// are copied into one allocation (see pack).
+// (sync/ldapsource does), and a Person lives for the whole run, so the
+// strings it takes from the entry are copied.
 func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
-	p := Person{SourceID: e.ID, DN: e.DN, InScope: true}
+	p := Person{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), InScope: true}
 	var err error
 	if m.scope != nil {
 		if p.InScope, err = m.evalBool(st, m.scope); err != nil || !p.InScope {
-			p.SourceID, p.DN = pack(nil, p.SourceID, p.DN)
 			return p, err
 		}
 	}
@@ -50,21 +48,15 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 		}
 	}
 	p.Account.Active = !p.Disabled
-	vals := st.vals[:0]
+	// m.attrs is sorted by key, "attributes." + path: appending keeps
+	// Attrs sorted by path.
+	p.Account.Attrs = make(targets.Attrs, 0, len(m.attrs))
 	for _, r := range m.attrs {
 		v, err := m.evalString(st, r)
 		if err != nil {
 			return p, err
 		}
-		vals = append(vals, v)
-	}
-	st.vals = vals
-	p.SourceID, p.DN = pack(vals, p.SourceID, p.DN)
-	// m.attrs is sorted by key, "attributes." + path: appending keeps
-	// Attrs sorted by path.
-	p.Account.Attrs = make(targets.Attrs, 0, len(m.attrs))
-	for i, r := range m.attrs {
-		switch v := vals[i]; r.path {
+		switch v = strings.Clone(v); r.path {
 		case "userName":
 			p.Account.UserName = v
 		case "externalId":
@@ -73,7 +65,6 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 			p.Account.Attrs = append(p.Account.Attrs, targets.Attr{Path: r.path, Value: v})
 		}
 	}
-	clear(vals)
 	if p.Account.UserName == "" {
 		return p, ruleErr("attributes.userName", "empty for a person in scope")
 	}
@@ -81,23 +72,6 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 		return p, err
 	}
 	return p, nil
-}
-
-// pack copies id, dn and every value of vals (in place) into one
-// allocation, so that a person costs one object for its strings rather
-// than one per value, and returns the copies of id and dn.
-func pack(vals []string, id, dn string) (string, string) {
-	n := len(id) + len(dn)
-	for _, v := range vals {
-		n += len(v)
-	}
-	var p strpack.Packer
-	p.Grow(n)
-	id, dn = p.Add(id), p.Add(dn)
-	for i, v := range vals {
-		vals[i] = p.Add(v)
-	}
-	return id, dn
 }
 
 // evalRoles evaluates the static roles, then the group roles, and returns them
@@ -115,33 +89,19 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 			return nil, err
 		}
 		if ok {
-			out = append(out, Role{Name: r.name, Reason: m.staticReason(st, r.reason, st.matched)})
+			out = append(out, Role{Name: r.name, Reason: m.staticReason(r.reason, st.matched)})
 		}
 	}
 	if len(m.groupRoles) > 0 {
 		for _, g := range e.Groups {
-			// Most memberships are direct, and every direct member of a
-			// group gets the same roles with the same reasons.
-			direct := len(g.Via) == 0
-			if direct {
-				if d, ok := st.directRoles[g.DN]; ok && d.name == g.Name {
-					out = append(out, d.roles...)
-					continue
-				}
-			}
 			res, err := m.groupResults(st, g)
 			if err != nil {
 				return nil, err
 			}
-			start := len(out)
 			for i, gr := range res {
 				if gr.match {
-					out = append(out, Role{Name: gr.name, Reason: m.intern(st, m.groupRoles[i].reason, g, groupReason)})
+					out = append(out, Role{Name: gr.name, Reason: m.intern(m.groupRoles[i].reason, g, groupReason)})
 				}
-			}
-			if direct {
-				putBounded(&st.directRoles, maxDirectRoleCache, strings.Clone(g.DN),
-					cachedRoles{name: strings.Clone(g.Name), roles: slices.Clone(out[start:len(out):len(out)])})
 			}
 		}
 	}
@@ -157,32 +117,30 @@ type reasonKey struct {
 	prefix, dn, via string
 }
 
-// intern returns build(prefix, g), built once per rule and membership:
-// every member of a group shares one reason string. st's own cache
-// answers first; the shared table makes every goroutine return the same
-// string.
-func (m *Mapper) intern(st *state, prefix string, g Membership, build func(string, Membership) string) string {
+// intern returns build(prefix, g), built once per rule and membership for
+// the Mapper's lifetime: every member of a group shares one reason string
+// rather than a copy each.
+func (m *Mapper) intern(prefix string, g Membership, build func(string, Membership) string) string {
 	k := reasonKey{prefix: prefix, dn: g.DN, via: strings.Join(g.Via, "\x00")}
-	if v, ok := st.reasons[k]; ok {
-		return v
+	m.rmu.Lock()
+	defer m.rmu.Unlock()
+	v, ok := m.reasons[k]
+	if !ok {
+		v = build(prefix, g)
+		k.dn, k.via = strings.Clone(k.dn), strings.Clone(k.via) // the entry's strings may be reused
+		m.reasons[k] = v
 	}
-	k.dn, k.via = strings.Clone(k.dn), strings.Clone(k.via)
-	v, ok := m.reasons.Load(k)
-	if !ok { // built only when no goroutine has built it yet
-		v, _ = m.reasons.LoadOrStore(k, build(prefix, g))
-	}
-	putBounded(&st.reasons, maxReasonCache, k, v.(string))
-	return v.(string)
+	return v
 }
 
 // staticReason interns the reason of a static role when one membership
 // explains it (the common case); see buildStaticReason.
-func (m *Mapper) staticReason(st *state, prefix string, matched []Membership) string {
+func (m *Mapper) staticReason(prefix string, matched []Membership) string {
 	switch len(matched) {
 	case 0:
 		return prefix
 	case 1:
-		return m.intern(st, prefix, matched[0], func(p string, g Membership) string {
+		return m.intern(prefix, matched[0], func(p string, g Membership) string {
 			return buildStaticReason(p, []Membership{g})
 		})
 	}

@@ -462,7 +462,7 @@ func TestMapCopiesStrings(t *testing.T) {
 
 // TestMapGroupRenamed: the same group DN under a new name (a later run's
 // directory) gives the role of the new name, although the mapper caches
-// the roles of a direct membership by group DN.
+// the group_roles results of a group.
 func TestMapGroupRenamed(t *testing.T) {
 	m, err := Compile(Config{
 		Attributes: map[string]string{"userName": `attr("uid")`},

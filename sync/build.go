@@ -30,10 +30,11 @@ type Unmapped struct {
 type Input struct {
 	Target string
 	Now    time.Time
-	// People are the source's people. BuildPlan sets an empty
-	// Account.ExternalID to the SourceID, and Account.Active for everyone
-	// wanted, as the mapping does; a joiner's After points at its person's
-	// Account, so People must not change while the plan is used.
+	// People are the source's people. BuildPlan reads an empty
+	// Account.ExternalID as the SourceID, and Account.Active as true for
+	// everyone wanted (as the mapping sets it). A joiner's After may point
+	// at its person's Account, so People must not change while the plan is
+	// used.
 	People   []mapping.Person
 	Unmapped []Unmapped
 	Links    []state.Link
@@ -169,31 +170,22 @@ type person struct {
 }
 
 // BuildPlan compares what the source wants with what the target has and
-// returns the changes. It is pure: no I/O, and the same input always gives
-// the same plan.
+// returns the changes. It is pure: no I/O, one goroutine, nothing in its
+// input is written to, and the same input always gives the same plan. The
+// plan may share memory with the input (a joiner's After can be the
+// person's own Account, a change's Before is the target's account), so
+// the input must not change while the plan is used.
 func BuildPlan(in Input) *Plan {
 	b := newBuilder(in)
-	// The target is indexed (unless the caller did it ahead) and the roles
-	// found on a second goroutine while people are indexed, linked and
-	// correlated: a plan of 100,000 people spends most of its time building
-	// these maps. The roles need only the account index; nothing else
-	// touches what they fill.
-	accountsDone, rolesDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(rolesDone)
-		x := in.Index
-		if !x.fits(&in) {
-			x = IndexTarget(in.Accounts, in.Groups, in.Links)
-		}
-		b.linked = x.linked
-		close(accountsDone)
-		b.indexRoles(x)
-	}()
+	x := in.Index
+	if !x.fits(&in) {
+		x = IndexTarget(in.Accounts, in.Groups, in.Links)
+	}
+	b.linked = x.linked
+	b.indexRoles(x)
 	b.indexPeople()
-	<-accountsDone
 	b.linkPeople()
 	b.correlate()
-	<-rolesDone
 	b.plan.Changes = make([]Change, 0, b.estimate())
 	b.classifyPeople()
 	b.classifyGoneLinks()
@@ -277,15 +269,30 @@ func (b *builder) indexPeople() {
 	}
 	b.bySource = x.bySource
 	for i := range b.in.People {
-		p := &b.people[i]
-		p.p, p.acct = &b.in.People[i], -1
-		if p.p.Account.ExternalID == "" {
-			p.p.Account.ExternalID = p.p.SourceID
-		}
-		if p.wanted() {
-			p.p.Account.Active = true // as the mapping sets it; a joiner's After is this account
-		}
+		b.people[i] = person{p: &b.in.People[i], acct: -1}
 	}
+}
+
+// desired returns the account p should have: the mapped account, with the
+// source ID for an empty externalId and active when p is wanted (as the
+// mapping sets it). The input is never written to: this is a copy.
+func (p *person) desired() targets.Account {
+	a := p.p.Account
+	if a.ExternalID == "" {
+		a.ExternalID = p.p.SourceID
+	}
+	a.Active = a.Active || p.wanted()
+	return a
+}
+
+// after returns the account a joiner's create makes: the person's own
+// Account when it is the desired one, else a copy.
+func (p *person) after() *targets.Account {
+	if a := &p.p.Account; a.ExternalID != "" && a.Active {
+		return a
+	}
+	a := p.desired()
+	return &a
 }
 
 // linkPeople gives every linked person its link and, when the target
@@ -351,14 +358,14 @@ func (b *builder) correlate() {
 	passes := []struct {
 		what string
 		key  func(a targets.Account) string
-		want func(p *mapping.Person) string
+		want func(p *person) string
 	}{
 		{"externalId", func(a targets.Account) string { return a.ExternalID },
-			func(p *mapping.Person) string { return p.Account.ExternalID }},
+			func(p *person) string { return p.desired().ExternalID }},
 		{"userName", func(a targets.Account) string { return a.UserName },
-			func(p *mapping.Person) string { return p.Account.UserName }},
+			func(p *person) string { return p.p.Account.UserName }},
 		{"primary e-mail", func(a targets.Account) string { return a.Attrs.Get("emails.work") },
-			func(p *mapping.Person) string { return p.Account.Attrs.Get("emails.work") }},
+			func(p *person) string { return p.p.Account.Attrs.Get("emails.work") }},
 	}
 	for _, pass := range passes {
 		index := map[string][]int32{}
@@ -372,7 +379,7 @@ func (b *builder) correlate() {
 			if p.account != nil || !p.wanted() {
 				continue
 			}
-			v := pass.want(p.p)
+			v := pass.want(p)
 			found := index[strings.ToLower(v)]
 			if v == "" || len(found) == 0 {
 				continue

@@ -2,9 +2,9 @@ package sync
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -374,9 +374,10 @@ func TestIndexPeopleRefusesDuplicateIDs(t *testing.T) {
 	}
 }
 
-// TestBuildPlanSameOnAnyCores: a plan large enough to be classified on
-// several goroutines is the plan classified on one.
-func TestBuildPlanSameOnAnyCores(t *testing.T) {
+// mixedInput is a large input with every kind of change: leavers, movers,
+// people who lose a role, joiners whose accounts went, people without an
+// externalId or not yet active, and orphans.
+func mixedInput() Input {
 	in := benchInput(20000, true)
 	for i := range in.People {
 		p := &in.People[i]
@@ -387,23 +388,83 @@ func TestBuildPlanSameOnAnyCores(t *testing.T) {
 			p.Account.Attrs.Set("department", "moved") // mover
 		case i%13 == 0:
 			p.Roles = nil // loses its role
+		case i%17 == 0:
+			p.Account.ExternalID, p.Account.Active = "", false // defaults applied by the plan
 		}
 	}
 	in.Accounts = in.Accounts[:len(in.Accounts)-500] // their people are joiners again
-	plan := func(procs int) (string, Summary) {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		p := BuildPlan(in)
-		var b strings.Builder
-		if err := WriteJSON(&b, []*Plan{p}); err != nil {
-			t.Fatal(err)
+	in.Accounts = append(in.Accounts, account("orphan-1", "zed", "", true))
+	return in
+}
+
+// cloneInput returns a deep copy of in: nothing of it shares memory with in.
+func cloneInput(in Input) Input {
+	c := in
+	c.People = make([]mapping.Person, len(in.People))
+	for i, p := range in.People {
+		p.Account = p.Account.Clone()
+		p.Roles = slices.Clone(p.Roles)
+		c.People[i] = p
+	}
+	c.Unmapped = slices.Clone(in.Unmapped)
+	c.Links = slices.Clone(in.Links)
+	c.Accounts = make([]targets.Account, len(in.Accounts))
+	for i, a := range in.Accounts {
+		c.Accounts[i] = a.Clone()
+	}
+	if in.Groups != nil {
+		c.Groups = make([]targets.Group, len(in.Groups))
+		for i, g := range in.Groups {
+			g.Members = slices.Clone(g.Members)
+			c.Groups[i] = g
 		}
-		return b.String(), p.Summary
 	}
-	one, s := plan(1)
-	if s.Leavers == 0 || s.Movers == 0 || s.Joiners == 0 || s.Unchanged == 0 {
-		t.Fatalf("test plan lacks a kind of change: %+v", s)
+	c.GroupIDs = maps.Clone(in.GroupIDs)
+	c.StaticRoles = slices.Clone(in.StaticRoles)
+	c.Managed = slices.Clone(in.Managed)
+	if x := in.Index; x != nil {
+		cx := *x
+		cx.byID = maps.Clone(x.byID)
+		cx.linked = slices.Clone(x.linked)
+		cx.members = make([][]int32, len(x.members))
+		for i, m := range x.members {
+			cx.members[i] = slices.Clone(m)
+		}
+		c.Index = &cx
 	}
-	if many, _ := plan(4); many != one {
-		t.Error("the plan classified on 4 goroutines differs from the plan on 1")
+	if x := in.PeopleIndex; x != nil {
+		c.PeopleIndex = &PeopleIndex{n: x.n, bySource: maps.Clone(x.bySource)}
+	}
+	return c
+}
+
+// TestBuildPlanLeavesInputAlone: BuildPlan writes nothing into its input
+// (people, accounts, links, groups, indexes), with and without the indexes
+// built ahead, and a plan built twice from one input is the same plan.
+func TestBuildPlanLeavesInputAlone(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   func() Input
+	}{{"golden", goldenInput}, {"mixed", mixedInput}} {
+		for _, ahead := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/indexed ahead=%v", tc.name, ahead), func(t *testing.T) {
+				in := tc.in()
+				if ahead {
+					in.Index = IndexTarget(in.Accounts, in.Groups, in.Links)
+					in.PeopleIndex, _ = IndexPeople(in.People)
+				}
+				before := cloneInput(in)
+				rule := in.Rule
+				in.Rule, before.Rule = nil, nil // funcs do not compare
+				first := BuildPlan(in)
+				if !reflect.DeepEqual(in, before) {
+					t.Fatal("BuildPlan changed its input")
+				}
+				if again := BuildPlan(in); !reflect.DeepEqual(first, again) {
+					t.Error("the same input gave two different plans")
+				}
+				in.Rule = rule
+			})
+		}
 	}
 }

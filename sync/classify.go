@@ -2,7 +2,6 @@ package sync
 
 import (
 	"fmt"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -11,29 +10,14 @@ import (
 )
 
 // classifyPeople plans every source person: joiners, movers, adoptions and
-// leavers for people who left scope or were disabled. Many people are
-// split between goroutines: planning a person only reads the builder, and
-// finish sorts the changes whatever order they were found in.
+// leavers for people who left scope or were disabled.
 func (b *builder) classifyPeople() {
 	b.matchRehires()
-	parts := max(1, min(runtime.GOMAXPROCS(0), len(b.people)/minClassifyPart))
-	outs := make([]changeList, parts)
-	inParts(len(b.people), parts, func(i, lo, hi int) {
-		if i == 0 {
-			outs[i].list = b.plan.Changes // sized by estimate
-		} else {
-			outs[i].list = make([]Change, 0, cap(b.plan.Changes)/parts)
-		}
-		b.classifyRange(&outs[i], b.people[lo:hi])
-	})
-	b.plan.Changes = outs[0].list
-	for i := range outs {
-		if i > 0 {
-			b.plan.Changes = append(b.plan.Changes, outs[i].list...)
-		}
-		b.plan.Summary.Unchanged += outs[i].unchanged
-		b.plan.Summary.Rehires += outs[i].rehires
-	}
+	out := changeList{list: b.plan.Changes}
+	b.classifyRange(&out, b.people)
+	b.plan.Changes = out.list
+	b.plan.Summary.Unchanged += out.unchanged
+	b.plan.Summary.Rehires += out.rehires
 }
 
 // matchRehires finds the people who take over the disabled account of a
@@ -89,9 +73,6 @@ func (b *builder) matchRehires() {
 	}
 	b.gone = gone
 }
-
-// minClassifyPart is the fewest people worth a goroutine of their own.
-const minClassifyPart = 4096
 
 // changeList collects the changes one goroutine plans.
 type changeList struct {
@@ -159,7 +140,7 @@ func withRule(s, rule string) string {
 func (b *builder) joiner(out *changeList, p *person) {
 	// The desired account itself: a first plan has one joiner per person,
 	// and nothing changes either once planned.
-	after := &p.p.Account
+	after := p.after()
 	reasons := joinerReasons
 	if p.link != nil {
 		reasons = []string{fmt.Sprintf("linked account %s is gone from the target; creating it again", p.link.TargetID)}
@@ -172,10 +153,11 @@ func (b *builder) joiner(out *changeList, p *person) {
 
 func (b *builder) adopt(out *changeList, p *person) {
 	a := p.account
-	after := b.merge(*a, p.p.Account)
+	want := p.desired()
+	after := b.merge(*a, want)
 	c := Change{Kind: Adopt, Action: Link, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: after.UserName, Before: a, After: &after, Reasons: []string{p.adoptWhy}}
-	c.Attrs = b.attrDiff(*a, p.p.Account)
+	c.Attrs = b.attrDiff(*a, want)
 	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
 	out.add(c)
 }
@@ -186,19 +168,20 @@ func (b *builder) adopt(out *changeList, p *person) {
 // scratch against the new person.
 func (b *builder) rehire(out *changeList, p *person) {
 	a, old := p.account, p.link
-	after := b.merge(*a, p.p.Account)
+	want := p.desired()
+	after := b.merge(*a, want)
 	how := "userName"
-	if !strings.EqualFold(a.UserName, p.p.Account.UserName) {
+	if !strings.EqualFold(a.UserName, want.UserName) {
 		how = "e-mail"
 	}
 	c := Change{Kind: Rehire, Action: Relink, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
 		PreviousSourceID: old.SourceID, UserName: after.UserName, Before: a, After: &after,
 		Reasons: []string{rehireReason(old.SourceID, old.DN, a.ID, "new in the source with the "+how+" of a disabled account")}}
-	c.Attrs = b.attrDiff(*a, p.p.Account)
-	if want := p.p.Account.ExternalID; after.ExternalID != want {
+	c.Attrs = b.attrDiff(*a, want)
+	if after.ExternalID != want.ExternalID {
 		// The account now belongs to the new identity, managed or not.
-		c.Attrs = append(c.Attrs, AttrChange{Path: "externalId", Before: after.ExternalID, After: want, Rule: "rehire: the new source ID"})
-		after.ExternalID = want
+		c.Attrs = append(c.Attrs, AttrChange{Path: "externalId", Before: after.ExternalID, After: want.ExternalID, Rule: "rehire: the new source ID"})
+		after.ExternalID = want.ExternalID
 	}
 	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
 	out.rehires++
@@ -207,14 +190,15 @@ func (b *builder) rehire(out *changeList, p *person) {
 
 func (b *builder) mover(out *changeList, p *person) {
 	a := p.account
-	attrs := b.attrDiff(*a, p.p.Account)
+	want := p.desired()
+	attrs := b.attrDiff(*a, want)
 	added, removed := b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
 	renamed := p.link.DN != "" && mapping.NormalizeDN(p.link.DN) != mapping.NormalizeDN(p.p.DN)
 	if len(attrs) == 0 && len(added) == 0 && len(removed) == 0 && !renamed {
 		out.unchanged++ // the common case: nothing is copied
 		return
 	}
-	after := b.merge(*a, p.p.Account)
+	after := b.merge(*a, want)
 	c := Change{Kind: Mover, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: after.UserName, Before: a, After: &after, Attrs: attrs, RolesAdded: added, RolesRemoved: removed}
 	if n := len(c.Attrs); n > 0 {

@@ -2,7 +2,6 @@ package sync
 
 import (
 	"cmp"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -107,6 +106,9 @@ func (b *builder) roleDiff(p *person, ai int32) []RoleChange {
 	}
 	have := b.rolesOf(ai)
 	var out []RoleChange
+	if len(have) == 0 && len(p.p.Roles) > 0 {
+		out = make([]RoleChange, 0, len(p.p.Roles)) // a joiner gains them all
+	}
 	for _, r := range p.p.Roles {
 		if !slices.Contains(have, r.Name) {
 			out = append(out, RoleChange{Role: r.Name, Reason: r.Reason})
@@ -176,74 +178,62 @@ func (b *builder) planGroups() {
 			}
 		}
 	}
-	// Roles are planned independently of each other: large plans split
-	// them between goroutines, each part's groups kept in role order.
-	parts := 1
-	if len(b.people) >= minClassifyPart {
-		parts = max(1, min(runtime.GOMAXPROCS(0), len(b.roles)))
-	}
-	outs := make([][]GroupChange, parts)
-	inParts(len(b.roles), parts, func(i, lo, hi int) { outs[i] = b.planRoles(want, lo, hi) })
-	for _, o := range outs {
-		b.plan.Groups = append(b.plan.Groups, o...)
+	have := make([]int32, len(b.in.Accounts))
+	keep := make([]int32, len(b.in.Accounts))
+	for k, role := range b.roles {
+		if gc, ok := b.planRole(k, role, want[k], have, keep); ok {
+			b.plan.Groups = append(b.plan.Groups, gc)
+		}
 	}
 }
 
-// planRoles plans the groups of roles[from:to], given who wants each role.
-func (b *builder) planRoles(want [][]int32, from, to int) []GroupChange {
-	var out []GroupChange
-	// have and keep mark accounts, by index, with the number of the role
-	// being planned (plus one): no map per group.
-	have := make([]int32, len(b.in.Accounts))
-	keep := make([]int32, len(b.in.Accounts))
-	for k := from; k < to; k++ {
-		role := b.roles[k]
-		mark := int32(k + 1)
-		g := b.roleGroups[role]
-		gc := GroupChange{Role: role}
-		switch {
-		case g == nil && len(want[k]) == 0:
-			continue
-		case g == nil:
-			gc.Create = true
-		default:
-			gc.GroupID = g.ID
-			gc.Adopt = b.in.GroupIDs[role] != g.ID
-			for _, ai := range b.groupMembers[g] {
-				have[ai] = mark
-			}
-		}
-		for _, pi := range want[k] {
-			p := &b.people[pi]
-			if p.acct >= 0 {
-				keep[p.acct] = mark
-				if have[p.acct] == mark {
-					continue
-				}
-			}
-			m := Member{SourceID: p.p.SourceID, UserName: p.p.Account.UserName}
-			if p.account != nil {
-				m.TargetID = p.account.ID
-			}
-			if gc.Add == nil {
-				gc.Add = make([]Member, 0, len(want[k]))
-			}
-			gc.Add = append(gc.Add, m)
-		}
-		if g != nil {
-			for _, ai := range b.groupMembers[g] {
-				if a := &b.in.Accounts[ai]; b.claimed[ai] && keep[ai] != mark {
-					gc.Remove = append(gc.Remove, Member{TargetID: a.ID, UserName: a.UserName})
-				}
-			}
-		}
-		sortMembers(gc.Add)
-		sortMembers(gc.Remove)
-		if gc.Create || gc.Adopt || len(gc.Add) > 0 || len(gc.Remove) > 0 {
-			out = append(out, gc)
+// planRole plans the group of role, the k-th of b.roles, given the
+// people who want it. have and keep mark accounts, by index, with k+1: the
+// members the group has, and those it keeps. They are shared by every
+// role (no map per group); ok is false when the group needs no change.
+func (b *builder) planRole(k int, role string, want []int32, have, keep []int32) (gc GroupChange, ok bool) {
+	mark := int32(k + 1)
+	g := b.roleGroups[role]
+	gc.Role = role
+	switch {
+	case g == nil && len(want) == 0:
+		return gc, false
+	case g == nil:
+		gc.Create = true
+	default:
+		gc.GroupID = g.ID
+		gc.Adopt = b.in.GroupIDs[role] != g.ID
+		for _, ai := range b.groupMembers[g] {
+			have[ai] = mark
 		}
 	}
-	return out
+	for _, pi := range want {
+		p := &b.people[pi]
+		if p.acct >= 0 {
+			keep[p.acct] = mark
+			if have[p.acct] == mark {
+				continue
+			}
+		}
+		m := Member{SourceID: p.p.SourceID, UserName: p.p.Account.UserName}
+		if p.account != nil {
+			m.TargetID = p.account.ID
+		}
+		if gc.Add == nil {
+			gc.Add = make([]Member, 0, len(want))
+		}
+		gc.Add = append(gc.Add, m)
+	}
+	if g != nil {
+		for _, ai := range b.groupMembers[g] {
+			if a := &b.in.Accounts[ai]; b.claimed[ai] && keep[ai] != mark {
+				gc.Remove = append(gc.Remove, Member{TargetID: a.ID, UserName: a.UserName})
+			}
+		}
+	}
+	sortMembers(gc.Add)
+	sortMembers(gc.Remove)
+	return gc, gc.Create || gc.Adopt || len(gc.Add) > 0 || len(gc.Remove) > 0
 }
 
 // sortMembers orders members by compareMembers.

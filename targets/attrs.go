@@ -102,25 +102,30 @@ func (as Attrs) Sorted() bool {
 	return true
 }
 
-// MarshalJSON encodes the attributes as an object, keys sorted.
+// MarshalJSON encodes the attributes as an object, keys sorted. One
+// encoder writes every key and value into one buffer: a plan report
+// encodes an account per person.
 func (as Attrs) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
+	n := 2
+	for _, a := range as {
+		n += len(a.Path) + len(a.Value) + 8
+	}
+	b := bytes.NewBuffer(make([]byte, 0, n))
+	enc := json.NewEncoder(b)
 	b.WriteByte('{')
 	for i, a := range as {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, err := json.Marshal(a.Path)
-		if err != nil {
-			return nil, err
+		for k, s := range []string{a.Path, a.Value} {
+			if err := enc.Encode(s); err != nil {
+				return nil, err
+			}
+			b.Truncate(b.Len() - 1) // Encode ends each value with a newline
+			if k == 0 {
+				b.WriteByte(':')
+			}
 		}
-		v, err := json.Marshal(a.Value)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		b.Write(v)
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
