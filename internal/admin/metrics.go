@@ -95,7 +95,7 @@ type RunRecord struct {
 	// "state" ("other" when empty). Ignored unless Status is "failed".
 	Stage    string
 	Duration time.Duration
-	Finished time.Time
+	Finished time.Time // when it ended; now when zero
 }
 
 // Statuses RunFinished treats as success; they match state.StatusApplied
@@ -118,7 +118,11 @@ func (m *Metrics) RunFinished(r RunRecord) {
 	switch r.Status {
 	case statusApplied, statusPlanned:
 		m.consecutive.WithLabelValues(r.Target).Set(0)
-		m.lastSuccess.WithLabelValues(r.Target).Set(float64(r.Finished.UnixNano()) / 1e9)
+		fin := r.Finished
+		if fin.IsZero() {
+			fin = time.Now()
+		}
+		m.lastSuccess.WithLabelValues(r.Target).Set(float64(fin.UnixNano()) / 1e9)
 		return
 	case statusFailed:
 		stage := r.Stage

@@ -142,6 +142,9 @@ func routes(opts Options, log logrus.FieldLogger) *http.ServeMux {
 		code := http.StatusOK
 		if !ready {
 			code = http.StatusServiceUnavailable
+			if reason == "" {
+				reason = "not ready"
+			}
 		}
 		writeJSON(w, code, readyDoc{Ready: ready, Reason: reason}, log)
 	})

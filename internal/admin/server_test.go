@@ -62,11 +62,16 @@ func TestEndpoints(t *testing.T) {
 }
 
 func TestReadyzNotReady(t *testing.T) {
-	r := start(t, Config{Listen: "127.0.0.1:0"}, fixedOptions(false, "the first run has not finished"))
-	code, body := get(t, r.base, "/readyz", "")
-	want := "{\n  \"ready\": false,\n  \"reason\": \"the first run has not finished\"\n}\n"
-	if code != http.StatusServiceUnavailable || body != want {
-		t.Errorf("/readyz = %d %q, want 503 %q", code, body, want)
+	for _, tt := range []struct{ reason, want string }{
+		{"the first run has not finished", "the first run has not finished"},
+		{"", "not ready"},
+	} {
+		r := start(t, Config{Listen: "127.0.0.1:0"}, fixedOptions(false, tt.reason))
+		code, body := get(t, r.base, "/readyz", "")
+		want := "{\n  \"ready\": false,\n  \"reason\": \"" + tt.want + "\"\n}\n"
+		if code != http.StatusServiceUnavailable || body != want {
+			t.Errorf("/readyz = %d %q, want 503 %q", code, body, want)
+		}
 	}
 }
 
