@@ -57,21 +57,9 @@ func New(cfg Config, opts Options) (*Server, error) {
 		l.SetOutput(io.Discard)
 		log = l
 	}
-	var token secret.Secret
-	if !cfg.Token.IsZero() {
-		t, err := cfg.Token.Load()
-		if err != nil {
-			return nil, fmt.Errorf("admin: token: %w", err)
-		}
-		token = t
-	}
-	var tlsConfig *tls.Config
-	if cfg.TLS() {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("admin: tls_cert_file, tls_key_file: %w", err)
-		}
-		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	token, tlsConfig, err := loadFiles(cfg)
+	if err != nil {
+		return nil, err
 	}
 	ln, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
@@ -98,6 +86,26 @@ func New(cfg Config, opts Options) (*Server, error) {
 		ErrorLog:          newErrorLog(log),
 	}
 	return s, nil
+}
+
+// loadFiles loads the token and the TLS certificate that cfg names, if any.
+func loadFiles(cfg Config) (secret.Secret, *tls.Config, error) {
+	var token secret.Secret
+	if !cfg.Token.IsZero() {
+		t, err := cfg.Token.Load()
+		if err != nil {
+			return secret.Secret{}, nil, fmt.Errorf("admin: token: %w", err)
+		}
+		token = t
+	}
+	if !cfg.TLS() {
+		return token, nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+	if err != nil {
+		return secret.Secret{}, nil, fmt.Errorf("admin: tls_cert_file, tls_key_file: %w", err)
+	}
+	return token, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}, nil
 }
 
 // Addr returns the address the listener is bound to (with the actual port
