@@ -224,3 +224,21 @@ func TestShutdownIsBounded(t *testing.T) {
 		t.Errorf("Run = %v, want the shutdown deadline exceeded", err)
 	}
 }
+
+func TestCloseReleasesTheListener(t *testing.T) {
+	srv, err := New(Config{Listen: "127.0.0.1:0"}, fixedOptions(true, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := srv.Addr().String()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := New(Config{Listen: addr}, fixedOptions(true, ""))
+	if err != nil {
+		t.Fatalf("the address is still taken after Close: %v", err)
+	}
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
