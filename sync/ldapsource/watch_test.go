@@ -1,0 +1,186 @@
+package ldapsource
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/idsync/idsync/sync"
+	"github.com/idsync/idsync/sync/ldapsource/slapdtest"
+)
+
+// The watcher's events convert to the engine's: the same fields.
+var _ sync.Watcher = sync.WatcherFunc(func(ctx context.Context, cookie []byte, fn func(sync.WatchEvent) error) error {
+	return (*Watcher)(nil).Watch(ctx, cookie, func(e Event) error { return fn(sync.WatchEvent(e)) })
+})
+
+// waitFor bounds every wait on a channel: generous, since a test only
+// waits that long when it is about to fail.
+const waitFor = 30 * time.Second
+
+// watchRun is a Watch running in the background. Its backoff reports each
+// reconnection attempt on attempts and waits for release.
+type watchRun struct {
+	events   chan Event
+	done     chan error
+	attempts chan int
+	release  chan struct{}
+	cancel   context.CancelFunc
+}
+
+func startWatch(t testing.TB, cfg Config, cookie []byte, opts ...WatchOption) *watchRun {
+	t.Helper()
+	r := &watchRun{
+		events: make(chan Event, 1000), done: make(chan error, 1),
+		attempts: make(chan int, 100), release: make(chan struct{}),
+	}
+	backoff := func(ctx context.Context, attempt int) error {
+		r.attempts <- attempt
+		select {
+		case <-r.release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	w, err := NewWatcher(cfg, quietLog(), append([]WatchOption{WithBackoff(backoff)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() {
+		r.done <- w.Watch(ctx, cookie, func(e Event) error {
+			r.events <- e
+			return nil
+		})
+	}()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+// stop cancels the watch and checks it ended with ctx's error.
+func (r *watchRun) stop(t testing.TB) {
+	t.Helper()
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	select {
+	case err := <-r.done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Watch returned %v, want context.Canceled", err)
+		}
+	case <-time.After(waitFor):
+		t.Error("Watch did not return after cancel")
+	}
+}
+
+// next returns the next event that asks for something (events that only
+// move the cookie are skipped), and the last cookie seen up to it.
+func (r *watchRun) next(t testing.TB, cookie *[]byte) Event {
+	t.Helper()
+	for {
+		select {
+		case e := <-r.events:
+			if e.Cookie != nil && cookie != nil {
+				*cookie = e.Cookie
+			}
+			if e.Full || len(e.Changed)+len(e.Deleted)+len(e.Groups) > 0 {
+				return e
+			}
+		case err := <-r.done:
+			t.Fatalf("Watch returned %v while waiting for an event", err)
+		case <-time.After(waitFor):
+			t.Fatal("no event within", waitFor)
+		}
+	}
+}
+
+func (r *watchRun) attempt(t testing.TB) int {
+	t.Helper()
+	select {
+	case a := <-r.attempts:
+		return a
+	case err := <-r.done:
+		t.Fatalf("Watch returned %v while waiting for a reconnection", err)
+	case <-time.After(waitFor):
+		t.Fatal("no reconnection attempt within", waitFor)
+	}
+	return 0
+}
+
+func watchServer(t *testing.T) (*slapdtest.Server, Config) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := slapdtest.GenerateLDIF(&buf, 10, 3); err != nil {
+		t.Fatal(err)
+	}
+	srv := slapdtest.Start(t, slapdtest.WithLDIF(buf.Bytes()))
+	return srv, testConfig(t, srv)
+}
+
+func wantEvent(t *testing.T, got Event, want Event) {
+	t.Helper()
+	if got.Full != want.Full || !slices.Equal(got.Changed, want.Changed) ||
+		!slices.Equal(got.Deleted, want.Deleted) || !slices.Equal(got.Groups, want.Groups) {
+		t.Fatalf("event = %+v, want %+v", got, want)
+	}
+	if len(got.Cookie) == 0 {
+		t.Fatalf("event %+v has no cookie", got)
+	}
+}
+
+func modify(t testing.TB, c *ldap.Conn, dn string, change func(*ldap.ModifyRequest)) {
+	t.Helper()
+	req := ldap.NewModifyRequest(dn, nil)
+	change(req)
+	if err := c.Modify(req); err != nil {
+		t.Fatalf("modify %s: %v", dn, err)
+	}
+}
+
+func uuidOf(t testing.TB, c *ldap.Conn, dn string) string {
+	t.Helper()
+	res, err := c.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, 0, 0, 0, false,
+		"(objectClass=*)", []string{"entryUUID"}, nil))
+	if err != nil {
+		t.Fatalf("read %s: %v", dn, err)
+	}
+	return res.Entries[0].GetAttributeValue("entryUUID")
+}
+
+func TestWatchChanges(t *testing.T) {
+	t.Parallel()
+	srv, cfg := watchServer(t)
+	admin := srv.Conn(t)
+	r := startWatch(t, cfg, nil)
+	wantEvent(t, r.next(t, nil), Event{Full: true}) // no cookie: reconcile everything
+
+	srv.Add(t, "dn: uid=new,"+slapdtest.PeopleDN+"\nobjectClass: inetOrgPerson\nuid: new\ncn: New\nsn: N\n")
+	wantEvent(t, r.next(t, nil), Event{Changed: []string{uuidOf(t, admin, "uid=new,"+slapdtest.PeopleDN)}})
+
+	modify(t, admin, slapdtest.UserDN(1), func(m *ldap.ModifyRequest) { m.Replace("title", []string{"Boss"}) })
+	wantEvent(t, r.next(t, nil), Event{Changed: []string{slapdtest.UserUUID(1)}})
+
+	if err := admin.Del(ldap.NewDelRequest(slapdtest.UserDN(2), nil)); err != nil {
+		t.Fatal(err)
+	}
+	wantEvent(t, r.next(t, nil), Event{Deleted: []string{slapdtest.UserUUID(2)}})
+
+	// A membership change is a change of the group: the memberOf the
+	// server maintains on the person is not reported.
+	modify(t, admin, slapdtest.GroupDN(0), func(m *ldap.ModifyRequest) { m.Add("member", []string{"uid=new," + slapdtest.PeopleDN}) })
+	wantEvent(t, r.next(t, nil), Event{Groups: []string{slapdtest.GroupDN(0)}})
+
+	// A rename is a change of the same ID.
+	if err := admin.ModifyDN(ldap.NewModifyDNRequest(slapdtest.UserDN(4), "uid=renamed", true, "")); err != nil {
+		t.Fatal(err)
+	}
+	wantEvent(t, r.next(t, nil), Event{Changed: []string{slapdtest.UserUUID(4)}})
+}
