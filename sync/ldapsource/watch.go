@@ -174,7 +174,7 @@ func (e *fnError) Unwrap() error { return e.err }
 
 // refused reports whether err is the server refusing cookie.
 func refused(err error, cookie []byte) bool {
-	if ldap.IsErrorWithCode(err, ldap.LDAPResultSyncRefreshRequired) {
+	if errors.Is(err, errCookieIgnored) || ldap.IsErrorWithCode(err, ldap.LDAPResultSyncRefreshRequired) {
 		return true
 	}
 	return len(cookie) > 0 && ldap.IsErrorWithCode(err, ldap.LDAPResultProtocolError)

@@ -9,8 +9,15 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
-// errSearchEnded: the server ended the persistent search without an error.
-var errSearchEnded = errors.New("the server ended the sync search")
+var (
+	// errSearchEnded: the server ended the persistent search without an
+	// error.
+	errSearchEnded = errors.New("the server ended the sync search")
+	// errCookieIgnored: the server answered a search with a cookie as if
+	// it had none (slapd does so with a cookie it cannot parse): changes
+	// in the refresh, and no new cookie at its end.
+	errCookieIgnored = errors.New("the server ignored the cookie")
+)
 
 // session runs one syncrepl search from cookie until it fails, handing
 // the events to emit. progressed reports whether the server answered the
@@ -55,6 +62,8 @@ func (w *Watcher) session(ctx context.Context, cookie []byte, emit func(Event) e
 type tracker struct {
 	refreshing bool
 	full       bool // the refresh is (or turned into) a full one
+	resumed    bool // the search was sent with a cookie
+	gotCookie  bool // the server sent a cookie during the refresh
 	cookie     []byte
 	sent       []byte // the cookie of the last event
 	groupOC    map[string]bool
@@ -66,7 +75,7 @@ type tracker struct {
 
 func newTracker(cookie []byte, groupOC map[string]bool, maxPending int) *tracker {
 	return &tracker{
-		refreshing: true, full: len(cookie) == 0, cookie: cookie, sent: cookie,
+		refreshing: true, full: len(cookie) == 0, resumed: len(cookie) > 0, cookie: cookie, sent: cookie,
 		groupOC: groupOC, max: maxPending,
 	}
 }
@@ -155,6 +164,7 @@ func (t *tracker) info(info *ldap.ControlSyncInfo) (Event, bool, error) {
 func (t *tracker) setCookie(c []byte) {
 	if len(c) > 0 {
 		t.cookie = c
+		t.gotCookie = t.gotCookie || t.refreshing
 	}
 }
 
@@ -176,11 +186,18 @@ func (t *tracker) overflow() {
 }
 
 // flush returns the pending event unless hold is set or there is nothing
-// to say (no change and the same cookie as the last event).
+// to say (no change and the same cookie as the last event). A full event
+// carries no lists: the full reconciliation covers them.
 func (t *tracker) flush(hold bool) (Event, bool, error) {
 	ev := Event{Changed: t.changed.list, Deleted: t.deleted.list, Groups: t.groups.list, Full: t.full}
-	if hold || (len(ev.Changed) == 0 && len(ev.Deleted) == 0 && len(ev.Groups) == 0 && !ev.Full &&
-		string(t.cookie) == string(t.sent)) {
+	if !hold && t.resumed && !t.gotCookie && !ev.empty() {
+		return Event{}, false, errCookieIgnored
+	}
+	t.resumed = t.resumed && hold
+	if ev.Full {
+		ev.Changed, ev.Deleted, ev.Groups = nil, nil, nil
+	}
+	if hold || (ev.empty() && string(t.cookie) == string(t.sent)) {
 		return Event{}, false, nil
 	}
 	if string(t.cookie) != string(t.sent) {
@@ -190,6 +207,10 @@ func (t *tracker) flush(hold bool) (Event, bool, error) {
 	t.full = false
 	t.changed, t.deleted, t.groups = ordered{}, ordered{}, ordered{}
 	return ev, true, nil
+}
+
+func (e Event) empty() bool {
+	return !e.Full && len(e.Changed) == 0 && len(e.Deleted) == 0 && len(e.Groups) == 0
 }
 
 // ordered is a set that keeps the order of first insertion.

@@ -115,13 +115,13 @@ func (r *watchRun) attempt(t testing.TB) int {
 	return 0
 }
 
-func watchServer(t *testing.T) (*slapdtest.Server, Config) {
+func watchServer(t *testing.T, opts ...slapdtest.Option) (*slapdtest.Server, Config) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := slapdtest.GenerateLDIF(&buf, 10, 3); err != nil {
 		t.Fatal(err)
 	}
-	srv := slapdtest.Start(t, slapdtest.WithLDIF(buf.Bytes()))
+	srv := slapdtest.Start(t, append(opts, slapdtest.WithLDIF(buf.Bytes()))...)
 	return srv, testConfig(t, srv)
 }
 
@@ -183,4 +183,55 @@ func TestWatchChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantEvent(t, r.next(t, nil), Event{Changed: []string{slapdtest.UserUUID(4)}})
+}
+
+// TestWatchSlapdRestart stops slapd mid-watch; changes made after it is
+// back but before the watcher reconnects arrive from the refresh on the
+// saved cookie, and later changes as they happen.
+func TestWatchSlapdRestart(t *testing.T) {
+	t.Parallel()
+	srv, cfg := watchServer(t, slapdtest.WithAccessLog())
+	r := startWatch(t, cfg, nil)
+	var cookie []byte
+	wantEvent(t, r.next(t, &cookie), Event{Full: true})
+
+	srv.Stop()
+	if a := r.attempt(t); a != 1 {
+		t.Fatalf("first reconnection attempt = %d, want 1", a)
+	}
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	admin := srv.Conn(t)
+	modify(t, admin, slapdtest.UserDN(1), func(m *ldap.ModifyRequest) { m.Replace("title", []string{"Boss"}) })
+	if err := admin.Del(ldap.NewDelRequest(slapdtest.UserDN(2), nil)); err != nil {
+		t.Fatal(err)
+	}
+	r.release <- struct{}{}
+	got := r.next(t, &cookie)
+	wantEvent(t, got, Event{Changed: []string{slapdtest.UserUUID(1)}, Deleted: []string{slapdtest.UserUUID(2)}})
+	modify(t, admin, slapdtest.UserDN(3), func(m *ldap.ModifyRequest) { m.Replace("title", []string{"Later"}) })
+	wantEvent(t, r.next(t, &cookie), Event{Changed: []string{slapdtest.UserUUID(3)}})
+
+	// A new Watch from the saved cookie (idsync restarted) reports what
+	// changed while nobody watched, and only that.
+	r.stop(t)
+	modify(t, admin, slapdtest.UserDN(5), func(m *ldap.ModifyRequest) { m.Replace("title", []string{"Offline"}) })
+	r2 := startWatch(t, cfg, cookie)
+	wantEvent(t, r2.next(t, &cookie), Event{Changed: []string{slapdtest.UserUUID(5)}})
+}
+
+// TestWatchRefusedCookie: a cookie the server cannot use leads to a fresh
+// start and a full reconciliation, never to silence.
+func TestWatchRefusedCookie(t *testing.T) {
+	t.Parallel()
+	_, cfg := watchServer(t)
+	for _, cookie := range []string{"garbage", "rid=000,csn=20000101000000.000000Z#000000#000#000000", "rid=000,sid=fff,csn=29991231235959.999999Z#000000#fff#000000"} {
+		t.Run(cookie, func(t *testing.T) {
+			r := startWatch(t, cfg, []byte(cookie))
+			got := r.next(t, nil)
+			t.Logf("%+v", got)
+			wantEvent(t, got, Event{Full: true})
+		})
+	}
 }
