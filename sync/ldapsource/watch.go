@@ -172,12 +172,11 @@ type fnError struct{ err error }
 func (e *fnError) Error() string { return e.err.Error() }
 func (e *fnError) Unwrap() error { return e.err }
 
-// refused reports whether err is the server refusing cookie.
+// refused reports whether err is the server refusing cookie (without a
+// cookie there is nothing to start over from).
 func refused(err error, cookie []byte) bool {
-	if errors.Is(err, errCookieIgnored) || ldap.IsErrorWithCode(err, ldap.LDAPResultSyncRefreshRequired) {
-		return true
-	}
-	return len(cookie) > 0 && ldap.IsErrorWithCode(err, ldap.LDAPResultProtocolError)
+	return len(cookie) > 0 && (errors.Is(err, errCookieIgnored) || ldap.IsErrorAnyOf(err,
+		ldap.LDAPResultSyncRefreshRequired, ldap.LDAPResultProtocolError))
 }
 
 // permanent reports errors that reconnecting cannot fix.

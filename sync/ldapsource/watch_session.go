@@ -238,6 +238,9 @@ func (o *ordered) remove(s string) {
 		return
 	}
 	o.list = append(o.list[:i], o.list[i+1:]...)
+	if len(o.list) == 0 {
+		o.list = nil
+	}
 	delete(o.idx, s)
 	for j := i; j < len(o.list); j++ {
 		o.idx[o.list[j]] = j

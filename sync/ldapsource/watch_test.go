@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,5 +236,79 @@ func TestWatchRefusedCookie(t *testing.T) {
 			t.Logf("%+v", got)
 			wantEvent(t, got, Event{Full: true})
 		})
+	}
+}
+
+// TestWatchResume: a new Watch from a saved cookie gets what changed while
+// nobody watched as a list when syncprov keeps a session log, and as a
+// full reconciliation when it has none (the server then only lists what is
+// left, so deletions are implied).
+func TestWatchResume(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		opts []slapdtest.Option
+		want Event
+	}{
+		{"no session log", nil, Event{Full: true}},
+		{"session log", []slapdtest.Option{slapdtest.WithSessionLog(100)},
+			Event{Changed: []string{slapdtest.UserUUID(1)}, Deleted: []string{slapdtest.UserUUID(2)}}},
+		{"access log", []slapdtest.Option{slapdtest.WithAccessLog()},
+			Event{Changed: []string{slapdtest.UserUUID(1)}, Deleted: []string{slapdtest.UserUUID(2)}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, cfg := watchServer(t, tc.opts...)
+			admin := srv.Conn(t)
+			r := startWatch(t, cfg, nil)
+			var cookie []byte
+			wantEvent(t, r.next(t, &cookie), Event{Full: true})
+			r.stop(t)
+			modify(t, admin, slapdtest.UserDN(1), func(m *ldap.ModifyRequest) { m.Replace("title", []string{"Offline"}) })
+			if err := admin.Del(ldap.NewDelRequest(slapdtest.UserDN(2), nil)); err != nil {
+				t.Fatal(err)
+			}
+			r = startWatch(t, cfg, cookie)
+			wantEvent(t, r.next(t, &cookie), tc.want)
+			// Then changes arrive one by one.
+			modify(t, admin, slapdtest.UserDN(3), func(m *ldap.ModifyRequest) { m.Replace("title", []string{"Later"}) })
+			wantEvent(t, r.next(t, &cookie), Event{Changed: []string{slapdtest.UserUUID(3)}})
+		})
+	}
+}
+
+// TestWatchStops: what reconnecting cannot fix ends Watch, and so does an
+// error of fn, returned as it is.
+func TestWatchStops(t *testing.T) {
+	t.Parallel()
+	_, cfg := watchServer(t)
+	bad := cfg
+	bad.BindPassword.File = filepath.Join(t.TempDir(), "wrong")
+	if err := os.WriteFile(bad.BindPassword.File, []byte("wrong"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWatcher(bad, quietLog(), WithBackoff(func(context.Context, int) error {
+		return errors.New("backoff called")
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.Watch(context.Background(), nil, func(Event) error { return nil })
+	if !ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials) {
+		t.Errorf("bad password: Watch returned %v, want invalid credentials", err)
+	}
+
+	w, err = NewWatcher(cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	if err := w.Watch(context.Background(), nil, func(Event) error { return stop }); err != stop {
+		t.Errorf("fn failed: Watch returned %v, want fn's error as it is", err)
+	}
+
+	cfg.IDAttribute = "uid"
+	if _, err := NewWatcher(cfg, quietLog()); err == nil || !strings.Contains(err.Error(), "entryUUID") {
+		t.Errorf("NewWatcher with id_attribute uid: %v, want an error naming entryUUID", err)
 	}
 }
