@@ -152,6 +152,10 @@ func (w *Watcher) Watch(ctx context.Context, cookie []byte, fn func(Event) error
 			w.log.WithError(err).Warn("ldap: watch: the server refused the cookie: starting again without it (full reconciliation)")
 			cookie = nil
 			continue
+		case ldap.IsErrorAnyOf(err, ldap.LDAPResultSizeLimitExceeded, ldap.LDAPResultAdminLimitExceeded):
+			return fmt.Errorf("%w (a syncrepl consumer reads every entry in scope at its first start: "+
+				"give %q no size limit, e.g. limits dn.exact=%q size=unlimited in slapd.conf)",
+				err, w.src.cfg.BindDN, w.src.cfg.BindDN)
 		case permanent(err):
 			return err
 		}

@@ -307,6 +307,20 @@ func TestWatchStops(t *testing.T) {
 		t.Errorf("fn failed: Watch returned %v, want fn's error as it is", err)
 	}
 
+	// The first refresh reads every entry in scope: a size limit stops
+	// it, for good, with a hint.
+	_, lcfg := watchServer(t, slapdtest.WithSizeLimit("size.soft=5 size.hard=5 size.prtotal=unlimited"))
+	w, err = NewWatcher(lcfg, quietLog(), WithBackoff(func(context.Context, int) error {
+		return errors.New("backoff called")
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.Watch(context.Background(), nil, func(Event) error { return nil })
+	if !ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) || !strings.Contains(err.Error(), "size=unlimited") {
+		t.Errorf("size limit: Watch returned %v, want size limit exceeded with a hint", err)
+	}
+
 	cfg.IDAttribute = "uid"
 	if _, err := NewWatcher(cfg, quietLog()); err == nil || !strings.Contains(err.Error(), "entryUUID") {
 		t.Errorf("NewWatcher with id_attribute uid: %v, want an error naming entryUUID", err)
