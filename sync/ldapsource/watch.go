@@ -71,7 +71,15 @@ var groupClasses = []string{"groupOfNames", "groupOfUniqueNames", "group", "grou
 // search under the common suffix of users.base_dn and groups.base_dn for
 // (|users.filter groups.filter); an entry is a group when it has one of
 // the object classes groupOfNames, groupOfUniqueNames, group, groupOfURLs
-// or posixGroup.
+// or posixGroup. The search may report people outside users.base_dn's
+// scope (users.scope one, or elsewhere under the common suffix): reading
+// them again finds them out of scope.
+//
+// The server needs the syncprov overlay, and bind_dn needs no size limit
+// (the first refresh reads every entry in scope). Without a syncprov
+// session log (syncprov-sessionlog, or syncprov-sessionlog-source with
+// accesslog to survive a restart of slapd), every reconnection with a
+// cookie that is behind yields a full reconciliation.
 func NewWatcher(cfg Config, log logrus.FieldLogger, opts ...WatchOption) (*Watcher, error) {
 	src, err := New(cfg, log)
 	if err != nil {
@@ -94,6 +102,12 @@ func NewWatcher(cfg Config, log logrus.FieldLogger, opts ...WatchOption) (*Watch
 	w.opts = watchOptions{backoff: DefaultBackoff, maxPending: DefaultMaxPending}
 	for _, o := range opts {
 		o(&w.opts)
+	}
+	if w.opts.maxPending < 1 {
+		w.opts.maxPending = DefaultMaxPending
+	}
+	if w.opts.backoff == nil {
+		w.opts.backoff = DefaultBackoff
 	}
 	return w, nil
 }
