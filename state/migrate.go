@@ -19,6 +19,7 @@ type migration struct {
 var migrations = []migration{
 	{name: "initial schema", sql: schemaV1},
 	{name: "partial runs, audit status", sql: schemaV2},
+	{name: "watch cookies", sql: schemaWatchCookies},
 }
 
 // schemaV1: runs, links, groups, snapshot, audit. Tables are STRICT;

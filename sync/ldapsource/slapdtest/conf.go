@@ -21,7 +21,7 @@ func (s *Server) config() string {
 	}
 	fmt.Fprintf(&b, "pidfile %s\nargsfile %s\n", filepath.Join(s.Dir, "slapd.pid"), filepath.Join(s.Dir, "slapd.args"))
 	fmt.Fprintf(&b, "modulepath %s\n", ModuleDir)
-	for _, m := range []string{"back_mdb", "syncprov", "memberof", "refint"} {
+	for _, m := range []string{"back_mdb", "syncprov", "memberof", "refint", "accesslog"} {
 		fmt.Fprintf(&b, "moduleload %s\n", m)
 	}
 	if s.opts.tls {
@@ -47,7 +47,9 @@ index uid eq
 index member eq
 
 overlay syncprov
-overlay memberof
+`)
+	b.WriteString(s.syncprovConfig())
+	b.WriteString(`overlay memberof
 memberof-group-oc groupOfNames
 memberof-member-ad member
 memberof-memberof-ad memberOf
@@ -55,6 +57,7 @@ memberof-refint TRUE
 overlay refint
 refint_attributes member
 `)
+	b.WriteString(s.accessLogConfig())
 	return b.String()
 }
 

@@ -77,6 +77,9 @@ type options struct {
 	ldif      []byte
 	ldifPath  string
 	acl       string
+	// sessionLog and accessLog: see WithSessionLog, WithAccessLog.
+	sessionLog int
+	accessLog  bool
 }
 
 // WithTLS generates a CA and a server certificate (SANs 127.0.0.1,
@@ -137,6 +140,9 @@ var errExited = errors.New("slapd exited")
 func (s *Server) prepare() error {
 	if err := os.MkdirAll(filepath.Join(s.Dir, "data"), 0o700); err != nil {
 		return fmt.Errorf("slapdtest: %w", err)
+	}
+	if err := s.prepareAccessLog(); err != nil {
+		return err
 	}
 	if s.opts.tls {
 		if err := s.writeCerts(); err != nil {
