@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -159,6 +160,45 @@ func TestRehireSameRunActiveAccount(t *testing.T) {
 				}
 			}
 			assertConverged(t, r)
+		})
+	}
+}
+
+// TestNoRehireOfActiveAccount: ann is replaced by a new entry with her
+// uid, but the target refuses to disable (or delete) her old account. The
+// new person's create is refused (userName exists) and must not take the
+// old account over while it is still active: it keeps its owner, its link
+// and its data, and the run reports both refusals.
+func TestNoRehireOfActiveAccount(t *testing.T) {
+	for _, policy := range []string{"disable", "delete"} {
+		t.Run(policy, func(t *testing.T) {
+			tgt := newFakeTarget()
+			src := &sliceSource{entries: []mapping.Entry{entry("old-ann", "ann", "Eng", "eng"), entry("bob", "bob", "Eng", "eng")}}
+			r, store := newTestRunner(t, src, tgt)
+			r.Targets[0].Policy.Leavers = policy
+			ctx := context.Background()
+			if _, err := r.Run(ctx, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			annID, _ := tgt.byName("ann")
+			tgt.rejectRemovals = true
+			src.entries = []mapping.Entry{entry("bob", "bob", "Eng", "eng"), entry("new-ann", "ann", "Sales", "sales")}
+			out, err := r.Run(ctx, Options{})
+			if !errors.Is(err, ErrPartial) {
+				t.Fatalf("apply: %v, want ErrPartial", err)
+			}
+			if res := out.Results[0]; res.Refused < 2 {
+				t.Errorf("result %+v, want the removal and the create refused", res)
+			}
+			a := tgt.accounts[annID]
+			// The leaver has left eng (revocations go first), and must
+			// not be given the new person's sales.
+			if a.ExternalID != "old-ann" || len(tgt.groupsOf(annID)) != 0 {
+				t.Errorf("the old account was taken over: %+v in %v", a, tgt.groupsOf(annID))
+			}
+			if links := linksOf(t, store); links["old-ann"] != annID || links["new-ann"] != "" {
+				t.Errorf("links = %v, want old-ann -> %s only", links, annID)
+			}
 		})
 	}
 }
