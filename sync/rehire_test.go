@@ -8,6 +8,7 @@ import (
 
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/state"
+	"github.com/idsync/idsync/targets"
 )
 
 // groupsOf returns the display names of the groups account id is in.
@@ -201,4 +202,53 @@ func TestNoRehireOfActiveAccount(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRehireMatching: which joiner, if any, takes over the disabled
+// account of a person gone from the source. userName is the stronger
+// match: an e-mail match never takes an account another joiner matches by
+// userName, and an account two joiners match equally is taken by neither.
+func TestRehireMatching(t *testing.T) {
+	gone := []state.Link{link("old", "a1", "ann")}
+	disabled := []targets.Account{withExt(account("a1", "ann", "Eng", false), "old")}
+	active := []targets.Account{withExt(account("a1", "ann", "Eng", true), "old")}
+	tests := []struct {
+		name     string
+		people   []mapping.Person
+		accounts []targets.Account
+		rehired  string // the source ID that takes a1 over; "" nobody
+	}{
+		{"same userName", []mapping.Person{mkPerson("new", "ann", "Eng")}, disabled, "new"},
+		{"same e-mail", []mapping.Person{withMailP(mkPerson("new", "ann.b", "Eng"), "ann@example.org")}, disabled, "new"},
+		{"an active account is never matched", []mapping.Person{mkPerson("new", "ann", "Eng")}, active, ""},
+		{"userName beats an e-mail match listed first", []mapping.Person{
+			withMailP(mkPerson("by-mail", "ann.b", "Eng"), "ann@example.org"), withMailP(mkPerson("by-name", "ann", "Eng"), "x@example.org"),
+		}, disabled, "by-name"},
+		{"two e-mail matches: nobody", []mapping.Person{
+			withMailP(mkPerson("j1", "ann.b", "Eng"), "ann@example.org"), withMailP(mkPerson("j2", "ann.c", "Eng"), "ANN@example.org"),
+		}, disabled, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := BuildPlan(Input{Target: "t", Managed: managed, People: tt.people, Links: gone, Accounts: tt.accounts})
+			got := ""
+			for _, c := range p.Changes {
+				if c.Kind == Rehire {
+					if got != "" || c.TargetID != "a1" {
+						t.Fatalf("second rehire or wrong account: %+v", c)
+					}
+					got = c.SourceID
+				}
+			}
+			if got != tt.rehired {
+				t.Errorf("rehired by %q, want %q; changes %+v", got, tt.rehired, p.Changes)
+			}
+		})
+	}
+}
+
+func withMailP(p mapping.Person, mail string) mapping.Person {
+	p.Account.Attrs = p.Account.Attrs.Clone()
+	p.Account.Attrs.Set("emails.work", mail)
+	return p
 }
