@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/idsync/idsync/state"
+	"github.com/idsync/idsync/sync"
 )
 
 // auditColumns are the columns of audit --format csv, in order.
@@ -101,22 +102,18 @@ func stamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// text makes a value safe for one line of a text report: control
-// characters (a newline or tab from the directory) are shown escaped.
-func text(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if isControl(r) {
-			q := strconv.QuoteRune(r) // '\n', '\x01'
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// text makes a value safe for one line of a text report: control, bidi
+// and line-separator characters (a newline or tab from the directory, an
+// escape sequence in a server's answer) are shown escaped, as the plan
+// shows them.
+func text(s string) string { return sync.Escape(s) }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+// textLines escapes each line of s (an error, a list of results) with
+// text, keeping the line breaks idsync wrote.
+func textLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = text(l)
+	}
+	return strings.Join(lines, "\n")
+}
