@@ -22,8 +22,9 @@ const (
 	Orphan Kind = "orphan" // a target account no source person is linked to
 )
 
-// kindOrder is the order in which kinds are applied and reported. Leavers go
-// first: losing access is the urgent part.
+// kindOrder is the order of the changes in a plan and its reports. Leavers
+// go first: losing access is the urgent part (Apply takes leavers and
+// orphans first, then the others in this order).
 var kindOrder = []Kind{Leaver, Mover, Rehire, Adopt, Joiner, Orphan}
 
 // Action is what applying a change does in the target.
