@@ -96,7 +96,7 @@ func (b *builder) matchRehirePass(what string, key func(a *targets.Account) stri
 	}
 }
 
-// changeList collects the changes one goroutine plans.
+// changeList collects the planned changes, and counts what is only counted.
 type changeList struct {
 	list      []Change
 	unchanged int // movers with nothing to change
