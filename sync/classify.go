@@ -277,16 +277,9 @@ func (b *builder) leaver(out *changeList, p *person, why string) {
 // classifyGoneLinks plans leavers for links whose person is no longer in
 // the source at all.
 func (b *builder) classifyGoneLinks() {
-	unmapped := map[string]bool{}
-	for _, u := range b.in.Unmapped {
-		unmapped[u.SourceID] = true
-	}
 	out := changeList{list: b.plan.Changes}
 	for _, i := range b.gone {
 		l := &b.in.Links[i]
-		if unmapped[l.SourceID] {
-			continue
-		}
 		ghost := &person{p: &mapping.Person{SourceID: l.SourceID, DN: l.DN}, link: l, acct: b.linked[i]}
 		if ghost.acct >= 0 {
 			ghost.account = &b.in.Accounts[ghost.acct]

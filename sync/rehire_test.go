@@ -217,20 +217,23 @@ func TestRehireMatching(t *testing.T) {
 		people   []mapping.Person
 		accounts []targets.Account
 		rehired  string // the source ID that takes a1 over; "" nobody
+		unmapped []Unmapped
 	}{
-		{"same userName", []mapping.Person{mkPerson("new", "ann", "Eng")}, disabled, "new"},
-		{"same e-mail", []mapping.Person{withMailP(mkPerson("new", "ann.b", "Eng"), "ann@example.org")}, disabled, "new"},
-		{"an active account is never matched", []mapping.Person{mkPerson("new", "ann", "Eng")}, active, ""},
+		{"same userName", []mapping.Person{mkPerson("new", "ann", "Eng")}, disabled, "new", nil},
+		{"same e-mail", []mapping.Person{withMailP(mkPerson("new", "ann.b", "Eng"), "ann@example.org")}, disabled, "new", nil},
+		{"an active account is never matched", []mapping.Person{mkPerson("new", "ann", "Eng")}, active, "", nil},
 		{"userName beats an e-mail match listed first", []mapping.Person{
 			withMailP(mkPerson("by-mail", "ann.b", "Eng"), "ann@example.org"), withMailP(mkPerson("by-name", "ann", "Eng"), "x@example.org"),
-		}, disabled, "by-name"},
+		}, disabled, "by-name", nil},
 		{"two e-mail matches: nobody", []mapping.Person{
 			withMailP(mkPerson("j1", "ann.b", "Eng"), "ann@example.org"), withMailP(mkPerson("j2", "ann.c", "Eng"), "ANN@example.org"),
-		}, disabled, ""},
+		}, disabled, "", nil},
+		{"the old person is still in the source, unmapped", []mapping.Person{mkPerson("new", "ann", "Eng")}, disabled, "",
+			[]Unmapped{{SourceID: "old", DN: "uid=ann", Err: "boom"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := BuildPlan(Input{Target: "t", Managed: managed, People: tt.people, Links: gone, Accounts: tt.accounts})
+			p := BuildPlan(Input{Target: "t", Managed: managed, People: tt.people, Links: gone, Accounts: tt.accounts, Unmapped: tt.unmapped})
 			got := ""
 			for _, c := range p.Changes {
 				if c.Kind == Rehire {
