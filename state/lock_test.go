@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +50,10 @@ func TestOneLockPerRealFile(t *testing.T) {
 func mustSymlink(t *testing.T, oldname, newname string) {
 	t.Helper()
 	if err := os.Symlink(oldname, newname); err != nil {
-		t.Skipf("symbolic links: %v", err)
+		if runtime.GOOS == "windows" { // needs a privilege or developer mode there
+			t.Skipf("symbolic links: %v", err)
+		}
+		t.Fatal(err)
 	}
 }
 
@@ -172,4 +176,45 @@ func TestInUseMessage(t *testing.T) {
 			t.Errorf("got %q, want %q", got, tt.want)
 		}
 	}
+}
+
+// TestSharedDoesNotMigrateUnderOthers: a shared Store (a plan, a report)
+// of a newer idsync must not change the schema under another idsync that
+// has the database open (an older apply still running): it refuses and
+// leaves the file as it is. Alone, it migrates.
+func TestSharedDoesNotMigrateUnderOthers(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	db := openDB(path)
+	if err := migrateOne(ctx, db, 0); err != nil { // a database of the first schema
+		t.Fatal(err)
+	}
+	other, _, err := joinUsers(path) // another idsync has it open
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.share(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := OpenShared(ctx, path); err == nil || !strings.Contains(err.Error(), "another idsync has it open") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("OpenShared beside another user of an old schema: %v, want a refusal", err)
+	}
+	if v, err := userVersion(ctx, db); err != nil || v != 1 {
+		t.Errorf("schema version %d, %v; want 1, untouched", v, err)
+	}
+	if err := other.release(false); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenShared(ctx, path)
+	if err != nil {
+		t.Fatalf("OpenShared alone: %v", err)
+	}
+	s.Close()
+	if v, err := userVersion(ctx, db); err != nil || v != SchemaVersion() {
+		t.Errorf("schema version %d, %v; want %d once alone", v, err, SchemaVersion())
+	}
+	db.Close()
 }

@@ -101,6 +101,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // audit) and dry runs. Its writes (a dry run's run record) wait for the
 // writer's transactions through SQLite's busy timeout. Callers must not
 // write links, groups, snapshots or audit rows through a shared Store.
+// It migrates an old schema only when no other Store has the database open;
+// beside one (an older idsync's apply) it refuses instead.
 func OpenShared(ctx context.Context, path string) (*Store, error) {
 	return openStore(ctx, path, false)
 }
@@ -168,8 +170,9 @@ func (s *Store) open(ctx context.Context) error {
 	return nil
 }
 
-// init checks the journal mode, migrates the schema, prepares the
-// statements and marks interrupted runs: every running run when alone (no
+// init checks the journal mode, migrates the schema (a shared Store only
+// when alone: it refuses an old schema that another Store has open),
+// prepares the statements and marks interrupted runs: every running run when alone (no
 // other Store has the database open), a writer's running apply runs
 // otherwise (writers exclude each other), none for a shared Store that is
 // not alone.
@@ -180,6 +183,18 @@ func (s *Store) init(ctx context.Context, alone bool) error {
 	}
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("state: open %s: journal mode is %q, want wal (is the file on a network filesystem?)", s.path, mode)
+	}
+	if !alone && s.lock == nil {
+		// A reader must not change the schema under another idsync that
+		// has the file open (an older apply still running).
+		v, err := userVersion(ctx, s.db)
+		if err != nil {
+			return fmt.Errorf("state: open %s: read schema version: %w", s.path, err)
+		}
+		if v < SchemaVersion() {
+			return fmt.Errorf("state: open %s: schema version %d, this idsync needs %d, and another idsync has it open: "+
+				"run this again once that one has ended (or run apply, which migrates it)", s.path, v, SchemaVersion())
+		}
 	}
 	if err := migrate(ctx, s.db, s.path); err != nil {
 		return err

@@ -194,7 +194,7 @@ func TestLockReleasedOnClose(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	s = openAt(t, path)
+	openAt(t, path) // Close released the lock: the file opens again
 }
 
 const helperEnv = "IDSYNC_STATE_TEST_HOLD"

@@ -13,10 +13,12 @@ import (
 // exists (the refusal is already recorded). The existing account is looked
 // up and, never duplicated:
 //   - unlinked, or linked to this person already: adopted (linked, updated);
-//   - linked to a person gone from the source: rehired (updated,
-//     re-activated, and its link moved to this person in one commit);
-//   - linked to a person still in the source: left alone, and the create
-//     stays refused (two people want one userName).
+//   - linked to a person gone from the source and disabled: rehired
+//     (updated, re-activated, and its link moved to this person in one
+//     commit);
+//   - linked to a person still in the source, or still active (the
+//     leaver's disable or delete was not applied): left alone, and the
+//     create stays refused.
 func (ap *Applier) adoptOnConflict(ctx context.Context, c *Change, conflict error) (string, error) {
 	f, ok := ap.Target.(targets.Finder)
 	if !ok {
@@ -38,6 +40,10 @@ func (ap *Applier) adoptOnConflict(ctx context.Context, c *Change, conflict erro
 		return "", err
 	case ap.InSource != nil && ap.InSource(owner.SourceID):
 		return "", fmt.Errorf("userName %q is taken by account %s, linked to source person %s (%s) who is still in the source: %w",
+			c.After.UserName, acc.ID, owner.SourceID, owner.DN, conflict)
+	case acc.Active:
+		return "", fmt.Errorf("userName %q is taken by account %s of source person %s (%s), gone from the source but still active "+
+			"(its leaver change was not applied); it is rehired only once disabled: %w",
 			c.After.UserName, acc.ID, owner.SourceID, owner.DN, conflict)
 	default:
 		c.Kind, c.Action, c.PreviousSourceID = Rehire, Relink, owner.SourceID

@@ -204,3 +204,34 @@ func TestShortListingIsCheckedByID(t *testing.T) {
 		t.Errorf("%d writes after refused runs", tgt.writes-writes)
 	}
 }
+
+// wrongGetter answers every Get with the first account it has, as a
+// server that ignores the ID in the path would.
+type wrongGetter struct{ *fakeTarget }
+
+func (w wrongGetter) Get(ctx context.Context, id string) (targets.Account, error) {
+	return w.fakeTarget.Get(ctx, "u001")
+}
+
+// TestGetByIDAnswersForThatID: a linked account missing from the listing
+// is taken as present only when reading it by ID returns that account; a
+// target answering with another one stops the run before any write.
+func TestGetByIDAnswersForThatID(t *testing.T) {
+	tgt := newFakeTarget()
+	src := &sliceSource{entries: people(5)}
+	r, _ := newTestRunner(t, src, tgt)
+	ctx := context.Background()
+	if _, err := r.Run(ctx, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	writes := tgt.writes
+	r.Targets[0].Target = wrongGetter{tgt}
+	tgt.listLimit = 4 // the last account is missing from the listing
+	_, err := r.Run(ctx, Options{})
+	if err == nil || !strings.Contains(err.Error(), "answered with account") {
+		t.Fatalf("err = %v, want the wrong answer named", err)
+	}
+	if tgt.writes != writes {
+		t.Errorf("%d writes after a wrong answer", tgt.writes-writes)
+	}
+}

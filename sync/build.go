@@ -296,8 +296,14 @@ func (p *person) after() *targets.Account {
 }
 
 // linkPeople gives every linked person its link and, when the target
-// still has it, its account, and lists the links nobody has (gone).
+// still has it, its account, and lists the links of people gone from the
+// source (gone). A person the rules could not map is still in the source:
+// their link is in neither, and their account is left alone.
 func (b *builder) linkPeople() {
+	unmapped := make(map[string]bool, len(b.in.Unmapped))
+	for _, u := range b.in.Unmapped {
+		unmapped[u.SourceID] = true
+	}
 	for i := range b.in.Links {
 		l := &b.in.Links[i]
 		ai := b.linked[i]
@@ -308,7 +314,7 @@ func (b *builder) linkPeople() {
 			if ok {
 				p.account, p.acct = &b.in.Accounts[ai], ai
 			}
-		} else {
+		} else if !unmapped[l.SourceID] {
 			b.gone = append(b.gone, int32(i))
 		}
 		if ok {

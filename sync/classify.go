@@ -22,45 +22,25 @@ func (b *builder) classifyPeople() {
 
 // matchRehires finds the people who take over the disabled account of a
 // person gone from the source: a wanted person without an account whose
-// userName or primary e-mail (in that order) is that of exactly one such
-// account. The person is given the account and the old link (whose source
-// ID differs from theirs: classifyRange plans a rehire), and the gone link
-// is no longer planned as a leaver.
+// userName, or else primary e-mail, is that of exactly one such account,
+// and no other such person's. userName is matched first for everyone, so
+// an e-mail match never takes an account another person matches by
+// userName; an account two people match equally is taken by neither (a
+// warning says so, and both are planned as joiners). The person is given
+// the account and the old link (whose source ID differs from theirs:
+// classifyRange plans a rehire), and the gone link is no longer planned as
+// a leaver.
 func (b *builder) matchRehires() {
-	type cand struct{ link, acct int32 }
-	byName, byMail := map[string][]cand{}, map[string][]cand{}
-	for _, li := range b.gone {
-		ai := b.linked[li]
-		if ai < 0 || b.in.Accounts[ai].Active {
-			continue
-		}
-		a := &b.in.Accounts[ai]
-		if k := strings.ToLower(a.UserName); k != "" {
-			byName[k] = append(byName[k], cand{li, ai})
-		}
-		if k := strings.ToLower(a.Attrs.Get("emails.work")); k != "" {
-			byMail[k] = append(byMail[k], cand{li, ai})
-		}
-	}
-	if len(byName) == 0 && len(byMail) == 0 {
-		return
+	passes := []struct {
+		what string
+		key  func(a *targets.Account) string
+	}{
+		{"userName", func(a *targets.Account) string { return a.UserName }},
+		{"primary e-mail", func(a *targets.Account) string { return a.Attrs.Get("emails.work") }},
 	}
 	taken := map[int32]bool{} // by link
-	for i := range b.people {
-		p := &b.people[i]
-		if p.account != nil || p.link != nil || !p.wanted() {
-			continue
-		}
-		found := byName[strings.ToLower(p.p.Account.UserName)]
-		if len(found) == 0 {
-			found = byMail[strings.ToLower(p.p.Account.Attrs.Get("emails.work"))]
-		}
-		if len(found) != 1 || taken[found[0].link] {
-			continue
-		}
-		c := found[0]
-		taken[c.link] = true
-		p.link, p.account, p.acct = &b.in.Links[c.link], &b.in.Accounts[c.acct], c.acct
+	for _, pass := range passes {
+		b.matchRehirePass(pass.what, pass.key, taken)
 	}
 	if len(taken) == 0 {
 		return
@@ -74,7 +54,49 @@ func (b *builder) matchRehires() {
 	b.gone = gone
 }
 
-// changeList collects the changes one goroutine plans.
+// matchRehirePass is one pass of matchRehires, on the key key; taken holds
+// the links already taken over.
+func (b *builder) matchRehirePass(what string, key func(a *targets.Account) string, taken map[int32]bool) {
+	type cand struct{ link, acct int32 }
+	index := map[string][]cand{}
+	for _, li := range b.gone {
+		ai := b.linked[li]
+		if ai < 0 || b.in.Accounts[ai].Active || taken[li] {
+			continue
+		}
+		if k := strings.ToLower(key(&b.in.Accounts[ai])); k != "" {
+			index[k] = append(index[k], cand{li, ai})
+		}
+	}
+	if len(index) == 0 {
+		return
+	}
+	claims := map[int32][]*person{} // by link
+	for i := range b.people {
+		p := &b.people[i]
+		if p.account != nil || p.link != nil || !p.wanted() {
+			continue
+		}
+		if found := index[strings.ToLower(key(&p.p.Account))]; len(found) == 1 {
+			claims[found[0].link] = append(claims[found[0].link], p)
+		}
+	}
+	for _, li := range b.gone { // in link order: the plan does not depend on map order
+		ps := claims[li]
+		switch {
+		case len(ps) == 1:
+			ai := b.linked[li]
+			taken[li] = true
+			ps[0].link, ps[0].account, ps[0].acct = &b.in.Links[li], &b.in.Accounts[ai], ai
+		case len(ps) > 1:
+			b.plan.Warnings = append(b.plan.Warnings, fmt.Sprintf(
+				"%d new people match the %s of the disabled account %s of %s, gone from the source; none takes it over",
+				len(ps), what, b.in.Accounts[b.linked[li]].ID, b.in.Links[li].SourceID))
+		}
+	}
+}
+
+// changeList collects the planned changes, and counts what is only counted.
 type changeList struct {
 	list      []Change
 	unchanged int // movers with nothing to change
@@ -255,16 +277,9 @@ func (b *builder) leaver(out *changeList, p *person, why string) {
 // classifyGoneLinks plans leavers for links whose person is no longer in
 // the source at all.
 func (b *builder) classifyGoneLinks() {
-	unmapped := map[string]bool{}
-	for _, u := range b.in.Unmapped {
-		unmapped[u.SourceID] = true
-	}
 	out := changeList{list: b.plan.Changes}
 	for _, i := range b.gone {
 		l := &b.in.Links[i]
-		if unmapped[l.SourceID] {
-			continue
-		}
 		ghost := &person{p: &mapping.Person{SourceID: l.SourceID, DN: l.DN}, link: l, acct: b.linked[i]}
 		if ghost.acct >= 0 {
 			ghost.account = &b.in.Accounts[ghost.acct]

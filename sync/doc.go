@@ -1,11 +1,16 @@
 // Package sync is idsync's engine. One run reads the source (a Source),
-// maps every person with the mapping rules, loads links and the last snapshot
-// from the state store, lists the target, and builds a Plan with BuildPlan, a
-// pure function that classifies every change as a joiner, mover, leaver,
-// orphan or adoption and records why. Guards check the whole plan before the
-// first write; Apply then performs it operation by operation, committing each
-// operation's link and audit row together so that a crash never loses a
-// change nor creates a duplicate.
+// maps every person with the mapping rules, loads the links, group IDs and
+// last run's count from the state store, lists the target (checking the
+// listing against the links), and builds a Plan with BuildPlan, a pure
+// function that classifies every change as a joiner, mover, leaver,
+// rehire, orphan or adoption and records why. Guards check the whole plan
+// before the first write. Apply then performs it: revocations first
+// (members leave groups, then leavers are disabled or deleted), then the
+// other account changes, then group creates and additions. Every target
+// write is recorded as a pending audit row before it is sent and completed
+// with its outcome, together with its link change, after; a change the
+// target refuses is recorded and the run goes on with the changes that do
+// not depend on it.
 //
 // A dry run is the same path stopped after the plan.
 package sync

@@ -21,6 +21,8 @@ type fakeTarget struct {
 	rejectUser string
 	// rejectGroups refuses every group create with a 400.
 	rejectGroups bool
+	// rejectRemovals refuses every deactivate and delete with a 400.
+	rejectRemovals bool
 	// listLimit, when set, cuts List short after that many accounts, as a
 	// server capping its pages would; repeatFirst lists the first account
 	// again at the end, as a server ignoring startIndex would.
@@ -105,6 +107,9 @@ func (f *fakeTarget) Deactivate(_ context.Context, id string) error {
 	if !ok {
 		return targets.ErrNotFound
 	}
+	if f.rejectRemovals {
+		return fmt.Errorf("deactivate %s: 400 bad: %w", id, targets.ErrRejected)
+	}
 	if err := f.write(); err != nil {
 		return err
 	}
@@ -116,6 +121,9 @@ func (f *fakeTarget) Deactivate(_ context.Context, id string) error {
 func (f *fakeTarget) Delete(_ context.Context, id string) error {
 	if _, ok := f.accounts[id]; !ok {
 		return targets.ErrNotFound
+	}
+	if f.rejectRemovals {
+		return fmt.Errorf("delete %s: 400 bad: %w", id, targets.ErrRejected)
 	}
 	if err := f.write(); err != nil {
 		return err

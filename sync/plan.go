@@ -22,8 +22,9 @@ const (
 	Orphan Kind = "orphan" // a target account no source person is linked to
 )
 
-// kindOrder is the order in which kinds are applied and reported. Leavers go
-// first: losing access is the urgent part.
+// kindOrder is the order of the changes in a plan and its reports. Leavers
+// go first: losing access is the urgent part (Apply takes leavers and
+// orphans first, then the others in this order).
 var kindOrder = []Kind{Leaver, Mover, Rehire, Adopt, Joiner, Orphan}
 
 // Action is what applying a change does in the target.
@@ -199,17 +200,11 @@ func (c *Change) explainAccount() []string {
 }
 
 // Explain returns every reason for the change in words: its reasons, each
-// attribute difference with its rule, and each role gained or lost. Audit
-// rows store it.
+// attribute difference with its rule, and each role gained or lost. An
+// account write's audit row stores the part without roles; each group
+// change has its own row.
 func (c *Change) Explain() []string {
-	out := append([]string(nil), c.Reasons...)
-	for _, d := range c.Attrs {
-		line := fmt.Sprintf("%s: %q -> %q", d.Path, d.Before, d.After)
-		if d.Rule != "" {
-			line += " (" + d.Rule + ")"
-		}
-		out = append(out, line)
-	}
+	out := c.explainAccount()
 	for _, r := range c.RolesAdded {
 		out = append(out, "role +"+r.Role+": "+r.Reason)
 	}

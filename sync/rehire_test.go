@@ -2,11 +2,13 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/state"
+	"github.com/idsync/idsync/targets"
 )
 
 // groupsOf returns the display names of the groups account id is in.
@@ -161,4 +163,95 @@ func TestRehireSameRunActiveAccount(t *testing.T) {
 			assertConverged(t, r)
 		})
 	}
+}
+
+// TestNoRehireOfActiveAccount: ann is replaced by a new entry with her
+// uid, but the target refuses to disable (or delete) her old account. The
+// new person's create is refused (userName exists) and must not take the
+// old account over while it is still active: it keeps its owner, its link
+// and its data, and the run reports both refusals.
+func TestNoRehireOfActiveAccount(t *testing.T) {
+	for _, policy := range []string{"disable", "delete"} {
+		t.Run(policy, func(t *testing.T) {
+			tgt := newFakeTarget()
+			src := &sliceSource{entries: []mapping.Entry{entry("old-ann", "ann", "Eng", "eng"), entry("bob", "bob", "Eng", "eng")}}
+			r, store := newTestRunner(t, src, tgt)
+			r.Targets[0].Policy.Leavers = policy
+			ctx := context.Background()
+			if _, err := r.Run(ctx, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			annID, _ := tgt.byName("ann")
+			tgt.rejectRemovals = true
+			src.entries = []mapping.Entry{entry("bob", "bob", "Eng", "eng"), entry("new-ann", "ann", "Sales", "sales")}
+			out, err := r.Run(ctx, Options{})
+			if !errors.Is(err, ErrPartial) {
+				t.Fatalf("apply: %v, want ErrPartial", err)
+			}
+			if res := out.Results[0]; res.Refused < 2 {
+				t.Errorf("result %+v, want the removal and the create refused", res)
+			}
+			a := tgt.accounts[annID]
+			// The leaver has left eng (revocations go first), and must
+			// not be given the new person's sales.
+			if a.ExternalID != "old-ann" || len(tgt.groupsOf(annID)) != 0 {
+				t.Errorf("the old account was taken over: %+v in %v", a, tgt.groupsOf(annID))
+			}
+			if links := linksOf(t, store); links["old-ann"] != annID || links["new-ann"] != "" {
+				t.Errorf("links = %v, want old-ann -> %s only", links, annID)
+			}
+		})
+	}
+}
+
+// TestRehireMatching: which joiner, if any, takes over the disabled
+// account of a person gone from the source. userName is the stronger
+// match: an e-mail match never takes an account another joiner matches by
+// userName, and an account two joiners match equally is taken by neither.
+func TestRehireMatching(t *testing.T) {
+	gone := []state.Link{link("old", "a1", "ann")}
+	disabled := []targets.Account{withExt(account("a1", "ann", "Eng", false), "old")}
+	active := []targets.Account{withExt(account("a1", "ann", "Eng", true), "old")}
+	tests := []struct {
+		name     string
+		people   []mapping.Person
+		accounts []targets.Account
+		rehired  string // the source ID that takes a1 over; "" nobody
+		unmapped []Unmapped
+	}{
+		{"same userName", []mapping.Person{mkPerson("new", "ann", "Eng")}, disabled, "new", nil},
+		{"same e-mail", []mapping.Person{withMailP(mkPerson("new", "ann.b", "Eng"), "ann@example.org")}, disabled, "new", nil},
+		{"an active account is never matched", []mapping.Person{mkPerson("new", "ann", "Eng")}, active, "", nil},
+		{"userName beats an e-mail match listed first", []mapping.Person{
+			withMailP(mkPerson("by-mail", "ann.b", "Eng"), "ann@example.org"), withMailP(mkPerson("by-name", "ann", "Eng"), "x@example.org"),
+		}, disabled, "by-name", nil},
+		{"two e-mail matches: nobody", []mapping.Person{
+			withMailP(mkPerson("j1", "ann.b", "Eng"), "ann@example.org"), withMailP(mkPerson("j2", "ann.c", "Eng"), "ANN@example.org"),
+		}, disabled, "", nil},
+		{"the old person is still in the source, unmapped", []mapping.Person{mkPerson("new", "ann", "Eng")}, disabled, "",
+			[]Unmapped{{SourceID: "old", DN: "uid=ann", Err: "boom"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := BuildPlan(Input{Target: "t", Managed: managed, People: tt.people, Links: gone, Accounts: tt.accounts, Unmapped: tt.unmapped})
+			got := ""
+			for _, c := range p.Changes {
+				if c.Kind == Rehire {
+					if got != "" || c.TargetID != "a1" {
+						t.Fatalf("second rehire or wrong account: %+v", c)
+					}
+					got = c.SourceID
+				}
+			}
+			if got != tt.rehired {
+				t.Errorf("rehired by %q, want %q; changes %+v", got, tt.rehired, p.Changes)
+			}
+		})
+	}
+}
+
+func withMailP(p mapping.Person, mail string) mapping.Person {
+	p.Account.Attrs = p.Account.Attrs.Clone()
+	p.Account.Attrs.Set("emails.work", mail)
+	return p
 }

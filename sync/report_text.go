@@ -151,6 +151,19 @@ func (t *textWriter) group(g *GroupChange) {
 	}
 }
 
+// Escape returns s escaped as the text plan escapes every value from the
+// directory, the target or the rules (see appendEscaped): other text
+// reports use it too, so that a value can neither forge a line nor drive
+// the terminal.
+func Escape(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return string(appendEscaped(make([]byte, 0, len(s)+8), s))
+		}
+	}
+	return s
+}
+
 // appendEscaped appends s with every character that could forge a line of
 // the report or drive a terminal escaped as in a Go string literal: C0
 // controls (newline, tab, ESC...), DEL, C1 controls, the line and

@@ -19,7 +19,8 @@ import (
 //     short and the run stops, unless Overrides.AllowMissing;
 //   - each remaining linked account missing from the listing is read by ID
 //     (when the target is a targets.Getter): one that exists is added to
-//     the listing, so only an account really gone loses its link.
+//     the listing, so only an account really gone loses its link; an
+//     answer with another account stops the run.
 func (r *Runner) checkListing(ctx context.Context, t TargetSpec, o Overrides, v *targetView) error {
 	seen := make(map[string]bool, len(v.accounts))
 	for _, a := range v.accounts {
@@ -54,6 +55,11 @@ func (r *Runner) checkListing(ctx context.Context, t TargetSpec, o Overrides, v 
 		if err != nil {
 			return fmt.Errorf("read linked account %s missing from the listing: %w (nothing was planned or changed)", id, err)
 		}
+		if a.ID != id || seen[a.ID] {
+			return fmt.Errorf("read linked account %s missing from the listing: the target answered with account %q (%q); "+
+				"its answers cannot be trusted (nothing was planned or changed)", id, a.ID, a.UserName)
+		}
+		seen[a.ID] = true
 		v.accounts = append(v.accounts, a)
 		found++
 	}

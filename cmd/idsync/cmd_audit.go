@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/idsync/idsync/state"
@@ -27,7 +24,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	w, err := newAuditWriter(*format, stdout)
+	w, err := auditFormats.writer(*format, stdout)
 	if err != nil {
 		return err
 	}
@@ -43,54 +40,27 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return w.flush()
 }
 
-// rowWriter writes a report one row at a time.
-type rowWriter[R any] struct {
-	row   func(R) error
-	flush func() error
-}
-
-// newAuditWriter returns the writer of one audit format.
-func newAuditWriter(format string, w io.Writer) (*rowWriter[state.Audit], error) {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		return &rowWriter[state.Audit]{row: func(a state.Audit) error { return enc.Encode(a) }, flush: noFlush}, nil
-	case "csv":
-		cw := csv.NewWriter(w)
-		if err := cw.Write(auditColumns); err != nil {
-			return nil, err
+// auditFormats writes audit rows.
+var auditFormats = rowFormats[state.Audit]{
+	json:    func(a state.Audit) any { return a },
+	columns: auditColumns,
+	csv: func(a state.Audit) []string {
+		return []string{stamp(a.Time), strconv.FormatInt(a.RunID, 10), a.Target, a.Kind, a.Action,
+			a.Status, a.UserName, a.SourceID, a.TargetID, a.Detail, a.Error, strings.Join(a.Reasons, "; ")}
+	},
+	header: "TIME\tRUN\tTARGET\tKIND\tACTION\tUSER\tWHY",
+	text: func(a state.Audit) string {
+		var why []string
+		if a.Status != state.AuditApplied { // PENDING, REFUSED, FAILED, UNCONFIRMED
+			why = append(why, strings.TrimSuffix(strings.ToUpper(a.Status)+": "+a.Error, " "))
 		}
-		return &rowWriter[state.Audit]{row: func(a state.Audit) error {
-			return cw.Write([]string{stamp(a.Time), strconv.FormatInt(a.RunID, 10), a.Target, a.Kind, a.Action,
-				a.Status, a.UserName, a.SourceID, a.TargetID, a.Detail, a.Error, strings.Join(a.Reasons, "; ")})
-		}, flush: csvFlush(cw)}, nil
-	case "text":
-		tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "TIME\tRUN\tTARGET\tKIND\tACTION\tUSER\tWHY")
-		return &rowWriter[state.Audit]{row: func(a state.Audit) error {
-			var why []string
-			if a.Status != state.AuditApplied { // PENDING, REFUSED, FAILED, UNCONFIRMED
-				why = append(why, strings.TrimSuffix(strings.ToUpper(a.Status)+": "+a.Error, " "))
-			}
-			if a.Detail != "" {
-				why = append(why, a.Detail)
-			}
-			why = append(why, a.Reasons...)
-			_, err := fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\n", stamp(a.Time),
-				a.RunID, a.Target, a.Kind, a.Action, text(a.UserName), text(strings.Join(why, "; ")))
-			return err
-		}, flush: tw.Flush}, nil
-	}
-	return nil, fmt.Errorf("--format must be text, json or csv, got %q", format)
-}
-
-func noFlush() error { return nil }
-
-func csvFlush(cw *csv.Writer) func() error {
-	return func() error {
-		cw.Flush()
-		return cw.Error()
-	}
+		if a.Detail != "" {
+			why = append(why, a.Detail)
+		}
+		why = append(why, a.Reasons...)
+		return fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t%s", stamp(a.Time),
+			a.RunID, a.Target, a.Kind, a.Action, text(a.UserName), text(strings.Join(why, "; ")))
+	},
 }
 
 // stamp formats a time for reports: RFC 3339 in UTC, empty when zero.
@@ -100,23 +70,3 @@ func stamp(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
-
-// text makes a value safe for one line of a text report: control
-// characters (a newline or tab from the directory) are shown escaped.
-func text(s string) string {
-	if !strings.ContainsFunc(s, isControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if isControl(r) {
-			q := strconv.QuoteRune(r) // '\n', '\x01'
-			b.WriteString(q[1 : len(q)-1])
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

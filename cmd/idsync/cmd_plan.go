@@ -153,7 +153,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if rs.Failed > 0 {
 				fmt.Fprintf(stdout, "; %d not applied, %d of them refused by the target (the next run tries them again):", rs.Failed, rs.Refused)
 				for _, e := range rs.Errors {
-					fmt.Fprintf(stdout, "\n  %s", e)
+					fmt.Fprintf(stdout, "\n  %s", text(e))
 				}
 			}
 			fmt.Fprintln(stdout, ".")

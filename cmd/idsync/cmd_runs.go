@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
-	"text/tabwriter"
 
 	"github.com/idsync/idsync/state"
 )
@@ -37,7 +34,7 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	w, err := newRunsWriter(*format, stdout)
+	w, err := runFormats.writer(*format, stdout)
 	if err != nil {
 		return err
 	}
@@ -63,36 +60,24 @@ func cmdRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return w.flush()
 }
 
-// newRunsWriter returns the writer of one runs format.
-func newRunsWriter(format string, w io.Writer) (*rowWriter[state.Run], error) {
-	switch format {
-	case "json":
-		enc := json.NewEncoder(w)
-		return &rowWriter[state.Run]{row: func(r state.Run) error {
-			return enc.Encode(runJSON{ID: r.ID, Target: r.Target, Mode: r.Mode, Started: stamp(r.Started),
-				Finished: stamp(r.Finished), Status: r.Status, SourceCount: r.SourceCount, Summary: r.Summary, Error: r.Error})
-		}, flush: noFlush}, nil
-	case "csv":
-		cw := csv.NewWriter(w)
-		if err := cw.Write(runColumns); err != nil {
-			return nil, err
+// runFormats writes runs.
+var runFormats = rowFormats[state.Run]{
+	json: func(r state.Run) any {
+		return runJSON{ID: r.ID, Target: r.Target, Mode: r.Mode, Started: stamp(r.Started),
+			Finished: stamp(r.Finished), Status: r.Status, SourceCount: r.SourceCount, Summary: r.Summary, Error: r.Error}
+	},
+	columns: runColumns,
+	csv: func(r state.Run) []string {
+		return []string{strconv.FormatInt(r.ID, 10), r.Target, r.Mode, stamp(r.Started), stamp(r.Finished),
+			r.Status, strconv.Itoa(r.SourceCount), r.Summary, r.Error}
+	},
+	header: "RUN\tTARGET\tMODE\tSTARTED\tSTATUS\tSOURCE\tSUMMARY",
+	text: func(r state.Run) string {
+		summary := r.Summary
+		if r.Error != "" {
+			summary = r.Error
 		}
-		return &rowWriter[state.Run]{row: func(r state.Run) error {
-			return cw.Write([]string{strconv.FormatInt(r.ID, 10), r.Target, r.Mode, stamp(r.Started), stamp(r.Finished),
-				r.Status, strconv.Itoa(r.SourceCount), r.Summary, r.Error})
-		}, flush: csvFlush(cw)}, nil
-	case "text":
-		tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "RUN\tTARGET\tMODE\tSTARTED\tSTATUS\tSOURCE\tSUMMARY")
-		return &rowWriter[state.Run]{row: func(r state.Run) error {
-			summary := r.Summary
-			if r.Error != "" {
-				summary = r.Error
-			}
-			_, err := fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", r.ID, r.Target, r.Mode,
-				stamp(r.Started), r.Status, r.SourceCount, text(summary))
-			return err
-		}, flush: tw.Flush}, nil
-	}
-	return nil, fmt.Errorf("--format must be text, json or csv, got %q", format)
+		return fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%d\t%s", r.ID, r.Target, r.Mode,
+			stamp(r.Started), r.Status, r.SourceCount, text(summary))
+	},
 }

@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		if !errors.Is(err, errUsage) {
-			fmt.Fprintf(stderr, "idsync: %v\n", err)
+			fmt.Fprintf(stderr, "idsync: %s\n", textLines(err.Error()))
 		}
 		return exitError
 	}

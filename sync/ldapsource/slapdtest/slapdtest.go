@@ -62,7 +62,6 @@ type Server struct {
 	Dir string
 
 	opts   options
-	args   []string
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -76,7 +75,6 @@ type options struct {
 	sizeLimit string
 	ldif      []byte
 	ldifPath  string
-	acl       string
 	// sessionLog and accessLog: see WithSessionLog, WithAccessLog.
 	sessionLog int
 	accessLog  bool
