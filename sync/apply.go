@@ -46,6 +46,9 @@ type Applier struct {
 	// takes over that account only when its link's person is not (a
 	// rehire). Nil: nobody is.
 	InSource func(sourceID string) bool
+	// Rehire is the target's Policy.Rehire: with RehireOff a create
+	// refused for its userName never takes over a disabled account.
+	Rehire string
 
 	// held is the outcome of the last write, not committed yet: it is
 	// committed with the next write's intent (one transaction, one sync

@@ -41,6 +41,9 @@ func (ap *Applier) adoptOnConflict(ctx context.Context, c *Change, conflict erro
 	case ap.InSource != nil && ap.InSource(owner.SourceID):
 		return "", fmt.Errorf("userName %q is taken by account %s, linked to source person %s (%s) who is still in the source: %w",
 			c.After.UserName, acc.ID, owner.SourceID, owner.DN, conflict)
+	case ap.Rehire == RehireOff:
+		return "", fmt.Errorf("userName %q is taken by the disabled account %s of source person %s (%s), gone from the source; "+
+			"rehire = \"off\" keeps it from being taken over: %w", c.After.UserName, acc.ID, owner.SourceID, owner.DN, conflict)
 	case acc.Active:
 		return "", fmt.Errorf("userName %q is taken by account %s of source person %s (%s), gone from the source but still active "+
 			"(its leaver change was not applied); it is rehired only once disabled: %w",

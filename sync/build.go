@@ -17,7 +17,19 @@ type Policy struct {
 	Leavers string
 	// Orphans is "report" (default), "disable" or "delete".
 	Orphans string
+	// Rehire says how a new person may take over the disabled account of
+	// a person gone from the source: RehireUserName (default, "" too),
+	// RehireUserNameOrEmail, or RehireOff (the new person is a joiner and
+	// a create refused for the userName stays refused).
+	Rehire string
 }
+
+// Rehire policies.
+const (
+	RehireUserName        = "username"
+	RehireUserNameOrEmail = "username-or-email"
+	RehireOff             = "off"
+)
 
 // Unmapped is a source person the rules could not map. Its account, if any,
 // is left alone and the plan warns about it.

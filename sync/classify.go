@@ -22,7 +22,8 @@ func (b *builder) classifyPeople() {
 
 // matchRehires finds the people who take over the disabled account of a
 // person gone from the source: a wanted person without an account whose
-// userName, or else primary e-mail, is that of exactly one such account,
+// userName (or else, with Policy.Rehire RehireUserNameOrEmail, primary
+// e-mail) is that of exactly one such account,
 // and no other such person's. userName is matched first for everyone, so
 // an e-mail match never takes an account another person matches by
 // userName; an account two people match equally is taken by neither (a
@@ -31,12 +32,21 @@ func (b *builder) classifyPeople() {
 // classifyRange plans a rehire), and the gone link is no longer planned as
 // a leaver.
 func (b *builder) matchRehires() {
-	passes := []struct {
+	type pass struct {
 		what string
 		key  func(a *targets.Account) string
-	}{
-		{"userName", func(a *targets.Account) string { return a.UserName }},
-		{"primary e-mail", func(a *targets.Account) string { return a.Attrs.Get("emails.work") }},
+	}
+	var passes []pass
+	switch b.in.Policy.Rehire {
+	case RehireOff:
+		return
+	case RehireUserNameOrEmail:
+		passes = []pass{
+			{"userName", func(a *targets.Account) string { return a.UserName }},
+			{"primary e-mail", func(a *targets.Account) string { return a.Attrs.Get("emails.work") }},
+		}
+	default:
+		passes = []pass{{"userName", func(a *targets.Account) string { return a.UserName }}}
 	}
 	taken := map[int32]bool{} // by link
 	for _, pass := range passes {

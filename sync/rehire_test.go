@@ -218,22 +218,26 @@ func TestRehireMatching(t *testing.T) {
 		accounts []targets.Account
 		rehired  string // the source ID that takes a1 over; "" nobody
 		unmapped []Unmapped
+		policy   string // Policy.Rehire; "" the default (userName only)
 	}{
-		{"same userName", []mapping.Person{mkPerson("new", "ann", "Eng")}, disabled, "new", nil},
-		{"same e-mail", []mapping.Person{withMailP(mkPerson("new", "ann.b", "Eng"), "ann@example.org")}, disabled, "new", nil},
-		{"an active account is never matched", []mapping.Person{mkPerson("new", "ann", "Eng")}, active, "", nil},
+		{"same userName", []mapping.Person{mkPerson("new", "ann", "Eng")}, disabled, "new", nil, ""},
+		{"same e-mail, by default: nobody", []mapping.Person{withMailP(mkPerson("new", "ann.b", "Eng"), "ann@example.org")}, disabled, "", nil, ""},
+		{"same e-mail", []mapping.Person{withMailP(mkPerson("new", "ann.b", "Eng"), "ann@example.org")}, disabled, "new", nil, RehireUserNameOrEmail},
+		{"same userName, rehire off", []mapping.Person{mkPerson("new", "ann", "Eng")}, disabled, "", nil, RehireOff},
+		{"an active account is never matched", []mapping.Person{mkPerson("new", "ann", "Eng")}, active, "", nil, RehireUserNameOrEmail},
 		{"userName beats an e-mail match listed first", []mapping.Person{
 			withMailP(mkPerson("by-mail", "ann.b", "Eng"), "ann@example.org"), withMailP(mkPerson("by-name", "ann", "Eng"), "x@example.org"),
-		}, disabled, "by-name", nil},
+		}, disabled, "by-name", nil, RehireUserNameOrEmail},
 		{"two e-mail matches: nobody", []mapping.Person{
 			withMailP(mkPerson("j1", "ann.b", "Eng"), "ann@example.org"), withMailP(mkPerson("j2", "ann.c", "Eng"), "ANN@example.org"),
-		}, disabled, "", nil},
+		}, disabled, "", nil, RehireUserNameOrEmail},
 		{"the old person is still in the source, unmapped", []mapping.Person{mkPerson("new", "ann", "Eng")}, disabled, "",
-			[]Unmapped{{SourceID: "old", DN: "uid=ann", Err: "boom"}}},
+			[]Unmapped{{SourceID: "old", DN: "uid=ann", Err: "boom"}}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := BuildPlan(Input{Target: "t", Managed: managed, People: tt.people, Links: gone, Accounts: tt.accounts, Unmapped: tt.unmapped})
+			p := BuildPlan(Input{Target: "t", Managed: managed, People: tt.people, Links: gone, Accounts: tt.accounts, Unmapped: tt.unmapped,
+				Policy: Policy{Rehire: tt.policy}})
 			got := ""
 			for _, c := range p.Changes {
 				if c.Kind == Rehire {
@@ -254,4 +258,39 @@ func withMailP(p mapping.Person, mail string) mapping.Person {
 	p.Account.Attrs = p.Account.Attrs.Clone()
 	p.Account.Attrs.Set("emails.work", mail)
 	return p
+}
+
+// TestRehireOff: with rehire = "off", a new entry with a leaver's uid
+// never takes over the leaver's account, neither at plan time nor when its
+// create is refused for the userName: the create stays refused and the
+// old account keeps its owner.
+func TestRehireOff(t *testing.T) {
+	tgt := newFakeTarget()
+	src := &sliceSource{entries: []mapping.Entry{entry("old-ann", "ann", "Eng", "eng"), entry("bob", "bob", "Eng", "eng")}}
+	r, store := newTestRunner(t, src, tgt)
+	r.Targets[0].Policy.Rehire = RehireOff
+	ctx := context.Background()
+	if _, err := r.Run(ctx, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	annID, _ := tgt.byName("ann")
+	src.entries = []mapping.Entry{entry("bob", "bob", "Eng", "eng"), entry("new-ann", "ann", "Sales", "sales")}
+	out, err := r.Run(ctx, Options{}) // ann's leaver disabled, the new create refused
+	if !errors.Is(err, ErrPartial) {
+		t.Fatalf("apply: %v, want ErrPartial", err)
+	}
+	for _, c := range out.Plans[0].Changes {
+		if c.Kind == Rehire {
+			t.Errorf("planned a rehire with rehire off: %+v", c)
+		}
+	}
+	if _, err := r.Run(ctx, Options{}); !errors.Is(err, ErrPartial) { // the account is disabled now
+		t.Fatalf("second apply: %v, want ErrPartial", err)
+	}
+	if a := tgt.accounts[annID]; a.ExternalID != "old-ann" || a.Active {
+		t.Errorf("the old account was taken over or re-activated: %+v", a)
+	}
+	if links := linksOf(t, store); links["old-ann"] != annID || links["new-ann"] != "" {
+		t.Errorf("links = %v, want old-ann -> %s only", links, annID)
+	}
 }

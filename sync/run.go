@@ -322,7 +322,7 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 	if err := r.settlePending(ctx, t.Name, run.ID, v.pending); err != nil {
 		return p, Result{}, r.finish(ctx, run, state.StatusFailed, p, &Result{}, err)
 	}
-	ap := &Applier{Name: t.Name, Target: t.Target, Store: r.Store, RunID: run.ID, Log: r.Log.WithField("target", t.Name),
+	ap := &Applier{Name: t.Name, Target: t.Target, Store: r.Store, RunID: run.ID, Log: r.Log.WithField("target", t.Name), Rehire: t.Policy.Rehire,
 		Now: r.now, InSource: inSource(src)}
 	res, err := ap.Apply(ctx, p)
 	if err != nil {

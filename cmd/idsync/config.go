@@ -60,6 +60,7 @@ type TargetConfig struct {
 	Kind    string `toml:"kind"`
 	Leavers string `toml:"leavers"` // disable or delete
 	Orphans string `toml:"orphans"` // report, disable or delete
+	Rehire  string `toml:"rehire"`  // username, username-or-email or off
 	section section[targets.Target]
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/idsync/idsync/mapping"
+	"github.com/idsync/idsync/sync"
 )
 
 // keyErr is a problem with one key.
@@ -109,6 +110,13 @@ func (t *TargetConfig) validate(key string) []keyErr {
 	}
 	if t.Leavers != "disable" && t.Leavers != "delete" {
 		bad("leavers", "must be disable or delete, got %q", t.Leavers)
+	}
+	switch t.Rehire {
+	case "":
+		t.Rehire = sync.RehireUserName
+	case sync.RehireUserName, sync.RehireUserNameOrEmail, sync.RehireOff:
+	default:
+		bad("rehire", "must be %s, %s or %s, got %q", sync.RehireUserName, sync.RehireUserNameOrEmail, sync.RehireOff, t.Rehire)
 	}
 	if t.Orphans == "" {
 		t.Orphans = "report"

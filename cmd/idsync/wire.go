@@ -42,7 +42,7 @@ func newTargets(cfg *Config, only string, log logrus.FieldLogger) ([]sync.Target
 		out = append(out, sync.TargetSpec{
 			Name:   t.Name,
 			Target: tgt,
-			Policy: sync.Policy{Leavers: t.Leavers, Orphans: t.Orphans},
+			Policy: sync.Policy{Leavers: t.Leavers, Orphans: t.Orphans, Rehire: t.Rehire},
 			Guards: cfg.Guards,
 		})
 	}
