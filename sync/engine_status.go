@@ -173,4 +173,3 @@ func (e *Engine) nextRuns() []NextRun {
 	}
 	return out
 }
-
