@@ -108,7 +108,8 @@ type harness struct {
 	run    *fakeRun
 	logs   *test.Hook
 	cancel context.CancelFunc
-	done   chan error
+	done   chan struct{} // closed when Run has returned runErr
+	runErr error
 
 	mu     gosync.Mutex
 	scheds []*fakeScheduler
@@ -144,8 +145,11 @@ func newHarness(t *testing.T, cfg EngineConfig, run RunFunc) *harness {
 // the grace timer if a run is still in flight.
 func (h *harness) start() {
 	ctx, cancel := context.WithCancel(h.t.Context())
-	h.cancel, h.done = cancel, make(chan error, 1)
-	go func() { h.done <- h.e.Run(ctx) }()
+	h.cancel, h.done = cancel, make(chan struct{})
+	go func() {
+		h.runErr = h.e.Run(ctx)
+		close(h.done)
+	}()
 	h.t.Cleanup(func() {
 		cancel()
 		for {
@@ -159,10 +163,16 @@ func (h *harness) start() {
 	})
 }
 
+// wait waits for Run to return and returns its error.
+func (h *harness) wait() error {
+	<-h.done
+	return h.runErr
+}
+
 // stopAndWait cancels Run and returns its error.
 func (h *harness) stopAndWait() error {
 	h.cancel()
-	return <-h.done
+	return h.wait()
 }
 
 func (h *harness) sched(i int) *fakeScheduler {
