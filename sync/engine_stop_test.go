@@ -18,7 +18,11 @@ func TestEngineStopLetsTheRunCommit(t *testing.T) {
 
 	h.cancel()
 	<-h.clk.timers // the Engine now waits for the grace period
-	h.run.results <- nil
+	select {
+	case h.run.results <- nil:
+	case err := <-h.run.ctxErrs:
+		t.Fatalf("the run's context was cancelled within the grace period: %v", err)
+	}
 	if err := <-h.run.ctxErrs; err != nil {
 		t.Fatalf("the run's context was cancelled within the grace period: %v", err)
 	}
