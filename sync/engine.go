@@ -196,10 +196,12 @@ func (e *Engine) call(ctx context.Context, req Request) (err error) {
 	return e.run(ctx, req)
 }
 
-// Trigger asks for a run and returns at once. The request is coalesced with
-// any other queued request of the same DryRun (see Request merging in
-// pending.merge) and runs after the run in flight. It fails only for an
-// unknown Kind or a stopped Engine.
+// Trigger asks for a run and returns at once. The request runs after the
+// run in flight, merged with every other request queued meanwhile with the
+// same DryRun (dry and real runs are never merged): a full request absorbs
+// incremental ones, an incremental one without SourceIDs absorbs those with
+// IDs, and incremental ones with IDs run the union of their IDs. It fails
+// only for an unknown Kind or a stopped Engine.
 func (e *Engine) Trigger(req Request) error {
 	_, err := e.submit(req)
 	return err
