@@ -7,9 +7,9 @@ SCIMMY  := targets/scim/testdata/scimmy
 # Packages: version from git describe (packaging/version.sh), nfpm run at a
 # pinned version and kept out of go.mod.
 PKG_VERSION ?= $(shell sh packaging/version.sh)
-PKG_LDFLAGS := -s -w -X main.version=$(PKG_VERSION)
+PKG_LDFLAGS  = -s -w -X main.version=$(PKG_VERSION)
 NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
-WINZIP      := dist/idsync_$(PKG_VERSION)_windows_amd64
+WINZIP       = dist/idsync_$(PKG_VERSION)_windows_amd64
 
 .PHONY: all build demo test unit lint fmt-check vet layout scimmy-deps bench fuzz windows clean \
 	package windows-zip
