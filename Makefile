@@ -4,8 +4,15 @@ PKGS    := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 SCIMMY  := targets/scim/testdata/scimmy
+# Packages: version from git describe (packaging/version.sh), nfpm run at a
+# pinned version and kept out of go.mod.
+PKG_VERSION ?= $(shell sh packaging/version.sh)
+PKG_LDFLAGS  = -s -w -X main.version=$(PKG_VERSION)
+NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+WINZIP       = dist/idsync_$(PKG_VERSION)_windows_amd64
 
-.PHONY: all build demo test unit lint fmt-check vet layout scimmy-deps bench fuzz windows clean
+.PHONY: all build demo test unit lint fmt-check vet layout scimmy-deps bench fuzz windows clean \
+	package windows-zip
 
 all: build
 
@@ -73,5 +80,26 @@ windows:
 	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
 	  $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/idsync.exe ./cmd/idsync
 
+## package: dist/idsync_VERSION-1_amd64.deb and dist/idsync-VERSION-1.x86_64.rpm (nfpm,
+## packaging/nfpm.yaml); packaging/test-deb.sh installs and checks the .deb
+package:
+	rm -rf dist/linux_amd64 dist/idsync*.deb dist/idsync*.rpm
+	CGO_ENABLED=1 GOOS=linux GOARCH=amd64 \
+	  $(GO) build -trimpath -ldflags '$(PKG_LDFLAGS)' -o dist/linux_amd64/idsync ./cmd/idsync
+	for f in deb rpm; do \
+	  IDSYNC_VERSION='$(PKG_VERSION)' $(NFPM) package -f packaging/nfpm.yaml -p $$f -t dist/ || exit 1; \
+	done
+
+## windows-zip: dist/idsync_VERSION_windows_amd64.zip: idsync.exe, config.example.toml and
+## README-windows.txt (needs gcc-mingw-w64-x86-64 and zip)
+windows-zip:
+	rm -rf $(WINZIP) $(WINZIP).zip
+	mkdir -p $(WINZIP)
+	CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc \
+	  $(GO) build -trimpath -ldflags '$(PKG_LDFLAGS)' -o $(WINZIP)/idsync.exe ./cmd/idsync
+	cp config.example.toml packaging/windows/README-windows.txt $(WINZIP)/
+	cd dist && zip -q -r $(notdir $(WINZIP)).zip $(notdir $(WINZIP))
+	rm -rf $(WINZIP)
+
 clean:
-	rm -rf bin demo-out bench-out
+	rm -rf bin demo-out bench-out dist
