@@ -43,7 +43,14 @@ echo "(plan --exit-code returned $code: 2 means changes are pending)"
 banner "Day 2: idsync apply"
 idsync apply -q "${cfg[@]}" --report "$out/day2-applied.json"
 
-banner "After day 2: idsync plan (nothing left to do)"
+cp testdata/sample/day3.ldif "$out/directory.ldif"
+banner "Day 3: idsync plan (Ben Carter, who left on day 2, is hired back: a rehire)"
+idsync plan "${cfg[@]}" --out "$out/day3-plan.txt"
+grep -A8 '^Rehires' "$out/day3-plan.txt"
+banner "Day 3: idsync apply"
+idsync apply -q "${cfg[@]}" --report "$out/day3-applied.json"
+
+banner "After day 3: idsync plan (nothing left to do)"
 idsync plan "${cfg[@]}" --exit-code
 banner "idsync audit (last 15 rows)"
 idsync audit "${cfg[@]}" | tail -n 15
@@ -55,6 +62,7 @@ cat <<TXT
 Done.
   JSON plan of day 2:        $out/day2-plan.json
   JSON report of day 2:      $out/day2-applied.json
+  text plan of day 3:        $out/day3-plan.txt
   state database (SQLite):   $out/state.db
   configuration used:        $out/config.toml
 TXT

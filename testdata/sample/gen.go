@@ -133,18 +133,20 @@ var services = []*person{
 }
 
 func main() {
-	out := flag.String("out", "testdata/sample", "directory to write day1.ldif and day2.ldif to")
+	out := flag.String("out", "testdata/sample", "directory to write day1.ldif, day2.ldif and day3.ldif to")
 	flag.Parse()
 	people := build()
 	day1 := render(people, 1)
 	day2people := day2(people)
 	day2 := render(day2people, 2)
-	for name, data := range map[string][]byte{"day1.ldif": day1, "day2.ldif": day2} {
+	day3people := day3(day2people)
+	day3 := render(day3people, 3)
+	for name, data := range map[string][]byte{"day1.ldif": day1, "day2.ldif": day2, "day3.ldif": day3} {
 		if err := os.WriteFile(filepath.Join(*out, name), data, 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
-	fmt.Printf("day 1: %d people, day 2: %d people\n", len(people), len(day2people))
+	fmt.Printf("day 1: %d people, day 2: %d people, day 3: %d people\n", len(people), len(day2people), len(day3people))
 }
 
 // build generates the day-1 people in a fixed order.
@@ -262,6 +264,23 @@ func day2(day1 []*person) []*person {
 	j.employeeNumber = 1001 + len(day1) - len(services)
 	j.vpn = true
 	return append(out, &j)
+}
+
+// day3 applies the day-3 story to the day-2 people: Ben Carter, who left
+// on day 2, is hired back. His entry is new (a new entryUUID, from a new
+// key) with his old uid and mail: a rehire, not a joiner.
+func day3(day2 []*person) []*person {
+	out := append([]*person(nil), day2...)
+	for _, p0 := range story {
+		if p0.key == "deleted" {
+			p := *p0
+			p.key = "rehired"
+			p.title = "Senior Accountant"
+			p.employeeNumber = 1001 + len(out) - len(services)
+			out = append(out, &p)
+		}
+	}
+	return out
 }
 
 // uuid returns a name-based (version 5, SHA-1) RFC 4122 UUID for name.
