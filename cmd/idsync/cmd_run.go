@@ -64,31 +64,45 @@ func newDaemon(cfg *Config, store *state.Store, log *logrus.Logger) (*daemon, er
 // also reads the whole source and every target for now; the incremental
 // pass over the people a change touches is future work (issue 10). Its
 // SourceIDs are therefore ignored, which is correct, only slower.
-func (d *daemon) runOnce(ctx context.Context, req sync.Request) error {
+func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 	d.mu.Lock()
 	r := d.runner
-	d.history.begin(req.Reason, time.Now())
-	d.mu.Unlock()
 	start := time.Now()
+	d.history.begin(req.Reason, start)
+	d.mu.Unlock()
+	var counts map[string]admin.RunCounts
+	returned := false
+	defer func() { // also after a panic, which the engine recovers and reports
+		if !returned {
+			err = errors.New("the run panicked")
+		}
+		d.finished(counts, err)
+	}()
 	out, err := r.Run(ctx, sync.Options{DryRun: req.DryRun})
-	end := time.Now()
+	returned = true
 	names := make([]string, len(r.Targets))
 	for i, t := range r.Targets {
 		names[i] = t.Name
 	}
-	counts := recordMetrics(d.metrics, names, out, err, end.Sub(start), end)
+	end := time.Now()
+	counts = recordMetrics(d.metrics, names, out, err, end.Sub(start), end)
+	return err
+}
+
+// finished records the end of a run in the history and the readiness.
+func (d *daemon) finished(counts map[string]admin.RunCounts, err error) {
+	end := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.history.end(end, counts)
 	if err == nil {
 		d.ready, d.why = true, ""
-		return nil
+		return
 	}
 	d.lastErr = &admin.ErrorInfo{Time: end, Message: err.Error()}
 	if !d.ready {
 		d.why = "the last run failed: " + err.Error()
 	}
-	return err
 }
 
 // readiness is /readyz: ready once a run finished without an error.
