@@ -66,7 +66,7 @@ func newDaemon(cfg *Config, store *state.Store, log *logrus.Logger) (*daemon, er
 // SourceIDs are therefore ignored, which is correct, only slower.
 func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 	d.mu.Lock()
-	r := d.runner
+	r, source := d.runner, d.cfg.Source.Kind
 	start := time.Now()
 	d.history.begin(req.Reason, start)
 	d.mu.Unlock()
@@ -85,7 +85,7 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 		names[i] = t.Name
 	}
 	end := time.Now()
-	counts = recordMetrics(d.metrics, names, out, err, end.Sub(start), end)
+	counts = recordMetrics(d.metrics, source, names, out, err, end.Sub(start), end)
 	return err
 }
 

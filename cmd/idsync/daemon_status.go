@@ -74,12 +74,16 @@ func trigger(reason string) string {
 // guardKey finds the guard a refusal names ("guards.max_deletes").
 var guardKey = regexp.MustCompile(`guards\.([a-z_]+)`)
 
-// recordMetrics records a finished run of the targets named in the metrics
-// and returns each target's counts. A target with no result failed before
-// it planned: on the source read (out is nil), a guard, or the target.
-func recordMetrics(m *admin.Metrics, targets []string, out *sync.Outcome, err error, took time.Duration, end time.Time) map[string]admin.RunCounts {
+// recordMetrics records a finished run of source and the targets named in
+// the metrics and returns each target's counts. A target with no result
+// failed before it planned: on the source read (out is nil), a guard, or
+// the target.
+func recordMetrics(m *admin.Metrics, source string, targets []string, out *sync.Outcome, err error, took time.Duration, end time.Time) map[string]admin.RunCounts {
 	counts := map[string]admin.RunCounts{}
 	results := map[string]int{}
+	if out != nil && len(out.Plans) > 0 {
+		m.EntriesRead(source, out.Plans[0].Summary.SourcePeople) // one read serves every target
+	}
 	if out != nil {
 		for i, p := range out.Plans {
 			results[p.Target] = i

@@ -43,7 +43,7 @@ func gathered(t *testing.T, m *admin.Metrics) []string {
 // guard metrics for every target, including those that failed before they
 // planned.
 func TestRecordMetrics(t *testing.T) {
-	plan := &sync.Plan{Target: "a", Changes: []sync.Change{
+	plan := &sync.Plan{Target: "a", Summary: sync.Summary{SourcePeople: 7}, Changes: []sync.Change{
 		{Kind: sync.Joiner, Action: sync.Create}, {Kind: sync.Leaver, Action: sync.Disable}, {Kind: sync.Orphan, Action: sync.Report}}}
 	guard := fmt.Errorf("%w: 60 accounts would be disabled or deleted, more than guards.max_deletes = 50", sync.ErrGuard)
 	for _, c := range []struct {
@@ -64,6 +64,7 @@ func TestRecordMetrics(t *testing.T) {
 				"idsync_runs_total{mode=full,status=applied,target=a} 1",
 				"idsync_runs_total{mode=full,status=failed,target=c} 1",
 				"idsync_runs_total{mode=full,status=refused,target=b} 1",
+				"idsync_source_entries_read_total{source=ldap} 7",
 			}},
 		{"source read failed", nil, errors.New("ldap: read: connection refused"), []string{
 			"idsync_consecutive_failed_runs{target=a} 1",
@@ -79,7 +80,7 @@ func TestRecordMetrics(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			m := admin.NewMetrics()
-			counts := recordMetrics(m, []string{"a", "b", "c"}, c.out, c.err, time.Second, time.Now())
+			counts := recordMetrics(m, "ldap", []string{"a", "b", "c"}, c.out, c.err, time.Second, time.Now())
 			if got := gathered(t, m); strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 				t.Errorf("metrics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
