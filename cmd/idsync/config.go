@@ -11,6 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/idsync/idsync/internal/admin"
 	"github.com/idsync/idsync/internal/secret"
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/sync"
@@ -27,6 +28,8 @@ type Config struct {
 	Mapping mapping.Config `toml:"mapping"`
 	Guards  sync.Guards    `toml:"guards"`
 	Targets []TargetConfig `toml:"-"`
+	Daemon  DaemonConfig   `toml:"-"`
+	Admin   admin.Config   `toml:"admin"`
 
 	// path is the file the configuration was read from; name its base
 	// name and lines the line of each key, for messages.
@@ -125,6 +128,8 @@ func (c *Config) decode(d *decoder, top map[string]toml.Primitive) {
 			c.decodeSource(d, extra[k])
 		case "target":
 			c.decodeTargets(d, extra[k])
+		case "daemon":
+			c.decodeDaemon(d, extra[k])
 		default:
 			d.unknown(k)
 		}
@@ -213,6 +218,9 @@ func (c *Config) secretRefs() []namedRef {
 	if c.Source.section != nil {
 		add("source."+c.Source.Kind, c.Source.section.secrets())
 	}
+	if !c.Admin.Token.IsZero() {
+		out = append(out, namedRef{"admin.token", c.Admin.Token})
+	}
 	for i, t := range c.Targets {
 		if t.section != nil {
 			add(fmt.Sprintf("target[%d].%s", i, t.Kind), t.section.secrets())
@@ -246,6 +254,7 @@ func (c *Config) resolvePaths() {
 		dir = filepath.Dir(c.path)
 	}
 	c.State.Path = resolve(dir, c.State.Path)
+	c.adminPaths(dir)
 	if c.Source.section != nil {
 		c.Source.section.resolvePaths(dir)
 	}

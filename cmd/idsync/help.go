@@ -30,6 +30,10 @@ func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitOK, cmdAudit(ctx, args, stdout, stderr)
 	case "runs":
 		return exitOK, cmdRuns(ctx, args, stdout, stderr)
+	case "run":
+		return exitOK, cmdRun(ctx, args, stdout, stderr)
+	case "status":
+		return exitOK, cmdStatus(ctx, args, stdout, stderr)
 	}
 	return exitError, fmt.Errorf("no command %q", v.name)
 }
@@ -55,6 +59,24 @@ in which run, with what outcome (applied, refused, failed, pending,
 unconfirmed) and why, oldest first. --format csv writes the columns time,
 run, target, kind, action, status, user_name, source_id, target_id, detail,
 error and reasons (joined with "; ") under a header row.`},
+	{"run", "[-c config.toml]",
+		`Runs idsync as a daemon in the foreground (for systemd, containers and
+debugging): a full run at start, then the runs of the [daemon] schedules
+and, with daemon.watch = true, a run after each change the LDAP source
+reports (syncrepl). Every run is a full pass for now, incremental ones
+too. It serves /healthz, /readyz, /status and /metrics on [admin] listen.
+It holds the state database as its writer while it runs, so a manual
+"idsync apply" is refused, naming its pid; plan, runs, audit and status
+keep working. SIGINT or SIGTERM stop it: the run in flight may finish for
+daemon.stop_grace. SIGHUP reloads the configuration file: an invalid one
+is logged and ignored; a valid one replaces the schedules, source, mapping,
+guards, targets and log level ([state], [admin], log.format and
+daemon.watch need a restart).`},
+	{"status", "[-c config.toml]",
+		`Asks the running daemon ("idsync run") for its status on its admin
+listener ([admin] listen and token) and prints it: the watcher, and per
+target the next scheduled runs, the last runs and the last error. It fails
+when no daemon answers.`},
 	{"runs", "[-c config.toml] [--target NAME] [--limit N] [--format text|json|csv]",
 		`Lists the recent runs, newest first: mode, start and end, status, people
 read from the source, and a summary or the error. --format csv writes the

@@ -15,6 +15,8 @@ func TestHelpVerb(t *testing.T) {
 		"config check": {"-c file"},
 		"audit":        {"-format", "-run ID", "-user"},
 		"runs":         {"-format", "-limit N"},
+		"run":          {"-c file"},
+		"status":       {"-c file"},
 	}
 	if len(flags) != len(verbs) {
 		t.Fatalf("test covers %d verbs, idsync has %d", len(flags), len(verbs))

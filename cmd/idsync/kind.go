@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/BurntSushi/toml"
 	"github.com/sirupsen/logrus"
 
 	"github.com/idsync/idsync/internal/secret"
+	"github.com/idsync/idsync/sync"
 )
 
 // kind is one kind of source or target (T is what it builds: a sync.Source
@@ -17,6 +20,9 @@ type kind[T any] interface {
 	// ("source.ldap", "target[0].scim"). Problems come back as keyErrs with
 	// full keys; the section is usable for the keys that decoded.
 	decode(d *decoder, prim toml.Primitive, key string) section[T]
+	// canWatch reports whether the kind can watch for changes (a source
+	// with a sync.Watcher).
+	canWatch() bool
 }
 
 // section is one decoded configuration section of a kind.
@@ -32,6 +38,9 @@ type section[T any] interface {
 	secrets() map[string]secret.Ref
 	// build constructs the component.
 	build(log logrus.FieldLogger) (T, error)
+	// watcher constructs the kind's change watcher; an error when the
+	// kind has none.
+	watcher(log logrus.FieldLogger) (sync.Watcher, error)
 }
 
 // spec describes a kind whose section is a C. Its functions are the
@@ -46,11 +55,16 @@ type spec[C any, T any] struct {
 	secrets func(*C) map[string]secret.Ref
 	// build constructs the component from its configuration.
 	build func(C, logrus.FieldLogger) (T, error)
+	// watch constructs the change watcher of a source kind that has one;
+	// nil for the others.
+	watch func(C, logrus.FieldLogger) (sync.Watcher, error)
 }
 
 var _ kind[any] = spec[struct{}, any]{}
 
 func (s spec[C, T]) kindName() string { return s.name }
+
+func (s spec[C, T]) canWatch() bool { return s.watch != nil }
 
 func (s spec[C, T]) decode(d *decoder, prim toml.Primitive, key string) section[T] {
 	c := new(C)
@@ -92,6 +106,13 @@ func (c *configured[C, T]) secrets() map[string]secret.Ref {
 
 func (c *configured[C, T]) build(log logrus.FieldLogger) (T, error) {
 	return c.spec.build(*c.cfg, log)
+}
+
+func (c *configured[C, T]) watcher(log logrus.FieldLogger) (sync.Watcher, error) {
+	if c.spec.watch == nil {
+		return nil, fmt.Errorf("the %s source cannot watch for changes", c.spec.name)
+	}
+	return c.spec.watch(*c.cfg, log)
 }
 
 // find returns the kind named name, or nil.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+
 	"github.com/sirupsen/logrus"
 
 	"github.com/idsync/idsync/internal/secret"
@@ -26,6 +28,15 @@ var sourceKinds = []kind[sync.Source]{
 		},
 		build: func(c ldapsource.Config, log logrus.FieldLogger) (sync.Source, error) {
 			return ldapsource.New(c, log.WithField("source", "ldap"))
+		},
+		watch: func(c ldapsource.Config, log logrus.FieldLogger) (sync.Watcher, error) {
+			w, err := ldapsource.NewWatcher(c, log.WithField("source", "ldap"))
+			if err != nil {
+				return nil, err
+			}
+			return sync.WatcherFunc(func(ctx context.Context, cookie []byte, fn func(sync.WatchEvent) error) error {
+				return w.Watch(ctx, cookie, func(e ldapsource.Event) error { return fn(sync.WatchEvent(e)) })
+			}), nil
 		},
 	},
 	spec[ldif.Config, sync.Source]{

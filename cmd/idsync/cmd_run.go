@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	gosync "sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/idsync/idsync/internal/admin"
+	"github.com/idsync/idsync/state"
+	"github.com/idsync/idsync/sync"
+)
+
+// The reasons the daemon gives its own runs (schedules use their names).
+const (
+	reasonStartup = "startup"
+	reasonWatch   = "change notification"
+)
+
+// daemon is `idsync run`: the engine, its runner over the state store held
+// as the writer, the admin listener's status and the watcher's state.
+type daemon struct {
+	path    string // the configuration file, read again on reload
+	log     *logrus.Logger
+	store   *state.Store
+	metrics *admin.Metrics
+	engine  *sync.Engine
+	started time.Time
+	watch   *watchState // nil without a watcher
+
+	mu      gosync.Mutex
+	cfg     *Config
+	runner  *sync.Runner
+	history runHistory
+	ready   bool
+	why     string // why not ready
+	lastErr *admin.ErrorInfo
+}
+
+// newDaemon builds the runner and the engine of cfg over store. The engine
+// is not started.
+func newDaemon(cfg *Config, store *state.Store, log *logrus.Logger) (*daemon, error) {
+	d := &daemon{path: cfg.path, log: log, store: store, metrics: admin.NewMetrics(), started: time.Now(),
+		cfg: cfg, why: "no run has finished yet"}
+	r, err := newRunner(cfg, store, "", log)
+	if err != nil {
+		return nil, err
+	}
+	d.runner = r
+	d.engine, err = sync.NewEngine(cfg.Daemon.EngineConfig, d.runOnce, log)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	return d, nil
+}
+
+// runOnce is the engine's RunFunc. Every run is a full pass: an
+// incremental request (a change notification, an incremental schedule)
+// also reads the whole source and every target for now; the incremental
+// pass over the people a change touches is future work (issue 10). Its
+// SourceIDs are therefore ignored, which is correct, only slower.
+func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
+	d.mu.Lock()
+	r, source := d.runner, d.cfg.Source.Kind
+	start := time.Now()
+	d.history.begin(req.Reason, start)
+	d.mu.Unlock()
+	var counts map[string]admin.RunCounts
+	returned := false
+	defer func() { // also after a panic, which the engine recovers and reports
+		if !returned {
+			err = errors.New("the run panicked")
+		}
+		d.finished(counts, err)
+	}()
+	out, err := r.Run(ctx, sync.Options{DryRun: req.DryRun})
+	returned = true
+	names := make([]string, len(r.Targets))
+	for i, t := range r.Targets {
+		names[i] = t.Name
+	}
+	end := time.Now()
+	counts = recordMetrics(d.metrics, source, names, out, err, end.Sub(start), end)
+	return err
+}
+
+// finished records the end of a run in the history and the readiness.
+func (d *daemon) finished(counts map[string]admin.RunCounts, err error) {
+	end := time.Now()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.history.end(end, counts)
+	if err == nil {
+		d.ready, d.why = true, ""
+		return
+	}
+	d.lastErr = &admin.ErrorInfo{Time: end, Message: err.Error()}
+	if !d.ready {
+		d.why = "the last run failed: " + err.Error()
+	}
+}
+
+// readiness is /readyz: ready once a run finished without an error.
+func (d *daemon) readiness() (bool, string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ready, d.why
+}
+
+// serve runs the engine, the admin listener and the watcher (w, when not
+// nil) until ctx is done or one of them fails, asks for a first full run,
+// and reloads the configuration on each value of reload. It returns the
+// first failure, after every part has stopped.
+func (d *daemon) serve(ctx context.Context, srv *admin.Server, w sync.Watcher, reload <-chan struct{}) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg gosync.WaitGroup
+	errs := make(chan error, 3)
+	start := func(f func(context.Context) error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- f(ctx) }()
+	}
+	start(d.engine.Run)
+	start(srv.Run)
+	if w != nil {
+		start(func(ctx context.Context) error { return d.watchLoop(ctx, w) })
+	}
+	if err := d.engine.Trigger(sync.Request{Kind: sync.RunFull, Reason: reasonStartup}); err != nil {
+		cancel()
+	}
+	var first error
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-reload:
+			_ = d.reload() // logged
+		case err := <-errs:
+			if err != nil && first == nil {
+				first = err
+				d.log.WithError(err).Error("daemon: stopping")
+			}
+			cancel()
+		}
+	}
+	wg.Wait()
+	return first
+}
+
+// reload reads the configuration file again. A file that fails to load or
+// validate is refused (logged at error level) and the running configuration
+// stays. A valid one replaces the schedules, time zone and stop grace, and
+// the source, mapping, guards and targets of the runs to come (the run in
+// flight finishes with the old ones) and the log level. [state], [admin],
+// the log format, daemon.watch and the watched source's connection keep
+// their old values until a restart; a warning names those that changed.
+func (d *daemon) reload() error {
+	cfg, err := loadConfig(d.path)
+	if err == nil {
+		err = d.swap(cfg)
+	}
+	if err != nil {
+		d.log.WithError(err).Error("reload: configuration refused, the running one stays")
+		return err
+	}
+	d.log.Info("reload: configuration reloaded")
+	return nil
+}
+
+// swap builds cfg's runner and schedules and puts them in place.
+func (d *daemon) swap(cfg *Config) error {
+	r, err := newRunner(cfg, d.store, "", d.log)
+	if err != nil {
+		return err
+	}
+	if err := d.engine.Reload(cfg.Daemon.EngineConfig); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	old := d.cfg
+	d.cfg, d.runner = cfg, r
+	d.mu.Unlock()
+	if lvl, err := logrus.ParseLevel(cfg.Log.Level); err == nil {
+		d.log.SetLevel(lvl)
+	}
+	var stale []string
+	if cfg.State.Path != old.State.Path {
+		stale = append(stale, "state.path")
+	}
+	if cfg.Admin != old.Admin {
+		stale = append(stale, "admin")
+	}
+	if cfg.Log.Format != old.Log.Format {
+		stale = append(stale, "log.format")
+	}
+	if cfg.Daemon.Watch != old.Daemon.Watch {
+		stale = append(stale, "daemon.watch")
+	}
+	if len(stale) > 0 {
+		d.log.WithField("keys", stale).Warn("reload: these settings take effect at the next restart")
+	}
+	return nil
+}
+
+func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := newFlagSet("run", stderr)
+	path := configFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*path)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	store, err := state.Open(ctx, cfg.State.Path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	d, err := newDaemon(cfg, store, log)
+	if err != nil {
+		return err
+	}
+	var w sync.Watcher
+	if cfg.Daemon.Watch {
+		if w, err = cfg.Source.section.watcher(log); err != nil {
+			return fmt.Errorf("daemon.watch: %w", err)
+		}
+		d.watch = newWatchState("syncrepl", d.metrics, cfg.Source.Kind)
+	}
+	srv, err := admin.New(cfg.Admin, admin.Options{Status: admin.StatusFunc(d.status),
+		Readiness: admin.ReadinessFunc(d.readiness), Metrics: d.metrics, Log: log})
+	if err != nil {
+		return err
+	}
+	reload, stop := hangups()
+	defer stop()
+	log.WithFields(logrus.Fields{"config": *path, "admin": srv.Addr().String(), "watch": cfg.Daemon.Watch}).Info("daemon: started")
+	err = d.serve(ctx, srv, w, reload)
+	log.Info("daemon: stopped")
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// configFlag registers -c and --config on fs.
+func configFlag(fs *flag.FlagSet) *string {
+	p := new(string)
+	fs.StringVar(p, "c", defaultConfigPath(), "configuration `file`")
+	fs.StringVar(p, "config", defaultConfigPath(), "configuration `file`")
+	return p
+}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"github.com/idsync/idsync/state"
+	"github.com/idsync/idsync/sync/ldapsource/slapdtest"
+	"github.com/idsync/idsync/targets/scim/scimtest"
+)
+
+// waitFor bounds every wait for the daemon: generous, since a test only
+// waits that long when it is about to fail.
+const waitFor = 60 * time.Second
+
+// lockedBuffer is a bytes.Buffer safe for the daemon's log and the test.
+type lockedBuffer struct {
+	mu gosync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// appendConfig adds text to e's configuration file.
+func (e *env) appendConfig(text string) {
+	e.t.Helper()
+	f, err := os.OpenFile(e.cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err == nil {
+		_, err = f.WriteString(text)
+		err = errorsJoin(err, f.Close())
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func errorsJoin(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// eventually polls cond on a ticker until it holds, failing after waitFor.
+func eventually(t *testing.T, what string, done <-chan int, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	limit := time.After(waitFor)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case code := <-done:
+			t.Fatalf("%s: the daemon exited with %d", what, code)
+		case <-limit:
+			t.Fatalf("%s: not within %s", what, waitFor)
+		}
+	}
+}
+
+// TestDaemonWatchesAndApplies runs `idsync run` in process against slapd
+// (syncprov) and SCIMMY: it becomes ready after its first run, refuses a
+// manual apply while it holds the state, answers `idsync status`, creates
+// the account of a person added in LDAP and disables it when the person is
+// deleted, saves the watch cookie, and exits 0 when its context ends.
+func TestDaemonWatchesAndApplies(t *testing.T) {
+	slapd := slapdtest.Start(t, slapdtest.WithLDIFFile("../../testdata/sample/day1.ldif"))
+	url, token := scimtest.StartSCIMMY(t)
+	e := newEnv(t, slapd, url, token, "")
+	addr := freeAddr(t)
+	e.appendConfig(fmt.Sprintf(`
+[daemon]
+watch = true
+stop_grace = "20s"
+[[daemon.schedule]]
+name = "nightly"
+cron = "0 2 * * *"
+mode = "full"
+
+[admin]
+listen = %q
+`, addr))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"run", "-c", e.cfg}, &bytes.Buffer{}, &stderr) }()
+	defer func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", tail(stderr.String()))
+		}
+	}()
+
+	eventually(t, "ready", done, func() bool {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if n := len(e.users()); n != 124 {
+		t.Fatalf("after the first run SCIMMY has %d users, want 124", n)
+	}
+
+	code, _, errs := e.idsync("apply")
+	if code != exitError || !strings.Contains(errs, "already open for writing in this idsync process") {
+		t.Errorf("manual apply beside the daemon: exit %d, want %d and the state in use:\n%s", code, exitError, errs)
+	}
+	if out := e.mustIdsync(exitOK, "runs"); !strings.Contains(out, "applied") {
+		t.Errorf("runs beside the daemon:\n%s", out)
+	}
+
+	out := e.mustIdsync(exitOK, "status")
+	for _, want := range []string{"idsync: started ", "Watcher (syncrepl): watching since ", "Target scim: ",
+		"Next runs:", "nightly", "full", "0 2 * * *", "Last runs:", "STARTED", "TRIGGER", "startup", "applied"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+
+	c := slapd.Conn(t)
+	add := ldap.NewAddRequest("uid=pnatarajan,"+people, nil)
+	for _, a := range [][2]string{{"objectClass", "inetOrgPerson"}, {"uid", "pnatarajan"}, {"cn", "Priya Natarajan"},
+		{"sn", "Natarajan"}, {"givenName", "Priya"}, {"displayName", "Priya Natarajan"},
+		{"mail", "priya.natarajan@example.org"}, {"departmentNumber", "Engineering"}, {"employeeType", "staff"}} {
+		add.Attribute(a[0], []string{a[1]})
+	}
+	if err := c.Add(add); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new person's account", done, func() bool { return e.users()["pnatarajan"].Active })
+	if err := c.Del(ldap.NewDelRequest(add.DN, nil)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the deleted person's account disabled", done, func() bool {
+		u, ok := e.users()["pnatarajan"]
+		return ok && !u.Active
+	})
+	if out := e.mustIdsync(exitOK, "status"); !strings.Contains(out, "watch") {
+		t.Errorf("status shows no run triggered by the watcher:\n%s", out)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("run exited %d, want %d", code, exitOK)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("run did not return after its context ended")
+	}
+	st, err := state.OpenShared(context.Background(), filepath.Join(e.dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if ck, err := st.LoadWatchCookie(context.Background(), "ldap"); err != nil || len(ck.Cookie) == 0 {
+		t.Errorf("watch cookie after the run: %v, %v", ck, err)
+	}
+	if code, _, errs := e.idsync("status"); code != exitError || !strings.Contains(errs, "is `idsync run` running") {
+		t.Errorf("status without a daemon: exit %d:\n%s", code, errs)
+	}
+}
