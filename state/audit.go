@@ -116,9 +116,7 @@ func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, a Audit) error {
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE audit SET target = ?, kind = ?, action = ?, source_id = ?, target_id = ?,
-		user_name = ?, reasons = ?, before = ?, after = ?, detail = ?, error = ?, status = ?
-		WHERE id = ? AND status = 'pending'`, a.Target, a.Kind, a.Action, a.SourceID, a.TargetID, a.UserName,
+	res, err := tx.StmtContext(ctx, s.stmts.completeAudit).ExecContext(ctx, a.Target, a.Kind, a.Action, a.SourceID, a.TargetID, a.UserName,
 		reasons, before, after, a.Detail, a.Error, a.Status, a.ID)
 	if err != nil {
 		return fmt.Errorf("complete audit %d: %w", a.ID, err)

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -163,4 +164,48 @@ func BenchmarkCommit(b *testing.B) {
 			b.ReportMetric(float64(i)/time.Since(start).Seconds(), "ops/s")
 		})
 	}
+}
+
+// BenchmarkApplyWrite records one target write the way Apply does: the
+// link's owner is looked up (LinkOf), then one transaction completes the
+// last write's audit row with its link and inserts the next write's pending
+// row (Op.Next).
+func BenchmarkApplyWrite(b *testing.B) {
+	s := openAt(b, filepath.Join(b.TempDir(), "state.db"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	run, err := s.StartRun(ctx, "t", ModeApply)
+	if err != nil {
+		b.Fatal(err)
+	}
+	audit := func(i int) (Audit, *Link) {
+		e := benchEntry(i % benchPeople)
+		acc := &targets.Account{ID: guid(-i - 1), UserName: e.UserName, ExternalID: e.SourceID, Active: true,
+			Attrs: targets.AttrsOf(map[string]string{"displayName": "User", "department": "Staff", "emails.work": e.UserName})}
+		return Audit{RunID: run.ID, Target: "t", Kind: "joiner", Action: "create", SourceID: e.SourceID,
+				UserName: e.UserName, Reasons: []string{"new in the source"}, After: acc},
+			&Link{SourceID: e.SourceID, TargetID: acc.ID, UserName: e.UserName, DN: e.DN, Active: true}
+	}
+	a, _ := audit(0)
+	if a.ID, err = s.Begin(ctx, a); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	start := time.Now()
+	defer reportCPU(b)()
+	for b.Loop() {
+		_, l := audit(i)
+		if _, err := s.LinkOf(ctx, "t", l.TargetID); !errors.Is(err, ErrNotFound) {
+			b.Fatalf("LinkOf: %v", err)
+		}
+		next, _ := audit(i + 1)
+		done := a
+		done.TargetID, done.Status = l.TargetID, AuditApplied
+		if err := s.Commit(ctx, Op{Audit: done, Link: l, Next: &next}); err != nil {
+			b.Fatal(err)
+		}
+		a = next
+		i++
+	}
+	b.ReportMetric(float64(i)/time.Since(start).Seconds(), "ops/s")
 }

@@ -214,8 +214,7 @@ func (s *Store) Links(ctx context.Context, target string, fn func(Link) error) e
 func (s *Store) LinkOf(ctx context.Context, target, targetID string) (Link, error) {
 	l := Link{Target: target, TargetID: targetID}
 	var created, updated int64
-	err := s.db.QueryRowContext(ctx, `SELECT source_id, user_name, dn, active, created, updated
-		FROM links WHERE target = ? AND target_id = ?`, target, targetID).
+	err := s.stmts.linkOf.QueryRowContext(ctx, target, targetID).
 		Scan(&l.SourceID, &l.UserName, &l.DN, &l.Active, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Link{}, fmt.Errorf("state: link of account %q in %s: %w", targetID, target, ErrNotFound)

@@ -11,7 +11,9 @@ import (
 // connection's prepared copy.
 type statements struct {
 	insertAudit    *sql.Stmt
+	completeAudit  *sql.Stmt
 	linkOwner      *sql.Stmt
+	linkOf         *sql.Stmt
 	upsertLink     *sql.Stmt
 	unlinkSource   *sql.Stmt
 	unlinkBoth     *sql.Stmt
@@ -26,7 +28,12 @@ func (s *Store) prepare(ctx context.Context) error {
 	}{
 		{&s.stmts.insertAudit, `INSERT INTO audit (run_id, time, target, kind, action, source_id, target_id,
 			user_name, reasons, before, after, detail, error, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+		{&s.stmts.completeAudit, `UPDATE audit SET target = ?, kind = ?, action = ?, source_id = ?, target_id = ?,
+			user_name = ?, reasons = ?, before = ?, after = ?, detail = ?, error = ?, status = ?
+			WHERE id = ? AND status = 'pending'`},
 		{&s.stmts.linkOwner, `SELECT source_id FROM links WHERE target = ? AND target_id = ?`},
+		{&s.stmts.linkOf, `SELECT source_id, user_name, dn, active, created, updated
+			FROM links WHERE target = ? AND target_id = ?`},
 		{&s.stmts.upsertLink, `INSERT INTO links (target, source_id, target_id, user_name, dn, active, created, updated)
 			VALUES (?,?,?,?,?,?,?,?)
 			ON CONFLICT (target, source_id) DO UPDATE SET target_id = excluded.target_id,
@@ -49,7 +56,7 @@ func (s *Store) prepare(ctx context.Context) error {
 }
 
 func (st *statements) close() {
-	for _, p := range []**sql.Stmt{&st.insertAudit, &st.linkOwner, &st.upsertLink, &st.unlinkSource,
+	for _, p := range []**sql.Stmt{&st.insertAudit, &st.completeAudit, &st.linkOwner, &st.linkOf, &st.upsertLink, &st.unlinkSource,
 		&st.unlinkBoth, &st.unlinkTarget, &st.insertSnapshot} {
 		if *p != nil {
 			(*p).Close() // later use fails with "statement is closed"

@@ -171,8 +171,11 @@ func (r *Runner) view(ctx context.Context, t TargetSpec, o Overrides) *targetVie
 	if v.accounts, v.groups, v.err = r.listTarget(ctx, t, n+n/16); v.err != nil {
 		return v
 	}
+	ids := newIDTable(v.accounts)
+	ids.shareMembers(v.groups)
 	v.links = make([]state.Link, 0, n)
 	v.err = r.Store.Links(ctx, t.Name, func(l state.Link) error {
+		l.Target, l.TargetID = t.Name, ids.share(l.TargetID)
 		v.links = append(v.links, l)
 		return nil
 	})

@@ -104,7 +104,9 @@ func run() error {
 	if o.source == "ldif" {
 		err = benchLDIF(&t, o, abs, ldifPath, url)
 	} else {
-		err = benchLDAP(&t, o, abs, ldifPath, url)
+		var stopSlapd func()
+		stopSlapd, err = benchLDAP(&t, o, abs, ldifPath, url)
+		defer stopSlapd() // after -hold: the held config reads slapd
 	}
 	if err != nil {
 		return err
@@ -119,14 +121,19 @@ func run() error {
 	return nil
 }
 
-// benchLDAP measures the whole cycle against slapd.
-func benchLDAP(t *table, o options, dir, ldifPath, scimURL string) error {
+// benchLDAP measures the whole cycle against slapd. It returns the func
+// that stops slapd, which the caller calls after -hold.
+func benchLDAP(t *table, o options, dir, ldifPath, scimURL string) (func(), error) {
 	start := time.Now()
 	slapd, err := slapdtest.StartProcess(filepath.Join(dir, "slapd"), slapdtest.WithLDIFFile(ldifPath))
 	if err != nil {
-		return err
+		return func() {}, err
 	}
-	defer slapd.Close()
+	return slapd.Close, benchSlapd(t, o, dir, slapd, scimURL, start)
+}
+
+// benchSlapd measures the whole cycle against the running slapd.
+func benchSlapd(t *table, o options, dir string, slapd *slapdtest.Server, scimURL string, start time.Time) error {
 	fmt.Printf("  slapadd + slapd start in %.1f s\n", time.Since(start).Seconds())
 	cfg, err := writeConfig(dir, ldapSource(slapd.URL), scimURL, o.log)
 	if err != nil {

@@ -27,12 +27,19 @@ type userField struct {
 // user: a path the table has and user lacks panics at start-up.
 var userFields = buildUserFields()
 
+// maxUserFields bounds userFields, so that accountFromResource reads a
+// user's values into an array on its stack.
+const maxUserFields = 32
+
 func buildUserFields() []userField {
 	var out []userField
 	for _, d := range targets.AttributeTable {
 		if d.Kind != targets.KindFixed {
 			out = append(out, userField{AttributeDef: d, get: fieldReader(d)})
 		}
+	}
+	if len(out) > maxUserFields {
+		panic(fmt.Sprintf("scim: %d user attribute paths, more than maxUserFields (%d)", len(out), maxUserFields))
 	}
 	return out
 }
@@ -113,14 +120,21 @@ func accountFromResource(u *user, enterprise bool) (targets.Account, error) {
 		}
 		a.Active = u.Active.value
 	}
-	a.Attrs = make(targets.Attrs, 0, 8)
-	for i := range userFields { // sorted, so Attrs is too
-		f := &userFields[i]
-		if f.Kind == targets.KindEnterprise && !enterprise {
-			continue
+	// Read the values first: Attrs is held for every account of a listing,
+	// so it gets exactly the room it needs.
+	var values [maxUserFields]scalar
+	n := 0
+	for i := range userFields {
+		if f := &userFields[i]; f.Kind != targets.KindEnterprise || enterprise {
+			if values[i] = f.get(u); values[i] != "" {
+				n++
+			}
 		}
-		if v := f.get(u); v != "" {
-			a.Attrs = append(a.Attrs, targets.Attr{Path: f.Path, Value: string(v)})
+	}
+	a.Attrs = make(targets.Attrs, 0, n)
+	for i := range userFields { // sorted, so Attrs is too
+		if values[i] != "" {
+			a.Attrs = append(a.Attrs, targets.Attr{Path: userFields[i].Path, Value: string(values[i])})
 		}
 	}
 	return a, nil
