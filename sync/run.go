@@ -195,6 +195,11 @@ func (r *Runner) view(ctx context.Context, t TargetSpec, o Overrides) *targetVie
 		return v
 	}
 	v.index = IndexTarget(v.accounts, v.groups, v.links)
+	// The index holds every group's members as account indexes; planning
+	// never reads the listing's member IDs again.
+	for i := range v.groups {
+		v.groups[i].Members = nil
+	}
 	return v
 }
 
