@@ -64,7 +64,6 @@ kind = "ldap"
 url = %q
 bind_dn = %q
 bind_password = { file = "ldap.pw" }
-page_size = 1000
 
 [source.ldap.users]
 base_dn = %q

@@ -16,7 +16,7 @@ import (
 // Defaults and limits of Config.
 const (
 	DefaultTimeout     = 60 * time.Second
-	DefaultPageSize    = 500
+	DefaultPageSize    = 250
 	MaxPageSize        = 10000
 	DefaultIDAttribute = "entryUUID"
 	DefaultUserFilter  = "(objectClass=inetOrgPerson)"
@@ -48,7 +48,10 @@ type Config struct {
 	// Timeout bounds connecting and each request (one page); default 60s.
 	// A string with a unit ("30s"): a bare number is refused.
 	Timeout duration.Duration `toml:"timeout"`
-	// PageSize is the paged-results page size; default 500, at most 10000.
+	// PageSize is the paged-results page size; default 250, at most 10000.
+	// A page is decoded whole by go-ldap (several times its size on the
+	// wire) and held while the rest of the run is in memory, so a small
+	// page keeps the peak down; more round trips cost little.
 	PageSize int `toml:"page_size"`
 	// IDAttribute holds each person's stable identifier; default entryUUID.
 	// objectGUID is read as binary and formatted as a GUID string.

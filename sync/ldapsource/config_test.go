@@ -155,7 +155,7 @@ member_attributes = ["member"]
 		t.Errorf("decoded %+v", c)
 	}
 	d := Config{}.withDefaults()
-	if d.Timeout.Duration != DefaultTimeout || d.PageSize != 500 || d.IDAttribute != "entryUUID" || !*d.UseMemberOf ||
+	if d.Timeout.Duration != DefaultTimeout || d.PageSize != 250 || d.IDAttribute != "entryUUID" || !*d.UseMemberOf ||
 		d.Users.Scope != "sub" || d.Users.Attributes[0] != "*" || d.Groups.NameAttribute != "cn" || len(d.Groups.MemberAttributes) != 2 {
 		t.Errorf("defaults %+v", d)
 	}
