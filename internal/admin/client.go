@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,21 +96,56 @@ func (c *Client) get(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("admin: GET %s: %w", url, err)
 	}
+	return c.do(c.http, req, v, http.StatusOK)
+}
+
+// do sends req with hc, with the token, and decodes the JSON body into v.
+// An answer with a status not in ok is an error with the status and the
+// start of the body.
+func (c *Client) do(hc *http.Client, req *http.Request, v any, ok ...int) error {
+	what := req.Method + " " + req.URL.String()
 	if !c.token.IsZero() {
 		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("admin: GET %s (is the daemon running?): %w", url, err)
+		return fmt.Errorf("admin: %s (is the daemon running?): %w", what, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if !slices.Contains(ok, resp.StatusCode) {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("admin: GET %s: %s: %s", url, resp.Status, strings.TrimSpace(string(b)))
+		return fmt.Errorf("admin: %s: %s: %s", what, resp.Status, strings.TrimSpace(string(b)))
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
-		return fmt.Errorf("admin: GET %s: decode: %w", url, err)
+		return fmt.Errorf("admin: %s: decode: %w", what, err)
 	}
 	return nil
+}
+
+// Run asks the daemon for a run (POST /run) and returns its answer. With
+// req.Wait it waits for the run to end, bounded by ctx only (not by the
+// client's timeout for the other requests).
+func (c *Client) Run(ctx context.Context, req RunRequest) (RunResult, error) {
+	url := c.base + "/run"
+	body, err := json.Marshal(req)
+	if err != nil {
+		return RunResult{}, fmt.Errorf("admin: POST %s: %w", url, err)
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return RunResult{}, fmt.Errorf("admin: POST %s: %w", url, err)
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hc := c.http
+	if req.Wait {
+		long := *c.http
+		long.Timeout = 0
+		hc = &long
+	}
+	var res RunResult
+	if err := c.do(hc, hr, &res, http.StatusOK, http.StatusAccepted); err != nil {
+		return RunResult{}, err
+	}
+	return res, nil
 }

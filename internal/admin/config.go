@@ -1,7 +1,8 @@
 // Package admin is idsync's admin HTTP listener: /healthz, /readyz, /status
-// (a JSON document, see docs/status-json.md) and /metrics (Prometheus, on a
-// registry of its own), plus the Metrics the engine records into and the
-// Client that `idsync status` uses.
+// (a JSON document, see docs/status-json.md), /metrics (Prometheus, on a
+// registry of its own) and, given a Runner, POST /run, plus the Metrics the
+// engine records into and the Client that `idsync status` and `idsync
+// trigger` use.
 //
 // The listener binds 127.0.0.1:9464 by default. Any address that is not a
 // loopback address needs a bearer token: Validate refuses it otherwise.

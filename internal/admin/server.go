@@ -27,6 +27,8 @@ type Options struct {
 	Status    StatusProvider // required
 	Readiness Readiness      // required
 	Metrics   *Metrics       // required
+	// Runner, when set, serves POST /run; without it /run is 404.
+	Runner Runner
 	// Log receives the listener's messages; nil discards them.
 	Log logrus.FieldLogger
 	// ShutdownTimeout overrides DefaultShutdownTimeout when positive.
@@ -138,7 +140,7 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// routes is the mux of the four endpoints.
+// routes is the mux of the endpoints.
 func routes(opts Options, log logrus.FieldLogger) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -167,6 +169,9 @@ func routes(opts Options, log logrus.FieldLogger) *http.ServeMux {
 		writeJSON(w, http.StatusOK, st, log)
 	})
 	mux.Handle("GET /metrics", opts.Metrics.Handler())
+	if opts.Runner != nil {
+		mux.Handle("POST /run", runHandler(opts.Runner, log))
+	}
 	return mux
 }
 
