@@ -234,7 +234,7 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 		d.watch = newWatchState("syncrepl", d.metrics, cfg.Source.Kind)
 	}
 	srv, err := admin.New(cfg.Admin, admin.Options{Status: admin.StatusFunc(d.status),
-		Readiness: admin.ReadinessFunc(d.readiness), Metrics: d.metrics, Log: log})
+		Readiness: admin.ReadinessFunc(d.readiness), Metrics: d.metrics, Runner: admin.RunnerFunc(d.runNow), Log: log})
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func trigger(reason string) string {
 		return "startup"
 	case reasonWatch:
 		return "watch"
-	case "manual":
+	case "manual", reasonManual:
 		return "manual"
 	}
 	return "schedule"

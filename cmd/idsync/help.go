@@ -34,6 +34,8 @@ func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitOK, cmdRun(ctx, args, stdout, stderr)
 	case "status":
 		return exitOK, cmdStatus(ctx, args, stdout, stderr)
+	case "trigger":
+		return exitOK, cmdTrigger(ctx, args, stdout, stderr)
 	}
 	return exitError, fmt.Errorf("no command %q", v.name)
 }
@@ -64,10 +66,10 @@ error and reasons (joined with "; ") under a header row.`},
 debugging): a full run at start, then the runs of the [daemon] schedules
 and, with daemon.watch = true, a run after each change the LDAP source
 reports (syncrepl). Every run is a full pass for now, incremental ones
-too. It serves /healthz, /readyz, /status and /metrics on [admin] listen.
-It holds the state database as its writer while it runs, so a manual
-"idsync apply" is refused, naming its pid; plan, runs, audit and status
-keep working. SIGINT or SIGTERM stop it: the run in flight may finish for
+too. It serves /healthz, /readyz, /status, /metrics and POST /run
+("idsync trigger") on [admin] listen. It holds the state database as its
+writer while it runs, so a manual "idsync apply" is refused, naming its
+pid; plan, runs, audit, status and trigger keep working. SIGINT or SIGTERM stop it: the run in flight may finish for
 daemon.stop_grace. SIGHUP reloads the configuration file: an invalid one
 is logged and ignored; a valid one replaces the schedules, source, mapping,
 guards, targets and log level ([state], [admin], log.format and
@@ -77,6 +79,12 @@ daemon.watch need a restart).`},
 listener ([admin] listen and token) and prints it: the watcher, and per
 target the next scheduled runs, the last runs and the last error. It fails
 when no daemon answers.`},
+	{"trigger", "[-c config.toml] [--dry-run] [--no-wait]",
+		`Asks the running daemon ("idsync run") for a full run now, on its admin
+listener (POST /run, [admin] listen and token), and prints the outcome. It
+waits for the run to end (a run already queued may serve the request)
+unless --no-wait, which returns once the run is queued. --dry-run stops
+the run after the plan. It fails when no daemon answers or the run failed.`},
 	{"runs", "[-c config.toml] [--target NAME] [--limit N] [--format text|json|csv]",
 		`Lists the recent runs, newest first: mode, start and end, status, people
 read from the source, and a summary or the error. --format csv writes the

@@ -17,6 +17,7 @@ func TestHelpVerb(t *testing.T) {
 		"runs":         {"-format", "-limit N"},
 		"run":          {"-c file"},
 		"status":       {"-c file"},
+		"trigger":      {"-c file", "-dry-run", "-no-wait"},
 	}
 	if len(flags) != len(verbs) {
 		t.Fatalf("test covers %d verbs, idsync has %d", len(flags), len(verbs))
