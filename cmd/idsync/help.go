@@ -108,7 +108,7 @@ func usage() string {
 	var b strings.Builder
 	b.WriteString("idsync keeps SaaS accounts in step with your directory.\n\nUsage:\n")
 	for _, v := range verbs {
-		fmt.Fprintf(&b, "  idsync %-6s %s\n", v.name, v.synopsis)
+		fmt.Fprintf(&b, "  idsync %-7s %s\n", v.name, v.synopsis)
 	}
 	b.WriteString(`  idsync version
   idsync help [COMMAND]
