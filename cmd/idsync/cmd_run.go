@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	gosync "sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/idsync/idsync/internal/admin"
+	"github.com/idsync/idsync/internal/notify"
 	"github.com/idsync/idsync/state"
 	"github.com/idsync/idsync/sync"
 )
@@ -31,7 +33,8 @@ type daemon struct {
 	metrics *admin.Metrics
 	engine  *sync.Engine
 	started time.Time
-	watch   *watchState // nil without a watcher
+	watch   *watchState      // nil without a watcher
+	notify  *notify.Notifier // nil without daemon.notify
 
 	mu      gosync.Mutex
 	cfg     *Config
@@ -56,7 +59,30 @@ func newDaemon(cfg *Config, store *state.Store, log *logrus.Logger) (*daemon, er
 	if err != nil {
 		return nil, fmt.Errorf("daemon: %w", err)
 	}
+	if d.notify, err = newNotifier(cfg.Daemon.Notify, r, log); err != nil {
+		return nil, fmt.Errorf("daemon.notify: %w", err)
+	}
+	d.engine.OnFailure = func(err error, consecutive int) {
+		d.notify.Failed(err, consecutive, errors.Is(err, sync.ErrGuard))
+	}
 	return d, nil
+}
+
+// newNotifier returns the notifier of cfg for the targets of r, nil when
+// no webhook is configured.
+func newNotifier(cfg notify.Config, r *sync.Runner, log *logrus.Logger) (*notify.Notifier, error) {
+	if !cfg.Enabled() {
+		return nil, nil
+	}
+	w, err := notify.NewWebhook(cfg, nil)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(r.Targets))
+	for i, t := range r.Targets {
+		names[i] = t.Name
+	}
+	return notify.New(cfg, w, strings.Join(names, ", "), log), nil
 }
 
 // runOnce is the engine's RunFunc. Every run is a full pass: an
@@ -96,6 +122,7 @@ func (d *daemon) finished(counts map[string]admin.RunCounts, err error) {
 	defer d.mu.Unlock()
 	d.history.end(end, counts)
 	if err == nil {
+		d.notify.Succeeded()
 		d.ready, d.why = true, ""
 		return
 	}
@@ -120,13 +147,14 @@ func (d *daemon) serve(ctx context.Context, srv *admin.Server, w sync.Watcher, r
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg gosync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
 	start := func(f func(context.Context) error) {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs <- f(ctx) }()
 	}
 	start(d.engine.Run)
 	start(srv.Run)
+	start(d.notify.Run) // returns only when ctx is done
 	if w != nil {
 		start(func(ctx context.Context) error { return d.watchLoop(ctx, w) })
 	}
@@ -156,8 +184,9 @@ func (d *daemon) serve(ctx context.Context, srv *admin.Server, w sync.Watcher, r
 // stays. A valid one replaces the schedules, time zone and stop grace, and
 // the source, mapping, guards and targets of the runs to come (the run in
 // flight finishes with the old ones) and the log level. [state], [admin],
-// the log format, daemon.watch and the watched source's connection keep
-// their old values until a restart; a warning names those that changed.
+// the log format, daemon.watch, [daemon.notify] and the watched source's
+// connection keep their old values until a restart; a warning names those
+// that changed.
 func (d *daemon) reload() error {
 	cfg, err := loadConfig(d.path)
 	if err == nil {
@@ -199,6 +228,9 @@ func (d *daemon) swap(cfg *Config) error {
 	}
 	if cfg.Daemon.Watch != old.Daemon.Watch {
 		stale = append(stale, "daemon.watch")
+	}
+	if cfg.Daemon.Notify != old.Daemon.Notify {
+		stale = append(stale, "daemon.notify")
 	}
 	if len(stale) > 0 {
 		d.log.WithField("keys", stale).Warn("reload: these settings take effect at the next restart")

@@ -221,6 +221,9 @@ func (c *Config) secretRefs() []namedRef {
 	if !c.Admin.Token.IsZero() {
 		out = append(out, namedRef{"admin.token", c.Admin.Token})
 	}
+	if !c.Daemon.Notify.Webhook.IsZero() {
+		out = append(out, namedRef{"daemon.notify.webhook", c.Daemon.Notify.Webhook})
+	}
 	for i, t := range c.Targets {
 		if t.section != nil {
 			add(fmt.Sprintf("target[%d].%s", i, t.Kind), t.section.secrets())

@@ -7,6 +7,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/idsync/idsync/internal/notify"
 	"github.com/idsync/idsync/sync"
 )
 
@@ -19,9 +20,12 @@ type DaemonConfig struct {
 	// the server needs the syncprov overlay and id_attribute = entryUUID).
 	// Only the ldap source can watch.
 	Watch bool
+	// Notify is [daemon.notify]: the webhook told when runs keep failing,
+	// a guard refuses a plan, and a run succeeds again.
+	Notify notify.Config
 }
 
-// decodeDaemon decodes [daemon]: the engine's keys, then watch.
+// decodeDaemon decodes [daemon]: the engine's keys, then watch and notify.
 func (c *Config) decodeDaemon(d *decoder, prim toml.Primitive) {
 	tbl, ok := d.table(prim, "daemon")
 	if !ok {
@@ -31,6 +35,10 @@ func (c *Config) decodeDaemon(d *decoder, prim toml.Primitive) {
 	for _, k := range sortedKeys(extra) {
 		if k == "watch" {
 			d.decode(extra[k], "daemon.watch", &c.Daemon.Watch)
+			continue
+		}
+		if k == "notify" {
+			d.decodeStruct(extra[k], "daemon.notify", &c.Daemon.Notify)
 			continue
 		}
 		d.unknown(join("daemon", k))
@@ -46,6 +54,7 @@ func (c *Config) validateDaemon() []keyErr {
 	if c.Daemon.Watch && c.Source.Kind != "" && !canWatch(c.Source.Kind) {
 		out = append(out, keyErr{"daemon.watch", fmt.Errorf("the %s source cannot watch for changes (only ldap can)", c.Source.Kind)})
 	}
+	out = append(out, prefixed("daemon.notify.", c.Daemon.Notify.Validate())...)
 	return append(out, prefixed("admin.", c.Admin.Validate())...)
 }
 
@@ -75,9 +84,11 @@ func canWatch(name string) bool {
 	return k != nil && k.canWatch()
 }
 
-// adminPaths resolves the [admin] section's file paths against dir.
+// adminPaths resolves the file paths of [admin] and [daemon.notify]
+// against dir.
 func (c *Config) adminPaths(dir string) {
 	c.Admin.TLSCertFile = resolve(dir, c.Admin.TLSCertFile)
 	c.Admin.TLSKeyFile = resolve(dir, c.Admin.TLSKeyFile)
 	c.Admin.Token.File = resolve(dir, c.Admin.Token.File)
+	c.Daemon.Notify.Webhook.File = resolve(dir, c.Daemon.Notify.Webhook.File)
 }

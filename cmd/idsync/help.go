@@ -72,8 +72,8 @@ writer while it runs, so a manual "idsync apply" is refused, naming its
 pid; plan, runs, audit, status and trigger keep working. SIGINT or SIGTERM stop it: the run in flight may finish for
 daemon.stop_grace. SIGHUP reloads the configuration file: an invalid one
 is logged and ignored; a valid one replaces the schedules, source, mapping,
-guards, targets and log level ([state], [admin], log.format and
-daemon.watch need a restart).`},
+guards, targets and log level ([state], [admin], log.format,
+daemon.watch and [daemon.notify] need a restart).`},
 	{"status", "[-c config.toml]",
 		`Asks the running daemon ("idsync run") for its status on its admin
 listener ([admin] listen and token) and prints it: the watcher, and per
