@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 
+	"github.com/idsync/idsync/internal/loopback"
 	"github.com/idsync/idsync/internal/secret"
 )
 
@@ -89,7 +89,7 @@ func (c Config) Validate() error {
 // needsToken returns an error when host, of the address addr, is not a
 // loopback address.
 func needsToken(host, addr string) error {
-	if isLoopback(host) {
+	if loopback.Host(host) {
 		return nil
 	}
 	ip := net.ParseIP(host)
@@ -97,13 +97,4 @@ func needsToken(host, addr string) error {
 		return fmt.Errorf("listen: %q listens on every interface: set token, or listen on 127.0.0.1", addr)
 	}
 	return fmt.Errorf("listen: %q is not a loopback address: set token to serve beyond this machine", host)
-}
-
-// isLoopback reports whether host is "localhost" or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -3,13 +3,13 @@ package ldapsource
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
 	"github.com/idsync/idsync/internal/duration"
+	"github.com/idsync/idsync/internal/loopback"
 	"github.com/idsync/idsync/internal/secret"
 )
 
@@ -219,21 +219,11 @@ func (c Config) validateURL(add func(key, format string, args ...any)) bool {
 		add("url", "must not have a path or query (set users.base_dn instead)")
 	}
 	tls := u.Scheme == "ldaps" || c.StartTLS
-	if u.Scheme == "ldap" && !tls && !c.AllowInsecureLDAP && u.Hostname() != "" && !isLoopback(u.Hostname()) {
+	if u.Scheme == "ldap" && !tls && !c.AllowInsecureLDAP && u.Hostname() != "" && !loopback.Host(u.Hostname()) {
 		add("url", "plain ldap:// to %s sends the bind password and every entry in clear text: "+
 			"use ldaps://, or set start_tls = true, or set allow_insecure_ldap = true to accept it", u.Hostname())
 	}
 	return tls
-}
-
-// isLoopback reports whether host is this machine: "localhost" or a
-// loopback address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func checkDN(add func(key, format string, args ...any), key, dn string) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+	"github.com/idsync/idsync/internal/loopback"
 	"github.com/idsync/idsync/internal/secret"
 	"github.com/idsync/idsync/mapping"
 	"github.com/sirupsen/logrus"
@@ -49,7 +50,7 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	if cfg.InsecureSkipVerify {
 		log.WithField("url", cfg.URL).Warn("ldap: insecure_skip_verify is set: the server certificate is not verified")
 	}
-	if u, err := url.Parse(cfg.URL); err == nil && u.Scheme == "ldap" && !cfg.StartTLS && !isLoopback(u.Hostname()) {
+	if u, err := url.Parse(cfg.URL); err == nil && u.Scheme == "ldap" && !cfg.StartTLS && !loopback.Host(u.Hostname()) {
 		log.WithField("url", cfg.URL).Warn("ldap: allow_insecure_ldap is set: the bind password and every entry cross the network in clear text")
 	}
 	extra := []string{cfg.IDAttribute}

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/idsync/idsync/internal/duration"
+	"github.com/idsync/idsync/internal/loopback"
 	"github.com/idsync/idsync/internal/secret"
 )
 
@@ -160,18 +160,10 @@ func validateURL(raw string, allowHTTP bool) error {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("url: must not have a query or fragment, got %q", raw)
 	}
-	if u.Scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()) {
+	if u.Scheme == "http" && !allowHTTP && !loopback.Host(u.Hostname()) {
 		return fmt.Errorf("url: must use https (or set allow_insecure_http = true), got %q", raw)
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // settings is a Config with every default applied.
