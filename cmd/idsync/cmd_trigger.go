@@ -55,17 +55,13 @@ func cmdTrigger(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	c, err := admin.NewClient(cfg.Admin)
+	c, addr, err := daemonClient(*path)
 	if err != nil {
 		return err
 	}
 	res, err := c.Run(ctx, admin.RunRequest{Mode: admin.ModeFull, DryRun: *dryRun, Wait: !*noWait})
 	if err != nil {
-		return fmt.Errorf("trigger: no run from the daemon at %s: is `idsync run` running with this configuration? %w", cfg.Admin.Addr(), err)
+		return noDaemon("trigger: no run", addr, err)
 	}
 	if res.Status == admin.RunFailed {
 		return fmt.Errorf("trigger: %s: %s", res.Summary, res.Error)
