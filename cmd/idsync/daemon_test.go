@@ -113,25 +113,7 @@ mode = "full"
 listen = %q
 `, addr))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"run", "-c", e.cfg}, &bytes.Buffer{}, &stderr) }()
-	defer func() {
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", tail(stderr.String()))
-		}
-	}()
-
-	eventually(t, "ready", done, func() bool {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	d := startDaemon(t, e, addr)
 	if n := len(e.users()); n != 124 {
 		t.Fatalf("after the first run SCIMMY has %d users, want 124", n)
 	}
@@ -162,11 +144,11 @@ listen = %q
 	if err := c.Add(add); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the new person's account", done, func() bool { return e.users()["pnatarajan"].Active })
+	eventually(t, "the new person's account", d.done, func() bool { return e.users()["pnatarajan"].Active })
 	if err := c.Del(ldap.NewDelRequest(add.DN, nil)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the deleted person's account disabled", done, func() bool {
+	eventually(t, "the deleted person's account disabled", d.done, func() bool {
 		u, ok := e.users()["pnatarajan"]
 		return ok && !u.Active
 	})
@@ -174,15 +156,7 @@ listen = %q
 		t.Errorf("status shows no run triggered by the watcher:\n%s", out)
 	}
 
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Errorf("run exited %d, want %d", code, exitOK)
-		}
-	case <-time.After(waitFor):
-		t.Fatal("run did not return after its context ended")
-	}
+	d.stop(t)
 	st, err := state.OpenShared(context.Background(), filepath.Join(e.dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -193,5 +167,51 @@ listen = %q
 	}
 	if code, _, errs := e.idsync("status"); code != exitError || !strings.Contains(errs, "is `idsync run` running") {
 		t.Errorf("status without a daemon: exit %d:\n%s", code, errs)
+	}
+}
+
+// inProcessDaemon is an `idsync run` started in process by startDaemon.
+type inProcessDaemon struct {
+	done   chan int // its exit code
+	cancel context.CancelFunc
+}
+
+// startDaemon runs `idsync run` with e's configuration in process and
+// returns once its admin listener at addr says it is ready. Its log is
+// shown when the test fails.
+func startDaemon(t *testing.T, e *env, addr string) *inProcessDaemon {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	stderr := &lockedBuffer{}
+	d := &inProcessDaemon{done: make(chan int, 1), cancel: cancel}
+	go func() { d.done <- run(ctx, []string{"run", "-c", e.cfg}, &bytes.Buffer{}, stderr) }()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", tail(stderr.String()))
+		}
+	})
+	eventually(t, "ready", d.done, func() bool {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return d
+}
+
+// stop cancels the daemon's context and checks that it exits 0.
+func (d *inProcessDaemon) stop(t *testing.T) {
+	t.Helper()
+	d.cancel()
+	select {
+	case code := <-d.done:
+		if code != exitOK {
+			t.Errorf("run exited %d, want %d", code, exitOK)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("run did not return after its context ended")
 	}
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -40,24 +38,7 @@ func TestTrigger(t *testing.T) {
 	addr := freeAddr(t)
 	e.appendConfig(fmt.Sprintf("\n[admin]\nlisten = %q\n", addr))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"run", "-c", e.cfg}, &bytes.Buffer{}, &stderr) }()
-	defer func() {
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", tail(stderr.String()))
-		}
-	}()
-	eventually(t, "ready", done, func() bool {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	d := startDaemon(t, e, addr)
 	before := len(e.storedRuns())
 
 	out := e.mustIdsync(exitOK, "trigger")
@@ -81,7 +62,7 @@ func TestTrigger(t *testing.T) {
 	if out := e.mustIdsync(exitOK, "trigger", "--no-wait"); out != "full run queued\n" {
 		t.Errorf("trigger --no-wait printed %q", out)
 	}
-	eventually(t, "the queued run", done, func() bool {
+	eventually(t, "the queued run", d.done, func() bool {
 		runs := e.storedRuns()
 		return len(runs) == before+3 && runs[0].Status == state.StatusApplied
 	})
@@ -90,10 +71,7 @@ func TestTrigger(t *testing.T) {
 		t.Errorf("status does not name the manual runs:\n%s", out)
 	}
 
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Fatalf("run exited %d", code)
-	}
+	d.stop(t)
 	code, _, errs := e.idsync("trigger")
 	if code != exitError || !strings.Contains(errs, "is `idsync run` running with this configuration?") {
 		t.Errorf("trigger without a daemon: exit %d:\n%s", code, errs)
