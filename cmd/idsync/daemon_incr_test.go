@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -71,6 +73,15 @@ func TestDaemonIncremental(t *testing.T) {
 		return e.users()["tnew"].Active && e.members()["team-backend"]["tnew"]
 	})
 
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `mode="incremental",status="applied"`) {
+		t.Errorf("/metrics counts no applied incremental run:\n%s", body)
+	}
 	d.stop(t)
 	runs := e.mustIdsync(exitOK, "runs", "--format", "csv")
 	if n := strings.Count(runs, "Incremental, "); n < 5 {
