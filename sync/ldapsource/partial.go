@@ -76,14 +76,24 @@ func (s *Source) ReadChanges(ctx context.Context, ids, groups []string, fn func(
 	if err != nil {
 		return nil, false, err
 	}
-	r := &changeRead{s: s, conn: conn, conv: conv, groups: next.groups(), fn: fn, seen: map[string]bool{}}
-	if err := r.byIDs(ctx, ids); err != nil {
+	r := &changeRead{s: s, conn: conn, conv: conv, cache: next, fn: fn, seen: map[string]bool{}}
+	changed, err := r.byIDs(ctx, ids)
+	if err != nil {
 		return nil, false, err
+	}
+	if err := r.refreshGroupsOf(ctx, changed); err != nil {
+		return nil, false, err
+	}
+	r.groups = r.cache.groups()
+	for _, e := range changed {
+		if _, err := r.deliver(e); err != nil {
+			return nil, false, err
+		}
 	}
 	if err := r.byDNs(ctx, dns); err != nil {
 		return nil, false, err
 	}
-	s.keep.cache = next
+	s.keep.cache = r.cache
 	covered = append(slices.Clone(ids), r.covered...)
 	s.log.WithFields(logrus.Fields{"ids": len(ids), "groups": len(groups), "through_groups": len(dns),
 		"people": r.read}).Debug("ldap: read changes")
@@ -182,7 +192,8 @@ type changeRead struct {
 	s       *Source
 	conn    *ldap.Conn
 	conv    *converter
-	groups  *mapping.Groups
+	cache   *groupCache     // the groups as they are after the changes
+	groups  *mapping.Groups // cache's index, once the groups are read
 	fn      func(mapping.Entry) error
 	seen    map[string]bool // IDs passed to fn
 	covered []string        // IDs of people read by DN
@@ -209,9 +220,10 @@ func (r *changeRead) deliver(e mapping.Entry) (string, error) {
 }
 
 // byIDs reads the people among ids that are in scope, a chunk of IDs per
-// search.
-func (r *changeRead) byIDs(ctx context.Context, ids []string) error {
+// search, and returns them.
+func (r *changeRead) byIDs(ctx context.Context, ids []string) ([]mapping.Entry, error) {
 	s := r.s
+	var out []mapping.Entry
 	for chunk := range slices.Chunk(ids, idChunk) {
 		var b strings.Builder
 		b.WriteString("(&")
@@ -232,10 +244,48 @@ func (r *changeRead) byIDs(ctx context.Context, ids []string) error {
 		}
 		q := query{what: "changed users", base: s.cfg.Users.BaseDN, scope: s.scope(), filter: b.String(), attrs: s.userAttrs}
 		_, err := s.paged(ctx, r.conn, r.conv, q, func(entries []mapping.Entry) error {
-			for _, e := range entries {
-				if _, err := r.deliver(e); err != nil {
-					return err
+			out = append(out, entries...)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// refreshGroupsOf reads the groups that list each of people as a member
+// and takes them into the cache. A rename of a person makes the server
+// (OpenLDAP's refint overlay, Active Directory itself) rewrite the member
+// values of the person's groups, and those rewrites are not reported as
+// changes: without this, a renamed person would look as if they had left
+// their groups.
+func (r *changeRead) refreshGroupsOf(ctx context.Context, people []mapping.Entry) error {
+	s := r.s
+	if s.cfg.Groups.BaseDN == "" || len(people) == 0 {
+		return nil
+	}
+	for _, e := range people {
+		var b strings.Builder
+		b.WriteString("(&")
+		b.WriteString(s.cfg.Groups.Filter)
+		b.WriteString("(|")
+		for _, m := range s.cfg.Groups.MemberAttributes {
+			fmt.Fprintf(&b, "(%s=%s)", m, ldap.EscapeFilter(e.DN))
+		}
+		b.WriteString("))")
+		q := query{what: "groups of a changed user", base: s.cfg.Groups.BaseDN, scope: ldap.ScopeWholeSubtree,
+			filter: b.String(), attrs: s.groupAttrs}
+		_, err := s.paged(ctx, r.conn, r.conv, q, func(entries []mapping.Entry) error {
+			for _, ge := range entries {
+				g := s.group(r.conv, ge)
+				if old := r.cache.byKey[mapping.NormalizeDN(g.dn)]; old != nil && slices.Equal(old.members, g.members) && old.name == g.name {
+					continue
 				}
+				if r.cache == s.keep.cache {
+					r.cache = r.cache.clone()
+				}
+				r.cache.put(g)
 			}
 			return nil
 		})

@@ -109,6 +109,17 @@ func TestReadChanges(t *testing.T) {
 		t.Errorf("group0 again: %+v, want nobody", again)
 	}
 
+	// A renamed person keeps their groups: the server rewrites the
+	// groups' member values (refint) without reporting it as a change of
+	// the groups.
+	if err := admin.ModifyDN(ldap.NewModifyDNRequest(slapdtest.UserDN(12), "uid=renamed12", true, "")); err != nil {
+		t.Fatal(err)
+	}
+	got = readChanges(t, s, []string{slapdtest.UserUUID(12)}, nil)
+	if g := got.groups[slapdtest.UserUUID(12)]; !slices.Contains(g, "group0002") {
+		t.Errorf("renamed user12's groups = %v, want group0002 still", g)
+	}
+
 	// A deleted group, named by its ID: its members lose it.
 	members := func(g int) []string {
 		var ids []string
