@@ -1,14 +1,21 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-ldap/ldap/v3"
+
+	"github.com/idsync/idsync/state"
+	"github.com/idsync/idsync/targets/scim/scimtest"
 
 	"github.com/idsync/idsync/sync/ldapsource/slapdtest"
 )
@@ -142,4 +149,34 @@ func TestDaemonStaleCookieReconciles(t *testing.T) {
 	// The watcher follows changes again after the full run.
 	setTitle(t, e, "eobrien", "After the reconciliation")
 	waitTitle(t, e, d, "eobrien", "After the reconciliation")
+}
+
+// TestDaemonCookieNewerThanServer: the saved cookie is newer than the
+// directory's state (a directory restored from a backup, a cookie saved
+// from another server, a clock that ran ahead), which slapd refuses with
+// unwillingToPerform ("consumer state is newer than provider!"). The
+// watcher must start over without it (a full reconciliation) and follow
+// the changes from there, not retry the cookie forever while every change
+// waits for the next scheduled full run.
+func TestDaemonCookieNewerThanServer(t *testing.T) {
+	slapd := slapdtest.Start(t, slapdtest.WithLDIFFile("../../testdata/sample/day1.ldif"))
+	url, token := scimtest.StartSCIMMY(t)
+	e := newEnv(t, slapd, url, token, "")
+	addr := freeAddr(t)
+	e.appendConfig(fmt.Sprintf("\n[daemon]\nwatch = true\nstop_grace = \"20s\"\n\n[admin]\nlisten = %q\n", addr))
+	st, err := state.Open(context.Background(), filepath.Join(e.dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead := time.Now().Add(time.Hour).UTC().Format("20060102150405.000000Z")
+	err = st.SaveWatchCookie(context.Background(), "ldap", []byte("rid=000,csn="+ahead+"#000000#000#000000"), time.Now())
+	if err = errors.Join(err, st.Close()); err != nil {
+		t.Fatal(err)
+	}
+
+	d := startDaemon(t, e, addr)
+	t.Cleanup(func() { d.stop(t) })
+	waitLog(t, d, 1, "event handled, cookie saved", "full=true")
+	setTitle(t, e, "spatel", "After the refused cookie")
+	waitTitle(t, e, d, "spatel", "After the refused cookie")
 }
