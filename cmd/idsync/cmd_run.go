@@ -55,6 +55,7 @@ func newDaemon(cfg *Config, store *state.Store, log *logrus.Logger) (*daemon, er
 	if err != nil {
 		return nil, err
 	}
+	instrumentTargets(r.Targets, d.metrics)
 	d.runner = r
 	d.engine, err = sync.NewEngine(cfg.Daemon.EngineConfig, d.runOnce, log)
 	if err != nil {
@@ -214,6 +215,7 @@ func (d *daemon) swap(cfg *Config) error {
 	if err != nil {
 		return err
 	}
+	instrumentTargets(r.Targets, d.metrics)
 	if err := d.engine.Reload(cfg.Daemon.EngineConfig); err != nil {
 		return err
 	}

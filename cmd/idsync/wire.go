@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/idsync/idsync/internal/admin"
 	"github.com/idsync/idsync/state"
 	"github.com/idsync/idsync/sync"
 )
@@ -77,4 +79,17 @@ func newDaemonRunner(cfg *Config, store *state.Store, log logrus.FieldLogger) (*
 		k.KeepGroups()
 	}
 	return r, nil
+}
+
+// instrumentTargets has m count and time the HTTP requests of each target
+// that sends them (those with a WrapTransport, like scim.Client), under the
+// target's name.
+func instrumentTargets(ts []sync.TargetSpec, m *admin.Metrics) {
+	for _, t := range ts {
+		if h, ok := t.Target.(interface {
+			WrapTransport(func(http.RoundTripper) http.RoundTripper)
+		}); ok {
+			h.WrapTransport(func(next http.RoundTripper) http.RoundTripper { return m.RoundTripper(t.Name, next) })
+		}
+	}
 }
