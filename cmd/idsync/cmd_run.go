@@ -270,10 +270,10 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	var w sync.Watcher
 	if cfg.Daemon.Watch {
-		if w, err = cfg.Source.section.watcher(log); err != nil {
+		d.watch = newWatchState("syncrepl", d.metrics, cfg.Source.Kind)
+		if w, err = cfg.Source.section.watcher(log, d.watch.connection); err != nil {
 			return fmt.Errorf("daemon.watch: %w", err)
 		}
-		d.watch = newWatchState("syncrepl", d.metrics, cfg.Source.Kind)
 	}
 	srv, err := admin.New(cfg.Admin, admin.Options{Status: admin.StatusFunc(d.status),
 		Readiness: admin.ReadinessFunc(d.readiness), Metrics: d.metrics, Runner: admin.RunnerFunc(d.runNow), Log: log})

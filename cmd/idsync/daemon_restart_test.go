@@ -101,6 +101,11 @@ func TestDaemonSurvivesSlapdRestart(t *testing.T) {
 	lost := logLines(d, "connection lost, reconnecting")
 	e.slapd.Stop()
 	waitLog(t, d, lost+1, "connection lost, reconnecting")
+	// The state is set before the line is logged.
+	if st, err := c.Status(context.Background()); err != nil || st.Watcher == nil || st.Watcher.State != "disconnected" ||
+		!strings.Contains(st.Watcher.Error, "connection lost, reconnecting: ") {
+		t.Errorf("watcher status while slapd is down: %+v, %v", st.Watcher, err)
+	}
 	if err := e.slapd.Restart(); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -128,6 +129,29 @@ func (w *watchState) handled(err error) {
 	}
 	w.metrics.WatcherLag(w.source, 0)
 }
+
+// connection records the watcher connecting to the server (connected),
+// or losing its connection, err saying why, before it reconnects.
+func (w *watchState) connection(connected bool, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case connected && w.st.State != "watching":
+		w.st.State, w.st.Since = "watching", time.Now()
+		if strings.HasPrefix(w.st.Error, connectionLost) {
+			w.st.Error = ""
+		}
+	case !connected:
+		w.st.State, w.st.Since = "disconnected", time.Now()
+		if err != nil {
+			w.st.Error = connectionLost + err.Error()
+		}
+	}
+	w.metrics.WatcherConnected(w.source, connected)
+}
+
+// connectionLost starts the error of a watcher reconnecting.
+const connectionLost = "connection lost, reconnecting: "
 
 // failed records the watcher's end.
 func (w *watchState) failed(err error) {

@@ -39,8 +39,9 @@ type section[T any] interface {
 	// build constructs the component.
 	build(log logrus.FieldLogger) (T, error)
 	// watcher constructs the kind's change watcher; an error when the
-	// kind has none.
-	watcher(log logrus.FieldLogger) (sync.Watcher, error)
+	// kind has none. state, when not nil, is told when the watcher
+	// connects and when it lost its connection and reconnects.
+	watcher(log logrus.FieldLogger, state func(connected bool, err error)) (sync.Watcher, error)
 }
 
 // spec describes a kind whose section is a C. Its functions are the
@@ -57,7 +58,7 @@ type spec[C any, T any] struct {
 	build func(C, logrus.FieldLogger) (T, error)
 	// watch constructs the change watcher of a source kind that has one;
 	// nil for the others.
-	watch func(C, logrus.FieldLogger) (sync.Watcher, error)
+	watch func(c C, log logrus.FieldLogger, state func(connected bool, err error)) (sync.Watcher, error)
 }
 
 var _ kind[any] = spec[struct{}, any]{}
@@ -108,11 +109,11 @@ func (c *configured[C, T]) build(log logrus.FieldLogger) (T, error) {
 	return c.spec.build(*c.cfg, log)
 }
 
-func (c *configured[C, T]) watcher(log logrus.FieldLogger) (sync.Watcher, error) {
+func (c *configured[C, T]) watcher(log logrus.FieldLogger, state func(bool, error)) (sync.Watcher, error) {
 	if c.spec.watch == nil {
 		return nil, fmt.Errorf("the %s source cannot watch for changes", c.spec.name)
 	}
-	return c.spec.watch(*c.cfg, log)
+	return c.spec.watch(*c.cfg, log, state)
 }
 
 // find returns the kind named name, or nil.

@@ -29,8 +29,12 @@ var sourceKinds = []kind[sync.Source]{
 		build: func(c ldapsource.Config, log logrus.FieldLogger) (sync.Source, error) {
 			return ldapsource.New(c, log.WithField("source", "ldap"))
 		},
-		watch: func(c ldapsource.Config, log logrus.FieldLogger) (sync.Watcher, error) {
-			w, err := ldapsource.NewWatcher(c, log.WithField("source", "ldap"))
+		watch: func(c ldapsource.Config, log logrus.FieldLogger, state func(bool, error)) (sync.Watcher, error) {
+			var opts []ldapsource.WatchOption
+			if state != nil {
+				opts = append(opts, ldapsource.WithStateFunc(state))
+			}
+			w, err := ldapsource.NewWatcher(c, log.WithField("source", "ldap"), opts...)
 			if err != nil {
 				return nil, err
 			}

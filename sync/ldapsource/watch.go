@@ -49,6 +49,14 @@ type WatchOption func(*watchOptions)
 type watchOptions struct {
 	backoff    Backoff
 	maxPending int
+	state      func(connected bool, err error)
+}
+
+// WithStateFunc has Watch tell f when it has connected (and bound) to the
+// server, and when the connection was lost and a reconnection is to come
+// (with the error). f must return quickly.
+func WithStateFunc(f func(connected bool, err error)) WatchOption {
+	return func(o *watchOptions) { o.state = f }
 }
 
 // WithBackoff replaces the wait before each reconnection (default
@@ -178,6 +186,9 @@ func (w *Watcher) Watch(ctx context.Context, cookie []byte, fn func(Event) error
 			attempt = 0
 		}
 		attempt++
+		if w.opts.state != nil {
+			w.opts.state(false, err)
+		}
 		w.log.WithError(err).WithField("attempt", attempt).Warn("ldap: watch: connection lost, reconnecting")
 		if err := w.opts.backoff(ctx, attempt); err != nil {
 			return fmt.Errorf("ldap: watch: %w", err)

@@ -28,6 +28,9 @@ func (w *Watcher) session(ctx context.Context, cookie []byte, emit func(Event) e
 		return false, err
 	}
 	defer closeConn()
+	if w.opts.state != nil {
+		w.opts.state(true, nil)
+	}
 	// A request timeout would end the persistent search, and with one
 	// go-ldap drops responses the consumer is slow to take.
 	conn.SetTimeout(0)
