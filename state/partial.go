@@ -53,14 +53,22 @@ func (s *Store) LinksOf(ctx context.Context, target string, sourceIDs []string) 
 // UpdateSnapshot changes part of target's snapshot in one transaction:
 // each of entries is inserted or replaces the row of its source ID, and
 // the rows of gone are deleted. runID (0: none) is recorded as the run that
-// saved the snapshot. It fails when target has no snapshot yet: an
-// incremental run follows a full one.
-func (s *Store) UpdateSnapshot(ctx context.Context, target string, runID int64, entries []SnapshotEntry, gone []string) error {
+// saved the snapshot. It returns by how much the number of people in scope
+// changed. It fails when target has no snapshot yet: an incremental run
+// follows a full one.
+func (s *Store) UpdateSnapshot(ctx context.Context, target string, runID int64, entries []SnapshotEntry, gone []string) (inScopeDelta int, err error) {
 	what := "update snapshot of " + target
 	if err := needTarget(what, target); err != nil {
-		return err
+		return 0, err
 	}
-	return s.write(ctx, what, func(tx *sql.Tx) error {
+	ids := slices.Clone(gone)
+	for _, e := range entries {
+		ids = append(ids, e.SourceID)
+		if e.InScope {
+			inScopeDelta++
+		}
+	}
+	err = s.write(ctx, what, func(tx *sql.Tx) error {
 		var n int
 		err := tx.QueryRowContext(ctx, `SELECT entries FROM snapshot_info WHERE target = ?`, target).Scan(&n)
 		if err == sql.ErrNoRows {
@@ -69,6 +77,11 @@ func (s *Store) UpdateSnapshot(ctx context.Context, target string, runID int64, 
 		if err != nil {
 			return err
 		}
+		before, err := inScopeOf(ctx, tx, target, ids)
+		if err != nil {
+			return err
+		}
+		inScopeDelta -= before
 		for _, id := range gone {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM snapshot WHERE target = ? AND source_id = ?`, target, id); err != nil {
 				return fmt.Errorf("delete source id %q: %w", id, err)
@@ -97,6 +110,27 @@ func (s *Store) UpdateSnapshot(ctx context.Context, target string, runID int64, 
 		}
 		return ctx.Err()
 	})
+	if err != nil {
+		return 0, err
+	}
+	return inScopeDelta, nil
+}
+
+// inScopeOf counts the people among ids (distinct) in scope in target's
+// snapshot.
+func inScopeOf(ctx context.Context, tx *sql.Tx, target string, ids []string) (int, error) {
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	total := 0
+	for chunk := range slices.Chunk(ids, idChunk) {
+		var n int
+		q := `SELECT count(*) FROM snapshot WHERE target = ? AND in_scope AND source_id IN (` + placeholders(len(chunk)) + `)`
+		if err := tx.QueryRowContext(ctx, q, args(target, chunk)...).Scan(&n); err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 // SnapshotInScope returns how many people of target's snapshot are in

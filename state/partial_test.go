@@ -50,7 +50,7 @@ func TestLinksOf(t *testing.T) {
 func TestUpdateSnapshot(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	if err := s.UpdateSnapshot(ctx, "t", 0, nil, nil); err == nil || !strings.Contains(err.Error(), "full reconciliation first") {
+	if _, err := s.UpdateSnapshot(ctx, "t", 0, nil, nil); err == nil || !strings.Contains(err.Error(), "full reconciliation first") {
 		t.Fatalf("update without a snapshot: %v", err)
 	}
 	first := []SnapshotEntry{
@@ -68,8 +68,9 @@ func TestUpdateSnapshot(t *testing.T) {
 		{SourceID: "b", DN: "cn=b,ou=moved", UserName: "b2", InScope: true, Disabled: true, Hash: "h4"},
 		{SourceID: "d", DN: "cn=d", UserName: "d", InScope: true, Hash: "h5"},
 	}
-	if err := s.UpdateSnapshot(ctx, "t", 0, changed, []string{"a", "zz"}); err != nil {
-		t.Fatal(err)
+	// b stays in scope, d joins, a leaves: no change in number.
+	if delta, err := s.UpdateSnapshot(ctx, "t", 0, changed, []string{"a", "zz"}); err != nil || delta != 0 {
+		t.Fatalf("UpdateSnapshot = %d, %v", delta, err)
 	}
 	want := []SnapshotEntry{changed[0], first[2], changed[1]}
 	if got := allSnapshot(t, s, "t"); !reflect.DeepEqual(got, want) {
@@ -81,11 +82,20 @@ func TestUpdateSnapshot(t *testing.T) {
 	if n, ok, err := s.SnapshotInScope(ctx, "t"); n != 2 || !ok || err != nil {
 		t.Errorf("SnapshotInScope = %d, %v, %v", n, ok, err)
 	}
+	// c comes into scope, b leaves it, e joins out of scope, d is gone.
+	more := []SnapshotEntry{{SourceID: "c", InScope: true}, {SourceID: "b"}, {SourceID: "e"}}
+	if delta, err := s.UpdateSnapshot(ctx, "t", 0, more, []string{"d"}); err != nil || delta != -1 {
+		t.Fatalf("UpdateSnapshot = %d, %v, want -1", delta, err)
+	}
+	if n, _, _ := s.SnapshotInScope(ctx, "t"); n != 1 {
+		t.Errorf("SnapshotInScope = %d, want 1", n)
+	}
+	want = allSnapshot(t, s, "t")
 	if _, ok, _ := s.SnapshotInScope(ctx, "none"); ok {
 		t.Error("SnapshotInScope of a target without a snapshot: ok")
 	}
 	// A bad entry changes nothing.
-	if err := s.UpdateSnapshot(ctx, "t", 0, []SnapshotEntry{{SourceID: "e"}, {DN: "cn=x"}}, []string{"b"}); err == nil {
+	if _, err := s.UpdateSnapshot(ctx, "t", 0, []SnapshotEntry{{SourceID: "e"}, {DN: "cn=x"}}, []string{"b"}); err == nil {
 		t.Fatal("empty source id accepted")
 	}
 	if got := allSnapshot(t, s, "t"); !reflect.DeepEqual(got, want) {

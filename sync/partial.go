@@ -161,9 +161,7 @@ func (r *Runner) partialView(ctx context.Context, t TargetSpec, src source, cove
 	if v.lastCount, v.haveLast, err = r.Store.LastSourceCount(ctx, t.Name); err != nil {
 		return nil, err
 	}
-	if _, ok, err := r.Store.SnapshotInScope(ctx, t.Name); err != nil {
-		return nil, err
-	} else if !ok || !v.haveLast {
+	if !v.haveLast { // a run applied to its end saved a snapshot
 		return nil, needFull("no full reconciliation has been applied yet")
 	}
 	if v.partial.Linked, err = r.Store.LinkCount(ctx, t.Name); err != nil {
@@ -363,8 +361,8 @@ func inPartial(src source) func(id string) bool {
 
 // storeSnapshot saves what the run read as target's snapshot: all of it
 // for a full run; for an incremental one, the rows of the people it
-// covered, after which the run records the in-scope count of the whole
-// snapshot.
+// covered, and the run records the last count moved by the change in
+// people in scope.
 func (r *Runner) storeSnapshot(ctx context.Context, target string, run *state.Run, src source) error {
 	if src.partial == nil {
 		return r.saveSnapshot(ctx, target, run.ID, src.people)
@@ -386,13 +384,10 @@ func (r *Runner) storeSnapshot(ctx context.Context, target string, run *state.Ru
 			gone = append(gone, id)
 		}
 	}
-	if err := r.Store.UpdateSnapshot(ctx, target, run.ID, entries, gone); err != nil {
-		return err
-	}
-	n, _, err := r.Store.SnapshotInScope(ctx, target)
+	delta, err := r.Store.UpdateSnapshot(ctx, target, run.ID, entries, gone)
 	if err != nil {
 		return err
 	}
-	run.SourceCount = n
+	run.SourceCount = max(run.SourceCount+delta, 0)
 	return nil
 }

@@ -72,6 +72,8 @@ type watchResult struct {
 	reconcile            time.Duration // start to the first full reconciliation done
 	afterFull, afterIdle usage
 	idle                 time.Duration
+	afterSteadyFull      usage         // after a full run with nothing to change
+	fullTook             time.Duration
 	latencies            map[string][]time.Duration // by change kind
 	all                  []time.Duration
 	changesTook          time.Duration
@@ -96,6 +98,21 @@ func (r *watchResult) measure(o options, d *daemonProc, slapd *slapdtest.Server,
 	if r.afterIdle, err = procUsage(d.cmd.Process.Pid); err != nil {
 		return err
 	}
+	// A full reconciliation with nothing to change: what an incremental
+	// pass is compared with.
+	fullStart := time.Now()
+	res, err := d.status.Run(ctx, admin.RunRequest{Mode: "full", Wait: true})
+	if err == nil && res.Status != "succeeded" {
+		err = fmt.Errorf("%s: %s", res.Summary, res.Error)
+	}
+	if err != nil {
+		return fmt.Errorf("the steady full reconciliation: %w", err)
+	}
+	r.fullTook = time.Since(fullStart)
+	if r.afterSteadyFull, err = procUsage(d.cmd.Process.Pid); err != nil {
+		return err
+	}
+	fmt.Printf("  a full reconciliation with nothing to change in %.1f s\n", r.fullTook.Seconds())
 	id, err := scimIDs(ctx, scimURL, filepath.Join(dir, "scim.token"))
 	if err != nil {
 		return err
