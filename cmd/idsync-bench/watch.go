@@ -72,7 +72,7 @@ type watchResult struct {
 	reconcile            time.Duration // start to the first full reconciliation done
 	afterFull, afterIdle usage
 	idle                 time.Duration
-	afterSteadyFull      usage         // after a full run with nothing to change
+	afterSteadyFull      usage // after a full run with nothing to change
 	fullTook             time.Duration
 	latencies            map[string][]time.Duration // by change kind
 	all                  []time.Duration
