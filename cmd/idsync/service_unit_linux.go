@@ -37,6 +37,9 @@ RestartSec=10s
 # A stop lets the run in flight finish for daemon.stop_grace ({{.Grace}});
 # systemd waits that long and a margin before it kills the daemon.
 TimeoutStopSec={{.StopTimeout}}
+# Batch scheduling, so that full reconciliations do not preempt a directory
+# server on the same host.
+CPUSchedulingPolicy=batch
 StateDirectory=idsync
 StateDirectoryMode=0750
 {{- if .ReadWrite}}
