@@ -103,6 +103,13 @@ config="Z:${tmp//\//\\}\\config.toml" # the Windows path of the same file
 
 idsync service status
 want 1 "not installed" "service status before install: not installed"
+idsync service start
+want 1 "not installed" "service start before install: refused, not installed"
+printf '[state]\nbogus = 1\n' >"$tmp/bad.toml"
+idsync service install --config "Z:${tmp//\//\\}\\bad.toml"
+want 1 "bad.toml" "service install of a configuration that does not load: refused"
+idsync service status
+want 1 "not installed" "service status after the refused install: not installed"
 idsync service install --config "$config"
 want 0 "service installed" "service install --config $config"
 idsync service status

@@ -104,6 +104,9 @@ func parseServiceArgs(fs *flag.FlagSet, args []string) (string, error) {
 		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", rest[0])
 		return "", errUsage
 	}
+	if action == "" {
+		return "", fmt.Errorf("service: name an action: %s", strings.Join(serviceActions, ", "))
+	}
 	if !slices.Contains(serviceActions, action) {
 		return "", fmt.Errorf("service: want one of %s, got %q", strings.Join(serviceActions, ", "), action)
 	}

@@ -19,7 +19,7 @@ func TestParseServiceArgs(t *testing.T) {
 		{[]string{"install", "-c", "/etc/x.toml"}, "install", "/etc/x.toml", ""},
 		{[]string{"--config", "/etc/x.toml", "status"}, "status", "/etc/x.toml", ""},
 		{[]string{"restart"}, "restart", defaultConfigPath(), ""},
-		{nil, "", "", `want one of install, uninstall, start, stop, restart, status, got ""`},
+		{nil, "", "", `name an action: install, uninstall, start, stop, restart, status`},
 		{[]string{"reload"}, "", "", `got "reload"`},
 		{[]string{"start", "stop"}, "", "", "usage"},
 		{[]string{"start", "--frob"}, "", "", "usage"},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -18,7 +19,7 @@ type fakeEvents struct {
 var _ eventWriter = (*fakeEvents)(nil)
 
 func (f *fakeEvents) add(sev string, eid uint32, msg string) error {
-	f.events = append(f.events, sev+" "+string(rune('0'+eid))+" "+msg)
+	f.events = append(f.events, fmt.Sprintf("%s %d %s", sev, eid, msg))
 	return f.err
 }
 func (f *fakeEvents) Info(eid uint32, msg string) error    { return f.add("info", eid, msg) }
