@@ -4,7 +4,8 @@
 # SCIM server on loopback (scimd), starts it, checks that it runs, answers
 # on its admin listener and applied the directory, stops it while a run may
 # be in flight (every run must end applied, the service with exit code 0),
-# and uninstalls it. CI runs it on the zip's idsync.exe; by hand:
+# starts it with its admin address taken (the service fails with exit code
+# 1 and the Event Log says why), and uninstalls it. CI runs it on the zip's idsync.exe; by hand:
 #
 #   make windows && packaging/test-windows-service.sh [bin/idsync.exe]
 #
@@ -166,6 +167,29 @@ $out"
 say "ok   every run ended applied"
 idsync apply -q --config "$config"
 want 0 "" "idsync apply after the stop: the daemon released the state database"
+
+# A daemon that cannot start (its admin address is taken) makes the
+# service fail with exit code 1, which the recovery actions act on, and
+# says why in the Event Log.
+"$tmp/scimd" -listen "$admin" -token-file "$tmp/scim.token" -addr-file "$tmp/taken.addr" >/dev/null 2>&1 &
+taker=$!
+for _ in $(seq 100); do [ -s "$tmp/taken.addr" ] && break; sleep 0.1; done
+[ -s "$tmp/taken.addr" ] || die "could not take $admin for the failure check"
+idsync service start
+want 0 "service started" "service start with the admin address taken"
+for _ in $(seq 60); do
+	idsync service status
+	[ "$rc" -eq 0 ] || break
+	sleep 0.5
+done
+want 1 "stopped" "service status: stopped, the daemon failed"
+kill "$taker"
+sc=$(winecmd sc query idsync)
+grep -Eq "SERVICE_EXIT_CODE +: 1 " <<<"$sc" || die "the failed service did not stop with exit code 1:
+$sc"
+grep -q "service: .*$admin" "$tmp/eventlog.txt" || die "the Event Log does not say why the service failed:
+$(cat "$tmp/eventlog.txt")"
+say "ok   a daemon that fails stops the service with exit code 1 and says why in the Event Log"
 
 idsync service uninstall
 want 0 "service uninstalled" "service uninstall"
