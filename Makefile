@@ -12,7 +12,7 @@ NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 WINZIP       = dist/idsync_$(PKG_VERSION)_windows_amd64
 
 .PHONY: all build demo test unit lint fmt-check vet layout scimmy-deps bench fuzz windows clean \
-	package windows-zip
+	package windows-zip windows-service-test
 
 all: build
 
@@ -100,6 +100,16 @@ windows-zip:
 	cp config.example.toml packaging/windows/README-windows.txt $(WINZIP)/
 	cd dist && zip -q -r $(notdir $(WINZIP)).zip $(notdir $(WINZIP))
 	rm -rf $(WINZIP)
+
+## windows-service-test: the Windows service under Wine, on the zip's idsync.exe when
+## there is one (else bin/idsync.exe): install, start, status, admin endpoint, a run
+## against a local SCIM server, stop, uninstall (needs wine64 and mingw)
+windows-service-test:
+	@set -e; zips=$$(ls dist/idsync_*_windows_amd64.zip 2>/dev/null || true); \
+	if [ "$$(echo "$$zips" | wc -w)" -eq 1 ]; then \
+	  tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; unzip -q -j "$$zips" '*/idsync.exe' -d "$$tmp"; \
+	  bash packaging/test-windows-service.sh "$$tmp/idsync.exe"; \
+	else $(MAKE) windows && bash packaging/test-windows-service.sh bin/idsync.exe; fi
 
 clean:
 	rm -rf bin demo-out bench-out dist

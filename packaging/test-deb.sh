@@ -38,6 +38,10 @@ owned() { # owned PATH "MODE USER GROUP"
 	[ "$got" = "$2" ] || { echo "     $1: $got, want $2"; return 1; }
 }
 as() { runuser -u "$1" -- "${@:2}"; }
+verify() { # systemd-analyze verify, which may say what it dislikes with exit status 0
+	local out
+	out=$(systemd-analyze verify "$1" 2>&1) && [ -z "$out" ] || { echo "$out"; return 1; }
+}
 field() { getent passwd idsync | cut -d: -f"$1"; }
 
 echo "test-deb: installing $deb"
@@ -46,7 +50,12 @@ version=$(dpkg-query -W -f='${Version}' idsync)
 
 check "binary /usr/bin/idsync 0755 root:root" owned /usr/bin/idsync "755 root root"
 check "unit idsync.service 0644" owned /usr/lib/systemd/system/idsync.service "644 root root"
-check "unit idsync.timer 0644" owned /usr/lib/systemd/system/idsync.timer "644 root root"
+check "the unit runs the daemon (idsync run, Restart=on-failure)" grep -qx -e 'ExecStart=/usr/bin/idsync run' \
+	/usr/lib/systemd/system/idsync.service
+check "the unit restarts it on failure" grep -qx 'Restart=on-failure' /usr/lib/systemd/system/idsync.service
+check "no idsync.timer any more" test ! -e /usr/lib/systemd/system/idsync.timer
+wants=/etc/systemd/system/multi-user.target.wants/idsync.service
+check "install enables idsync.service" test -L "$wants"
 check "/etc/idsync 0750 root:idsync" owned /etc/idsync "750 root idsync"
 check "/etc/idsync/config.toml 0640 root:idsync" owned /etc/idsync/config.toml "640 root idsync"
 check "/var/lib/idsync 0750 idsync:idsync" owned /var/lib/idsync "750 idsync idsync"
@@ -64,8 +73,7 @@ check "idsync cannot change its configuration" as idsync test ! -w /etc/idsync/c
 check "others cannot read the configuration" as nobody test ! -r /etc/idsync/config.toml
 check "idsync writes its state directory" as idsync touch /var/lib/idsync/state.db
 if command -v systemd-analyze >/dev/null; then
-	check "systemd-analyze verify of the units" systemd-analyze verify \
-		/usr/lib/systemd/system/idsync.service /usr/lib/systemd/system/idsync.timer
+	check "systemd-analyze verify of the unit" verify /usr/lib/systemd/system/idsync.service
 else
 	echo "skip systemd-analyze verify: systemd-analyze is not installed (apt-get install systemd)"
 fi
@@ -76,7 +84,8 @@ check "a reinstall keeps the edited config.toml" grep -qx "# edited" /etc/idsync
 
 apt_quiet remove idsync
 check "remove: the binary is gone" test ! -e /usr/bin/idsync
-check "remove: the units are gone" test ! -e /usr/lib/systemd/system/idsync.service
+check "remove: the unit is gone" test ! -e /usr/lib/systemd/system/idsync.service
+check "remove: the unit is disabled" test ! -e "$wants"
 check "remove: the state is kept" test -f /var/lib/idsync/state.db
 check "remove: the configuration is kept" grep -qx "# edited" /etc/idsync/config.toml
 check "remove: the user is kept" getent passwd idsync >/dev/null

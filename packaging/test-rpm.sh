@@ -37,13 +37,14 @@ check "files, modes and owners" same "$files" "drwxr-x--- root idsync /etc/idsyn
 -rw-r----- root idsync /etc/idsync/config.toml
 -rwxr-xr-x root root /usr/bin/idsync
 -rw-r--r-- root root /usr/lib/systemd/system/idsync.service
--rw-r--r-- root root /usr/lib/systemd/system/idsync.timer
 drwxr-x--- idsync idsync /var/lib/idsync"
 check "config.toml is %config(noreplace)" same \
 	"$(rpm -qp --qf '[%{FILEFLAGS:fflags}|%{FILENAMES}\n]' "$pkg" | grep -v '^|')" \
 	"cn|/etc/idsync/config.toml"
 scripts=$(rpm -qp --scripts "$pkg")
 check "preinstall makes the idsync system user" grep -q 'useradd --system' <<<"$scripts"
+check "postinstall enables idsync.service on a first install" grep -q 'systemctl enable idsync.service' <<<"$scripts"
+check "preuninstall stops and disables it" grep -q 'systemctl disable idsync.service' <<<"$scripts"
 check "postuninstall deletes nothing but on a purge" grep -q '"$1" = purge' <<<"$scripts"
 check "requires glibc and shadow-utils" same \
 	"$(rpm -qp --requires "$pkg" | grep -v '^rpmlib(' | sort | tr '\n' ' ')" "glibc shadow-utils "

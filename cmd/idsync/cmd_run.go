@@ -251,14 +251,28 @@ func (d *daemon) swap(cfg *Config) error {
 func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlagSet("run", stderr)
 	path := configFlag(fs)
+	asService := fs.Bool("service", false, "run as the Windows service that \"idsync service install\" registered (Windows only)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*path)
+	if *asService {
+		return runService(ctx, *path)
+	}
+	return runDaemon(ctx, *path, stderr, nil)
+}
+
+// runDaemon is `idsync run` with the configuration at path until ctx is
+// done: logs go to logOut, and setup (when not nil) adds to the logger
+// (the Windows service's Event Log hook).
+func runDaemon(ctx context.Context, path string, logOut io.Writer, setup func(*logrus.Logger)) error {
+	cfg, err := loadConfig(path)
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg.Log, stderr)
+	log := newLogger(cfg.Log, logOut)
+	if setup != nil {
+		setup(log)
+	}
 	store, err := state.Open(ctx, cfg.State.Path)
 	if err != nil {
 		return err
@@ -282,7 +296,7 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	reload, stop := hangups()
 	defer stop()
-	log.WithFields(logrus.Fields{"config": *path, "admin": srv.Addr().String(), "watch": cfg.Daemon.Watch}).Info("daemon: started")
+	log.WithFields(logrus.Fields{"config": path, "admin": srv.Addr().String(), "watch": cfg.Daemon.Watch}).Info("daemon: started")
 	err = d.serve(ctx, srv, w, reload)
 	log.Info("daemon: stopped")
 	if errors.Is(err, context.Canceled) {

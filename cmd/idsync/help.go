@@ -36,6 +36,8 @@ func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitOK, cmdStatus(ctx, args, stdout, stderr)
 	case "trigger":
 		return exitOK, cmdTrigger(ctx, args, stdout, stderr)
+	case "service":
+		return cmdService(ctx, args, stdout, stderr)
 	}
 	return exitError, fmt.Errorf("no command %q", v.name)
 }
@@ -85,6 +87,17 @@ listener (POST /run, [admin] listen and token), and prints the outcome. It
 waits for the run to end (a run already queued may serve the request)
 unless --no-wait, which returns once the run is queued. --dry-run stops
 the run after the plan. It fails when no daemon answers or the run failed.`},
+	{"service", "[-c config.toml] install|uninstall|start|stop|restart|status",
+		`Manages idsync as a system service that runs "idsync run": on Linux a
+systemd unit (/etc/systemd/system/idsync.service, hardened, as the user
+idsync, Restart=on-failure; needs root), on Windows a service started at
+boot and restarted after a failure, logging to the Event Log (needs an
+Administrator prompt). install checks the configuration and registers
+"idsync run --config FILE" with its absolute path (on Windows "run
+--service --config FILE"); it does not start it. stop lets the run in
+flight finish for daemon.stop_grace. status prints running, stopped or
+not installed, and exits 1 unless running. The .deb and .rpm install their
+own unit: use "systemctl enable --now idsync" there.`},
 	{"runs", "[-c config.toml] [--target NAME] [--limit N] [--format text|json|csv]",
 		`Lists the recent runs, newest first: mode, start and end, status, people
 read from the source, and a summary or the error. --format csv writes the

@@ -18,6 +18,7 @@ func TestHelpVerb(t *testing.T) {
 		"run":          {"-c file"},
 		"status":       {"-c file"},
 		"trigger":      {"-c file", "-dry-run", "-no-wait"},
+		"service":      {"-c file"},
 	}
 	if len(flags) != len(verbs) {
 		t.Fatalf("test covers %d verbs, idsync has %d", len(flags), len(verbs))
