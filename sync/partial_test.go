@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
@@ -23,6 +24,8 @@ type changeSource struct {
 	touched map[string][]string // group DN -> IDs whose memberships it changed
 	full    bool                // ReadChanges answers full
 	reads   int                 // full Reads
+	listed  []string            // what ChangedSince answers
+	since   time.Time           // what ChangedSince was asked
 }
 
 func (s *changeSource) Read(ctx context.Context, fn func(mapping.Entry) error) error {
@@ -46,6 +49,12 @@ func (s *changeSource) ReadChanges(_ context.Context, ids, groups []string, fn f
 		}
 	}
 	return covered, false, nil
+}
+
+// ChangedSince returns the IDs set in listed, and records since.
+func (s *changeSource) ChangedSince(_ context.Context, since time.Time) ([]string, []string, error) {
+	s.since = since
+	return s.listed, nil, nil
 }
 
 func (s *changeSource) set(e mapping.Entry) {
@@ -296,4 +305,30 @@ func TestRunChangesDryRun(t *testing.T) {
 	if hash == p.Hash() {
 		t.Error("a dry run updated the snapshot")
 	}
+}
+
+// TestRunSince polls: an incremental run over what the source lists as
+// changed; nothing at all when nothing changed; a full run without a time
+// to count from.
+func TestRunSince(t *testing.T) {
+	ctx := context.Background()
+	r, src, tgt, _ := incrementalSetup(t)
+	at := time.Date(2026, 12, 7, 6, 0, 0, 0, time.UTC)
+	out, err := r.RunSince(ctx, Options{}, at)
+	if err != nil || len(out.Plans) != 0 || !src.since.Equal(at) {
+		t.Fatalf("nothing listed: %+v, %v, asked since %v", out, err, src.since)
+	}
+	src.set(entry(src.entries[6].ID, "ga", "Legal", "staff"))
+	src.listed = []string{src.entries[6].ID}
+	out, err = r.RunSince(ctx, Options{}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := out.Plans[0]; p.Incremental == nil || p.Summary.Movers != 1 || src.reads != 0 || tgt.lists != 0 {
+		t.Errorf("poll: %s, %d reads, %d lists", SummaryLine(p), src.reads, tgt.lists)
+	}
+	if out, err := r.RunSince(ctx, Options{}, time.Time{}); err != nil || out.Plans[0].Incremental != nil || src.reads != 1 {
+		t.Errorf("a poll without a time ran %+v, %v, %d reads: want a full run", out, err, src.reads)
+	}
+	converged(t, r)
 }

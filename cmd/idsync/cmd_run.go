@@ -44,7 +44,16 @@ type daemon struct {
 	ready   bool
 	why     string // why not ready
 	lastErr *admin.ErrorInfo
+	// pollSince is when the last full run or poll that succeeded
+	// started: an incremental poll reads what changed since.
+	pollSince time.Time
 }
+
+// pollOverlap is how far before the last successful run's start a poll
+// looks for changes: a margin for the clocks of idsync's host and the
+// directory server, whose modification stamps the poll compares. Entries
+// changed in the overlap are read twice, which changes nothing.
+const pollOverlap = 5 * time.Minute
 
 // newDaemon builds the runner and the engine of cfg over store. The engine
 // is not started.
@@ -87,12 +96,14 @@ func newNotifier(cfg notify.Config, r *sync.Runner, log *logrus.Logger) (*notify
 	return notify.New(cfg, w, strings.Join(names, ", "), log), nil
 }
 
-// runOnce is the engine's RunFunc. A full request, or an incremental one
-// that names nothing (a poll: everything that changed since the last run,
-// which only a full pass can tell for now), runs a full pass; an
+// runOnce is the engine's RunFunc. A full request runs a full pass; an
 // incremental request naming people or groups (a change notification)
-// runs an incremental pass over them, which falls back to a full pass when
-// it cannot be sure of its plan (see sync.Runner.RunChanges).
+// runs an incremental pass over them; one that names nothing (a schedule
+// with mode = "incremental") polls: an incremental pass over what changed
+// since the last full run or poll that succeeded (see sync.Runner.RunSince;
+// a poll started before a margin, pollOverlap, for clock differences).
+// Incremental passes fall back to a full pass when they cannot be sure of
+// their plan (see sync.Runner.RunChanges).
 func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 	d.mu.Lock()
 	r, source := d.runner, d.cfg.Source.Kind
@@ -109,12 +120,31 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 	}()
 	opts := sync.Options{DryRun: req.DryRun}
 	var out *sync.Outcome
-	if req.Kind == sync.RunIncremental && (len(req.SourceIDs) > 0 || len(req.Groups) > 0) {
+	covers := true // the run covers every change made before it started
+	switch {
+	case req.Kind == sync.RunIncremental && (len(req.SourceIDs) > 0 || len(req.Groups) > 0):
 		out, err = r.RunChanges(ctx, opts, sync.Changes{IDs: req.SourceIDs, Groups: req.Groups})
-	} else {
+		covers = false
+	case req.Kind == sync.RunIncremental:
+		d.mu.Lock()
+		since := d.pollSince
+		d.mu.Unlock()
+		if !since.IsZero() {
+			since = since.Add(-pollOverlap)
+		}
+		out, err = r.RunSince(ctx, opts, since)
+	default:
 		out, err = r.Run(ctx, opts)
 	}
 	returned = true
+	if err == nil && covers && !req.DryRun {
+		d.mu.Lock()
+		d.pollSince = start
+		d.mu.Unlock()
+	}
+	if err == nil && out != nil && len(out.Plans) == 0 {
+		return nil // a poll that found nothing changed: nothing ran
+	}
 	names := make([]string, len(r.Targets))
 	for i, t := range r.Targets {
 		names[i] = t.Name

@@ -66,9 +66,9 @@ error and reasons (joined with "; ") under a header row.`},
 	{"run", "[-c config.toml]",
 		`Runs idsync as a daemon in the foreground (for systemd, containers and
 debugging): a full run at start, then the runs of the [daemon] schedules
-and, with daemon.watch = true, a run after each change the LDAP source
-reports (syncrepl). Every run is a full pass for now, incremental ones
-too. It serves /healthz, /readyz, /status, /metrics and POST /run
+and, with daemon.watch = true, an incremental run over the people each
+change the LDAP source reports (syncrepl) touches; a schedule with mode =
+"incremental" polls for what changed since (modifyTimestamp). It serves /healthz, /readyz, /status, /metrics and POST /run
 ("idsync trigger") on [admin] listen. It holds the state database as its
 writer while it runs, so a manual "idsync apply" is refused, naming its
 pid; plan, runs, audit, status and trigger keep working. SIGINT or SIGTERM stop it: the run in flight may finish for
@@ -81,9 +81,11 @@ daemon.watch and [daemon.notify] need a restart).`},
 listener ([admin] listen and token) and prints it: the watcher, and per
 target the next scheduled runs, the last runs and the last error. It fails
 when no daemon answers.`},
-	{"trigger", "[-c config.toml] [--dry-run] [--no-wait]",
-		`Asks the running daemon ("idsync run") for a full run now, on its admin
-listener (POST /run, [admin] listen and token), and prints the outcome. It
+	{"trigger", "[-c config.toml] [--incremental] [--dry-run] [--no-wait]",
+		`Asks the running daemon ("idsync run") for a full run now (with
+--incremental, an incremental run over what changed since the last full
+run or poll), on its admin listener (POST /run, [admin] listen and token),
+and prints the outcome. It
 waits for the run to end (a run already queued may serve the request)
 unless --no-wait, which returns once the run is queued. --dry-run stops
 the run after the plan. It fails when no daemon answers or the run failed.`},

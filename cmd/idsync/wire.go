@@ -67,15 +67,20 @@ func newRunner(cfg *Config, store *state.Store, only string, log logrus.FieldLog
 	return &sync.Runner{Source: src, Mapper: cfg.mapper, Store: store, Targets: ts, Log: log}, nil
 }
 
-// newDaemonRunner is newRunner for the daemon: with a watcher, a source
-// that can keep its groups between reads keeps them, so that a change
-// notification reads only the people it touches.
+// newDaemonRunner is newRunner for the daemon: with a watcher or an
+// incremental schedule, a source that can keep its groups between reads
+// keeps them, so that an incremental run reads only the people a change
+// touches.
 func newDaemonRunner(cfg *Config, store *state.Store, log logrus.FieldLogger) (*sync.Runner, error) {
 	r, err := newRunner(cfg, store, "", log)
 	if err != nil {
 		return nil, err
 	}
-	if k, ok := r.Source.(interface{ KeepGroups() }); ok && cfg.Daemon.Watch {
+	incremental := cfg.Daemon.Watch
+	for _, s := range cfg.Daemon.Schedules {
+		incremental = incremental || s.Mode == sync.RunIncremental
+	}
+	if k, ok := r.Source.(interface{ KeepGroups() }); ok && incremental {
 		k.KeepGroups()
 	}
 	return r, nil
