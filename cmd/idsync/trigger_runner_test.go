@@ -42,7 +42,7 @@ func TestRunNow(t *testing.T) {
 	d := &daemon{engine: e}
 
 	res, err := d.runNow(context.Background(), admin.RunRequest{Mode: admin.ModeIncremental, DryRun: true, Wait: true})
-	if err != nil || res.Status != admin.RunSucceeded || !strings.HasPrefix(res.Summary, "full dry run succeeded in ") {
+	if err != nil || res.Status != admin.RunSucceeded || !strings.HasPrefix(res.Summary, "incremental dry run succeeded in ") {
 		t.Errorf("dry run: %+v, %v", res, err)
 	}
 	<-ran
@@ -59,7 +59,11 @@ func TestRunNow(t *testing.T) {
 	<-ran
 	mu.Lock()
 	for i, req := range got {
-		if req.Kind != sync.RunFull || req.Reason != reasonManual || req.DryRun != (i == 0) {
+		want := sync.RunFull
+		if i == 0 {
+			want = sync.RunIncremental // a poll
+		}
+		if req.Kind != want || req.Reason != reasonManual || req.DryRun != (i == 0) {
 			t.Errorf("engine request %d: %+v", i, req)
 		}
 	}
