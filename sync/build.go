@@ -49,7 +49,7 @@ type Input struct {
 	// used.
 	People   []mapping.Person
 	Unmapped []Unmapped
-	Links    []state.Link
+	Links    []state.PlanLink
 	Accounts []targets.Account
 	// Groups are the target's groups; nil when the target does not manage
 	// groups, in which case roles are not planned.
@@ -138,7 +138,7 @@ type TargetIndex struct {
 }
 
 // IndexTarget indexes accounts, groups and links for Input.Index.
-func IndexTarget(accounts []targets.Account, groups []targets.Group, links []state.Link) *TargetIndex {
+func IndexTarget(accounts []targets.Account, groups []targets.Group, links []state.PlanLink) *TargetIndex {
 	x := &TargetIndex{accounts: len(accounts), groups: len(groups), links: len(links),
 		byID: make(map[string]int32, len(accounts))}
 	for i := range accounts {
@@ -175,7 +175,7 @@ func (x *TargetIndex) fits(in *Input) bool {
 // person is a mapped source person with where it stands in the target.
 type person struct {
 	p        *mapping.Person
-	link     *state.Link
+	link     *state.PlanLink
 	account  *targets.Account // linked or adopted account
 	acct     int32            // index of account in Input.Accounts; -1 when nil
 	adoptWhy string

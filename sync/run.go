@@ -146,7 +146,7 @@ func (r *Runner) recordRefusal(ctx context.Context, target, mode string, cause e
 type targetView struct {
 	accounts  []targets.Account
 	groups    []targets.Group
-	links     []state.Link
+	links     []state.PlanLink
 	groupIDs  map[string]string
 	lastCount int
 	haveLast  bool
@@ -173,9 +173,9 @@ func (r *Runner) view(ctx context.Context, t TargetSpec, o Overrides) *targetVie
 	}
 	ids := newIDTable(v.accounts)
 	ids.shareMembers(v.groups)
-	v.links = make([]state.Link, 0, n)
-	v.err = r.Store.Links(ctx, t.Name, func(l state.Link) error {
-		l.Target, l.TargetID = t.Name, ids.share(l.TargetID)
+	v.links = make([]state.PlanLink, 0, n)
+	v.err = r.Store.PlanLinks(ctx, t.Name, func(l state.PlanLink) error {
+		l.TargetID = ids.share(l.TargetID)
 		v.links = append(v.links, l)
 		return nil
 	})
