@@ -221,9 +221,9 @@ type PlanLink struct {
 
 // PlanLinks calls fn exactly once for each link of target, in source ID
 // order, with what planning reads of it, and stops at the first error fn
-// returns, returning it unwrapped. SourceID, UserName and DN share one
-// allocation; TargetID has its own, so that a caller holding the target's
-// copy of the account ID can keep that one instead.
+// returns, returning it unwrapped. Each string has its own allocation, so
+// that a caller holding an equal string (the target's copy of the account
+// ID, userName and externalId) can keep that one instead.
 func (s *Store) PlanLinks(ctx context.Context, target string, fn func(PlanLink) error) error {
 	if err := needTarget("links", target); err != nil {
 		return err
@@ -233,19 +233,11 @@ func (s *Store) PlanLinks(ctx context.Context, target string, fn func(PlanLink) 
 		return fmt.Errorf("state: links of %s: %w", target, err)
 	}
 	defer rows.Close()
-	var (
-		l      PlanLink
-		all    string
-		ns, nu int
-	)
+	var l PlanLink
 	for rows.Next() {
-		if err := rows.Scan(&all, &l.TargetID, &ns, &nu); err != nil {
+		if err := rows.Scan(&l.SourceID, &l.TargetID, &l.UserName, &l.DN); err != nil {
 			return fmt.Errorf("state: links of %s: %w", target, err)
 		}
-		if ns < 0 || nu < 0 || ns+nu > len(all) {
-			return fmt.Errorf("state: links of %s: bad field lengths %d, %d for %d bytes", target, ns, nu, len(all))
-		}
-		l.SourceID, l.UserName, l.DN = all[:ns], all[ns:ns+nu], all[ns+nu:]
 		if err := fn(l); err != nil {
 			return err
 		}

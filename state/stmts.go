@@ -44,10 +44,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmts.unlinkTarget, `DELETE FROM links WHERE target = ? AND target_id = ?`},
 		{&s.stmts.insertSnapshot, `INSERT INTO snapshot (target, source_id, dn, user_name, in_scope, disabled, hash)
 			VALUES (?,?,?,?,?,?,?)`},
-		// The three strings planning keeps of a link come as one, with
-		// their byte lengths, and are sliced from it (see PlanLinks).
-		{&s.stmts.planLinks, `SELECT source_id || user_name || dn, target_id,
-			length(CAST(source_id AS BLOB)), length(CAST(user_name AS BLOB))
+		{&s.stmts.planLinks, `SELECT source_id, target_id, user_name, dn
 			FROM links WHERE target = ? ORDER BY source_id`},
 	}
 	for _, p := range list {

@@ -128,25 +128,25 @@ func (x *PeopleIndex) add(people []mapping.Person) (i, j int) {
 }
 
 // TargetIndex is what BuildPlan derives from the target and its links
-// alone: accounts by ID, the members of every group and the account of
-// every link as account indexes.
+// alone: the members of every group and the account of every link as
+// account indexes. The map of accounts by ID it is built with is not kept:
+// planning never looks an ID up again.
 type TargetIndex struct {
-	accounts, groups, links int // the lengths indexed, to spot a mismatch
-	byID                    map[string]int32
+	accounts, groups, links int       // the lengths indexed, to spot a mismatch
 	members                 [][]int32 // by group index: the members that are accounts
 	linked                  []int32   // by link index: its account, -1 when gone
 }
 
 // IndexTarget indexes accounts, groups and links for Input.Index.
 func IndexTarget(accounts []targets.Account, groups []targets.Group, links []state.PlanLink) *TargetIndex {
-	x := &TargetIndex{accounts: len(accounts), groups: len(groups), links: len(links),
-		byID: make(map[string]int32, len(accounts))}
+	x := &TargetIndex{accounts: len(accounts), groups: len(groups), links: len(links)}
+	byID := make(map[string]int32, len(accounts))
 	for i := range accounts {
-		x.byID[accounts[i].ID] = int32(i)
+		byID[accounts[i].ID] = int32(i)
 	}
 	x.linked = make([]int32, len(links))
 	for i := range links {
-		ai, ok := x.byID[links[i].TargetID]
+		ai, ok := byID[links[i].TargetID]
 		if !ok {
 			ai = -1
 		}
@@ -156,7 +156,7 @@ func IndexTarget(accounts []targets.Account, groups []targets.Group, links []sta
 	for gi := range groups {
 		members := make([]int32, 0, len(groups[gi].Members))
 		for _, m := range groups[gi].Members {
-			if ai, ok := x.byID[m]; ok {
+			if ai, ok := byID[m]; ok {
 				members = append(members, ai)
 			}
 		}

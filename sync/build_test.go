@@ -423,7 +423,6 @@ func cloneInput(in Input) Input {
 	c.Managed = slices.Clone(in.Managed)
 	if x := in.Index; x != nil {
 		cx := *x
-		cx.byID = maps.Clone(x.byID)
 		cx.linked = slices.Clone(x.linked)
 		cx.members = make([][]int32, len(x.members))
 		for i, m := range x.members {

@@ -175,7 +175,7 @@ func (r *Runner) view(ctx context.Context, t TargetSpec, o Overrides) *targetVie
 	ids.shareMembers(v.groups)
 	v.links = make([]state.PlanLink, 0, n)
 	v.err = r.Store.PlanLinks(ctx, t.Name, func(l state.PlanLink) error {
-		l.TargetID = ids.share(l.TargetID)
+		ids.shareLink(&l)
 		v.links = append(v.links, l)
 		return nil
 	})

@@ -111,26 +111,47 @@ func (r *Runner) settlePending(ctx context.Context, target string, runID int64, 
 }
 
 // idTable finds the target's own copy of an account ID, so that the group
-// members and the links of a run hold the listing's ID strings instead of
+// members and the links of a run hold the listing's strings instead of
 // copies of them: at 100,000 accounts in 1,000 groups the copies are tens
 // of megabytes held for the whole plan. It is dropped once the view is
 // built.
-type idTable map[string]string
+type idTable struct {
+	accounts []targets.Account
+	byID     map[string]int32
+}
 
 func newIDTable(accounts []targets.Account) idTable {
-	t := make(idTable, len(accounts))
+	t := idTable{accounts: accounts, byID: make(map[string]int32, len(accounts))}
 	for i := range accounts {
-		t[accounts[i].ID] = accounts[i].ID
+		t.byID[accounts[i].ID] = int32(i)
 	}
 	return t
 }
 
 // share returns the listing's copy of id, or id when no account has it.
 func (t idTable) share(id string) string {
-	if s, ok := t[id]; ok {
-		return s
+	if i, ok := t.byID[id]; ok {
+		return t.accounts[i].ID
 	}
 	return id
+}
+
+// shareLink makes l hold the listing's copies of the strings its account
+// has equal: the ID, and the userName and source ID when the account's
+// userName and externalId are the same (as idsync writes them).
+func (t idTable) shareLink(l *state.PlanLink) {
+	i, ok := t.byID[l.TargetID]
+	if !ok {
+		return
+	}
+	a := &t.accounts[i]
+	l.TargetID = a.ID
+	if a.UserName == l.UserName {
+		l.UserName = a.UserName
+	}
+	if a.ExternalID == l.SourceID {
+		l.SourceID = a.ExternalID
+	}
 }
 
 // shareMembers replaces the member IDs of groups with the listing's
