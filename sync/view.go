@@ -22,13 +22,14 @@ import (
 //     the listing, so only an account really gone loses its link; an
 //     answer with another account stops the run.
 func (r *Runner) checkListing(ctx context.Context, t TargetSpec, o Overrides, v *targetView) error {
-	seen := make(map[string]bool, len(v.accounts))
-	for _, a := range v.accounts {
-		if seen[a.ID] {
+	seen := make(map[string]bool, v.accounts.Len())
+	for i := range int32(v.accounts.Len()) {
+		id := v.accounts.ID(i)
+		if seen[id] {
 			return fmt.Errorf("%w: the target listed account %s (%q) twice; it may ignore startIndex and repeat a page, "+
-				"so its listing cannot be trusted (nothing was planned or changed)", ErrGuard, a.ID, a.UserName)
+				"so its listing cannot be trusted (nothing was planned or changed)", ErrGuard, id, v.accounts.UserName(i))
 		}
-		seen[a.ID] = true
+		seen[id] = true
 	}
 	var missing []string
 	for _, l := range v.links {
@@ -60,7 +61,7 @@ func (r *Runner) checkListing(ctx context.Context, t TargetSpec, o Overrides, v 
 				"its answers cannot be trusted (nothing was planned or changed)", id, a.ID, a.UserName)
 		}
 		seen[a.ID] = true
-		v.accounts = append(v.accounts, a)
+		v.accounts.Add(a)
 		found++
 	}
 	if found > 0 {
@@ -116,14 +117,14 @@ func (r *Runner) settlePending(ctx context.Context, target string, runID int64, 
 // of megabytes held for the whole plan. It is dropped once the view is
 // built.
 type idTable struct {
-	accounts []targets.Account
+	accounts *Listing
 	byID     map[string]int32
 }
 
-func newIDTable(accounts []targets.Account) idTable {
-	t := idTable{accounts: accounts, byID: make(map[string]int32, len(accounts))}
-	for i := range accounts {
-		t.byID[accounts[i].ID] = int32(i)
+func newIDTable(accounts *Listing) idTable {
+	t := idTable{accounts: accounts, byID: make(map[string]int32, accounts.Len())}
+	for i := range accounts.accounts {
+		t.byID[accounts.accounts[i].ID] = int32(i)
 	}
 	return t
 }
@@ -131,7 +132,7 @@ func newIDTable(accounts []targets.Account) idTable {
 // share returns the listing's copy of id, or id when no account has it.
 func (t idTable) share(id string) string {
 	if i, ok := t.byID[id]; ok {
-		return t.accounts[i].ID
+		return t.accounts.ID(i)
 	}
 	return id
 }
@@ -144,7 +145,7 @@ func (t idTable) shareLink(l *state.PlanLink) {
 	if !ok {
 		return
 	}
-	a := &t.accounts[i]
+	a := &t.accounts.accounts[i]
 	l.TargetID = a.ID
 	if a.UserName == l.UserName {
 		l.UserName = a.UserName

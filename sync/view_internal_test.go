@@ -15,7 +15,7 @@ import (
 func TestIDTableShares(t *testing.T) {
 	accounts := []targets.Account{{ID: strings.Clone("a1")}, {ID: strings.Clone("a2")}}
 	groups := []targets.Group{{ID: "g", Members: []string{strings.Clone("a2"), "gone", strings.Clone("a1")}}}
-	ids := newIDTable(accounts)
+	ids := newIDTable(ListingOf(nil, accounts))
 	ids.shareMembers(groups)
 	same := func(a, b string) bool { return a == b && unsafe.StringData(a) == unsafe.StringData(b) }
 	for i, want := range []string{accounts[1].ID, "gone", accounts[0].ID} {
@@ -39,7 +39,7 @@ func TestIDTableShares(t *testing.T) {
 // them equal, and its own strings otherwise.
 func TestIDTableSharesLinks(t *testing.T) {
 	accounts := []targets.Account{{ID: strings.Clone("a1"), UserName: strings.Clone("ann"), ExternalID: strings.Clone("s1")}}
-	ids := newIDTable(accounts)
+	ids := newIDTable(ListingOf(nil, accounts))
 	same := func(a, b string) bool { return a == b && unsafe.StringData(a) == unsafe.StringData(b) }
 	tests := []struct {
 		name                            string
