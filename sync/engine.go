@@ -30,9 +30,12 @@ type Request struct {
 	// "manual". The status keeps the last run of each reason, so reasons
 	// are a small fixed set, not free text.
 	Reason string
-	// SourceIDs are the people an incremental run reads; empty: everything
-	// that changed since the last run. Unused by a full run.
+	// SourceIDs are the entries (people, or groups deleted) an
+	// incremental run reads, and Groups the DNs of the groups whose
+	// members it reads again; both empty: everything that changed since
+	// the last run. Unused by a full run.
 	SourceIDs []string
+	Groups    []string
 	// DryRun stops the run after the plan.
 	DryRun bool
 }

@@ -113,6 +113,10 @@ func TestEngineConfigValidate(t *testing.T) {
 	}
 }
 
+func groups(reason string, dns ...string) Request {
+	return Request{Kind: RunIncremental, Reason: reason, Groups: dns}
+}
+
 // TestPendingMerge: the broader request wins; IDs are unioned; reasons are
 // listed once each.
 func TestPendingMerge(t *testing.T) {
@@ -127,7 +131,10 @@ func TestPendingMerge(t *testing.T) {
 		{"poll then ids", []Request{poll, inc("w", "a")}, Request{Kind: RunIncremental, Reason: "poll, w"}},
 		{"full then inc", []Request{full("nightly"), inc("w", "a")}, Request{Kind: RunFull, Reason: "nightly, w"}},
 		{"inc then full", []Request{inc("w", "a"), full("nightly"), inc("w", "b")}, Request{Kind: RunFull, Reason: "w, nightly"}},
-		{"full alone drops ids", []Request{{Kind: RunFull, Reason: "m", SourceIDs: []string{"a"}}}, full("m")},
+		{"full alone drops ids", []Request{{Kind: RunFull, Reason: "m", SourceIDs: []string{"a"}, Groups: []string{"g"}}}, full("m")},
+		{"groups union", []Request{groups("w", "g2", "g1"), inc("w", "a"), groups("w", "g1", "g3")},
+			Request{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a"}, Groups: []string{"g1", "g2", "g3"}}},
+		{"groups then poll", []Request{groups("w", "g"), poll}, Request{Kind: RunIncremental, Reason: "w, poll"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

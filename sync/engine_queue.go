@@ -16,10 +16,10 @@ type pending struct {
 }
 
 func newPending(req Request, res chan<- error, now time.Time) *pending {
-	req.SourceIDs = slices.Clone(req.SourceIDs)
+	req.SourceIDs, req.Groups = slices.Clone(req.SourceIDs), slices.Clone(req.Groups)
 	p := &pending{req: req, since: now, waiters: []chan<- error{res}}
 	if req.Kind == RunFull {
-		p.req.SourceIDs = nil
+		p.req.SourceIDs, p.req.Groups = nil, nil
 	}
 	p.addReason(req.Reason)
 	return p
@@ -27,24 +27,36 @@ func newPending(req Request, res chan<- error, now time.Time) *pending {
 
 // merge folds req (of the same DryRun) into p so that one run serves both.
 // The broader request wins: a full run absorbs incremental ones; an
-// incremental run with no SourceIDs (everything changed since the last run)
-// absorbs one with IDs; incremental runs with IDs run the union of their
-// IDs.
+// incremental run with no SourceIDs and no Groups (everything changed since
+// the last run) absorbs one with them; incremental runs with them run the
+// union of their IDs and of their groups.
 func (p *pending) merge(req Request, res chan<- error) {
 	p.waiters = append(p.waiters, res)
 	p.addReason(req.Reason)
 	switch {
 	case p.req.Kind == RunFull:
 	case req.Kind == RunFull:
-		p.req.Kind, p.req.SourceIDs = RunFull, nil
-	case len(p.req.SourceIDs) == 0:
-	case len(req.SourceIDs) == 0:
-		p.req.SourceIDs = nil
+		p.req.Kind, p.req.SourceIDs, p.req.Groups = RunFull, nil, nil
+	case p.req.everything():
+	case req.everything():
+		p.req.SourceIDs, p.req.Groups = nil, nil
 	default:
-		ids := append(p.req.SourceIDs, req.SourceIDs...)
-		slices.Sort(ids)
-		p.req.SourceIDs = slices.Compact(ids)
+		p.req.SourceIDs = union(p.req.SourceIDs, req.SourceIDs)
+		p.req.Groups = union(p.req.Groups, req.Groups)
 	}
+}
+
+// everything reports whether an incremental request names nothing, so
+// asks for everything that changed.
+func (r Request) everything() bool { return len(r.SourceIDs) == 0 && len(r.Groups) == 0 }
+
+func union(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	out := append(a, b...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // addReason records reason once and keeps the request's Reason the list of

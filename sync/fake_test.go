@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,6 +29,10 @@ type fakeTarget struct {
 	// again at the end, as a server ignoring startIndex would.
 	listLimit   int
 	repeatFirst bool
+	// lists and gets count List and GetWithGroups calls; hideGroups makes
+	// GetWithGroups leave an account's groups unreported.
+	lists, gets int
+	hideGroups  bool
 }
 
 func newFakeTarget() *fakeTarget {
@@ -45,6 +50,7 @@ func (f *fakeTarget) write() error {
 }
 
 func (f *fakeTarget) List(_ context.Context, fn func(targets.Account) error) error {
+	f.lists++
 	ids := make([]string, 0, len(f.accounts))
 	for id := range f.accounts {
 		ids = append(ids, id)
@@ -70,6 +76,21 @@ func (f *fakeTarget) Get(_ context.Context, id string) (targets.Account, error) 
 		return targets.Account{}, fmt.Errorf("get %s: %w", id, targets.ErrNotFound)
 	}
 	return a.Clone(), nil
+}
+
+func (f *fakeTarget) GetWithGroups(ctx context.Context, id string) (targets.Account, []string, bool, error) {
+	f.gets++
+	a, err := f.Get(ctx, id)
+	if err != nil || f.hideGroups {
+		return a, nil, false, err
+	}
+	groups := []string{}
+	for gid, g := range f.groups {
+		if slices.Contains(g.Members, id) {
+			groups = append(groups, gid)
+		}
+	}
+	return a, groups, true, nil
 }
 
 func (f *fakeTarget) Create(_ context.Context, a targets.Account) (string, error) {
@@ -202,4 +223,5 @@ var (
 	_ targets.GroupManager = (*fakeTarget)(nil)
 	_ targets.Finder       = (*fakeTarget)(nil)
 	_ targets.Getter       = (*fakeTarget)(nil)
+	_ targets.MemberGetter = (*fakeTarget)(nil)
 )

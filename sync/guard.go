@@ -71,6 +71,11 @@ func (g Guards) Check(p *Plan, lastCount int, haveLast bool, o Overrides) error 
 	var errs []error
 	removals := p.Removals()
 	managed := p.Summary.Linked
+	if p.Incremental != nil {
+		// An incremental plan sees a few people; limits in percent are
+		// of every account idsync manages.
+		managed = p.Incremental.Linked
+	}
 	if o.AllowDeletes > 0 && removals <= o.AllowDeletes {
 		removals = 0 // the operator looked at this plan and allowed it
 	}
@@ -86,7 +91,9 @@ func (g Guards) Check(p *Plan, lastCount int, haveLast bool, o Overrides) error 
 		}
 	}
 	now := p.Summary.InScope
-	if haveLast && lastCount > 0 && !o.AllowShrink {
+	// An incremental plan does not count the source: a person it finds
+	// gone is a leaver the removal limits above count.
+	if haveLast && lastCount > 0 && !o.AllowShrink && p.Incremental == nil {
 		shrink := 100 * float64(lastCount-now) / float64(lastCount)
 		if g.MaxSourceShrinkPercent > 0 && shrink > g.MaxSourceShrinkPercent {
 			errs = append(errs, fmt.Errorf("%w: the source has %d people in scope, %.1f%% fewer than the %d of the last applied run, more than guards.max_source_shrink_percent = %v; "+

@@ -153,6 +153,9 @@ type Plan struct {
 	Changes []Change      `json:"changes"`
 	Groups  []GroupChange `json:"groups,omitempty"`
 	Summary Summary       `json:"summary"`
+	// Incremental is set when the plan covers only the people some
+	// directory changes touched; the Summary counts those alone.
+	Incremental *Incremental `json:"incremental,omitempty"`
 	// Warnings are things a human should look at that change nothing, such
 	// as people the rules could not map (their accounts are left alone).
 	Warnings []string `json:"warnings,omitempty"`

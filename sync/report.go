@@ -34,6 +34,13 @@ func WriteReport(w io.Writer, format string, plans []*Plan) error {
 
 // SummaryLine is the one-line summary of a plan.
 func SummaryLine(p *Plan) string {
+	if p.Incremental != nil {
+		return fmt.Sprintf("Incremental, %s: ", plural(p.Incremental.People, "person", "people")) + summaryLine(p)
+	}
+	return summaryLine(p)
+}
+
+func summaryLine(p *Plan) string {
 	s := p.Summary
 	if !p.Pending() {
 		line := fmt.Sprintf("No changes: %s up to date.", plural(s.Unchanged, "account", "accounts"))

@@ -138,6 +138,10 @@ func (j *jsonWriter) plan(depth int, p *Plan) {
 	}
 	j.key(in, "summary", false)
 	j.value(in, &p.Summary)
+	if p.Incremental != nil {
+		j.key(in, "incremental", false)
+		j.value(in, p.Incremental)
+	}
 	if len(p.Warnings) > 0 {
 		j.key(in, "warnings", false)
 		j.value(in, p.Warnings)

@@ -156,7 +156,10 @@ type targetView struct {
 	// index is built here, while the source is still being read, so that
 	// planning does not wait for it.
 	index *TargetIndex
-	err   error
+	// partial is set for an incremental run: the view holds only the
+	// covered people's links and accounts.
+	partial *Incremental
+	err     error
 }
 
 func (r *Runner) view(ctx context.Context, t TargetSpec, o Overrides) *targetView {
@@ -256,12 +259,18 @@ type source struct {
 	people   []mapping.Person
 	index    *PeopleIndex
 	unmapped []Unmapped
+	// partial, for an incremental run, are the source IDs it covered,
+	// sorted; nil for a full run.
+	partial []string
 }
 
 // inSource returns a func reporting whether a person of src (mapped or not)
 // has a source ID. Its set is made on first use: only a create refused for
 // an existing userName asks.
 func inSource(src source) func(id string) bool {
+	if src.partial != nil {
+		return inPartial(src)
+	}
 	var ids map[string]bool
 	return func(id string) bool {
 		if ids == nil {
@@ -312,6 +321,9 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 	p := r.plan(t, now, src, v)
 	r.Log.WithFields(logrus.Fields{"target": t.Name, "changes": len(p.Changes), "seconds": time.Since(start).Seconds()}).Debug("plan built")
 	run.SourceCount = p.Summary.InScope
+	if v.partial != nil {
+		p.Incremental, run.SourceCount = v.partial, v.lastCount
+	}
 	p.Warnings = append(p.Warnings, pendingWarnings(v.pending)...)
 	if gerr := t.Guards.Check(p, v.lastCount, v.haveLast, opts.Overrides); gerr != nil {
 		if opts.DryRun {
@@ -338,7 +350,7 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 		err = r.finish(ctx, run, state.StatusFailed, p, &res, err)
 		return p, res, err
 	}
-	if err := r.saveSnapshot(ctx, t.Name, run.ID, src.people); err != nil {
+	if err := r.storeSnapshot(ctx, t.Name, &run, src); err != nil {
 		err = r.finish(ctx, run, state.StatusFailed, p, &res, err)
 		return p, res, err
 	}

@@ -55,6 +55,16 @@ type Store interface {
 	// Audit calls fn exactly once for each audit row matching f, oldest
 	// first.
 	Audit(ctx context.Context, f state.AuditFilter, fn func(state.Audit) error) error
+	// LinksOf returns the links of target whose source ID is in
+	// sourceIDs (an incremental run's people).
+	LinksOf(ctx context.Context, target string, sourceIDs []string) ([]state.Link, error)
+	// UpdateSnapshot replaces the snapshot rows of entries and deletes
+	// those of gone, in one transaction; it fails when target has no
+	// snapshot.
+	UpdateSnapshot(ctx context.Context, target string, runID int64, entries []state.SnapshotEntry, gone []string) error
+	// SnapshotInScope returns the number of in-scope people of target's
+	// snapshot; ok is false when it has none.
+	SnapshotInScope(ctx context.Context, target string) (n int, ok bool, err error)
 	// SettlePending marks target's pending audit rows up to ID upTo
 	// unconfirmed, with note, once a run has reported them.
 	SettlePending(ctx context.Context, target string, upTo int64, note string) (int, error)

@@ -18,3 +18,16 @@ type Getter interface {
 	// Get returns the account id. ErrNotFound when it is gone.
 	Get(ctx context.Context, id string) (Account, error)
 }
+
+// MemberGetter is a GroupManager that reads one account together with the
+// groups it is a direct member of. An incremental run reads the few
+// accounts a change touches this way instead of listing every account and
+// group.
+type MemberGetter interface {
+	// GetWithGroups returns account id and the IDs of the groups that list
+	// it as a member. known is false when the answer did not say (the
+	// target left the groups out): "no groups" and "not reported" cannot
+	// be told apart then, and the caller must not plan roles from it.
+	// ErrNotFound when id is gone.
+	GetWithGroups(ctx context.Context, id string) (a Account, groups []string, known bool, err error)
+}

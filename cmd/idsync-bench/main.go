@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/idsync-bench -size 100000          # make bench
 //	go run ./cmd/idsync-bench -size 1000000 -source ldif -repeat 1
+//	go run ./cmd/idsync-bench -watch -size 100000 -changes 200
 //
 // With -source ldap (the default) it generates the directory into slapd
 // (slapadd) and starts idsync's in-memory SCIM server (scimd, as its own
@@ -19,6 +20,16 @@
 // target: the way to see the reports at a million people without loading
 // slapd and the SCIM server with them.
 //
+// With -watch it measures the daemon instead: `idsync run` watching slapd
+// (syncrepl) with scimd as its target; after the first full
+// reconciliation and an idle period (-idle), -changes changes made one
+// after another with ldapmodify (a title change, a group move, a disable,
+// a delete, in turn, each on a person of its own), each timed from
+// ldapmodify returning to its last write at scimd (scimd -write-log
+// records when each write finished); p50/p95/p99 by kind, and the
+// daemon's CPU time and RSS (from /proc) after the first reconciliation,
+// after the idle period and after the changes.
+//
 // It is a benchmark, not a test: CI does not run it. The work directory
 // (bench-out) holds the generated directory, the reports and each
 // command's log; it is emptied first and is never committed.
@@ -26,6 +37,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -50,6 +62,9 @@ type options struct {
 	dir, bin, scimd, log string
 	source               string
 	hold                 bool
+	watch                bool
+	changes              int
+	idle                 time.Duration
 }
 
 func parseFlags() options {
@@ -64,6 +79,9 @@ func parseFlags() options {
 	flag.IntVar(&o.repeat, "repeat", 5, "runs of each plan, alternating with ldapsearch; medians are compared")
 	flag.StringVar(&o.log, "log", "warn", "idsync's log level; its logs go to DIR/*.log")
 	flag.BoolVar(&o.hold, "hold", false, "keep slapd and the SCIM server running after the measurements, until interrupted (for profiling)")
+	flag.BoolVar(&o.watch, "watch", false, "measure the daemon (idsync run, watching slapd) instead: change latency, idle CPU, RSS")
+	flag.IntVar(&o.changes, "changes", 200, "with -watch: changes made one after another (title, group move, disable, delete in turn)")
+	flag.DurationVar(&o.idle, "idle", 30*time.Second, "with -watch: how long the daemon idles after the first full reconciliation")
 	flag.Parse()
 	return o
 }
@@ -72,6 +90,9 @@ func run() error {
 	o := parseFlags()
 	if o.source != "ldap" && o.source != "ldif" {
 		return fmt.Errorf("-source must be ldap or ldif, got %q", o.source)
+	}
+	if o.watch && (o.source != "ldap" || o.hold) {
+		return errors.New("-watch reads slapd: it goes with neither -source ldif nor -hold")
 	}
 	if _, err := os.Stat(o.bin); err != nil {
 		return fmt.Errorf("%w (run make build first)", err)
@@ -94,11 +115,18 @@ func run() error {
 		return err
 	}
 	fmt.Printf("  generated LDIF in %.1f s\n", time.Since(start).Seconds())
-	url, stop, err := startSCIM(abs, o.scimd)
+	var scimdArgs []string
+	if o.watch {
+		scimdArgs = append(scimdArgs, "-write-log")
+	}
+	url, stop, err := startSCIM(abs, o.scimd, scimdArgs...)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	if o.watch {
+		return benchWatch(o, abs, ldifPath, url)
+	}
 
 	var t table
 	if o.source == "ldif" {

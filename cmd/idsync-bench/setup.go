@@ -28,16 +28,17 @@ func writeLDIF(path string, size, groups int) error {
 	return f.Close()
 }
 
-// startSCIM runs scimd as its own process. Not in this process: a child's
-// ru_maxrss on Linux starts from the RSS of the process that forked it, so a
-// SCIM server holding 100k users here would inflate every idsync figure.
-func startSCIM(dir, scimd string) (string, func(), error) {
+// startSCIM runs scimd (with the extra arguments) as its own process. Not
+// in this process: a child's ru_maxrss on Linux starts from the RSS of the
+// process that forked it, so a SCIM server holding 100k users here would
+// inflate every idsync figure.
+func startSCIM(dir, scimd string, extra ...string) (string, func(), error) {
 	token := filepath.Join(dir, "scim.token")
 	if err := os.WriteFile(token, []byte(scimtest.RandomToken()), 0o600); err != nil {
 		return "", nil, err
 	}
 	addr := filepath.Join(dir, "scim.addr")
-	cmd := exec.Command(scimd, "-listen", "127.0.0.1:0", "-token-file", token, "-addr-file", addr)
+	cmd := exec.Command(scimd, append([]string{"-listen", "127.0.0.1:0", "-token-file", token, "-addr-file", addr}, extra...)...)
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("%w (run make build first)", err)
 	}
@@ -67,7 +68,7 @@ bind_password = { file = "ldap.pw" }
 
 [source.ldap.users]
 base_dn = %q
-attributes = ["uid", "cn", "sn", "givenName", "displayName", "mail", "title", "departmentNumber", "employeeNumber", "memberOf"]
+attributes = ["uid", "cn", "sn", "givenName", "displayName", "mail", "title", "departmentNumber", "employeeNumber", "employeeType", "memberOf"]
 
 [source.ldap.groups]
 base_dn = %q
@@ -99,6 +100,7 @@ path = "state.db"
 %s
 [mapping]
 scope = 'has("mail")'
+disabled = 'attr("employeeType") == "disabled"'
 
 [mapping.attributes]
 userName = 'attr("uid")'

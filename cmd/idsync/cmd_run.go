@@ -34,6 +34,7 @@ type daemon struct {
 	engine  *sync.Engine
 	started time.Time
 	watch   *watchState      // nil without a watcher
+	retry   *watchRetry      // after a failed run for a watch event
 	notify  *notify.Notifier // nil without daemon.notify
 
 	mu      gosync.Mutex
@@ -49,11 +50,12 @@ type daemon struct {
 // is not started.
 func newDaemon(cfg *Config, store *state.Store, log *logrus.Logger) (*daemon, error) {
 	d := &daemon{path: cfg.path, log: log, store: store, metrics: admin.NewMetrics(), started: time.Now(),
-		cfg: cfg, why: "no run has finished yet"}
-	r, err := newRunner(cfg, store, "", log)
+		cfg: cfg, why: "no run has finished yet", retry: newWatchRetry()}
+	r, err := newDaemonRunner(cfg, store, log)
 	if err != nil {
 		return nil, err
 	}
+	instrumentTargets(r.Targets, d.metrics)
 	d.runner = r
 	d.engine, err = sync.NewEngine(cfg.Daemon.EngineConfig, d.runOnce, log)
 	if err != nil {
@@ -85,11 +87,12 @@ func newNotifier(cfg notify.Config, r *sync.Runner, log *logrus.Logger) (*notify
 	return notify.New(cfg, w, strings.Join(names, ", "), log), nil
 }
 
-// runOnce is the engine's RunFunc. Every run is a full pass: an
-// incremental request (a change notification, an incremental schedule)
-// also reads the whole source and every target for now; the incremental
-// pass over the people a change touches is future work (issue 10). Its
-// SourceIDs are therefore ignored, which is correct, only slower.
+// runOnce is the engine's RunFunc. A full request, or an incremental one
+// that names nothing (a poll: everything that changed since the last run,
+// which only a full pass can tell for now), runs a full pass; an
+// incremental request naming people or groups (a change notification)
+// runs an incremental pass over them, which falls back to a full pass when
+// it cannot be sure of its plan (see sync.Runner.RunChanges).
 func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 	d.mu.Lock()
 	r, source := d.runner, d.cfg.Source.Kind
@@ -104,7 +107,13 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 		}
 		d.finished(counts, err)
 	}()
-	out, err := r.Run(ctx, sync.Options{DryRun: req.DryRun})
+	opts := sync.Options{DryRun: req.DryRun}
+	var out *sync.Outcome
+	if req.Kind == sync.RunIncremental && (len(req.SourceIDs) > 0 || len(req.Groups) > 0) {
+		out, err = r.RunChanges(ctx, opts, sync.Changes{IDs: req.SourceIDs, Groups: req.Groups})
+	} else {
+		out, err = r.Run(ctx, opts)
+	}
 	returned = true
 	names := make([]string, len(r.Targets))
 	for i, t := range r.Targets {
@@ -202,10 +211,11 @@ func (d *daemon) reload() error {
 
 // swap builds cfg's runner and schedules and puts them in place.
 func (d *daemon) swap(cfg *Config) error {
-	r, err := newRunner(cfg, d.store, "", d.log)
+	r, err := newDaemonRunner(cfg, d.store, d.log)
 	if err != nil {
 		return err
 	}
+	instrumentTargets(r.Targets, d.metrics)
 	if err := d.engine.Reload(cfg.Daemon.EngineConfig); err != nil {
 		return err
 	}

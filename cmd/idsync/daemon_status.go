@@ -92,6 +92,9 @@ func recordMetrics(m *admin.Metrics, source string, targets []string, out *sync.
 	for _, t := range targets {
 		rec := admin.RunRecord{Target: t, Mode: string(sync.RunFull), Duration: took, Finished: end}
 		i, ok := results[t]
+		if ok && out.Plans[i].Incremental != nil {
+			rec.Mode = string(sync.RunIncremental)
+		}
 		switch {
 		case ok:
 			p, res := out.Plans[i], out.Results[i]

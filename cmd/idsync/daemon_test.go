@@ -174,6 +174,7 @@ listen = %q
 type inProcessDaemon struct {
 	done   chan int // its exit code
 	cancel context.CancelFunc
+	log    *lockedBuffer // its stderr
 }
 
 // startDaemon runs `idsync run` with e's configuration in process and
@@ -184,7 +185,7 @@ func startDaemon(t *testing.T, e *env, addr string) *inProcessDaemon {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	stderr := &lockedBuffer{}
-	d := &inProcessDaemon{done: make(chan int, 1), cancel: cancel}
+	d := &inProcessDaemon{done: make(chan int, 1), cancel: cancel, log: stderr}
 	go func() { d.done <- run(ctx, []string{"run", "-c", e.cfg}, &bytes.Buffer{}, stderr) }()
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -15,8 +15,8 @@ import (
 
 // watchLoop follows the source's changes from the saved cookie until ctx
 // is done. Each event that asks for something becomes a run through the
-// engine (a Full event a full run, the others an incremental request, which
-// is a full pass for now: see runOnce), and its cookie is saved only once
+// engine (a Full event a full run, the others an incremental run over the
+// people and groups they name: see runOnce), and its cookie is saved only once
 // that run succeeded. After a failed run the cookie stays, so a restart
 // replays the changes; while the daemon keeps running, the next successful
 // run reads everything and covers them. It returns nil when ctx ends, and
@@ -41,20 +41,25 @@ func (d *daemon) handle(ctx context.Context, source string, ev sync.WatchEvent) 
 	arrived := time.Now()
 	d.watch.received(ev, arrived)
 	if !ev.Empty() {
-		req := sync.Request{Kind: sync.RunIncremental, Reason: reasonWatch}
-		switch {
-		case ev.Full:
-			req.Kind = sync.RunFull
-		case len(ev.Groups) == 0:
-			req.SourceIDs = append(append([]string(nil), ev.Changed...), ev.Deleted...)
+		req := sync.Request{Kind: sync.RunIncremental, Reason: reasonWatch,
+			SourceIDs: append(append([]string(nil), ev.Changed...), ev.Deleted...), Groups: ev.Groups}
+		full := ev.Full || d.retry.needFull()
+		if full {
+			req = sync.Request{Kind: sync.RunFull, Reason: reasonWatch}
 		}
 		err := d.engine.Do(ctx, req)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		d.watch.handled(err)
-		if err != nil {
-			return nil // the engine logged it; the cookie stays where it was
+		// A run with some changes refused went to its end: the refused
+		// ones are reported and planned again by the next full run.
+		if err != nil && !errors.Is(err, sync.ErrPartial) {
+			d.eventFailed(ctx, source, ev, err)
+			return nil // the cookie stays where it was
+		}
+		if full {
+			d.retry.succeeded() // this event's cookie is newer than any held back
 		}
 		d.mu.Lock()
 		names := make([]string, len(d.cfg.Targets))

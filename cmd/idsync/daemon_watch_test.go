@@ -108,3 +108,72 @@ func TestWatchSavesCookieAfterSuccess(t *testing.T) {
 		t.Fatal("the engine did not stop")
 	}
 }
+
+// TestWatchRetriesFailedChanges: a change whose run failed is not lost
+// while the daemon keeps running. Its cookie is held back; the next event
+// runs a full pass rather than an incremental one; a full run is retried
+// with a growing wait even when no event comes, and once one succeeds the
+// held cookie is saved.
+func TestWatchRetriesFailedChanges(t *testing.T) {
+	d, _, _ := reloadEnv(t, "")
+	src := &switchSource{}
+	d.runner.Source, d.runner.Targets = src, nil
+	d.watch = newWatchState("syncrepl", d.metrics, "ldap")
+	var waits []time.Duration
+	var fire func()
+	d.retry.after = func(wait time.Duration, f func()) func() {
+		waits, fire = append(waits, wait), f
+		return func() { fire = nil }
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go d.engine.Run(ctx)
+	cookie := func() string {
+		c, err := d.store.LoadWatchCookie(ctx, "ldap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(c.Cookie)
+	}
+
+	src.set(true)
+	if err := d.handle(ctx, "ldap", sync.WatchEvent{Deleted: []string{"u1"}, Cookie: []byte("c1")}); err != nil {
+		t.Fatal(err)
+	}
+	if cookie() != "" || !d.retry.needFull() || fire == nil {
+		t.Fatalf("after a failed run: cookie %q, need full %v, retry scheduled %v", cookie(), d.retry.needFull(), fire != nil)
+	}
+	runRetry := func() {
+		f := fire
+		fire = nil
+		f()
+	}
+	// The retry fails too: the next waits twice as long.
+	runRetry()
+	if fire == nil || len(waits) != 2 || waits[1] != 2*waits[0] {
+		t.Fatalf("retry waits = %v", waits)
+	}
+	if st := d.engine.Status(); st.LastByKind[sync.RunFull].Reason != reasonRetry {
+		t.Errorf("last full run = %+v, want the retry", st.LastByKind[sync.RunFull])
+	}
+	// Back up: the retry's full run saves the cookie held back.
+	reads := src.set(false)
+	runRetry()
+	if got := src.set(false) - reads; got != 1 || cookie() != "c1" || d.retry.needFull() || fire != nil {
+		t.Fatalf("after a successful retry: %d reads, cookie %q, need full %v", got, cookie(), d.retry.needFull())
+	}
+
+	// A failure, then the next event: a full run, and its own cookie.
+	src.set(true)
+	d.handle(ctx, "ldap", sync.WatchEvent{Changed: []string{"u2"}, Cookie: []byte("c2")})
+	src.set(false)
+	if err := d.handle(ctx, "ldap", sync.WatchEvent{Changed: []string{"u3"}, Cookie: []byte("c3")}); err != nil {
+		t.Fatal(err)
+	}
+	if cookie() != "c3" || d.retry.needFull() || fire != nil {
+		t.Errorf("after the next event: cookie %q, need full %v, retry still scheduled %v", cookie(), d.retry.needFull(), fire != nil)
+	}
+	if st := d.engine.Status(); st.LastByKind[sync.RunFull].Reason != reasonWatch {
+		t.Errorf("the event after a failure ran %+v, want a full run", st.LastByKind)
+	}
+}

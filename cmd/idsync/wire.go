@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/http"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/idsync/idsync/internal/admin"
 	"github.com/idsync/idsync/state"
 	"github.com/idsync/idsync/sync"
 )
@@ -63,4 +65,31 @@ func newRunner(cfg *Config, store *state.Store, only string, log logrus.FieldLog
 		return nil, err
 	}
 	return &sync.Runner{Source: src, Mapper: cfg.mapper, Store: store, Targets: ts, Log: log}, nil
+}
+
+// newDaemonRunner is newRunner for the daemon: with a watcher, a source
+// that can keep its groups between reads keeps them, so that a change
+// notification reads only the people it touches.
+func newDaemonRunner(cfg *Config, store *state.Store, log logrus.FieldLogger) (*sync.Runner, error) {
+	r, err := newRunner(cfg, store, "", log)
+	if err != nil {
+		return nil, err
+	}
+	if k, ok := r.Source.(interface{ KeepGroups() }); ok && cfg.Daemon.Watch {
+		k.KeepGroups()
+	}
+	return r, nil
+}
+
+// instrumentTargets has m count and time the HTTP requests of each target
+// that sends them (those with a WrapTransport, like scim.Client), under the
+// target's name.
+func instrumentTargets(ts []sync.TargetSpec, m *admin.Metrics) {
+	for _, t := range ts {
+		if h, ok := t.Target.(interface {
+			WrapTransport(func(http.RoundTripper) http.RoundTripper)
+		}); ok {
+			h.WrapTransport(func(next http.RoundTripper) http.RoundTripper { return m.RoundTripper(t.Name, next) })
+		}
+	}
 }

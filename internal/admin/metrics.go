@@ -61,7 +61,7 @@ func NewMetrics() *Metrics {
 		changeLatency: histogram("idsync_change_latency_seconds",
 			"Time from a change notification from the directory to the change applied at the target.", latencyBuckets, "target"),
 		requests:         counter("idsync_target_requests_total", "HTTP requests sent to a target, by target, method and status code (\"error\" when no response came).", "target", "method", "code"),
-		requestDuration:  histogram("idsync_target_request_duration_seconds", "Latency of HTTP requests sent to a target, until the response headers.", requestBuckets, "target", "method"),
+		requestDuration:  histogram("idsync_target_request_duration_seconds", "Latency of HTTP requests sent to a target, until the response headers, by target, method and status code.", requestBuckets, "target", "method", "code"),
 		watcherConnected: gauge("idsync_watcher_connected", "1 while the change watcher is connected to the source, else 0.", "source"),
 		watcherLag:       gauge("idsync_watcher_lag_seconds", "How long the oldest change received from the watcher and not yet applied has waited (0 when none).", "source"),
 	}

@@ -169,8 +169,22 @@ idsync_target_requests_total{code="error",method="GET",target="okta"} 1
 		t.Fatal(err)
 	}
 	for _, f := range families {
-		if f.GetName() == "idsync_target_request_duration_seconds" && histogramCount(f) != 4 {
+		if f.GetName() != "idsync_target_request_duration_seconds" {
+			continue
+		}
+		if histogramCount(f) != 4 {
 			t.Errorf("request duration: %d observations, want 4", histogramCount(f))
+		}
+		codes := map[string]uint64{}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "code" {
+					codes[l.GetValue()] += m.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+		if codes["201"] != 2 || codes["429"] != 1 || codes["error"] != 1 {
+			t.Errorf("request duration by code = %v, want 201:2 429:1 error:1", codes)
 		}
 	}
 }

@@ -38,6 +38,6 @@ func (t *instrumented) RoundTrip(req *http.Request) (*http.Response, error) {
 		code = strconv.Itoa(resp.StatusCode)
 	}
 	t.m.requests.WithLabelValues(t.target, req.Method, code).Inc()
-	t.m.requestDuration.WithLabelValues(t.target, req.Method).Observe(time.Since(start).Seconds())
+	t.m.requestDuration.WithLabelValues(t.target, req.Method, code).Observe(time.Since(start).Seconds())
 	return resp, err
 }

@@ -31,6 +31,11 @@ type Source struct {
 	log        logrus.FieldLogger
 	userAttrs  []string
 	groupAttrs []string
+	nameKey    string   // groups.name_attribute, lower-cased
+	memberKeys []string // groups.member_attributes, lower-cased
+	// keep, when set by KeepGroups, holds the groups of the last full
+	// Read for ReadChanges.
+	keep *keptGroups
 }
 
 // New validates cfg and loads the bind password. It does not connect.
@@ -58,7 +63,11 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 		extra = append(extra, "memberOf")
 	}
 	s.userAttrs = attrList(cfg.Users.Attributes, extra...)
-	s.groupAttrs = attrList(cfg.Groups.MemberAttributes, cfg.Groups.NameAttribute)
+	s.groupAttrs = attrList(cfg.Groups.MemberAttributes, cfg.Groups.NameAttribute, cfg.IDAttribute)
+	s.nameKey = strings.ToLower(cfg.Groups.NameAttribute)
+	for _, m := range cfg.Groups.MemberAttributes {
+		s.memberKeys = append(s.memberKeys, strings.ToLower(m))
+	}
 	return s, nil
 }
 
@@ -83,10 +92,24 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	defer closeConn()
 	conv := newConverter(s.cfg.IDAttribute)
 	groups := mapping.NewGroups()
+	var cache *groupCache
+	if s.keep != nil {
+		cache = newGroupCache()
+	}
 	if s.cfg.Groups.BaseDN != "" {
-		if err := s.readGroups(ctx, conn, conv, groups); err != nil {
+		err := s.readGroups(ctx, conn, conv, func(g *cachedGroup) {
+			if cache != nil {
+				cache.put(g)
+			} else {
+				groups.Add(g.dn, g.name, g.members)
+			}
+		})
+		if err != nil {
 			return err
 		}
+	}
+	if cache != nil {
+		groups = cache.groups()
 	}
 	users := 0
 	var fnErr error
@@ -115,36 +138,43 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	if err != nil {
 		return err
 	}
+	if cache != nil {
+		s.keep.set(cache)
+	}
 	s.log.WithFields(logrus.Fields{
 		"users": users, "groups": groups.Len(), "pages": pages, "took": time.Since(start).Round(time.Millisecond),
 	}).Info("ldap: read directory")
 	return nil
 }
 
-// readGroups reads every group under groups.base_dn into groups.
-func (s *Source) readGroups(ctx context.Context, conn *ldap.Conn, conv *converter, groups *mapping.Groups) error {
+// readGroups reads every group under groups.base_dn and calls add with
+// each.
+func (s *Source) readGroups(ctx context.Context, conn *ldap.Conn, conv *converter, add func(*cachedGroup)) error {
 	g := s.cfg.Groups
-	nameKey := strings.ToLower(g.NameAttribute)
-	memberKeys := make([]string, len(g.MemberAttributes))
-	for i, m := range g.MemberAttributes {
-		memberKeys[i] = strings.ToLower(m)
-	}
 	q := query{what: "groups", base: g.BaseDN, scope: ldap.ScopeWholeSubtree, filter: g.Filter, attrs: s.groupAttrs}
 	_, err := s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
 		for _, e := range entries {
-			var members []string
-			for _, k := range memberKeys {
-				members = append(members, e.Attrs.Get(k)...)
-			}
-			name := ""
-			if v := e.Attrs.Get(nameKey); len(v) > 0 {
-				name = v[0]
-			}
-			groups.Add(e.DN, name, members)
+			add(s.group(conv, e))
 		}
 		return nil
 	})
 	return err
+}
+
+// group returns the group entry e: its DN, name, ID (empty when e has
+// none) and member DNs.
+func (s *Source) group(conv *converter, e mapping.Entry) *cachedGroup {
+	g := &cachedGroup{dn: e.DN}
+	for _, k := range s.memberKeys {
+		g.members = append(g.members, e.Attrs.Get(k)...)
+	}
+	if v := e.Attrs.Get(s.nameKey); len(v) > 0 {
+		g.name = v[0]
+	}
+	if conv.setID(&e) == nil {
+		g.id = e.ID
+	}
+	return g
 }
 
 func (s *Source) scope() int {

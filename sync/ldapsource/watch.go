@@ -139,10 +139,11 @@ func commonSuffix(a, b string) (string, error) {
 // refresh (at start and after each reconnection) as one event at the end
 // of the refresh. Starting without a cookie yields one event with Full
 // set once the initial refresh is done. A cookie the server refuses
-// (e-syncRefreshRequired, or protocolError on the request) yields the same
-// after a fresh start without cookie. A bind refused or a server without
-// syncprov is returned as an error; any other failure reconnects after
-// the backoff and resumes from the last cookie fn accepted.
+// (e-syncRefreshRequired, or protocolError or unwillingToPerform on the
+// request) yields the same after a fresh start without cookie. A bind
+// refused or a server without syncprov is returned as an error; any other
+// failure reconnects after the backoff and resumes from the last cookie
+// fn accepted.
 func (w *Watcher) Watch(ctx context.Context, cookie []byte, fn func(Event) error) error {
 	attempt := 0
 	for {
@@ -191,10 +192,12 @@ func (e *fnError) Error() string { return e.err.Error() }
 func (e *fnError) Unwrap() error { return e.err }
 
 // refused reports whether err is the server refusing cookie (without a
-// cookie there is nothing to start over from).
+// cookie there is nothing to start over from). slapd answers a cookie
+// newer than its own state (a directory restored from a backup, a cookie
+// from another server) with unwillingToPerform.
 func refused(err error, cookie []byte) bool {
 	return len(cookie) > 0 && (errors.Is(err, errCookieIgnored) || ldap.IsErrorAnyOf(err,
-		ldap.LDAPResultSyncRefreshRequired, ldap.LDAPResultProtocolError))
+		ldap.LDAPResultSyncRefreshRequired, ldap.LDAPResultProtocolError, ldap.LDAPResultUnwillingToPerform))
 }
 
 // permanent reports errors that reconnecting cannot fix.

@@ -55,6 +55,7 @@ var (
 	_ targets.GroupManager = (*Client)(nil)
 	_ targets.Finder       = (*Client)(nil)
 	_ targets.Getter       = (*Client)(nil)
+	_ targets.MemberGetter = (*Client)(nil)
 )
 
 // New validates cfg, loads the bearer token and builds the HTTP client (TLS

@@ -1,7 +1,9 @@
 package scim
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -104,6 +106,55 @@ func (c *Client) Get(ctx context.Context, id string) (targets.Account, error) {
 		err = fmt.Errorf("scim: GET %s: the server answered with user %q", userPath(id), a.ID)
 	}
 	return a, err
+}
+
+// GetWithGroups reads user id like Get, with the IDs of the groups in its
+// read-only "groups" attribute. known is false when the server left the
+// attribute out.
+func (c *Client) GetWithGroups(ctx context.Context, id string) (targets.Account, []string, bool, error) {
+	if id == "" {
+		return targets.Account{}, nil, false, errors.New("scim: get user: empty id")
+	}
+	var body []byte
+	err := c.do(ctx, request{method: http.MethodGet, path: userPath(id), idempotent: true}, func(b []byte) error {
+		body = bytes.Clone(b)
+		return nil
+	})
+	if err != nil {
+		return targets.Account{}, nil, false, err
+	}
+	u, err := decodeResource[user](body)
+	if err == nil && u == nil {
+		err = fmt.Errorf("scim: GET %s: empty response", userPath(id))
+	}
+	if err != nil {
+		return targets.Account{}, nil, false, err
+	}
+	a, err := accountFromResource(u, c.cfg.enterprise)
+	if err == nil && a.ID != id {
+		err = fmt.Errorf("scim: GET %s: the server answered with user %q", userPath(id), a.ID)
+	}
+	if err != nil {
+		return targets.Account{}, nil, false, err
+	}
+	var m struct {
+		Groups *[]struct {
+			Value scalar `json:"value"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return targets.Account{}, nil, false, fmt.Errorf("scim: GET %s: groups: %w", userPath(id), err)
+	}
+	if m.Groups == nil {
+		return a, nil, false, nil
+	}
+	groups := make([]string, 0, len(*m.Groups))
+	for _, g := range *m.Groups {
+		if g.Value != "" {
+			groups = append(groups, string(g.Value))
+		}
+	}
+	return a, groups, true, nil
 }
 
 // Create POSTs a new user and returns its id. A 409 wraps

@@ -105,3 +105,57 @@ func firstDiff(got, want []string) string {
 	}
 	return "none"
 }
+
+// getWithGroups checks a MemberGetter: an account's groups as the groups
+// list it, none for an account in no group (when the target reports them),
+// and ErrNotFound for a missing account.
+func (s *suite) getWithGroups(t *testing.T) {
+	tg := s.newTarget(t)
+	mg, ok := tg.(targets.MemberGetter)
+	gm, _ := tg.(targets.GroupManager)
+	if !ok || gm == nil {
+		t.Log("the target is not a MemberGetter")
+		return
+	}
+	p := prefix(t)
+	g1, err := gm.CreateGroup(t.Context(), p+"-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := gm.CreateGroup(t.Context(), p+"-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := createMany(t, tg, p, 3)
+	if err := gm.ModifyMembers(t.Context(), g1, users[:2], nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := gm.ModifyMembers(t.Context(), g2, users[1:2], nil); err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{g1}, {g1, g2}, {}}
+	for i, id := range users {
+		a, groups, known, err := mg.GetWithGroups(t.Context(), id)
+		if err != nil || a.ID != id {
+			t.Fatalf("GetWithGroups(%s) = %+v, %v", id, a, err)
+		}
+		if !known {
+			if s.caps.ReportsGroups {
+				t.Errorf("GetWithGroups(%s): groups not reported", id)
+			}
+			if len(groups) != 0 {
+				t.Errorf("GetWithGroups(%s): groups %v but not known", id, groups)
+			}
+			continue
+		}
+		slices.Sort(groups)
+		w := slices.Clone(want[i])
+		slices.Sort(w)
+		if !slices.Equal(groups, w) {
+			t.Errorf("GetWithGroups(%s) groups = %v, want %v", id, groups, w)
+		}
+	}
+	if _, _, _, err := mg.GetWithGroups(t.Context(), users[0]+"-missing"); !errors.Is(err, targets.ErrNotFound) {
+		t.Errorf("GetWithGroups of a missing account = %v, want ErrNotFound", err)
+	}
+}

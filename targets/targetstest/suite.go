@@ -30,6 +30,9 @@ type Capabilities struct {
 	// ModifyMembers call; make it more than the target takes in one
 	// request (default 250).
 	GroupMembers int
+	// ReportsGroups says a MemberGetter target always reports an
+	// account's groups (known is true, even for an account in none).
+	ReportsGroups bool
 }
 
 // Run runs the suite. newTarget returns the target to test, talking to a
@@ -62,6 +65,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) targets.Target, caps Capabil
 	t.Run("ListPaging", s.listPaging)
 	t.Run("ListStopsAtCallbackError", s.listStopsAtCallbackError)
 	t.Run("Groups", s.groups)
+	t.Run("GetWithGroups", s.getWithGroups)
 }
 
 type suite struct {

@@ -1,6 +1,7 @@
 package scimtest
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 )
@@ -88,6 +89,9 @@ func (s *Server) handleGet(c *collection) http.HandlerFunc {
 		var out []byte
 		if ok {
 			out = res.json
+			if c == s.users && !s.opts.NoUserGroups {
+				out = withGroups(out, s.groupsOf(res.id))
+			}
 		}
 		s.mu.Unlock()
 		if !ok {
@@ -261,4 +265,35 @@ func (s *Server) dropMember(userID string) {
 		data[key(data, "members")] = kept
 		_ = s.groups.replace(g, data, now) // fewer members of an encodable group encode
 	}
+}
+
+// groupsOf returns the "groups" attribute of user id: the groups that list
+// it as a member. s.mu must be held.
+func (s *Server) groupsOf(id string) []any {
+	out := []any{}
+	for _, g := range s.groups.order {
+		members, _ := get(g.data, "members").([]any)
+		for _, m := range members {
+			if obj, _ := m.(map[string]any); str(get(obj, "value")) == id {
+				out = append(out, map[string]any{"value": g.id, "display": str(get(g.data, "displayName")), "type": "direct"})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// withGroups returns the encoded resource res with its "groups" member
+// set, encoded as every body is (encoding/json, keys sorted).
+func withGroups(res []byte, groups []any) []byte {
+	var m map[string]any
+	if err := json.Unmarshal(res, &m); err != nil {
+		return res
+	}
+	m["groups"] = groups
+	out, err := json.Marshal(m)
+	if err != nil {
+		return res
+	}
+	return out
 }

@@ -50,6 +50,11 @@ type Options struct {
 	MaxMembersPerPatch int
 	// Now replaces time.Now for meta timestamps.
 	Now func() time.Time
+	// NoUserGroups leaves out the read-only "groups" attribute of a user
+	// read by ID, like servers that do not report memberships on users.
+	// By default a user read by ID lists the groups that have it as a
+	// member (list pages never do).
+	NoUserGroups bool
 }
 
 // Server is an in-memory SCIM 2.0 service provider. It implements

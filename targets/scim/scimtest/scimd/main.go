@@ -2,10 +2,13 @@
 // SIGTERM: the local SCIM endpoint of `make demo`, and a target for manual
 // and scale runs. Data lives in memory only.
 //
-//	scimd -token-file token.txt -addr-file scim.addr [-listen 127.0.0.1:0] [-seed users.json]
+//	scimd -token-file token.txt -addr-file scim.addr [-listen 127.0.0.1:0] [-seed users.json] [-write-log]
 //
 // -seed creates the users of a JSON array of SCIM User resources at start,
 // e.g. a hand-made account no source person is linked to (an orphan).
+// -write-log records every successful write with the time it finished and
+// serves them at /_writes?after=N (bearer token required): the benchmark
+// of idsync's change latency reads them (cmd/idsync-bench -watch).
 // Once listening it writes the base URL (http://HOST:PORT/scim/v2) to the
 // -addr-file and to stdout.
 package main
@@ -46,6 +49,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	addrFile := fs.String("addr-file", "", "file to write the base URL to once listening")
 	maxMembers := fs.Int("max-members-per-patch", 0, "reject group PATCHes with more member changes (0: no limit)")
 	seedFile := fs.String("seed", "", "JSON file with an array of SCIM User resources to create at start (e.g. an orphan)")
+	recordWrites := fs.Bool("write-log", false, "record successful writes and serve them at "+WritesPath+"?after=N (benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,7 +76,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	hs := &http.Server{Handler: scimtest.Mount(scimtest.BasePath, srv), ReadHeaderTimeout: 10 * time.Second}
+	handler := scimtest.Mount(scimtest.BasePath, srv)
+	if *recordWrites {
+		handler = (&writeLog{token: token}).handler(handler)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 

@@ -73,9 +73,20 @@ function store(kind, uniqueAttr) {
 const users = store("User", "userName");
 const groups = store("Group", "displayName");
 
+// A user read by ID lists the groups that have it as a member, in the
+// read-only "groups" attribute (RFC 7643 4.1.2), as real servers do; list
+// pages leave it out, which keeps them cheap.
+const groupsOf = (id) => [...groups.items.values()]
+    .filter((g) => (g.members ?? []).some((m) => m.value === id))
+    .map((g) => ({value: g.id, display: g.displayName, type: "direct"}));
+
 SCIMMY.Resources.declare(SCIMMY.Resources.User, {
     ingress: users.ingress,
-    egress: users.egress,
+    async egress(resource) {
+        const found = await users.egress(resource);
+        if (!resource.id) return found;
+        return found.map((u) => ({...u, groups: groupsOf(u.id)}));
+    },
     degress: users.degress,
     // Without this, employeeNumber, department, ... are silently dropped.
     extensions: [{schema: SCIMMY.Schemas.EnterpriseUser, required: false}],

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	gosync "sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/idsync/idsync/sync"
+)
+
+// Retries after a change's run failed: the first after retryFirst, each
+// next one twice as late, up to retryMax.
+const (
+	retryFirst  = 5 * time.Second
+	retryMax    = 5 * time.Minute
+	reasonRetry = "retry after a failed run"
+)
+
+// watchRetry keeps the changes of failed runs from being lost. When the run
+// for a watch event fails (the target is down, a guard refused, the source
+// read failed), its changes are not applied and its cookie is not saved.
+// From then on, until a full run succeeds, every event runs a full pass
+// (an incremental one would skip the failed changes), and a full run is
+// retried with a growing wait even if no event comes; the first full run
+// that succeeds saves the newest cookie held back.
+type watchRetry struct {
+	after func(time.Duration, func()) func() // time.AfterFunc; returns stop
+
+	mu     gosync.Mutex
+	dirty  bool
+	cookie []byte // newest cookie held back, nil when none
+	wait   time.Duration
+	stop   func() // the scheduled retry's, nil when none
+}
+
+func newWatchRetry() *watchRetry {
+	return &watchRetry{after: func(d time.Duration, f func()) func() {
+		t := time.AfterFunc(d, f)
+		return func() { t.Stop() }
+	}}
+}
+
+// needFull reports whether runs must be full until one succeeds.
+func (r *watchRetry) needFull() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dirty
+}
+
+// failed records a failed run and the cookie it held back, and schedules a
+// retry with retry unless one is scheduled.
+func (r *watchRetry) failed(cookie []byte, retry func()) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dirty = true
+	if cookie != nil {
+		r.cookie = cookie
+	}
+	if r.stop != nil {
+		return r.wait
+	}
+	if r.wait == 0 {
+		r.wait = retryFirst
+	} else {
+		r.wait = min(2*r.wait, retryMax)
+	}
+	r.stop = r.after(r.wait, retry)
+	return r.wait
+}
+
+// succeeded records a successful full run (or an event's run while not
+// dirty) and returns the cookie held back, to save, nil when none.
+func (r *watchRetry) succeeded() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.cookie
+	r.dirty, r.cookie, r.wait = false, nil, 0
+	if r.stop != nil {
+		r.stop()
+		r.stop = nil
+	}
+	return c
+}
+
+// fired clears the scheduled retry once it runs.
+func (r *watchRetry) fired() {
+	r.mu.Lock()
+	r.stop = nil
+	r.mu.Unlock()
+}
+
+// eventFailed handles a failed run of a watch event: the event's cookie is
+// held back and a full run is retried later.
+func (d *daemon) eventFailed(ctx context.Context, source string, ev sync.WatchEvent, err error) {
+	wait := d.retry.failed(ev.Cookie, func() { d.retryFull(ctx, source) })
+	d.log.WithError(err).WithField("retry_in", wait.String()).
+		Error("watch: the run for a directory change failed; its changes are kept and a full reconciliation is retried")
+}
+
+// retryFull runs the scheduled full run, and saves the cookie it held
+// back once one succeeds.
+func (d *daemon) retryFull(ctx context.Context, source string) {
+	d.retry.fired()
+	if !d.retry.needFull() || ctx.Err() != nil {
+		return
+	}
+	err := d.engine.Do(ctx, sync.Request{Kind: sync.RunFull, Reason: reasonRetry})
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil && !errors.Is(err, sync.ErrPartial) {
+		d.eventFailed(ctx, source, sync.WatchEvent{}, err)
+		return
+	}
+	d.saveHeldCookie(ctx, source, d.retry.succeeded())
+}
+
+// saveHeldCookie saves a cookie held back by a failed run, once a full
+// run covered its changes.
+func (d *daemon) saveHeldCookie(ctx context.Context, source string, cookie []byte) {
+	if cookie == nil {
+		return
+	}
+	if err := d.store.SaveWatchCookie(ctx, source, cookie, time.Now()); err != nil {
+		d.log.WithError(err).Error("watch: saving the cookie held back by a failed run")
+		return
+	}
+	d.log.WithFields(logrus.Fields{"source": source}).Info("watch: a full run covered the failed changes; cookie saved")
+}

@@ -1,0 +1,124 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// The reads and writes of an incremental run, which touches a handful of
+// people rather than the whole directory: the links of some source IDs, and
+// the snapshot rows of those people alone.
+
+// idChunk is how many source IDs one IN (...) query carries: SQLite allows
+// 32,766 host parameters, and a smaller chunk keeps each statement cheap.
+const idChunk = 500
+
+// LinksOf returns the links of target whose source ID is in sourceIDs, in
+// source ID order. IDs that have no link are left out; repeated IDs are
+// harmless.
+func (s *Store) LinksOf(ctx context.Context, target string, sourceIDs []string) ([]Link, error) {
+	if err := needTarget("links", target); err != nil {
+		return nil, err
+	}
+	var out []Link
+	for chunk := range slices.Chunk(sourceIDs, idChunk) {
+		q := `SELECT source_id, target_id, user_name, dn, active, created, updated FROM links
+			WHERE target = ? AND source_id IN (` + placeholders(len(chunk)) + `) ORDER BY source_id`
+		rows, err := s.db.QueryContext(ctx, q, args(target, chunk)...)
+		if err != nil {
+			return nil, fmt.Errorf("state: links of %s: %w", target, err)
+		}
+		for rows.Next() {
+			l := Link{Target: target}
+			var created, updated int64
+			if err := rows.Scan(&l.SourceID, &l.TargetID, &l.UserName, &l.DN, &l.Active, &created, &updated); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("state: links of %s: %w", target, err)
+			}
+			l.Created, l.Updated = fromMS(created), fromMS(updated)
+			out = append(out, l)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("state: links of %s: %w", target, err)
+		}
+	}
+	return out, nil
+}
+
+// UpdateSnapshot changes part of target's snapshot in one transaction:
+// each of entries is inserted or replaces the row of its source ID, and
+// the rows of gone are deleted. runID (0: none) is recorded as the run that
+// saved the snapshot. It fails when target has no snapshot yet: an
+// incremental run follows a full one.
+func (s *Store) UpdateSnapshot(ctx context.Context, target string, runID int64, entries []SnapshotEntry, gone []string) error {
+	what := "update snapshot of " + target
+	if err := needTarget(what, target); err != nil {
+		return err
+	}
+	return s.write(ctx, what, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, `SELECT entries FROM snapshot_info WHERE target = ?`, target).Scan(&n)
+		if err == sql.ErrNoRows {
+			return fmt.Errorf("no snapshot to update: run a full reconciliation first")
+		}
+		if err != nil {
+			return err
+		}
+		for _, id := range gone {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM snapshot WHERE target = ? AND source_id = ?`, target, id); err != nil {
+				return fmt.Errorf("delete source id %q: %w", id, err)
+			}
+		}
+		for i, e := range entries {
+			if e.SourceID == "" {
+				return fmt.Errorf("entry %d (%q): empty source id", i+1, e.DN)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO snapshot (target, source_id, dn, user_name, in_scope, disabled, hash)
+				VALUES (?,?,?,?,?,?,?) ON CONFLICT (target, source_id) DO UPDATE SET dn = excluded.dn,
+				user_name = excluded.user_name, in_scope = excluded.in_scope, disabled = excluded.disabled, hash = excluded.hash`,
+				target, e.SourceID, e.DN, e.UserName, e.InScope, e.Disabled, e.Hash)
+			if err != nil {
+				return fmt.Errorf("entry %d (source id %q): %w", i+1, e.SourceID, err)
+			}
+		}
+		var run any
+		if runID != 0 {
+			run = runID
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE snapshot_info SET run_id = ?, saved = ?,
+			entries = (SELECT count(*) FROM snapshot WHERE target = ?) WHERE target = ?`, run, ms(now()), target, target)
+		if err != nil {
+			return err
+		}
+		return ctx.Err()
+	})
+}
+
+// SnapshotInScope returns how many people of target's snapshot are in
+// scope; ok is false when target has no snapshot.
+func (s *Store) SnapshotInScope(ctx context.Context, target string) (n int, ok bool, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM snapshot WHERE target = ? AND in_scope),
+		EXISTS (SELECT 1 FROM snapshot_info WHERE target = ?)`, target, target).Scan(&n, &ok)
+	if err != nil {
+		return 0, false, fmt.Errorf("state: snapshot of %s: %w", target, err)
+	}
+	return n, ok, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func args(first string, rest []string) []any {
+	out := make([]any, 0, len(rest)+1)
+	out = append(out, first)
+	for _, r := range rest {
+		out = append(out, r)
+	}
+	return out
+}

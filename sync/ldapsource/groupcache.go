@@ -1,0 +1,128 @@
+package ldapsource
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/idsync/idsync/mapping"
+)
+
+// groupCache is every group of the last full read, kept (when the Source
+// keeps groups) so that a read of a few changed people resolves their
+// memberships without reading every group again, and so that a changed
+// group's former members are known.
+type groupCache struct {
+	byKey map[string]*cachedGroup // normalised DN -> group
+	byID  map[string]string       // the group entry's ID -> normalised DN
+	index *mapping.Groups         // built from byKey; nil once a group changed
+}
+
+// cachedGroup is one group entry as read.
+type cachedGroup struct {
+	dn, name, id string
+	members      []string // member DNs (people or groups), as the server gave them
+}
+
+func newGroupCache() *groupCache {
+	return &groupCache{byKey: map[string]*cachedGroup{}, byID: map[string]string{}}
+}
+
+// put records g, replacing the group of the same DN or ID (a rename), and
+// returns the group it replaced, nil when g is new.
+func (c *groupCache) put(g *cachedGroup) (old *cachedGroup) {
+	key := mapping.NormalizeDN(g.dn)
+	if g.id != "" {
+		if k, ok := c.byID[g.id]; ok && k != key {
+			old = c.byKey[k]
+			delete(c.byKey, k)
+		}
+		c.byID[g.id] = key
+	}
+	if o := c.byKey[key]; o != nil {
+		old = o
+	}
+	c.byKey[key] = g
+	c.index = nil
+	return old
+}
+
+// removeID forgets the group whose entry has ID id and returns it; nil when
+// id is not a known group.
+func (c *groupCache) removeID(id string) *cachedGroup {
+	key, ok := c.byID[id]
+	if !ok {
+		return nil
+	}
+	delete(c.byID, id)
+	g := c.byKey[key]
+	delete(c.byKey, key)
+	c.index = nil
+	return g
+}
+
+// groups returns the membership index of the cached groups.
+func (c *groupCache) groups() *mapping.Groups {
+	if c.index == nil {
+		c.index = mapping.NewGroups()
+		for _, key := range slices.Sorted(maps.Keys(c.byKey)) {
+			g := c.byKey[key]
+			c.index.Add(g.dn, g.name, g.members)
+		}
+	}
+	return c.index
+}
+
+// people returns the DNs of the entries that are members of g directly or
+// through the groups it contains, by normalised DN; groups themselves are
+// left out. Cycles are harmless.
+func (c *groupCache) people(g *cachedGroup) map[string]string {
+	out := map[string]string{}
+	if g == nil {
+		return out
+	}
+	seen := map[string]bool{mapping.NormalizeDN(g.dn): true}
+	stack := [][]string{g.members}
+	for len(stack) > 0 {
+		members := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, m := range members {
+			key := mapping.NormalizeDN(m)
+			if sub, ok := c.byKey[key]; ok {
+				if !seen[key] {
+					seen[key] = true
+					stack = append(stack, sub.members)
+				}
+				continue
+			}
+			out[key] = m
+		}
+	}
+	return out
+}
+
+// affected returns the DNs of the people whose memberships a change of a
+// group from old to new (either nil: added or deleted) changes: those in
+// one but not the other, or all of both when its DN or name changed.
+func (c *groupCache) affected(old, new *cachedGroup, oldPeople map[string]string) []string {
+	newPeople := c.people(new)
+	all := old == nil || new == nil || mapping.NormalizeDN(old.dn) != mapping.NormalizeDN(new.dn) || old.name != new.name
+	var out []string
+	for k, dn := range oldPeople {
+		if _, in := newPeople[k]; all || !in {
+			out = append(out, dn)
+		}
+	}
+	for k, dn := range newPeople {
+		if _, in := oldPeople[k]; !in {
+			out = append(out, dn)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// clone returns a copy of c that can change without changing c; the
+// groups themselves are shared (they are replaced, never changed).
+func (c *groupCache) clone() *groupCache {
+	return &groupCache{byKey: maps.Clone(c.byKey), byID: maps.Clone(c.byID)}
+}
