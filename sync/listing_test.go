@@ -17,17 +17,17 @@ func TestListingGivesAccountsBack(t *testing.T) {
 		a    targets.Account
 	}{
 		{"managed only", targets.Account{ID: "a1", UserName: "ann", ExternalID: "s1", Active: true,
-			Attrs: targets.Attrs{{"department", "Eng"}, {"displayName", "Ann"}, {"emails.work", "ann@x"}}}},
+			Attrs: targets.Attrs{{Path: "department", Value: "Eng"}, {Path: "displayName", Value: "Ann"}, {Path: "emails.work", Value: "ann@x"}}}},
 		{"no attributes", targets.Account{ID: "a2", UserName: "bob", Attrs: targets.Attrs{}}},
 		{"nil attributes", targets.Account{ID: "a3", UserName: "cat"}},
 		{"other paths between the held ones", targets.Account{ID: "a4", UserName: "dan", Active: true,
-			Attrs: targets.Attrs{{"a.first", "1"}, {"department", "Eng"}, {"name.givenName", "Dan"}, {"title", "Boss"}, {"zz", "2"}}}},
+			Attrs: targets.Attrs{{Path: "a.first", Value: "1"}, {Path: "department", Value: "Eng"}, {Path: "name.givenName", Value: "Dan"}, {Path: "title", Value: "Boss"}, {Path: "zz", Value: "2"}}}},
 		{"a value given as empty", targets.Account{ID: "a5", UserName: "eve",
-			Attrs: targets.Attrs{{"department", ""}, {"displayName", "Eve"}}}},
+			Attrs: targets.Attrs{{Path: "department", Value: ""}, {Path: "displayName", Value: "Eve"}}}},
 		{"unsorted", targets.Account{ID: "a6", UserName: "fay",
-			Attrs: targets.Attrs{{"title", "T"}, {"department", "D"}}}},
+			Attrs: targets.Attrs{{Path: "title", Value: "T"}, {Path: "department", Value: "D"}}}},
 		{"a path twice", targets.Account{ID: "a7", UserName: "gus",
-			Attrs: targets.Attrs{{"department", "first"}, {"department", "second"}}}},
+			Attrs: targets.Attrs{{Path: "department", Value: "first"}, {Path: "department", Value: "second"}}}},
 	}
 	l := NewListing(managed, 0)
 	for _, tt := range tests {

@@ -165,3 +165,12 @@ func (t idTable) shareMembers(groups []targets.Group) {
 		}
 	}
 }
+
+// planLinks returns what planning reads of links.
+func planLinks(links []state.Link) []state.PlanLink {
+	out := make([]state.PlanLink, len(links))
+	for i, l := range links {
+		out[i] = state.PlanLink{SourceID: l.SourceID, TargetID: l.TargetID, UserName: l.UserName, DN: l.DN}
+	}
+	return out
+}
