@@ -209,6 +209,45 @@ func (s *Store) Links(ctx context.Context, target string, fn func(Link) error) e
 	return nil
 }
 
+// PlanLink is what planning reads of a link: Link without the target
+// name, the active flag and the times, which a plan never looks at. At
+// 100,000 links it is half the memory of a Link.
+type PlanLink struct {
+	SourceID string
+	TargetID string
+	UserName string // the account's userName when last written
+	DN       string // the source DN when last written
+}
+
+// PlanLinks calls fn exactly once for each link of target, in source ID
+// order, with what planning reads of it, and stops at the first error fn
+// returns, returning it unwrapped. Each string has its own allocation, so
+// that a caller holding an equal string (the target's copy of the account
+// ID, userName and externalId) can keep that one instead.
+func (s *Store) PlanLinks(ctx context.Context, target string, fn func(PlanLink) error) error {
+	if err := needTarget("links", target); err != nil {
+		return err
+	}
+	rows, err := s.stmts.planLinks.QueryContext(ctx, target)
+	if err != nil {
+		return fmt.Errorf("state: links of %s: %w", target, err)
+	}
+	defer rows.Close()
+	var l PlanLink
+	for rows.Next() {
+		if err := rows.Scan(&l.SourceID, &l.TargetID, &l.UserName, &l.DN); err != nil {
+			return fmt.Errorf("state: links of %s: %w", target, err)
+		}
+		if err := fn(l); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("state: links of %s: %w", target, err)
+	}
+	return nil
+}
+
 // LinkOf returns the link of target's account targetID; ErrNotFound when
 // the account is not linked.
 func (s *Store) LinkOf(ctx context.Context, target, targetID string) (Link, error) {

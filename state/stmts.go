@@ -19,6 +19,7 @@ type statements struct {
 	unlinkBoth     *sql.Stmt
 	unlinkTarget   *sql.Stmt
 	insertSnapshot *sql.Stmt
+	planLinks      *sql.Stmt
 }
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -43,6 +44,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmts.unlinkTarget, `DELETE FROM links WHERE target = ? AND target_id = ?`},
 		{&s.stmts.insertSnapshot, `INSERT INTO snapshot (target, source_id, dn, user_name, in_scope, disabled, hash)
 			VALUES (?,?,?,?,?,?,?)`},
+		{&s.stmts.planLinks, `SELECT source_id, target_id, user_name, dn
+			FROM links WHERE target = ? ORDER BY source_id`},
 	}
 	for _, p := range list {
 		st, err := s.db.PrepareContext(ctx, p.query)
@@ -57,7 +60,7 @@ func (s *Store) prepare(ctx context.Context) error {
 
 func (st *statements) close() {
 	for _, p := range []**sql.Stmt{&st.insertAudit, &st.completeAudit, &st.linkOwner, &st.linkOf, &st.upsertLink, &st.unlinkSource,
-		&st.unlinkBoth, &st.unlinkTarget, &st.insertSnapshot} {
+		&st.unlinkBoth, &st.unlinkTarget, &st.insertSnapshot, &st.planLinks} {
 		if *p != nil {
 			(*p).Close() // later use fails with "statement is closed"
 		}

@@ -27,7 +27,7 @@ func benchInput(n int, linked bool) Input {
 		a := account(fmt.Sprintf("acc-%06d", i), user, fmt.Sprint(i%50), true)
 		a.ExternalID = id
 		in.Accounts = append(in.Accounts, a)
-		in.Links = append(in.Links, state.Link{Target: "t", SourceID: id, TargetID: a.ID, UserName: user, DN: p.DN, Active: true})
+		in.Links = append(in.Links, state.PlanLink{SourceID: id, TargetID: a.ID, UserName: user, DN: p.DN})
 		g := groups[role]
 		if g == nil {
 			g = &targets.Group{ID: "g-" + role, DisplayName: role}

@@ -49,8 +49,14 @@ type Input struct {
 	// used.
 	People   []mapping.Person
 	Unmapped []Unmapped
-	Links    []state.Link
+	Links    []state.PlanLink
+	// Accounts are the target's accounts; a change's Before points at
+	// one of them. Ignored when Listing is set.
 	Accounts []targets.Account
+	// Listing, when set, is the target's accounts in the form a run holds
+	// them (see Listing), in place of Accounts: a change's Before is then
+	// a copy of the listed account.
+	Listing *Listing
 	// Groups are the target's groups; nil when the target does not manage
 	// groups, in which case roles are not planned.
 	Groups []targets.Group
@@ -65,8 +71,9 @@ type Input struct {
 	// may be nil.
 	Rule   func(key string) string
 	Policy Policy
-	// Index is IndexTarget(Accounts, Groups, Links), built ahead while
-	// the source is still being read, or nil to have BuildPlan build it.
+	// Index is IndexTarget(Accounts, Groups, Links) (IndexListing of the
+	// Listing when set), built ahead while the source is still being read,
+	// or nil to have BuildPlan build it.
 	// An index whose sizes do not match is ignored.
 	Index *TargetIndex
 	// PeopleIndex is IndexPeople(People), or nil to have BuildPlan build
@@ -128,25 +135,39 @@ func (x *PeopleIndex) add(people []mapping.Person) (i, j int) {
 }
 
 // TargetIndex is what BuildPlan derives from the target and its links
-// alone: accounts by ID, the members of every group and the account of
-// every link as account indexes.
+// alone: the members of every group and the account of every link as
+// account indexes. The map of accounts by ID it is built with is not kept:
+// planning never looks an ID up again.
 type TargetIndex struct {
-	accounts, groups, links int // the lengths indexed, to spot a mismatch
-	byID                    map[string]int32
+	accounts, groups, links int       // the lengths indexed, to spot a mismatch
 	members                 [][]int32 // by group index: the members that are accounts
 	linked                  []int32   // by link index: its account, -1 when gone
 }
 
 // IndexTarget indexes accounts, groups and links for Input.Index.
-func IndexTarget(accounts []targets.Account, groups []targets.Group, links []state.Link) *TargetIndex {
-	x := &TargetIndex{accounts: len(accounts), groups: len(groups), links: len(links),
-		byID: make(map[string]int32, len(accounts))}
+func IndexTarget(accounts []targets.Account, groups []targets.Group, links []state.PlanLink) *TargetIndex {
+	byID := make(map[string]int32, len(accounts))
 	for i := range accounts {
-		x.byID[accounts[i].ID] = int32(i)
+		byID[accounts[i].ID] = int32(i)
 	}
+	return indexTarget(len(accounts), byID, groups, links)
+}
+
+// IndexListing indexes a listing, groups and links for Input.Index.
+func IndexListing(l *Listing, groups []targets.Group, links []state.PlanLink) *TargetIndex {
+	byID := make(map[string]int32, l.Len())
+	for i := range l.accounts {
+		byID[l.accounts[i].ID] = int32(i)
+	}
+	return indexTarget(l.Len(), byID, groups, links)
+}
+
+// indexTarget indexes groups and links given the n accounts by ID.
+func indexTarget(n int, byID map[string]int32, groups []targets.Group, links []state.PlanLink) *TargetIndex {
+	x := &TargetIndex{accounts: n, groups: len(groups), links: len(links)}
 	x.linked = make([]int32, len(links))
 	for i := range links {
-		ai, ok := x.byID[links[i].TargetID]
+		ai, ok := byID[links[i].TargetID]
 		if !ok {
 			ai = -1
 		}
@@ -156,7 +177,7 @@ func IndexTarget(accounts []targets.Account, groups []targets.Group, links []sta
 	for gi := range groups {
 		members := make([]int32, 0, len(groups[gi].Members))
 		for _, m := range groups[gi].Members {
-			if ai, ok := x.byID[m]; ok {
+			if ai, ok := byID[m]; ok {
 				members = append(members, ai)
 			}
 		}
@@ -165,19 +186,18 @@ func IndexTarget(accounts []targets.Account, groups []targets.Group, links []sta
 	return x
 }
 
-// fits reports whether x indexes in's accounts, links and groups (or in
-// has no groups, when the members go unused).
-func (x *TargetIndex) fits(in *Input) bool {
-	return x != nil && x.accounts == len(in.Accounts) && x.links == len(in.Links) &&
+// fits reports whether x indexes in's accounts (n of them), links and
+// groups (or in has no groups, when the members go unused).
+func (x *TargetIndex) fits(in *Input, n int) bool {
+	return x != nil && x.accounts == n && x.links == len(in.Links) &&
 		(in.Groups == nil || x.groups == len(in.Groups))
 }
 
 // person is a mapped source person with where it stands in the target.
 type person struct {
 	p        *mapping.Person
-	link     *state.Link
-	account  *targets.Account // linked or adopted account
-	acct     int32            // index of account in Input.Accounts; -1 when nil
+	link     *state.PlanLink
+	acct     int32 // index of the linked or adopted account; -1 when none
 	adoptWhy string
 }
 
@@ -190,8 +210,8 @@ type person struct {
 func BuildPlan(in Input) *Plan {
 	b := newBuilder(in)
 	x := in.Index
-	if !x.fits(&in) {
-		x = IndexTarget(in.Accounts, in.Groups, in.Links)
+	if !x.fits(&in, b.list.Len()) {
+		x = IndexListing(b.list, in.Groups, in.Links)
 	}
 	b.linked = x.linked
 	b.indexRoles(x)
@@ -214,9 +234,12 @@ func BuildPlan(in Input) *Plan {
 // rather than maps keyed by ID: a plan of 100,000 people does a handful of
 // map lookups per person, not dozens.
 type builder struct {
-	in       Input
-	plan     *Plan
-	linked   []int32          // by link: index in in.Accounts, -1 when gone
+	in   Input
+	plan *Plan
+	// list is the target's accounts: in.Listing, or a listing of
+	// in.Accounts.
+	list     *Listing
+	linked   []int32          // by link: index in list, -1 when gone
 	people   []person         // in.People, in order
 	bySource map[string]int32 // source ID -> index in people
 	claimed  []bool           // by account: linked or adopted
@@ -239,10 +262,15 @@ type builder struct {
 }
 
 func newBuilder(in Input) *builder {
+	list := in.Listing
+	if list == nil {
+		list = ListingOf(in.Managed, in.Accounts)
+	}
 	b := &builder{
 		in:      in,
 		plan:    &Plan{Target: in.Target, Created: in.Now},
-		claimed: make([]bool, len(in.Accounts)),
+		list:    list,
+		claimed: make([]bool, list.Len()),
 		people:  make([]person, len(in.People)),
 	}
 	seen := map[string]bool{}
@@ -258,7 +286,7 @@ func newBuilder(in Input) *builder {
 	}
 	s := &b.plan.Summary
 	s.SourcePeople = len(in.People) + len(in.Unmapped)
-	s.TargetAccounts = len(in.Accounts)
+	s.TargetAccounts = list.Len()
 	for _, p := range in.People {
 		if p.InScope {
 			s.InScope++
@@ -323,9 +351,7 @@ func (b *builder) linkPeople() {
 		if pi, found := b.bySource[l.SourceID]; found {
 			p := &b.people[pi]
 			p.link = l
-			if ok {
-				p.account, p.acct = &b.in.Accounts[ai], ai
-			}
+			p.acct = ai
 		} else if !unmapped[l.SourceID] {
 			b.gone = append(b.gone, int32(i))
 		}
@@ -348,10 +374,10 @@ func (b *builder) claim(i int32) {
 // joiner, adoption, leaver and orphan (movers are counted as found), so the
 // list of a first run's 100,000 joiners is allocated once.
 func (b *builder) estimate() int {
-	n := len(b.in.Accounts) - b.nClaimed // orphans
+	n := b.list.Len() - b.nClaimed // orphans
 	for i := range b.people {
 		p := &b.people[i]
-		if p.wanted() && (p.account == nil || p.link == nil || p.link.TargetID != p.account.ID) || !p.wanted() && p.link != nil {
+		if p.wanted() && (p.acct < 0 || p.link == nil || p.link.TargetID != b.list.ID(p.acct)) || !p.wanted() && p.link != nil {
 			n++
 		}
 	}
@@ -366,35 +392,35 @@ func (p *person) wanted() bool { return p.p.InScope && !p.p.Disabled }
 func (b *builder) correlate() {
 	pending := 0
 	for i := range b.people {
-		if p := &b.people[i]; p.account == nil && p.wanted() {
+		if p := &b.people[i]; p.acct < 0 && p.wanted() {
 			pending++
 		}
 	}
-	if pending == 0 || b.nClaimed == len(b.in.Accounts) {
+	if pending == 0 || b.nClaimed == b.list.Len() {
 		return // everyone is linked, or nothing is free to adopt
 	}
 	passes := []struct {
 		what string
-		key  func(a targets.Account) string
+		key  func(i int32) string
 		want func(p *person) string
 	}{
-		{"externalId", func(a targets.Account) string { return a.ExternalID },
+		{"externalId", b.list.ExternalID,
 			func(p *person) string { return p.desired().ExternalID }},
-		{"userName", func(a targets.Account) string { return a.UserName },
+		{"userName", b.list.UserName,
 			func(p *person) string { return p.p.Account.UserName }},
-		{"primary e-mail", func(a targets.Account) string { return a.Attrs.Get("emails.work") },
+		{"primary e-mail", func(i int32) string { return b.list.Attr(i, "emails.work") },
 			func(p *person) string { return p.p.Account.Attrs.Get("emails.work") }},
 	}
 	for _, pass := range passes {
 		index := map[string][]int32{}
-		for i := range b.in.Accounts {
-			if k := strings.ToLower(pass.key(b.in.Accounts[i])); k != "" && !b.claimed[i] {
-				index[k] = append(index[k], int32(i))
+		for i := range int32(b.list.Len()) {
+			if k := strings.ToLower(pass.key(i)); k != "" && !b.claimed[i] {
+				index[k] = append(index[k], i)
 			}
 		}
 		for i := range b.people {
 			p := &b.people[i]
-			if p.account != nil || !p.wanted() {
+			if p.acct >= 0 || !p.wanted() {
 				continue
 			}
 			v := pass.want(p)
@@ -412,9 +438,8 @@ func (b *builder) correlate() {
 				continue
 			}
 			b.claim(ai)
-			a := &b.in.Accounts[ai]
-			p.account, p.acct = a, ai
-			p.adoptWhy = fmt.Sprintf("unlinked target account %s matches %s %q", a.ID, pass.what, v)
+			p.acct = ai
+			p.adoptWhy = fmt.Sprintf("unlinked target account %s matches %s %q", b.list.ID(ai), pass.what, v)
 		}
 	}
 }

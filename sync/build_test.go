@@ -33,9 +33,8 @@ func account(id, user, dept string, active bool) targets.Account {
 		"displayName": strings.ToUpper(user), "department": dept, "emails.work": user + "@example.org"})}
 }
 
-func link(src, tgt, user string) state.Link {
-	return state.Link{Target: "t", SourceID: src, TargetID: tgt, UserName: user,
-		DN: "uid=" + user + ",ou=people,dc=example,dc=org", Active: true}
+func link(src, tgt, user string) state.PlanLink {
+	return state.PlanLink{SourceID: src, TargetID: tgt, UserName: user, DN: "uid=" + user + ",ou=people,dc=example,dc=org"}
 }
 
 func withMail(a targets.Account, mail string) targets.Account {
@@ -73,50 +72,50 @@ func TestBuildPlanClassifies(t *testing.T) {
 		{
 			name: "attribute change is a mover with the rule",
 			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Sales")},
-				Links: []state.Link{link("s1", "a1", "ann")}, Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", true), "s1")}},
+				Links: []state.PlanLink{link("s1", "a1", "ann")}, Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", true), "s1")}},
 			want:   []want{{Mover, Update, "ann"}},
 			reason: "1 attribute differs",
 		},
 		{
 			name: "rename only is recorded",
 			in: Input{People: []mapping.Person{renamed},
-				Links: []state.Link{link("s1", "a1", "ann")}, Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", true), "s1")}},
+				Links: []state.PlanLink{link("s1", "a1", "ann")}, Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", true), "s1")}},
 			want:   []want{{Mover, Record, "ann"}},
 			reason: "renamed or moved",
 		},
 		{
 			name: "unchanged person is no change",
 			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")},
-				Links: []state.Link{link("s1", "a1", "ann")}, Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", true), "s1")}},
+				Links: []state.PlanLink{link("s1", "a1", "ann")}, Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", true), "s1")}},
 		},
 		{
 			name: "gone from the source is a leaver, disabled",
-			in: Input{Links: []state.Link{link("s2", "a2", "bob")},
+			in: Input{Links: []state.PlanLink{link("s2", "a2", "bob")},
 				Accounts: []targets.Account{account("a2", "bob", "Sales", true)}},
 			want:   []want{{Leaver, Disable, "bob"}},
 			reason: "gone from the source (last seen as uid=bob",
 		},
 		{
 			name: "leaver deleted when the target says so",
-			in: Input{Links: []state.Link{link("s2", "a2", "bob")}, Policy: Policy{Leavers: "delete"},
+			in: Input{Links: []state.PlanLink{link("s2", "a2", "bob")}, Policy: Policy{Leavers: "delete"},
 				Accounts: []targets.Account{account("a2", "bob", "Sales", true)}},
 			want: []want{{Leaver, Delete, "bob"}},
 		},
 		{
 			name: "disabled in the source is a leaver",
-			in: Input{People: []mapping.Person{disabled}, Links: []state.Link{link("s2", "a2", "bob")},
+			in: Input{People: []mapping.Person{disabled}, Links: []state.PlanLink{link("s2", "a2", "bob")},
 				Accounts: []targets.Account{account("a2", "bob", "Sales", true)}},
 			want:   []want{{Leaver, Disable, "bob"}},
 			reason: "disabled in the source",
 		},
 		{
 			name: "already disabled leaver is left alone",
-			in: Input{People: []mapping.Person{disabled}, Links: []state.Link{link("s2", "a2", "bob")},
+			in: Input{People: []mapping.Person{disabled}, Links: []state.PlanLink{link("s2", "a2", "bob")},
 				Accounts: []targets.Account{account("a2", "bob", "Sales", false)}},
 		},
 		{
 			name: "out of scope is a leaver",
-			in: Input{People: []mapping.Person{outOfScope}, Links: []state.Link{link("s2", "a2", "bob")},
+			in: Input{People: []mapping.Person{outOfScope}, Links: []state.PlanLink{link("s2", "a2", "bob")},
 				Accounts: []targets.Account{account("a2", "bob", "Sales", true)}},
 			want:   []want{{Leaver, Disable, "bob"}},
 			reason: "out of scope",
@@ -156,28 +155,28 @@ func TestBuildPlanClassifies(t *testing.T) {
 		},
 		{
 			name: "linked account gone from the target is created again",
-			in:   Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")}, Links: []state.Link{link("s1", "a1", "ann")}},
+			in:   Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")}, Links: []state.PlanLink{link("s1", "a1", "ann")}},
 			want: []want{{Joiner, Create, "ann"}},
 		},
 		{
 			name: "leaver whose account is gone is unlinked",
-			in:   Input{Links: []state.Link{link("s2", "a2", "bob")}},
+			in:   Input{Links: []state.PlanLink{link("s2", "a2", "bob")}},
 			want: []want{{Leaver, Unlink, "bob"}},
 		},
 		{
 			name: "a person the rules could not map keeps the account",
 			in: Input{Unmapped: []Unmapped{{SourceID: "s2", DN: "uid=bob", Err: "boom"}},
-				Links: []state.Link{link("s2", "a2", "bob")}, Accounts: []targets.Account{withExt(account("a2", "bob", "Sales", true), "s2")}},
+				Links: []state.PlanLink{link("s2", "a2", "bob")}, Accounts: []targets.Account{withExt(account("a2", "bob", "Sales", true), "s2")}},
 		},
 		{
 			name: "re-enabled in the source is a mover",
-			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")}, Links: []state.Link{link("s1", "a1", "ann")},
+			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")}, Links: []state.PlanLink{link("s1", "a1", "ann")},
 				Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", false), "s1")}},
 			want: []want{{Mover, Update, "ann"}},
 		},
 		{
 			name: "leavers come first",
-			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")}, Links: []state.Link{link("s2", "a2", "bob")},
+			in: Input{People: []mapping.Person{mkPerson("s1", "ann", "Eng")}, Links: []state.PlanLink{link("s2", "a2", "bob")},
 				Accounts: []targets.Account{account("a2", "bob", "Sales", true)}},
 			want: []want{{Leaver, Disable, "bob"}, {Joiner, Create, "ann"}},
 		},
@@ -223,7 +222,7 @@ func TestBuildPlanRoles(t *testing.T) {
 	in := Input{
 		Target: "t", Managed: managed,
 		People: []mapping.Person{mkPerson("s1", "ann", "Eng", "eng"), mkPerson("s3", "cat", "Sales", "sales"), mkPerson("s4", "dan", "Eng", "eng")},
-		Links:  []state.Link{link("s1", "a1", "ann"), link("s2", "a2", "bob"), link("s3", "a3", "cat")},
+		Links:  []state.PlanLink{link("s1", "a1", "ann"), link("s2", "a2", "bob"), link("s3", "a3", "cat")},
 		Accounts: []targets.Account{withExt(account("a1", "ann", "Eng", true), "s1"), account("a2", "bob", "Eng", true),
 			withExt(account("a3", "cat", "Sales", true), "s3"), account("a9", "hand", "", true)},
 		Groups: []targets.Group{
@@ -424,7 +423,6 @@ func cloneInput(in Input) Input {
 	c.Managed = slices.Clone(in.Managed)
 	if x := in.Index; x != nil {
 		cx := *x
-		cx.byID = maps.Clone(x.byID)
 		cx.linked = slices.Clone(x.linked)
 		cx.members = make([][]int32, len(x.members))
 		for i, m := range x.members {

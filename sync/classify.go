@@ -34,23 +34,20 @@ func (b *builder) classifyPeople() {
 func (b *builder) matchRehires() {
 	type pass struct {
 		what string
-		key  func(a *targets.Account) string
+		path string // of the key, in the account and in the person's
 	}
 	var passes []pass
 	switch b.in.Policy.Rehire {
 	case RehireOff:
 		return
 	case RehireUserNameOrEmail:
-		passes = []pass{
-			{"userName", func(a *targets.Account) string { return a.UserName }},
-			{"primary e-mail", func(a *targets.Account) string { return a.Attrs.Get("emails.work") }},
-		}
+		passes = []pass{{"userName", "userName"}, {"primary e-mail", "emails.work"}}
 	default:
-		passes = []pass{{"userName", func(a *targets.Account) string { return a.UserName }}}
+		passes = []pass{{"userName", "userName"}}
 	}
 	taken := map[int32]bool{} // by link
 	for _, pass := range passes {
-		b.matchRehirePass(pass.what, pass.key, taken)
+		b.matchRehirePass(pass.what, pass.path, taken)
 	}
 	if len(taken) == 0 {
 		return
@@ -64,17 +61,18 @@ func (b *builder) matchRehires() {
 	b.gone = gone
 }
 
-// matchRehirePass is one pass of matchRehires, on the key key; taken holds
-// the links already taken over.
-func (b *builder) matchRehirePass(what string, key func(a *targets.Account) string, taken map[int32]bool) {
+// matchRehirePass is one pass of matchRehires, on the attribute path (of
+// the account, and of the person's desired one); taken holds the links
+// already taken over.
+func (b *builder) matchRehirePass(what, path string, taken map[int32]bool) {
 	type cand struct{ link, acct int32 }
 	index := map[string][]cand{}
 	for _, li := range b.gone {
 		ai := b.linked[li]
-		if ai < 0 || b.in.Accounts[ai].Active || taken[li] {
+		if ai < 0 || b.list.Active(ai) || taken[li] {
 			continue
 		}
-		if k := strings.ToLower(key(&b.in.Accounts[ai])); k != "" {
+		if k := strings.ToLower(b.list.Attr(ai, path)); k != "" {
 			index[k] = append(index[k], cand{li, ai})
 		}
 	}
@@ -84,10 +82,10 @@ func (b *builder) matchRehirePass(what string, key func(a *targets.Account) stri
 	claims := map[int32][]*person{} // by link
 	for i := range b.people {
 		p := &b.people[i]
-		if p.account != nil || p.link != nil || !p.wanted() {
+		if p.acct >= 0 || p.link != nil || !p.wanted() {
 			continue
 		}
-		if found := index[strings.ToLower(key(&p.p.Account))]; len(found) == 1 {
+		if found := index[strings.ToLower(p.p.Account.Attr(path))]; len(found) == 1 {
 			claims[found[0].link] = append(claims[found[0].link], p)
 		}
 	}
@@ -97,11 +95,11 @@ func (b *builder) matchRehirePass(what string, key func(a *targets.Account) stri
 		case len(ps) == 1:
 			ai := b.linked[li]
 			taken[li] = true
-			ps[0].link, ps[0].account, ps[0].acct = &b.in.Links[li], &b.in.Accounts[ai], ai
+			ps[0].link, ps[0].acct = &b.in.Links[li], ai
 		case len(ps) > 1:
 			b.plan.Warnings = append(b.plan.Warnings, fmt.Sprintf(
 				"%d new people match the %s of the disabled account %s of %s, gone from the source; none takes it over",
-				len(ps), what, b.in.Accounts[b.linked[li]].ID, b.in.Links[li].SourceID))
+				len(ps), what, b.list.ID(b.linked[li]), b.in.Links[li].SourceID))
 		}
 	}
 }
@@ -124,11 +122,11 @@ func (b *builder) classifyRange(out *changeList, people []person) {
 	for i := range people {
 		p := &people[i]
 		switch {
-		case p.wanted() && p.account == nil:
+		case p.wanted() && p.acct < 0:
 			b.joiner(out, p)
 		case p.wanted() && p.link != nil && p.link.SourceID != p.p.SourceID:
 			b.rehire(out, p)
-		case p.wanted() && p.link == nil || p.wanted() && p.link.TargetID != p.account.ID:
+		case p.wanted() && p.link == nil || p.wanted() && p.link.TargetID != b.list.ID(p.acct):
 			b.adopt(out, p)
 		case p.wanted():
 			b.mover(out, p)
@@ -184,12 +182,12 @@ func (b *builder) joiner(out *changeList, p *person) {
 }
 
 func (b *builder) adopt(out *changeList, p *person) {
-	a := p.account
+	a := b.list.Account(p.acct)
 	want := p.desired()
 	after := b.merge(*a, want)
 	c := Change{Kind: Adopt, Action: Link, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: after.UserName, Before: a, After: &after, Reasons: []string{p.adoptWhy}}
-	c.Attrs = b.attrDiff(*a, want)
+	c.Attrs = b.attrDiff(p.acct, want)
 	c.RolesAdded, c.RolesRemoved = b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
 	out.add(c)
 }
@@ -199,7 +197,7 @@ func (b *builder) adopt(out *changeList, p *person) {
 // new person, re-activated and re-linked; its roles are recomputed from
 // scratch against the new person.
 func (b *builder) rehire(out *changeList, p *person) {
-	a, old := p.account, p.link
+	a, old := b.list.Account(p.acct), p.link
 	want := p.desired()
 	after := b.merge(*a, want)
 	how := "userName"
@@ -209,7 +207,7 @@ func (b *builder) rehire(out *changeList, p *person) {
 	c := Change{Kind: Rehire, Action: Relink, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
 		PreviousSourceID: old.SourceID, UserName: after.UserName, Before: a, After: &after,
 		Reasons: []string{rehireReason(old.SourceID, old.DN, a.ID, "new in the source with the "+how+" of a disabled account")}}
-	c.Attrs = b.attrDiff(*a, want)
+	c.Attrs = b.attrDiff(p.acct, want)
 	if after.ExternalID != want.ExternalID {
 		// The account now belongs to the new identity, managed or not.
 		c.Attrs = append(c.Attrs, AttrChange{Path: "externalId", Before: after.ExternalID, After: want.ExternalID, Rule: "rehire: the new source ID"})
@@ -221,15 +219,15 @@ func (b *builder) rehire(out *changeList, p *person) {
 }
 
 func (b *builder) mover(out *changeList, p *person) {
-	a := p.account
 	want := p.desired()
-	attrs := b.attrDiff(*a, want)
+	attrs := b.attrDiff(p.acct, want)
 	added, removed := b.roleDiff(p, p.acct), b.roleLoss(p, p.acct)
 	renamed := p.link.DN != "" && mapping.NormalizeDN(p.link.DN) != mapping.NormalizeDN(p.p.DN)
 	if len(attrs) == 0 && len(added) == 0 && len(removed) == 0 && !renamed {
 		out.unchanged++ // the common case: nothing is copied
 		return
 	}
+	a := b.list.Account(p.acct)
 	after := b.merge(*a, want)
 	c := Change{Kind: Mover, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: after.UserName, Before: a, After: &after, Attrs: attrs, RolesAdded: added, RolesRemoved: removed}
@@ -258,13 +256,13 @@ func (b *builder) mover(out *changeList, p *person) {
 }
 
 func (b *builder) leaver(out *changeList, p *person, why string) {
-	a := p.account
-	if a == nil {
+	if p.acct < 0 {
 		out.add(Change{Kind: Leaver, Action: Unlink, SourceID: p.link.SourceID, DN: p.p.DN,
 			TargetID: p.link.TargetID, UserName: p.link.UserName,
 			Reasons: []string{why, "the linked account is already gone from the target"}})
 		return
 	}
+	a := b.list.Account(p.acct)
 	c := Change{Kind: Leaver, SourceID: p.link.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: a.UserName, Before: a, Reasons: []string{why}}
 	c.RolesRemoved = b.roleLoss(p, p.acct)
@@ -291,9 +289,6 @@ func (b *builder) classifyGoneLinks() {
 	for _, i := range b.gone {
 		l := &b.in.Links[i]
 		ghost := &person{p: &mapping.Person{SourceID: l.SourceID, DN: l.DN}, link: l, acct: b.linked[i]}
-		if ghost.acct >= 0 {
-			ghost.account = &b.in.Accounts[ghost.acct]
-		}
 		why := "gone from the source"
 		if l.DN != "" {
 			why += " (last seen as " + l.DN + ")"
@@ -305,11 +300,11 @@ func (b *builder) classifyGoneLinks() {
 
 // classifyOrphans lists target accounts nobody is linked to.
 func (b *builder) classifyOrphans() {
-	for i := range b.in.Accounts {
+	for i := range int32(b.list.Len()) {
 		if b.claimed[i] {
 			continue
 		}
-		a := &b.in.Accounts[i]
+		a := b.list.Account(i)
 		c := Change{Kind: Orphan, Action: Report, TargetID: a.ID, UserName: a.UserName, Before: a,
 			Reasons: []string{"no source person is linked to this account"}}
 		switch {
@@ -357,12 +352,12 @@ func (b *builder) merge(actual, desired targets.Account) targets.Account {
 	return out
 }
 
-// attrDiff lists the managed attributes whose value in the target account
+// attrDiff lists the managed attributes whose value in target account ai
 // differs from the desired one (what merge would set), with the rule behind
 // each, sorted by path. It copies nothing when nothing differs.
-func (b *builder) attrDiff(actual, desired targets.Account) []AttrChange {
+func (b *builder) attrDiff(ai int32, desired targets.Account) []AttrChange {
 	var out []AttrChange
-	if !actual.Active {
+	if !b.list.Active(ai) {
 		out = append(out, AttrChange{Path: "active", Before: "false", After: "true", Rule: "enabled again in the source"})
 	}
 	for _, path := range b.managed {
@@ -377,7 +372,7 @@ func (b *builder) attrDiff(actual, desired targets.Account) []AttrChange {
 		default:
 			want = desired.Attrs.Get(path)
 		}
-		if have := actual.Attr(path); have != want {
+		if have := b.list.Attr(ai, path); have != want {
 			out = append(out, AttrChange{Path: path, Before: have, After: want, Rule: b.rule("attributes." + path)})
 		}
 	}

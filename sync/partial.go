@@ -167,9 +167,11 @@ func (r *Runner) partialView(ctx context.Context, t TargetSpec, src source, cove
 	if v.partial.Linked, err = r.Store.LinkCount(ctx, t.Name); err != nil {
 		return nil, err
 	}
-	if v.links, err = r.Store.LinksOf(ctx, t.Name, covered); err != nil {
+	links, err := r.Store.LinksOf(ctx, t.Name, covered)
+	if err != nil {
 		return nil, err
 	}
+	v.links = planLinks(links)
 	if v.groupIDs, err = r.Store.GroupIDs(ctx, t.Name); err != nil {
 		return nil, err
 	}
@@ -177,13 +179,13 @@ func (r *Runner) partialView(ctx context.Context, t TargetSpec, src source, cove
 	if err != nil {
 		return nil, err
 	}
-	if err := rd.readLinked(ctx, v.links); err != nil {
+	if err := rd.readLinked(ctx, links); err != nil {
 		return nil, err
 	}
-	if err := rd.findJoiners(ctx, r.Store, t.Name, src.people, v.links); err != nil {
+	if err := rd.findJoiners(ctx, r.Store, t.Name, src.people, links); err != nil {
 		return nil, err
 	}
-	v.accounts = rd.accounts
+	v.accounts = ListingOf(r.Mapper.AttributePaths(), rd.accounts)
 	if rd.roles {
 		if v.groups, err = rd.roleGroups(src.people, v.groupIDs); err != nil {
 			return nil, err
@@ -197,7 +199,7 @@ func (r *Runner) partialView(ctx context.Context, t TargetSpec, src source, cove
 		// account only a listing finds (by externalId).
 		return nil, needFull("%d earlier writes have no recorded outcome", len(v.pending))
 	}
-	v.index = IndexTarget(v.accounts, v.groups, v.links)
+	v.index = IndexListing(v.accounts, v.groups, v.links)
 	return v, nil
 }
 

@@ -209,7 +209,7 @@ func TestNoRehireOfActiveAccount(t *testing.T) {
 // match: an e-mail match never takes an account another joiner matches by
 // userName, and an account two joiners match equally is taken by neither.
 func TestRehireMatching(t *testing.T) {
-	gone := []state.Link{link("old", "a1", "ann")}
+	gone := []state.PlanLink{link("old", "a1", "ann")}
 	disabled := []targets.Account{withExt(account("a1", "ann", "Eng", false), "old")}
 	active := []targets.Account{withExt(account("a1", "ann", "Eng", true), "old")}
 	tests := []struct {

@@ -34,7 +34,7 @@ func goldenInput() Input {
 		People: []mapping.Person{mkPerson("s1", "ann", "Eng", "eng"), moved, mkPerson("s3", "cat", "Eng", "eng"), gone,
 			mkPerson("s6", "fay", "Eng", "eng")},
 		Unmapped: []Unmapped{{SourceID: "s9", DN: "uid=ivy,ou=people,dc=example,dc=org", Err: "attributes.userName: empty"}},
-		Links:    []state.Link{link("s2", "a2", "bob"), link("s3", "a3", "cat"), link("s4", "a4", "dan"), link("s5", "a5", "eve")},
+		Links:    []state.PlanLink{link("s2", "a2", "bob"), link("s3", "a3", "cat"), link("s4", "a4", "dan"), link("s5", "a5", "eve")},
 		Accounts: []targets.Account{
 			withExt(account("a2", "bob", "Eng", true), "s2"), withExt(account("a3", "cat", "Eng", true), "s3"),
 			withExt(account("a4", "dan", "Eng", true), "s4"), withExt(account("a5", "eve", "Eng", true), "s5"),
@@ -60,7 +60,7 @@ func controlInput() Input {
 		Target: "demo\n", Now: time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC), Managed: managed,
 		People:   []mapping.Person{forger, ansi, moved},
 		Unmapped: []Unmapped{{SourceID: "s9", DN: "uid=ivy\n! fake warning,dc=org", Err: "attributes.userName: empty"}},
-		Links:    []state.Link{link("s3", "a3", "dan")},
+		Links:    []state.PlanLink{link("s3", "a3", "dan")},
 		Accounts: []targets.Account{withExt(account("a3", "dan", "Eng\tOps", true), "s3"),
 			account("a9\x00", "orphan\x7f\u0085", "", true)},
 		Groups: []targets.Group{},

@@ -69,7 +69,7 @@ func (b *builder) indexRoles(x *TargetIndex) {
 // one slice: a target's hundreds of thousands of memberships are counted
 // first and then placed, rather than appended to a slice per account.
 func (b *builder) indexAccountRoles() {
-	b.roleStart = make([]int32, len(b.in.Accounts)+1)
+	b.roleStart = make([]int32, b.list.Len()+1)
 	for _, g := range b.roleGroups {
 		for _, ai := range b.groupMembers[g] {
 			b.roleStart[ai+1]++
@@ -78,8 +78,8 @@ func (b *builder) indexAccountRoles() {
 	for i := 1; i < len(b.roleStart); i++ {
 		b.roleStart[i] += b.roleStart[i-1]
 	}
-	b.roleList = make([]string, b.roleStart[len(b.in.Accounts)])
-	next := slices.Clone(b.roleStart[:len(b.in.Accounts)])
+	b.roleList = make([]string, b.roleStart[b.list.Len()])
+	next := slices.Clone(b.roleStart[:b.list.Len()])
 	for _, role := range b.roles {
 		if g := b.roleGroups[role]; g != nil {
 			for _, ai := range b.groupMembers[g] {
@@ -178,8 +178,8 @@ func (b *builder) planGroups() {
 			}
 		}
 	}
-	have := make([]int32, len(b.in.Accounts))
-	keep := make([]int32, len(b.in.Accounts))
+	have := make([]int32, b.list.Len())
+	keep := make([]int32, b.list.Len())
 	for k, role := range b.roles {
 		if gc, ok := b.planRole(k, role, want[k], have, keep); ok {
 			b.plan.Groups = append(b.plan.Groups, gc)
@@ -216,8 +216,8 @@ func (b *builder) planRole(k int, role string, want []int32, have, keep []int32)
 			}
 		}
 		m := Member{SourceID: p.p.SourceID, UserName: p.p.Account.UserName}
-		if p.account != nil {
-			m.TargetID = p.account.ID
+		if p.acct >= 0 {
+			m.TargetID = b.list.ID(p.acct)
 		}
 		if gc.Add == nil {
 			gc.Add = make([]Member, 0, len(want))
@@ -226,8 +226,8 @@ func (b *builder) planRole(k int, role string, want []int32, have, keep []int32)
 	}
 	if g != nil {
 		for _, ai := range b.groupMembers[g] {
-			if a := &b.in.Accounts[ai]; b.claimed[ai] && keep[ai] != mark {
-				gc.Remove = append(gc.Remove, Member{TargetID: a.ID, UserName: a.UserName})
+			if b.claimed[ai] && keep[ai] != mark {
+				gc.Remove = append(gc.Remove, Member{TargetID: b.list.ID(ai), UserName: b.list.UserName(ai)})
 			}
 		}
 	}

@@ -144,9 +144,9 @@ func (r *Runner) recordRefusal(ctx context.Context, target, mode string, cause e
 // targetView is what a run knows of one target before planning: what the
 // target has and what the state store remembers of it.
 type targetView struct {
-	accounts  []targets.Account
+	accounts  *Listing
 	groups    []targets.Group
-	links     []state.Link
+	links     []state.PlanLink
 	groupIDs  map[string]string
 	lastCount int
 	haveLast  bool
@@ -171,14 +171,14 @@ func (r *Runner) view(ctx context.Context, t TargetSpec, o Overrides) *targetVie
 	}
 	// Once idsync has run, the target holds about as many accounts as
 	// there are links: size the list for that rather than grow it.
-	if v.accounts, v.groups, v.err = r.listTarget(ctx, t, n+n/16); v.err != nil {
+	if v.accounts, v.groups, v.err = r.listTarget(ctx, t, r.Mapper.AttributePaths(), n+n/16); v.err != nil {
 		return v
 	}
 	ids := newIDTable(v.accounts)
 	ids.shareMembers(v.groups)
-	v.links = make([]state.Link, 0, n)
-	v.err = r.Store.Links(ctx, t.Name, func(l state.Link) error {
-		l.Target, l.TargetID = t.Name, ids.share(l.TargetID)
+	v.links = make([]state.PlanLink, 0, n)
+	v.err = r.Store.PlanLinks(ctx, t.Name, func(l state.PlanLink) error {
+		ids.shareLink(&l)
 		v.links = append(v.links, l)
 		return nil
 	})
@@ -197,7 +197,7 @@ func (r *Runner) view(ctx context.Context, t TargetSpec, o Overrides) *targetVie
 	if v.pending, v.err = r.pendingAudit(ctx, t.Name); v.err != nil {
 		return v
 	}
-	v.index = IndexTarget(v.accounts, v.groups, v.links)
+	v.index = IndexListing(v.accounts, v.groups, v.links)
 	// The index holds every group's members as account indexes; planning
 	// never reads the listing's member IDs again.
 	for i := range v.groups {
@@ -286,12 +286,13 @@ func inSource(src source) func(id string) bool {
 	}
 }
 
-// listTarget lists the accounts and, for a GroupManager, the groups of t.
-// sizeHint is how many accounts are expected.
-func (r *Runner) listTarget(ctx context.Context, t TargetSpec, sizeHint int) ([]targets.Account, []targets.Group, error) {
-	accounts := make([]targets.Account, 0, sizeHint)
+// listTarget lists the accounts, as a listing holding the values of paths,
+// and, for a GroupManager, the groups of t. sizeHint is how many accounts
+// are expected.
+func (r *Runner) listTarget(ctx context.Context, t TargetSpec, paths []string, sizeHint int) (*Listing, []targets.Group, error) {
+	accounts := NewListing(paths, sizeHint)
 	if err := t.Target.List(ctx, func(a targets.Account) error {
-		accounts = append(accounts, a)
+		accounts.Add(a)
 		return nil
 	}); err != nil {
 		return nil, nil, fmt.Errorf("list accounts: %w (nothing was planned or changed)", err)
@@ -381,7 +382,7 @@ func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *P
 	}
 	return BuildPlan(Input{
 		Target: t.Name, Now: now, People: src.people, Unmapped: src.unmapped, Links: v.links,
-		Accounts: v.accounts, Groups: groups, GroupIDs: v.groupIDs, StaticRoles: roles,
+		Listing: v.accounts, Groups: groups, GroupIDs: v.groupIDs, StaticRoles: roles,
 		Managed: r.Mapper.AttributePaths(), Rule: r.Mapper.Rule, Policy: t.Policy,
 		Index: v.index, PeopleIndex: src.index,
 	})

@@ -39,8 +39,9 @@ type Store interface {
 	FinishRun(ctx context.Context, r state.Run) error
 	// LinkCount returns the number of links of target.
 	LinkCount(ctx context.Context, target string) (int, error)
-	// Links calls fn exactly once for each link of target.
-	Links(ctx context.Context, target string, fn func(state.Link) error) error
+	// PlanLinks calls fn exactly once for each link of target, with what
+	// planning reads of it.
+	PlanLinks(ctx context.Context, target string, fn func(state.PlanLink) error) error
 	// GroupIDs returns target's role -> group ID map.
 	GroupIDs(ctx context.Context, target string) (map[string]string, error)
 	// LastSourceCount returns the in-scope count of target's last run that

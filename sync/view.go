@@ -22,13 +22,14 @@ import (
 //     the listing, so only an account really gone loses its link; an
 //     answer with another account stops the run.
 func (r *Runner) checkListing(ctx context.Context, t TargetSpec, o Overrides, v *targetView) error {
-	seen := make(map[string]bool, len(v.accounts))
-	for _, a := range v.accounts {
-		if seen[a.ID] {
+	seen := make(map[string]bool, v.accounts.Len())
+	for i := range int32(v.accounts.Len()) {
+		id := v.accounts.ID(i)
+		if seen[id] {
 			return fmt.Errorf("%w: the target listed account %s (%q) twice; it may ignore startIndex and repeat a page, "+
-				"so its listing cannot be trusted (nothing was planned or changed)", ErrGuard, a.ID, a.UserName)
+				"so its listing cannot be trusted (nothing was planned or changed)", ErrGuard, id, v.accounts.UserName(i))
 		}
-		seen[a.ID] = true
+		seen[id] = true
 	}
 	var missing []string
 	for _, l := range v.links {
@@ -60,7 +61,7 @@ func (r *Runner) checkListing(ctx context.Context, t TargetSpec, o Overrides, v 
 				"its answers cannot be trusted (nothing was planned or changed)", id, a.ID, a.UserName)
 		}
 		seen[a.ID] = true
-		v.accounts = append(v.accounts, a)
+		v.accounts.Add(a)
 		found++
 	}
 	if found > 0 {
@@ -111,26 +112,47 @@ func (r *Runner) settlePending(ctx context.Context, target string, runID int64, 
 }
 
 // idTable finds the target's own copy of an account ID, so that the group
-// members and the links of a run hold the listing's ID strings instead of
+// members and the links of a run hold the listing's strings instead of
 // copies of them: at 100,000 accounts in 1,000 groups the copies are tens
 // of megabytes held for the whole plan. It is dropped once the view is
 // built.
-type idTable map[string]string
+type idTable struct {
+	accounts *Listing
+	byID     map[string]int32
+}
 
-func newIDTable(accounts []targets.Account) idTable {
-	t := make(idTable, len(accounts))
-	for i := range accounts {
-		t[accounts[i].ID] = accounts[i].ID
+func newIDTable(accounts *Listing) idTable {
+	t := idTable{accounts: accounts, byID: make(map[string]int32, accounts.Len())}
+	for i := range accounts.accounts {
+		t.byID[accounts.accounts[i].ID] = int32(i)
 	}
 	return t
 }
 
 // share returns the listing's copy of id, or id when no account has it.
 func (t idTable) share(id string) string {
-	if s, ok := t[id]; ok {
-		return s
+	if i, ok := t.byID[id]; ok {
+		return t.accounts.ID(i)
 	}
 	return id
+}
+
+// shareLink makes l hold the listing's copies of the strings its account
+// has equal: the ID, and the userName and source ID when the account's
+// userName and externalId are the same (as idsync writes them).
+func (t idTable) shareLink(l *state.PlanLink) {
+	i, ok := t.byID[l.TargetID]
+	if !ok {
+		return
+	}
+	a := &t.accounts.accounts[i]
+	l.TargetID = a.ID
+	if a.UserName == l.UserName {
+		l.UserName = a.UserName
+	}
+	if a.ExternalID == l.SourceID {
+		l.SourceID = a.ExternalID
+	}
 }
 
 // shareMembers replaces the member IDs of groups with the listing's
@@ -142,4 +164,13 @@ func (t idTable) shareMembers(groups []targets.Group) {
 			members[i] = t.share(m)
 		}
 	}
+}
+
+// planLinks returns what planning reads of links.
+func planLinks(links []state.Link) []state.PlanLink {
+	out := make([]state.PlanLink, len(links))
+	for i, l := range links {
+		out[i] = state.PlanLink{SourceID: l.SourceID, TargetID: l.TargetID, UserName: l.UserName, DN: l.DN}
+	}
+	return out
 }

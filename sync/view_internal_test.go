@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/idsync/idsync/state"
 	"github.com/idsync/idsync/targets"
 )
 
@@ -14,7 +15,7 @@ import (
 func TestIDTableShares(t *testing.T) {
 	accounts := []targets.Account{{ID: strings.Clone("a1")}, {ID: strings.Clone("a2")}}
 	groups := []targets.Group{{ID: "g", Members: []string{strings.Clone("a2"), "gone", strings.Clone("a1")}}}
-	ids := newIDTable(accounts)
+	ids := newIDTable(ListingOf(nil, accounts))
 	ids.shareMembers(groups)
 	same := func(a, b string) bool { return a == b && unsafe.StringData(a) == unsafe.StringData(b) }
 	for i, want := range []string{accounts[1].ID, "gone", accounts[0].ID} {
@@ -30,5 +31,43 @@ func TestIDTableShares(t *testing.T) {
 	}
 	if got := ids.share("other"); got != "other" {
 		t.Errorf("share(other) = %q", got)
+	}
+}
+
+// TestIDTableSharesLinks checks that a link holds the listing's strings for
+// its account ID, and for its userName and source ID when the account has
+// them equal, and its own strings otherwise.
+func TestIDTableSharesLinks(t *testing.T) {
+	accounts := []targets.Account{{ID: strings.Clone("a1"), UserName: strings.Clone("ann"), ExternalID: strings.Clone("s1")}}
+	ids := newIDTable(ListingOf(nil, accounts))
+	same := func(a, b string) bool { return a == b && unsafe.StringData(a) == unsafe.StringData(b) }
+	tests := []struct {
+		name                            string
+		link                            state.PlanLink
+		shareID, shareUser, shareSource bool
+	}{
+		{"all equal", state.PlanLink{SourceID: strings.Clone("s1"), TargetID: strings.Clone("a1"), UserName: strings.Clone("ann"), DN: "uid=ann"},
+			true, true, true},
+		{"renamed", state.PlanLink{SourceID: strings.Clone("s1"), TargetID: strings.Clone("a1"), UserName: "Ann", DN: "uid=ann"},
+			true, false, true},
+		{"other source", state.PlanLink{SourceID: "s2", TargetID: strings.Clone("a1"), UserName: strings.Clone("ann")},
+			true, true, false},
+		{"account gone", state.PlanLink{SourceID: strings.Clone("s1"), TargetID: "a9", UserName: strings.Clone("ann")},
+			false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := tt.link
+			ids.shareLink(&l)
+			if l != tt.link {
+				t.Fatalf("shareLink changed the link's values: %+v, want %+v", l, tt.link)
+			}
+			a := &accounts[0]
+			if same(l.TargetID, a.ID) != tt.shareID || same(l.UserName, a.UserName) != tt.shareUser ||
+				same(l.SourceID, a.ExternalID) != tt.shareSource {
+				t.Errorf("shared ID %v, userName %v, source ID %v; want %v, %v, %v", same(l.TargetID, a.ID),
+					same(l.UserName, a.UserName), same(l.SourceID, a.ExternalID), tt.shareID, tt.shareUser, tt.shareSource)
+			}
+		})
 	}
 }

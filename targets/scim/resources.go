@@ -140,7 +140,7 @@ type boolean struct {
 	set   bool   // present and not null
 	valid bool   // a boolean, see value
 	value bool   //
-	raw   string // what was sent
+	raw   string // what was sent, when it is not a boolean
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -149,15 +149,16 @@ func (v *boolean) UnmarshalJSON(b []byte) error {
 	if err := s.UnmarshalJSON(b); err != nil {
 		return err
 	}
-	*v = boolean{set: string(b) != "null", raw: string(b)}
+	*v = boolean{set: string(b) != "null"}
 	switch {
 	case strings.EqualFold(string(s), "true"):
 		v.valid, v.value = true, true
 	case strings.EqualFold(string(s), "false"):
 		v.valid = true
-	}
-	if b[0] == '"' {
+	case b[0] == '"':
 		v.raw = string(s)
+	default:
+		v.raw = string(b)
 	}
 	return nil
 }
