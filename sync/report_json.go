@@ -142,6 +142,10 @@ func (j *jsonWriter) plan(depth int, p *Plan) {
 		j.key(in, "warnings", false)
 		j.value(in, p.Warnings)
 	}
+	if p.Digest != "" {
+		j.key(in, "digest", false)
+		j.value(in, p.Digest)
+	}
 	j.newline(depth)
 	j.raw("}")
 }

@@ -151,8 +151,8 @@ func TestAppendEscaped(t *testing.T) {
 func TestWriteJSONIsMarshal(t *testing.T) {
 	// The streamer writes Plan's members by name and GroupChange's
 	// members after Add and Remove: a new field must be added there.
-	if n := reflect.TypeFor[Plan]().NumField(); n != 6 {
-		t.Fatalf("Plan has %d fields, not 6: stream the new one in jsonWriter.plan", n)
+	if n := reflect.TypeFor[Plan]().NumField(); n != 7 {
+		t.Fatalf("Plan has %d fields, not 7: stream the new one in jsonWriter.plan", n)
 	}
 	if g := reflect.TypeFor[GroupChange](); g.Field(g.NumField()-2).Name != "Add" || g.Field(g.NumField()-1).Name != "Remove" {
 		t.Fatal("GroupChange's last fields are no longer Add and Remove: update jsonWriter.group")
