@@ -72,16 +72,19 @@ var goldenCases = []struct {
 	in   func() Input
 }{{"plan", goldenInput}, {"control", controlInput}}
 
+// goldenExt is the golden file extension of each format.
+var goldenExt = map[string]string{"text": "txt", "json": "json", "csv": "csv", "html": "html"}
+
 func TestReportGolden(t *testing.T) {
 	for _, gc := range goldenCases {
 		p := BuildPlan(gc.in())
-		for _, format := range []string{"text", "json"} {
+		for _, format := range Formats {
 			t.Run(gc.name+"/"+format, func(t *testing.T) {
 				var buf bytes.Buffer
 				if err := WriteReport(&buf, format, []*Plan{p}); err != nil {
 					t.Fatal(err)
 				}
-				path := filepath.Join("testdata", gc.name+"."+map[string]string{"text": "txt", "json": "json"}[format])
+				path := filepath.Join("testdata", gc.name+"."+goldenExt[format])
 				if *update {
 					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 						t.Fatal(err)
