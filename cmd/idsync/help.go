@@ -30,6 +30,8 @@ func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitOK, cmdAudit(ctx, args, stdout, stderr)
 	case "runs":
 		return exitOK, cmdRuns(ctx, args, stdout, stderr)
+	case "explain":
+		return exitOK, cmdExplain(ctx, args, stdout, stderr)
 	case "run":
 		return exitOK, cmdRun(ctx, args, stdout, stderr)
 	case "status":
@@ -58,6 +60,13 @@ plan lacks is not applied, and a plan older than [plans] max_age or edited
 after it was written is refused. Only one apply runs on a state database
 at a time; a second one is refused, naming the process that holds it. It
 exits 1 when any change was refused or failed.`},
+	{"explain", "[-c config.toml] [--target NAME] [--format text|json] PERSON",
+		`Explains one person (a userName, a source ID or a DN): the source entry,
+whether it is in scope and disabled and by which rule, each attribute with
+its rule and the source values it read, the groups (nested ones with their
+path) and each role with the rule that gives it; then per target the link,
+the account the target holds and its groups, and what would change and
+why. Nothing is written to a target; the dry run is recorded like a plan.`},
 	{"config check", "[-c config.toml]",
 		`Checks the configuration without touching a server: every key, type and
 expression, and every secret reference (the file exists and is readable,

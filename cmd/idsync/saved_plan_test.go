@@ -24,6 +24,14 @@ func TestApplySavedPlanSCIMMY(t *testing.T) {
 	e.mustIdsync(exitOK, "apply")
 	spatelTitle := e.users()["spatel"].Attrs.Get("title")
 	day2(t, slapd)
+	// explain, against the real servers: the nested group path of a role.
+	ex := e.mustIdsync(exitOK, "explain", "dokafor")
+	for _, want := range []string{"in scope: yes", "source departmentNumber: \"Marketing\"", "(nested: uid=dokafor,ou=people,dc=example,dc=org → cn=Growth,",
+		"linked to account ", "would change: mover [update]", "role +dept-marketing (mapping.group_roles[0]: member of cn=Marketing"} {
+		if !strings.Contains(ex, want) {
+			t.Errorf("explain dokafor lacks %q:\n%s", want, ex)
+		}
+	}
 	saved := filepath.Join(e.dir, "plan.json")
 	e.mustIdsync(exitOK, "plan", "--out", saved)
 
