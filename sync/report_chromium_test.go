@@ -44,6 +44,8 @@ func chromiumDOM(t *testing.T, page string) *html.Node {
 }
 
 // walk calls fn for every element of the document, in order.
+type htmlNode = html.Node
+
 func walk(n *html.Node, fn func(*html.Node)) {
 	if n.Type == html.ElementNode {
 		fn(n)
@@ -151,7 +153,7 @@ func TestHTMLReportInChromium(t *testing.T) {
 			if formHidden != noScript {
 				t.Errorf("filter form hidden = %v with scripts %v", formHidden, !noScript)
 			}
-			if wantShown := fmt.Sprintf("%d of %d changes shown", len(p.Changes), len(p.Changes)); !noScript && textOf(shown) != wantShown {
+			if wantShown := fmt.Sprintf("%d of %d shown", len(p.Changes), len(p.Changes)); !noScript && textOf(shown) != wantShown {
 				t.Errorf("the filter says %q, want %q", textOf(shown), wantShown)
 			}
 		})

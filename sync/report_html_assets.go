@@ -33,6 +33,8 @@ article h4 { margin: .2em 0; font-size: 1em; }
 .action { background: #e4e4e4; border-radius: 3px; padding: 0 .3em; font-weight: normal; }
 .name, .ids { color: #555; font-weight: normal; }
 .ids { font-size: .85em; }
+table.holders td, table.holders th { border-bottom: 1px solid #ddd; }
+tr[data-status=revoke] td.status { color: #b3261e; font-weight: bold; } tr[data-status=unmanaged] td.status { color: #a07400; }
 table.attrs td { font-family: ui-monospace, monospace; font-size: .9em; }
 .before { color: #8b1a1a; } .after { color: #185c18; } .rule, .why { color: #555; font-style: italic; }
 ul { margin: .2em 0; padding-left: 1.4em; }
@@ -45,15 +47,15 @@ ul { margin: .2em 0; padding-left: 1.4em; }
 </style>
 `
 
-// htmlScript shows the filter form and hides the changes that do not
-// match it: the words typed (all of them, in any order, in the change's
-// text) and the kinds ticked. Without scripts the form stays hidden and
-// every change shows.
+// htmlScript shows the filter form and hides the items (a plan's changes,
+// a review's holders) that do not match it: the words typed (all of them,
+// in any order, in the item's text) and the kinds or statuses ticked.
+// Without scripts the form stays hidden and every item shows.
 const htmlScript = `<script>
 (function () {
   var form = document.getElementById("filter");
   var q = document.getElementById("q");
-  var changes = Array.prototype.slice.call(document.querySelectorAll("article.change"));
+  var changes = Array.prototype.slice.call(document.querySelectorAll("article.change, tr.holder"));
   var texts = changes.map(function (c) { return c.textContent.toLowerCase(); });
   form.hidden = false;
   function apply() {
@@ -62,11 +64,11 @@ const htmlScript = `<script>
     form.querySelectorAll("input[type=checkbox]").forEach(function (b) { kinds[b.value] = b.checked; });
     var shown = 0;
     changes.forEach(function (c, i) {
-      var ok = kinds[c.dataset.kind] !== false && words.every(function (w) { return texts[i].indexOf(w) >= 0; });
+      var ok = kinds[c.dataset.kind || c.dataset.status] !== false && words.every(function (w) { return texts[i].indexOf(w) >= 0; });
       c.hidden = !ok;
       if (ok) { shown++; }
     });
-    document.getElementById("shown").textContent = shown + " of " + changes.length + " changes shown";
+    document.getElementById("shown").textContent = shown + " of " + changes.length + " shown";
   }
   form.addEventListener("input", apply);
   form.addEventListener("submit", function (e) { e.preventDefault(); });

@@ -32,6 +32,8 @@ func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitOK, cmdRuns(ctx, args, stdout, stderr)
 	case "explain":
 		return exitOK, cmdExplain(ctx, args, stdout, stderr)
+	case "review":
+		return exitOK, cmdReview(ctx, args, stdout, stderr)
 	case "run":
 		return exitOK, cmdRun(ctx, args, stdout, stderr)
 	case "status":
@@ -67,6 +69,13 @@ its rule and the source values it read, the groups (nested ones with their
 path) and each role with the rule that gives it; then per target the link,
 the account the target holds and its groups, and what would change and
 why. Nothing is written to a target; the dry run is recorded like a plan.`},
+	{"review", "[-c config.toml] [--target NAME] [--role ROLE] [--format csv|html|text|json] [--out FILE]",
+		`Writes the access review: per target and role, every current holder of
+the role (the members of its group in the target) with why they hold it:
+the rule and group path that gives it ("kept"), why the next apply takes
+it away ("revoke"), or that idsync does not manage the account
+("unmanaged"). The input of a certification campaign; docs/reports.md
+lists the CSV columns. Nothing is written to a target.`},
 	{"config check", "[-c config.toml]",
 		`Checks the configuration without touching a server: every key, type and
 expression, and every secret reference (the file exists and is readable,

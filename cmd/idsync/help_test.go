@@ -19,6 +19,7 @@ func TestHelpVerb(t *testing.T) {
 		"status":       {"-c file"},
 		"trigger":      {"-c file", "-dry-run", "-no-wait"},
 		"explain":      {"-format", "-target"},
+		"review":       {"-format", "-role", "-out file"},
 	}
 	if len(flags) != len(verbs) {
 		t.Fatalf("test covers %d verbs, idsync has %d", len(flags), len(verbs))

@@ -32,11 +32,24 @@ func TestApplySavedPlanSCIMMY(t *testing.T) {
 			t.Errorf("explain dokafor lacks %q:\n%s", want, ex)
 		}
 	}
+	// review, against the real servers: dokafor still holds dept-sales
+	// until the apply, which revokes it.
+	var doc []byte
+	review := filepath.Join(e.dir, "review.csv")
+	e.mustIdsync(exitOK, "review", "--role", "dept-sales", "--out", review)
+	rv, err := os.ReadFile(review)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(rv), "target,role,group_id,user_name,") || !strings.Contains(string(rv), ",dokafor,") ||
+		!strings.Contains(string(rv), "revoke,no rule gives this role any more") || strings.Contains(string(rv), "dept-marketing") {
+		t.Errorf("review of dept-sales:\n%s", rv)
+	}
 	saved := filepath.Join(e.dir, "plan.json")
 	e.mustIdsync(exitOK, "plan", "--out", saved)
 
 	// An edited plan is refused whole.
-	doc, err := os.ReadFile(saved)
+	doc, err = os.ReadFile(saved)
 	if err != nil {
 		t.Fatal(err)
 	}
