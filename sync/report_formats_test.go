@@ -96,3 +96,10 @@ func TestHTMLReportEscapes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWriteHTML100k: the HTML report of 100,000 joiners. It streams:
+// B/op is a small fraction of the page's size.
+func BenchmarkWriteHTML100k(b *testing.B) { benchmarkReport(b, "html") }
+
+// BenchmarkWriteCSV100k: the CSV report of 100,000 joiners.
+func BenchmarkWriteCSV100k(b *testing.B) { benchmarkReport(b, "csv") }

@@ -56,8 +56,44 @@ func (h *htmlWriter) raw(parts ...string) {
 // esc appends a value from outside: escaped as the text report escapes it
 // (control and bidirectional characters shown, not obeyed), then as HTML.
 func (h *htmlWriter) esc(s string) {
-	h.buf = append(h.buf, html.EscapeString(Escape(s))...)
+	start := len(h.buf)
+	h.buf = appendEscaped(h.buf, s)
+	// Escape the markup characters of what was appended, in place from
+	// the end: the common value has none and costs one scan.
+	n := 0
+	for _, c := range h.buf[start:] {
+		if c == '&' || c == '<' || c == '>' || c == '"' || c == '\'' {
+			n++
+		}
+	}
+	if n > 0 {
+		h.buf = appendHTMLEscaped(h.buf, start)
+	}
 	h.spill()
+}
+
+// appendHTMLEscaped returns buf with buf[start:] escaped as HTML text and
+// attribute values (the characters html.EscapeString escapes).
+func appendHTMLEscaped(buf []byte, start int) []byte {
+	tail := string(buf[start:])
+	buf = buf[:start]
+	for i := 0; i < len(tail); i++ {
+		switch c := tail[i]; c {
+		case '&':
+			buf = append(buf, "&amp;"...)
+		case '<':
+			buf = append(buf, "&lt;"...)
+		case '>':
+			buf = append(buf, "&gt;"...)
+		case '"':
+			buf = append(buf, "&#34;"...)
+		case '\'':
+			buf = append(buf, "&#39;"...)
+		default:
+			buf = append(buf, c)
+		}
+	}
+	return buf
 }
 
 func (h *htmlWriter) plan(p *Plan, res *Result) {

@@ -22,7 +22,9 @@ table { border-collapse: collapse; }
 td, th { padding: .15em .6em; text-align: left; vertical-align: top; }
 table.summary td, table.summary th { border: 1px solid #bbb; }
 table.summary td { text-align: right; font-variant-numeric: tabular-nums; }
-article.change { border-left: 4px solid #999; margin: .6em 0; padding: .2em .8em; background: #f7f7f7; }
+article.change { border-left: 4px solid #999; margin: .6em 0; padding: .2em .8em; background: #f7f7f7;
+  content-visibility: auto; contain-intrinsic-size: auto 9em; }
+tr.holder { content-visibility: auto; contain-intrinsic-size: auto 1.6em; }
 article[data-kind=joiner] { border-color: #2a8a2a; }
 article[data-kind=leaver] { border-color: #b3261e; }
 article[data-kind=mover] { border-color: #1f5fbf; }
@@ -55,24 +57,32 @@ const htmlScript = `<script>
 (function () {
   var form = document.getElementById("filter");
   var q = document.getElementById("q");
-  var changes = Array.prototype.slice.call(document.querySelectorAll("article.change, tr.holder"));
-  var texts = changes.map(function (c) { return c.textContent.toLowerCase(); });
+  var items = document.querySelectorAll("article.change, tr.holder");
+  var texts = null; // read on the first filtering: a large page opens without it
   form.hidden = false;
+  function count(shown) {
+    document.getElementById("shown").textContent = shown + " of " + items.length + " shown";
+  }
   function apply() {
+    if (texts === null) {
+      texts = [];
+      for (var i = 0; i < items.length; i++) { texts.push(items[i].textContent.toLowerCase()); }
+    }
     var words = q.value.toLowerCase().split(/\s+/).filter(Boolean);
     var kinds = {};
     form.querySelectorAll("input[type=checkbox]").forEach(function (b) { kinds[b.value] = b.checked; });
     var shown = 0;
-    changes.forEach(function (c, i) {
-      var ok = kinds[c.dataset.kind || c.dataset.status] !== false && words.every(function (w) { return texts[i].indexOf(w) >= 0; });
-      c.hidden = !ok;
+    for (var j = 0; j < items.length; j++) {
+      var c = items[j];
+      var ok = kinds[c.dataset.kind || c.dataset.status] !== false && words.every(function (w) { return texts[j].indexOf(w) >= 0; });
+      if (c.hidden === ok) { c.hidden = !ok; }
       if (ok) { shown++; }
-    });
-    document.getElementById("shown").textContent = shown + " of " + changes.length + " shown";
+    }
+    count(shown);
   }
   form.addEventListener("input", apply);
   form.addEventListener("submit", function (e) { e.preventDefault(); });
-  apply();
+  count(items.length);
 })();
 </script>
 `
