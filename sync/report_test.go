@@ -195,7 +195,7 @@ func TestWriteJSONIsMarshal(t *testing.T) {
 
 func TestWriteReportUnknownFormat(t *testing.T) {
 	err := WriteReport(&bytes.Buffer{}, "xml", nil)
-	if err == nil || err.Error() != `unknown report format "xml" (known: text, json)` {
+	if err == nil || err.Error() != `unknown report format "xml" (known: text, json, csv, html)` {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -219,7 +219,7 @@ func (f *failAfter) Write(p []byte) (int, error) {
 // part of a plan, fails the report with its error.
 func TestWriteReportFails(t *testing.T) {
 	p := BuildPlan(benchInput(2000, false))
-	for _, format := range []string{"text", "json"} {
+	for _, format := range Formats {
 		for _, n := range []int{0, 100 << 10} {
 			if err := WriteReport(&failAfter{n: n}, format, []*Plan{p}); !errors.Is(err, errDiskFull) {
 				t.Errorf("%s, failing after %d bytes: err = %v, want %v", format, n, err, errDiskFull)
