@@ -159,7 +159,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if saved, err = loadSavedPlan(*planFile, s.cfg.Plans.MaxAge.Duration, time.Now(), *allOrNothing); err != nil {
 			return err
 		}
-		if r.Targets, err = onlySaved(r.Targets, saved); err != nil {
+		if r.Targets, err = onlySaved(r.Targets, saved, c.target); err != nil {
 			return err
 		}
 		opts.Inspect = saved.Filter

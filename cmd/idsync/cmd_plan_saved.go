@@ -77,14 +77,21 @@ func loadSavedPlan(path string, maxAge time.Duration, now time.Time, allOrNothin
 	return sp, nil
 }
 
-// onlySaved keeps the runner's targets that the saved plan has plans for;
-// a saved target the configuration lacks is an error.
-func onlySaved(ts []sync.TargetSpec, sp *sync.SavedPlan) ([]sync.TargetSpec, error) {
+// onlySaved keeps the runner's targets that the saved plan has plans for:
+// the one chosen with --target (which the saved plan must have), else
+// every target of the saved plan, each of which must be configured.
+func onlySaved(ts []sync.TargetSpec, sp *sync.SavedPlan, chosen string) ([]sync.TargetSpec, error) {
+	if chosen != "" {
+		if !slices.Contains(sp.TargetNames(), chosen) {
+			return nil, fmt.Errorf("%w: it has no plan for target %q", sync.ErrSavedPlan, chosen)
+		}
+		return ts, nil
+	}
 	var out []sync.TargetSpec
 	for _, name := range sp.TargetNames() {
 		i := slices.IndexFunc(ts, func(t sync.TargetSpec) bool { return t.Name == name })
 		if i < 0 {
-			return nil, fmt.Errorf("%w: its target %q is not in the configuration (or not the one chosen with --target)", sync.ErrSavedPlan, name)
+			return nil, fmt.Errorf("%w: its target %q is not in the configuration", sync.ErrSavedPlan, name)
 		}
 		out = append(out, ts[i])
 	}

@@ -91,9 +91,22 @@ func TestApplySavedPlanSCIMMY(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	code, out, errs := e.idsync("apply", "--plan", saved)
+	result := filepath.Join(e.dir, "result.html")
+	code, out, errs := e.idsync("apply", "--plan", saved, "--report", result)
 	if code != exitError || !strings.Contains(out, "refused: ~ spatel [update]") || !strings.Contains(out, "the source entry changed since the plan was made") {
 		t.Fatalf("apply --plan: exit %d, want 1 naming spatel\nstdout:\n%s\nstderr:\n%s", code, tail(out), tail(errs))
+	}
+	page, err := os.ReadFile(result)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<title>idsync apply</title>", `class="result" data-status="applied"`, "refused from the saved plan: ~ spatel [update]"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("apply --report result.html lacks %q", want)
+		}
+	}
+	if code, _, errs := e.idsync("apply", "--plan", saved, "--target", "other"); code != exitError || !strings.Contains(errs, `no target named "other"`) {
+		t.Errorf("apply --plan --target other: exit %d, %s", code, errs)
 	}
 	users := e.users()
 	if got := users["spatel"].Attrs.Get("title"); got != spatelTitle {
