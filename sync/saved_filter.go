@@ -171,16 +171,34 @@ func keepMembers(ms []Member, keep func(Member) bool) []Member {
 }
 
 // recount sets the change and group counts of p's summary from what p now
-// holds (the source and target counts stay).
+// holds, as BuildPlan counts them (the source and target counts stay).
 func recount(p *Plan) {
 	s := &p.Summary
 	s.Joiners, s.Movers, s.Leavers, s.Orphans, s.Adopted, s.Rehires = 0, 0, 0, 0, 0, 0
 	s.Creates, s.Updates, s.Disables, s.Deletes = 0, 0, 0, 0
 	s.GroupsCreated, s.MembersAdded, s.MembersRemoved = 0, 0, 0
-	(&builder{plan: p}).finish()
+	kinds := map[Kind]*int{Joiner: &s.Joiners, Mover: &s.Movers, Leaver: &s.Leavers, Orphan: &s.Orphans, Adopt: &s.Adopted, Rehire: &s.Rehires}
 	for i := range p.Changes {
-		if p.Changes[i].Kind == Rehire {
-			s.Rehires++
+		c := &p.Changes[i]
+		if n := kinds[c.Kind]; n != nil {
+			*n++
 		}
+		switch {
+		case c.Action == Create:
+			s.Creates++
+		case c.Action == Update, c.Action == Link && len(c.Attrs) > 0:
+			s.Updates++
+		case c.Action == Disable:
+			s.Disables++
+		case c.Action == Delete:
+			s.Deletes++
+		}
+	}
+	for _, g := range p.Groups {
+		if g.Create {
+			s.GroupsCreated++
+		}
+		s.MembersAdded += len(g.Add)
+		s.MembersRemoved += len(g.Remove)
 	}
 }

@@ -126,6 +126,18 @@ func TestSavedPlanFilterGroups(t *testing.T) {
 	}
 }
 
+// TestRecountIsBuildPlans: counting a plan again gives BuildPlan's counts.
+func TestRecountIsBuildPlans(t *testing.T) {
+	for _, in := range []Input{goldenInput(), controlInput(), mixedInput()} {
+		p := BuildPlan(in)
+		want := p.Summary
+		recount(p)
+		if p.Summary != want {
+			t.Errorf("recount %+v, BuildPlan %+v", p.Summary, want)
+		}
+	}
+}
+
 func TestSavedPlanAllOrNothing(t *testing.T) {
 	sp := readSaved(t, savePlan(t, goldenInput()))
 	sp.AllOrNothing = true
