@@ -20,6 +20,11 @@ import (
 // chromiumDOM opens the page in a real headless Chromium and returns the
 // document as Chromium has it after loading, scripts run, parsed.
 func chromiumDOM(t *testing.T, page string) *html.Node {
+	return chromiumURL(t, "file://"+page)
+}
+
+// chromiumURL is chromiumDOM of a URL.
+func chromiumURL(t *testing.T, url string) *html.Node {
 	t.Helper()
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
@@ -30,7 +35,7 @@ func chromiumDOM(t *testing.T, page string) *html.Node {
 	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=" + t.TempDir(),
 		"--dump-dom"}
 	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, bin, append(args, "file://"+page)...)
+	cmd := exec.CommandContext(ctx, bin, append(args, url)...)
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -157,6 +162,35 @@ func TestHTMLReportInChromium(t *testing.T) {
 				t.Errorf("the filter says %q, want %q", textOf(shown), wantShown)
 			}
 		})
+	}
+}
+
+// TestHTMLReportFilters: with scripts, the page opened at #q=WORDS shows
+// only the changes with every word.
+func TestHTMLReportFilters(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, []*Plan{BuildPlan(goldenInput())}, nil); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(t.TempDir(), "plan.html")
+	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc := chromiumURL(t, "file://"+page+"#q=role%20-eng")
+	var shown []string
+	var counter string
+	walk(doc, func(n *html.Node) {
+		if n.Data == "article" && mustAttr(n, "class") == "change" {
+			if _, hidden := attr(n, "hidden"); !hidden {
+				shown = append(shown, mustAttr(n, "data-user"))
+			}
+		}
+		if mustAttr(n, "id") == "shown" {
+			counter = textOf(n)
+		}
+	})
+	if strings.Join(shown, ",") != "bob,dan,eve" || counter != "3 of 6 shown" {
+		t.Errorf("filtered on \"role -eng\": %v shown, the page says %q", shown, counter)
 	}
 }
 

@@ -52,7 +52,8 @@ ul { margin: .2em 0; padding-left: 1.4em; }
 // htmlScript shows the filter form and hides the items (a plan's changes,
 // a review's holders) that do not match it: the words typed (all of them,
 // in any order, in the item's text) and the kinds or statuses ticked.
-// Without scripts the form stays hidden and every item shows.
+// Without scripts the form stays hidden and every item shows. A link to
+// the page ending in #q=WORDS opens it filtered.
 const htmlScript = `<script>
 (function () {
   var form = document.getElementById("filter");
@@ -82,7 +83,12 @@ const htmlScript = `<script>
   }
   form.addEventListener("input", apply);
   form.addEventListener("submit", function (e) { e.preventDefault(); });
-  count(items.length);
+  if (location.hash.indexOf("#q=") === 0) {
+    q.value = decodeURIComponent(location.hash.slice(3));
+    apply();
+  } else {
+    count(items.length);
+  }
 })();
 </script>
 `
