@@ -210,13 +210,14 @@ func (s *Store) Links(ctx context.Context, target string, fn func(Link) error) e
 }
 
 // PlanLink is what planning reads of a link: Link without the target
-// name, the active flag and the times, which a plan never looks at. At
-// 100,000 links it is half the memory of a Link.
+// name and the times, which a plan never looks at. At 100,000 links it is
+// half the memory of a Link.
 type PlanLink struct {
 	SourceID string
 	TargetID string
 	UserName string // the account's userName when last written
 	DN       string // the source DN when last written
+	Active   bool   // false once idsync disabled the account
 }
 
 // PlanLinks calls fn exactly once for each link of target, in source ID
@@ -235,7 +236,7 @@ func (s *Store) PlanLinks(ctx context.Context, target string, fn func(PlanLink) 
 	defer rows.Close()
 	var l PlanLink
 	for rows.Next() {
-		if err := rows.Scan(&l.SourceID, &l.TargetID, &l.UserName, &l.DN); err != nil {
+		if err := rows.Scan(&l.SourceID, &l.TargetID, &l.UserName, &l.DN, &l.Active); err != nil {
 			return fmt.Errorf("state: links of %s: %w", target, err)
 		}
 		if err := fn(l); err != nil {

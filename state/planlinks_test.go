@@ -39,7 +39,7 @@ func TestPlanLinksMatchesLinks(t *testing.T) {
 	}
 	want := []PlanLink{
 		{SourceID: "s1", TargetID: "a1", UserName: "ann", DN: "uid=ann,ou=people,dc=example,dc=org"},
-		{SourceID: "s2", TargetID: "a2", UserName: "zoë", DN: "cn=Zoë Ünal,ou=people,dc=example,dc=org"},
+		{SourceID: "s2", TargetID: "a2", UserName: "zoë", DN: "cn=Zoë Ünal,ou=people,dc=example,dc=org", Active: true},
 		{SourceID: "s3-ü", TargetID: "a3-日本"},
 	}
 	if len(got) != len(want) {

@@ -99,6 +99,9 @@ type Change struct {
 	RolesRemoved []RoleChange     `json:"rolesRemoved,omitempty"`
 	// Reasons say, in words, why the change happens.
 	Reasons []string `json:"reasons"`
+	// Fingerprint records what the change was computed from, in a plan
+	// saved to be applied later (PlanInputs.Fingerprint); nil otherwise.
+	Fingerprint *Fingerprint `json:"fingerprint,omitempty"`
 }
 
 // Member is one account in a group change. TargetID is empty for an account
@@ -159,6 +162,9 @@ type Plan struct {
 	// Warnings are things a human should look at that change nothing, such
 	// as people the rules could not map (their accounts are left alone).
 	Warnings []string `json:"warnings,omitempty"`
+	// Digest is set on a saved plan (PlanInputs.Fingerprint): the digest of
+	// its target, creation time, change fingerprints and group changes.
+	Digest string `json:"digest,omitempty"`
 }
 
 // Pending reports whether applying the plan would change anything.

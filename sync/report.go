@@ -7,12 +7,20 @@ import (
 )
 
 // Formats lists the plan report formats WriteReport knows.
-var Formats = []string{"text", "json"}
+var Formats = []string{"text", "json", "csv", "html"}
 
-// WriteReport writes the plans in format "text" or "json". Both stream:
-// the report adds a buffer and one change's encoding to the plans in
-// memory, whatever their size.
+// WriteReport writes the plans in format "text", "json", "csv" or "html".
+// Every format streams: the report adds a buffer and one change's
+// encoding to the plans in memory, whatever their size.
 func WriteReport(w io.Writer, format string, plans []*Plan) error {
+	return WriteApplyReport(w, format, plans, nil)
+}
+
+// WriteApplyReport writes the plans of an apply with what it did to each
+// target (results[i] is plans[i]'s; nil for a plan): the text report adds
+// a result line per target, the JSON document a "results" member, the
+// HTML page a result paragraph per target. The CSV has the changes only.
+func WriteApplyReport(w io.Writer, format string, plans []*Plan, results []Result) error {
 	switch format {
 	case "text", "":
 		for i, p := range plans {
@@ -24,12 +32,26 @@ func WriteReport(w io.Writer, format string, plans []*Plan) error {
 			if err := WriteText(w, p); err != nil {
 				return err
 			}
+			if i < len(results) {
+				if _, err := io.WriteString(w, ResultLine(p.Target, results[i])+"\n"); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	case "json":
-		return WriteJSON(w, plans)
+		return writeJSON(w, plans, results)
+	case "csv":
+		return WriteCSV(w, plans)
+	case "html":
+		return WriteHTML(w, plans, results)
 	}
 	return fmt.Errorf("unknown report format %q (known: %s)", format, strings.Join(Formats, ", "))
+}
+
+// ResultLine is the one-line result of an apply to a target.
+func ResultLine(target string, r Result) string {
+	return fmt.Sprintf("Result for %s: %s; applied %d, refused %d, not applied %d.", Escape(target), r.Status, r.Applied, r.Refused, r.Failed)
 }
 
 // SummaryLine is the one-line summary of a plan.

@@ -18,13 +18,18 @@ const JSONVersion = 1
 type jsonReport struct {
 	Version int     `json:"version"`
 	Plans   []*Plan `json:"plans"`
+	// Results are an apply's, one per plan; absent from a plan's report.
+	Results []Result `json:"results,omitempty"`
 }
 
 // WriteJSON writes the plans as one indented JSON document. It is written
 // a change at a time: the report holds one change's encoding in memory,
 // never the whole document, which for a first plan of a large directory
 // is a hundred times the size of the plan's own data.
-func WriteJSON(w io.Writer, plans []*Plan) error {
+func WriteJSON(w io.Writer, plans []*Plan) error { return writeJSON(w, plans, nil) }
+
+// writeJSON writes the plans, and an apply's results when there are any.
+func writeJSON(w io.Writer, plans []*Plan, results []Result) error {
 	j := &jsonWriter{w: bufio.NewWriterSize(w, 64<<10)}
 	j.enc = json.NewEncoder(&j.buf)
 	j.raw("{")
@@ -32,6 +37,10 @@ func WriteJSON(w io.Writer, plans []*Plan) error {
 	j.value(1, JSONVersion)
 	j.key(1, "plans", false)
 	j.array(1, len(plans), func(i int) { j.plan(2, plans[i]) })
+	if len(results) > 0 {
+		j.key(1, "results", false)
+		j.value(1, results)
+	}
 	j.raw("\n}\n")
 	if j.err != nil {
 		return j.err
@@ -145,6 +154,10 @@ func (j *jsonWriter) plan(depth int, p *Plan) {
 	if len(p.Warnings) > 0 {
 		j.key(in, "warnings", false)
 		j.value(in, p.Warnings)
+	}
+	if p.Digest != "" {
+		j.key(in, "digest", false)
+		j.value(in, p.Digest)
 	}
 	j.newline(depth)
 	j.raw("}")

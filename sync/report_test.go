@@ -72,16 +72,19 @@ var goldenCases = []struct {
 	in   func() Input
 }{{"plan", goldenInput}, {"control", controlInput}}
 
+// goldenExt is the golden file extension of each format.
+var goldenExt = map[string]string{"text": "txt", "json": "json", "csv": "csv", "html": "html"}
+
 func TestReportGolden(t *testing.T) {
 	for _, gc := range goldenCases {
 		p := BuildPlan(gc.in())
-		for _, format := range []string{"text", "json"} {
+		for _, format := range Formats {
 			t.Run(gc.name+"/"+format, func(t *testing.T) {
 				var buf bytes.Buffer
 				if err := WriteReport(&buf, format, []*Plan{p}); err != nil {
 					t.Fatal(err)
 				}
-				path := filepath.Join("testdata", gc.name+"."+map[string]string{"text": "txt", "json": "json"}[format])
+				path := filepath.Join("testdata", gc.name+"."+goldenExt[format])
 				if *update {
 					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 						t.Fatal(err)
@@ -151,8 +154,8 @@ func TestAppendEscaped(t *testing.T) {
 func TestWriteJSONIsMarshal(t *testing.T) {
 	// The streamer writes Plan's members by name and GroupChange's
 	// members after Add and Remove: a new field must be added there.
-	if n := reflect.TypeFor[Plan]().NumField(); n != 7 {
-		t.Fatalf("Plan has %d fields, not 7: stream the new one in jsonWriter.plan", n)
+	if n := reflect.TypeFor[Plan]().NumField(); n != 8 {
+		t.Fatalf("Plan has %d fields, not 8: stream the new one in jsonWriter.plan", n)
 	}
 	if g := reflect.TypeFor[GroupChange](); g.Field(g.NumField()-2).Name != "Add" || g.Field(g.NumField()-1).Name != "Remove" {
 		t.Fatal("GroupChange's last fields are no longer Add and Remove: update jsonWriter.group")
@@ -195,7 +198,7 @@ func TestWriteJSONIsMarshal(t *testing.T) {
 
 func TestWriteReportUnknownFormat(t *testing.T) {
 	err := WriteReport(&bytes.Buffer{}, "xml", nil)
-	if err == nil || err.Error() != `unknown report format "xml" (known: text, json)` {
+	if err == nil || err.Error() != `unknown report format "xml" (known: text, json, csv, html)` {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -219,7 +222,7 @@ func (f *failAfter) Write(p []byte) (int, error) {
 // part of a plan, fails the report with its error.
 func TestWriteReportFails(t *testing.T) {
 	p := BuildPlan(benchInput(2000, false))
-	for _, format := range []string{"text", "json"} {
+	for _, format := range Formats {
 		for _, n := range []int{0, 100 << 10} {
 			if err := WriteReport(&failAfter{n: n}, format, []*Plan{p}); !errors.Is(err, errDiskFull) {
 				t.Errorf("%s, failing after %d bytes: err = %v, want %v", format, n, err, errDiskFull)

@@ -52,6 +52,12 @@ type Options struct {
 	// state except the run record.
 	DryRun    bool
 	Overrides Overrides
+	// Inspect, when set, is called with each target's plan once it is
+	// built, before the guards check it, and with what it was built from.
+	// It may set fingerprints (a plan to save) or drop changes (a saved
+	// plan applied: SavedPlan.Filter); an error refuses that target's run
+	// before anything is written.
+	Inspect func(p *Plan, in *PlanInputs) error
 }
 
 // Outcome is what a run did, target by target.
@@ -323,6 +329,12 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 	run.SourceCount = p.Summary.InScope
 	if v.partial != nil {
 		p.Incremental, run.SourceCount = v.partial, v.lastCount
+	}
+	if opts.Inspect != nil {
+		if err := opts.Inspect(p, newPlanInputs(src, v, r.Mapper.Roles())); err != nil {
+			res := Result{}
+			return p, res, r.finish(ctx, run, state.StatusRefused, p, &res, fmt.Errorf("refusing to apply, nothing was changed: %w", err))
+		}
 	}
 	p.Warnings = append(p.Warnings, pendingWarnings(v.pending)...)
 	if gerr := t.Guards.Check(p, v.lastCount, v.haveLast, opts.Overrides); gerr != nil {

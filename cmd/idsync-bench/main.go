@@ -12,7 +12,8 @@
 // (slapadd) and starts idsync's in-memory SCIM server (scimd, as its own
 // process), then measures: ldapsearch -E pr=1000/noprompt reading every
 // user; idsync plan with an empty state and target; the JSON and text
-// reports of that plan (plan --format json|text --out FILE); idsync apply
+// reports of that plan (plan --format json|text|csv|html --out FILE) and
+// headless Chromium opening the HTML one; idsync apply
 // of the creates; idsync plan against the fully linked state. Each plan
 // run follows an ldapsearch run, alternating, and the medians are
 // compared. With -source ldif it reads the generated LDIF file instead of
@@ -41,6 +42,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -208,7 +210,7 @@ func benchLDIF(t *table, o options, dir, ldifPath, scimURL string) error {
 // reports measures plan --format F --out FILE, for every format, against
 // the current state: with an empty state, the largest report there is.
 func (t *table) reports(bin, cfg, dir string) error {
-	for _, format := range []string{"json", "text"} {
+	for _, format := range []string{"json", "text", "csv", "html"} {
 		out := filepath.Join(dir, "report."+format)
 		args := planArgs(bin, cfg, format, out)
 		m, err := once(args[0], args[1:]...)
@@ -222,6 +224,23 @@ func (t *table) reports(bin, cfg, dir string) error {
 		t.add(fmt.Sprintf("idsync plan --format %s --out FILE (%.0f MB)", format, float64(fi.Size())/(1<<20)), m, nil)
 		t.reportRSS = append(t.reportRSS, m.rssMiB)
 	}
+	return t.openHTML(filepath.Join(dir, "report.html"))
+}
+
+// openHTML measures Chromium opening the HTML report (headless, the DOM
+// dumped once loaded and its script run), when chromium is installed.
+func (t *table) openHTML(page string) error {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		fmt.Println("chromium not installed: the HTML report is not opened")
+		return nil
+	}
+	m, err := once(bin, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir="+filepath.Join(filepath.Dir(page), "chromium"),
+		"--dump-dom", "file://"+page)
+	if err != nil {
+		return err
+	}
+	t.add("chromium --headless --dump-dom report.html (main process)", m, nil)
 	return nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -77,14 +78,15 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	fs := newFlagSet("plan", stderr)
 	var c common
 	c.register(fs)
-	format := fs.String("format", "text", "report format: text or json")
-	out := fs.String("out", "", "write the report to `file` instead of standard output")
+	formatFlag := fs.String("format", "", "report format: text, json, csv or html (default: from the --out file's extension, else text)")
+	out := fs.String("out", "", "write the report to `file` instead of standard output (a .json file is a saved plan for apply --plan)")
 	exitCode := fs.Bool("exit-code", false, "exit 2 when changes are pending")
 	if err := parseFlags(fs, args); err != nil {
 		return exitError, err
 	}
-	if *format != "text" && *format != "json" {
-		return exitError, fmt.Errorf("--format must be text or json, got %q", *format)
+	format := reportFormat(*formatFlag, *out, "text")
+	if err := checkFormat(format); err != nil {
+		return exitError, err
 	}
 	s, err := openSession(ctx, c, stderr, false)
 	if err != nil {
@@ -95,11 +97,20 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) (int,
 	if err != nil {
 		return exitError, err
 	}
-	res, err := r.Run(ctx, sync.Options{DryRun: true})
+	opts := sync.Options{DryRun: true}
+	if format == "json" {
+		// A JSON plan is a saved plan: each change records what it was
+		// computed from, for apply --plan.
+		opts.Inspect = func(p *sync.Plan, in *sync.PlanInputs) error {
+			in.Fingerprint(p)
+			return nil
+		}
+	}
+	res, err := r.Run(ctx, opts)
 	if err != nil {
 		return exitError, err
 	}
-	if err := writeReport(stdout, *out, *format, res.Plans, false); err != nil {
+	if err := writeReport(stdout, *out, format, res.Plans, nil, false); err != nil {
 		return exitError, err
 	}
 	for _, p := range res.Plans {
@@ -118,10 +129,20 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.AllowDeletes, "allow-deletes", 0, "let up to `N` disables and deletes through the guards, this run only")
 	fs.BoolVar(&o.AllowShrink, "allow-shrink", false, "let a source that shrank past guards.max_source_shrink_percent through, this run only")
 	fs.BoolVar(&o.AllowMissing, "allow-missing", false, "let a target listing that misses more linked accounts than guards.max_missing_linked_percent through, this run only (each is read by ID)")
-	report := fs.String("report", "", "also write the applied plan as JSON to `file`")
+	planFile := fs.String("plan", "", "apply only the changes of the saved plan `file` (idsync plan --out FILE.json) whose inputs did not move since")
+	allOrNothing := fs.Bool("all-or-nothing", false, "with --plan: refuse a target's whole plan when any of its saved changes moved")
+	report := fs.String("report", "", "also write the applied plan and its result to `file`")
+	reportFmt := fs.String("report-format", "", "format of the --report file: json, html, csv or text (default: from its extension, else json)")
 	quiet := fs.Bool("q", false, "do not print the plan, only the summary")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	rformat := reportFormat(*reportFmt, *report, "json")
+	if err := checkFormat(rformat); err != nil {
+		return err
+	}
+	if *allOrNothing && *planFile == "" {
+		return fmt.Errorf("--all-or-nothing needs --plan")
 	}
 	s, err := openSession(ctx, c, stderr, true)
 	if err != nil {
@@ -132,39 +153,59 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	res, runErr := r.Run(ctx, sync.Options{Overrides: o})
+	opts := sync.Options{Overrides: o}
+	var saved *sync.SavedPlan
+	if *planFile != "" {
+		if saved, err = loadSavedPlan(*planFile, s.cfg.Plans.MaxAge.Duration, time.Now(), *allOrNothing); err != nil {
+			return err
+		}
+		if r.Targets, err = onlySaved(r.Targets, saved, c.target); err != nil {
+			return err
+		}
+		opts.Inspect = saved.Filter
+	}
+	res, runErr := r.Run(ctx, opts)
 	if res != nil {
-		for i, p := range res.Plans {
-			if !*quiet {
-				if err := sync.WriteReport(stdout, "text", []*sync.Plan{p}); err != nil {
-					return err
-				}
-			}
-			rs := res.Results[i]
-			switch rs.Status {
-			case "refused":
-				fmt.Fprintf(stdout, "Refused by a guard: nothing was changed in %s.\n", p.Target)
-				continue
-			case "failed":
-				fmt.Fprintf(stdout, "Stopped after %d changes to %s; the next run carries on.\n", rs.Applied, p.Target)
-				continue
-			}
-			fmt.Fprintf(stdout, "Applied %d changes to %s", rs.Applied, p.Target)
-			if rs.Failed > 0 {
-				fmt.Fprintf(stdout, "; %d not applied, %d of them refused by the target (the next run tries them again):", rs.Failed, rs.Refused)
-				for _, e := range rs.Errors {
-					fmt.Fprintf(stdout, "\n  %s", text(e))
-				}
-			}
-			fmt.Fprintln(stdout, ".")
+		printApplied(stdout, res, *quiet)
+		if saved != nil {
+			runErr = errors.Join(runErr, printSavedOutcomes(stdout, saved))
 		}
 		if *report != "" {
-			if err := writeReport(stdout, *report, "json", res.Plans, true); err != nil {
+			if err := writeReport(stdout, *report, rformat, res.Plans, res.Results, true); err != nil {
 				return errors.Join(runErr, err)
 			}
 		}
 	}
 	return runErr
+}
+
+// printApplied prints, per target, the plan applied (unless quiet) and
+// what became of it.
+func printApplied(stdout io.Writer, res *sync.Outcome, quiet bool) {
+	for i, p := range res.Plans {
+		if !quiet {
+			if err := sync.WriteReport(stdout, "text", []*sync.Plan{p}); err != nil {
+				return
+			}
+		}
+		rs := res.Results[i]
+		switch rs.Status {
+		case "refused":
+			fmt.Fprintf(stdout, "Refused: nothing was changed in %s.\n", p.Target)
+			continue
+		case "failed":
+			fmt.Fprintf(stdout, "Stopped after %d changes to %s; the next run carries on.\n", rs.Applied, p.Target)
+			continue
+		}
+		fmt.Fprintf(stdout, "Applied %d changes to %s", rs.Applied, p.Target)
+		if rs.Failed > 0 {
+			fmt.Fprintf(stdout, "; %d not applied, %d of them refused by the target (the next run tries them again):", rs.Failed, rs.Refused)
+			for _, e := range rs.Errors {
+				fmt.Fprintf(stdout, "\n  %s", text(e))
+			}
+		}
+		fmt.Fprintln(stdout, ".")
+	}
 }
 
 // writeReport writes the report to path (atomically: a temporary file
@@ -173,16 +214,16 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // rename, for apply's record of what it did. A dry run's plan is remade by
 // the next run; flushing one of a large directory (40 MB at 100,000
 // joiners) would only slow the run down.
-func writeReport(stdout io.Writer, path, format string, plans []*sync.Plan, durable bool) error {
+func writeReport(stdout io.Writer, path, format string, plans []*sync.Plan, results []sync.Result, durable bool) error {
 	if path == "" {
-		return sync.WriteReport(stdout, format, plans)
+		return sync.WriteApplyReport(stdout, format, plans, results)
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".idsync-report-*")
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	defer os.Remove(f.Name())
-	if err := sync.WriteReport(f, format, plans); err != nil {
+	if err := sync.WriteApplyReport(f, format, plans, results); err != nil {
 		f.Close()
 		return fmt.Errorf("write report %s: %w", path, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/idsync/idsync/internal/admin"
+	"github.com/idsync/idsync/internal/duration"
 	"github.com/idsync/idsync/internal/secret"
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/sync"
@@ -27,6 +28,7 @@ type Config struct {
 	Source  SourceConfig   `toml:"-"`
 	Mapping mapping.Config `toml:"mapping"`
 	Guards  sync.Guards    `toml:"guards"`
+	Plans   PlansConfig    `toml:"plans"`
 	Targets []TargetConfig `toml:"-"`
 	Daemon  DaemonConfig   `toml:"-"`
 	Admin   admin.Config   `toml:"admin"`
@@ -81,6 +83,7 @@ func parseConfig(path string, src []byte) (*Config, error) {
 	cfg := &Config{
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Guards: sync.DefaultGuards,
+		Plans:  PlansConfig{MaxAge: duration.Of(defaultPlanMaxAge)},
 		path:   path,
 		name:   filepath.Base(path),
 	}

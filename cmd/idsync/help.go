@@ -30,6 +30,10 @@ func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitOK, cmdAudit(ctx, args, stdout, stderr)
 	case "runs":
 		return exitOK, cmdRuns(ctx, args, stdout, stderr)
+	case "explain":
+		return exitOK, cmdExplain(ctx, args, stdout, stderr)
+	case "review":
+		return exitOK, cmdReview(ctx, args, stdout, stderr)
 	case "run":
 		return exitOK, cmdRun(ctx, args, stdout, stderr)
 	case "status":
@@ -44,15 +48,36 @@ func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 // verbs are idsync's commands, in the order "idsync help" lists them.
 var verbs = []verb{
-	{"plan", "[-c config.toml] [--format text|json] [--out FILE] [--exit-code] [--target NAME]",
+	{"plan", "[-c config.toml] [--format text|json|csv|html] [--out FILE] [--exit-code] [--target NAME]",
 		`Reads the source and the targets and prints what apply would change, and
-why. Nothing is written to a target. plan works while an apply runs. It
-exits 0 when it worked, 2 with --exit-code when changes are pending, and 1
-on any error.`},
-	{"apply", "[-c config.toml] [--allow-deletes N] [--allow-shrink] [--allow-missing] [--report FILE] [--target NAME] [-q]",
-		`Plans, checks the guards on the whole plan, then performs it. Only one
-apply runs on a state database at a time; a second one is refused, naming
-the process that holds it.`},
+why. Nothing is written to a target. plan works while an apply runs. The
+format defaults to the --out file's extension (.json, .csv, .html, .txt),
+else text. A JSON plan is a saved plan: each change carries a fingerprint
+of what it was computed from, for apply --plan. It exits 0 when it worked,
+2 with --exit-code when changes are pending, and 1 on any error.`},
+	{"apply", "[-c config.toml] [--plan FILE [--all-or-nothing]] [--allow-deletes N] [--allow-shrink] [--allow-missing] [--report FILE [--report-format F]] [--target NAME] [-q]",
+		`Plans, checks the guards on the whole plan, then performs it. With --plan
+it applies only the changes of that saved plan (idsync plan --out
+plan.json) whose inputs have not moved since: a moved change is refused
+and named (with --all-or-nothing, the whole target is), a change the saved
+plan lacks is not applied, and a plan older than [plans] max_age or edited
+after it was written is refused. Only one apply runs on a state database
+at a time; a second one is refused, naming the process that holds it. It
+exits 1 when any change was refused or failed.`},
+	{"explain", "[-c config.toml] [--target NAME] [--format text|json] PERSON",
+		`Explains one person (a userName, a source ID or a DN): the source entry,
+whether it is in scope and disabled and by which rule, each attribute with
+its rule and the source values it read, the groups (nested ones with their
+path) and each role with the rule that gives it; then per target the link,
+the account the target holds and its groups, and what would change and
+why. Nothing is written to a target; the dry run is recorded like a plan.`},
+	{"review", "[-c config.toml] [--target NAME] [--role ROLE] [--format csv|html|text|json] [--out FILE]",
+		`Writes the access review: per target and role, every current holder of
+the role (the members of its group in the target) with why they hold it:
+the rule and group path that gives it ("kept"), why the next apply takes
+it away ("revoke"), or that idsync does not manage the account
+("unmanaged"). The input of a certification campaign; docs/reports.md
+lists the CSV columns. Nothing is written to a target.`},
 	{"config check", "[-c config.toml]",
 		`Checks the configuration without touching a server: every key, type and
 expression, and every secret reference (the file exists and is readable,

@@ -11,7 +11,7 @@ import (
 func TestHelpVerb(t *testing.T) {
 	flags := map[string][]string{
 		"plan":         {"-format", "-out file", "-exit-code", "-target"},
-		"apply":        {"-allow-deletes N", "-allow-shrink", "-allow-missing", "-report file", "-q"},
+		"apply":        {"-allow-deletes N", "-allow-shrink", "-allow-missing", "-report file", "-plan file", "-all-or-nothing", "-q"},
 		"config check": {"-c file"},
 		"audit":        {"-format", "-run ID", "-user"},
 		"runs":         {"-format", "-limit N"},
@@ -19,6 +19,8 @@ func TestHelpVerb(t *testing.T) {
 		"status":       {"-c file"},
 		"trigger":      {"-c file", "-dry-run", "-no-wait"},
 		"service":      {"-c file"},
+		"explain":      {"-format", "-target"},
+		"review":       {"-format", "-role", "-out file"},
 	}
 	if len(flags) != len(verbs) {
 		t.Fatalf("test covers %d verbs, idsync has %d", len(flags), len(verbs))

@@ -67,6 +67,7 @@ func (c *Config) validate() []keyErr {
 	out = append(out, prefixed("mapping.", err)...)
 	c.mapper = m
 	out = append(out, prefixed("guards.", c.Guards.Validate())...)
+	out = append(out, prefixed("plans.", c.Plans.Validate())...)
 	out = append(out, c.validateDaemon()...)
 	if len(c.Targets) == 0 {
 		bad("target", "at least one [[target]] is required")

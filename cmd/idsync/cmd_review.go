@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/idsync/idsync/sync"
+)
+
+// cmdReview writes the access review: per target and role, the current
+// holders and why each holds the role, for a certification campaign.
+func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("review", stderr)
+	var c common
+	c.register(fs)
+	role := fs.String("role", "", "only this role (default: every role)")
+	formatFlag := fs.String("format", "", "csv, html, text or json (default: from the --out file's extension, else text)")
+	out := fs.String("out", "", "write the review to `file` instead of standard output")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	format := reportFormat(*formatFlag, *out, "text")
+	switch format {
+	case "csv", "html", "text", "json":
+	default:
+		return fmt.Errorf("--format must be csv, html, text or json, got %q", format)
+	}
+	s, err := openSession(ctx, c, stderr, false)
+	if err != nil {
+		return err
+	}
+	defer s.store.Close()
+	r, err := newRunner(s.cfg, s.store, c.target, s.log)
+	if err != nil {
+		return err
+	}
+	var rows []sync.ReviewRow
+	at := time.Now()
+	if _, err := r.Run(ctx, sync.Options{DryRun: true, Inspect: func(p *sync.Plan, in *sync.PlanInputs) error {
+		rows = append(rows, sync.ReviewRows(p, in, *role)...)
+		return nil
+	}}); err != nil {
+		return err
+	}
+	write := func(w io.Writer) error {
+		switch format {
+		case "csv":
+			return sync.WriteReviewCSV(w, rows)
+		case "html":
+			return sync.WriteReviewHTML(w, rows, at)
+		case "json":
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			if rows == nil {
+				rows = []sync.ReviewRow{}
+			}
+			return enc.Encode(rows)
+		}
+		return sync.WriteReviewText(w, rows)
+	}
+	if *out == "" {
+		return write(stdout)
+	}
+	return writeFileAtomic(*out, write)
+}
+
+// writeFileAtomic writes a file through write: a temporary file renamed
+// into place, so that a reader never sees half of it.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".idsync-report-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(f.Name())
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

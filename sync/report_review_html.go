@@ -1,0 +1,86 @@
+package sync
+
+import (
+	"io"
+	"strconv"
+	"time"
+)
+
+// reviewStatuses are the statuses of an access review, in the order the
+// filter lists them, with their labels.
+var reviewStatuses = []struct{ status, label string }{
+	{ReviewKept, "kept by a rule"}, {ReviewRevoke, "to be revoked"}, {ReviewUnmanaged, "not managed by idsync"},
+}
+
+// WriteReviewHTML writes an access review as one self-contained HTML page,
+// like the plan's (WriteHTML): per target and role a table of the current
+// holders with why each holds it, counts in data-count attributes,
+// filterable by words and status with scripts. at is when the listing was
+// read.
+func WriteReviewHTML(w io.Writer, rows []ReviewRow, at time.Time) error {
+	h := &htmlWriter{textWriter{w: w, buf: make([]byte, 0, textBuffer)}}
+	h.raw(htmlHead, "<title>idsync access review</title>\n", htmlStyle, "</head>\n<body>\n<h1>idsync access review</h1>\n")
+	h.raw("<p>Current holders of every role, read at <time>", at.UTC().Format(time.RFC3339), "</time>: <span data-count=\"holders\">",
+		strconv.Itoa(len(rows)), "</span> holders.</p>\n")
+	h.raw(`<form id="filter" hidden><input type="search" id="q" placeholder="Filter: name, role, reason…" aria-label="filter">`)
+	for _, s := range reviewStatuses {
+		h.raw(` <label><input type="checkbox" value="`, s.status, `" checked> `, s.label, `</label>`)
+	}
+	h.raw(` <span id="shown"></span></form>`, "\n")
+	counts := countReview(rows)
+	for i, c := range counts {
+		if i == 0 || c.target != counts[i-1].target {
+			if i > 0 {
+				h.raw("</section>\n")
+			}
+			h.raw(`<section class="target" data-target="`)
+			h.esc(c.target)
+			h.raw(`"><h2>Target `)
+			h.esc(c.target)
+			h.raw("</h2>\n")
+		}
+		h.reviewRole(c, rows[c.start:c.end])
+	}
+	if len(counts) > 0 {
+		h.raw("</section>\n")
+	} else {
+		h.raw("<p>No role has a holder.</p>\n")
+	}
+	h.raw(htmlScript, "</body>\n</html>\n")
+	h.flush()
+	return h.err
+}
+
+// reviewRole writes one role's holders.
+func (h *htmlWriter) reviewRole(c reviewCount, rows []ReviewRow) {
+	h.raw(`<section class="role" data-role="`)
+	h.esc(c.role)
+	h.raw(`"><h3>Role `)
+	h.esc(c.role)
+	h.raw(` <span class="ids">group `)
+	h.esc(c.group)
+	h.raw(`</span></h3>`, "\n<p>", `<span data-count="holders">`, strconv.Itoa(len(rows)), `</span> holders: <span data-count="kept">`,
+		strconv.Itoa(c.kept), `</span> kept by a rule, <span data-count="revoke">`, strconv.Itoa(c.revoke),
+		`</span> to be revoked, <span data-count="unmanaged">`, strconv.Itoa(c.unmanaged), "</span> not managed by idsync.</p>\n")
+	h.raw(`<table class="holders"><thead><tr><th>user</th><th>name</th><th>account</th><th>status</th><th>why</th><th>source</th></tr></thead><tbody>`, "\n")
+	for i := range rows {
+		r := &rows[i]
+		h.raw(`<tr class="holder" data-status="`, r.Status, `" data-user="`)
+		h.esc(r.UserName)
+		h.raw(`"><td>`)
+		h.esc(r.UserName)
+		h.raw("</td><td>")
+		h.esc(r.DisplayName)
+		h.raw(`</td><td class="ids">`)
+		h.esc(r.TargetID)
+		if !r.Active {
+			h.raw(" (disabled)")
+		}
+		h.raw(`</td><td class="status">`, r.Status, `</td><td class="why">`)
+		h.esc(r.Why)
+		h.raw(`</td><td class="ids">`)
+		h.esc(r.DN)
+		h.raw("</td></tr>\n")
+	}
+	h.raw("</tbody></table></section>\n")
+}
