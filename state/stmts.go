@@ -27,10 +27,10 @@ func (s *Store) prepare(ctx context.Context) error {
 		query string
 	}{
 		{&s.stmts.insertAudit, `INSERT INTO audit (run_id, time, target, kind, action, source_id, target_id,
-			user_name, reasons, before, after, detail, error, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+			user_name, reasons, before, after, detail, error, status, salt, members, rules) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
 		{&s.stmts.completeAudit, `UPDATE audit SET target = ?, kind = ?, action = ?, source_id = ?, target_id = ?,
-			user_name = ?, reasons = ?, before = ?, after = ?, detail = ?, error = ?, status = ?
-			WHERE id = ? AND status = 'pending'`},
+			user_name = ?, reasons = ?, before = ?, after = ?, detail = ?, error = ?, status = ?,
+			members = ?, rules = ? WHERE id = ? AND status = 'pending'`},
 		{&s.stmts.linkOwner, `SELECT source_id FROM links WHERE target = ? AND target_id = ?`},
 		{&s.stmts.linkOf, `SELECT source_id, user_name, dn, active, created, updated
 			FROM links WHERE target = ? AND target_id = ?`},

@@ -1,0 +1,235 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// ErrChainBroken is wrapped by the error of a report that needs a verified
+// audit chain when the chain does not verify.
+var ErrChainBroken = errors.New("the audit chain does not verify")
+
+// VerifyOptions tunes VerifyAudit.
+type VerifyOptions struct {
+	// Head, when Seq is set, is a head logged earlier: the chain must hold
+	// an entry at Head.Seq with hash Head.Hash, else it was rewritten.
+	Head ChainHead
+}
+
+// Problem is one place where the audit does not match its chain.
+type Problem struct {
+	Seq     int64  // the chain entry concerned, 0 when none
+	AuditID int64  // the audit record concerned, 0 when none
+	What    string // what is wrong, in words
+	after   int64  // for a record with no entry: the entry of the record before
+}
+
+func (p Problem) String() string {
+	switch {
+	case p.AuditID != 0 && p.Seq != 0:
+		return fmt.Sprintf("audit record %d (chain entry %d): %s", p.AuditID, p.Seq, p.What)
+	case p.AuditID != 0:
+		return fmt.Sprintf("audit record %d: %s", p.AuditID, p.What)
+	}
+	return fmt.Sprintf("chain entry %d: %s", p.Seq, p.What)
+}
+
+// VerifyResult is what VerifyAudit found.
+type VerifyResult struct {
+	Head     ChainHead // the last entry of the chain as stored
+	Entries  int64     // chain entries checked
+	Records  int64     // audit records checked
+	Pending  int64     // records still pending (their outcome not yet known)
+	Redacted int64     // records with redacted personal fields
+	PrunedTo int64     // records up to this ID were pruned by the retention
+	Problems []Problem // in chain order; none when the audit verifies
+}
+
+// OK reports whether the audit verified.
+func (r VerifyResult) OK() bool { return len(r.Problems) == 0 }
+
+// maxProblems bounds the problems VerifyAudit lists.
+const maxProblems = 100
+
+// entryInfo is the last chain entry of one audit record.
+type entryInfo struct {
+	seq      int64
+	digest   [sha256.Size]byte
+	redacted bool // a redact entry names the record
+}
+
+// VerifyAudit checks the audit against its chain: every entry's hash, the
+// head, and every record's digest against its last entry. It finds an
+// edited, deleted, inserted, reordered or truncated record and lists the
+// problems in chain order, the first bad record first. A redaction and a
+// retention prune or anonymisation verify. The chain and the records are
+// read in parallel.
+func (s *Store) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyResult, error) {
+	var res VerifyResult
+	var chain chainScan
+	var rows rowScan
+	if err := both(ctx, func(ctx context.Context) error { return chain.scan(ctx, s.db, opts.Head) },
+		func(ctx context.Context) error { return rows.scan(ctx, s.db, nil) }); err != nil {
+		return res, fmt.Errorf("state: verify audit: %w", err)
+	}
+	res.Records, res.Pending, res.Redacted = int64(len(rows.ids)), rows.pending, rows.nRed
+	head, err := chainHead(ctx, s.db)
+	if err != nil {
+		return res, fmt.Errorf("state: verify audit: %w", err)
+	}
+	res.Head, res.Entries, res.PrunedTo = head, chain.entries, chain.prunedTo
+	probs := chain.problems
+	probs = append(probs, chain.checkHead(head)...)
+	probs = append(probs, compare(&chain, &rows)...)
+	sort.SliceStable(probs, func(i, j int) bool { return probs[i].pos() < probs[j].pos() })
+	if len(probs) > maxProblems {
+		probs = probs[:maxProblems]
+	}
+	res.Problems = probs
+	return res, nil
+}
+
+// pos orders problems along the chain; a record that has no entry is
+// placed after the entry of the record before it (see compare).
+func (p Problem) pos() float64 {
+	if p.Seq == 0 {
+		return float64(p.after) + 0.5
+	}
+	return float64(p.Seq)
+}
+
+// both runs f and g in parallel and returns the first error; the other is
+// cancelled.
+func both(ctx context.Context, f, g func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, fn := range []func(context.Context) error{f, g} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = fn(ctx); errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// chainScan holds what the pass over audit_chain found.
+type chainScan struct {
+	last       map[int64]entryInfo
+	lastSeq    int64
+	lastHash   []byte
+	entries    int64
+	prunedTo   int64
+	anonTo     int64
+	headFound  bool
+	problems   []Problem
+	wantHead   ChainHead
+	headTooNew bool
+}
+
+// scan reads the chain in order, checks each entry's hash against the
+// stored hash of the one before, and notes each record's last entry.
+func (c *chainScan) scan(ctx context.Context, db *sql.DB, want ChainHead) error {
+	c.last = map[int64]entryInfo{}
+	c.wantHead = want
+	rows, err := db.QueryContext(ctx, `SELECT seq, audit_id, event, digest, note, hash FROM audit_chain ORDER BY seq`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	x := newHasher()
+	var e chainEntry
+	var prev []byte
+	for rows.Next() {
+		if err := rows.Scan(&e.seq, &e.auditID, &e.event, &e.digest, &e.note, &e.hash); err != nil {
+			return err
+		}
+		c.entries++
+		if e.seq != c.lastSeq+1 {
+			c.add(Problem{Seq: c.lastSeq + 1, What: fmt.Sprintf("missing: the chain goes from entry %d to %d (entries deleted)", c.lastSeq, e.seq)})
+		} else if got := x.link(&e, prev); !bytes.Equal(got, e.hash) {
+			c.add(Problem{Seq: e.seq, AuditID: e.auditID, What: "hash mismatch: the entry, or the one before it, was edited, inserted or moved"})
+		}
+		if want.Seq == e.seq {
+			c.headFound = true
+			if fmt.Sprintf("%x", e.hash) != strings.ToLower(want.Hash) {
+				c.add(Problem{Seq: e.seq, What: fmt.Sprintf("the logged head %s does not match this entry's hash %x: the chain was rewritten", want, e.hash)})
+			}
+		}
+		c.note(&e)
+		prev = append(prev[:0], e.hash...)
+		c.lastSeq = e.seq
+	}
+	c.lastHash = prev
+	return rows.Err()
+}
+
+// note records what entry e says about its record.
+func (c *chainScan) note(e *chainEntry) {
+	switch e.event {
+	case eventPrune:
+		c.prunedTo = max(c.prunedTo, e.auditID)
+		return
+	case eventAnonymise:
+		c.anonTo = max(c.anonTo, e.auditID)
+		return
+	}
+	info := c.last[e.auditID]
+	info.seq = e.seq
+	if len(e.digest) != sha256.Size {
+		c.add(Problem{Seq: e.seq, AuditID: e.auditID, What: "the entry's digest is not a SHA-256"})
+	}
+	copy(info.digest[:], e.digest)
+	if e.event == eventRedact {
+		info.redacted = true
+	}
+	c.last[e.auditID] = info
+}
+
+func (c *chainScan) add(p Problem) {
+	if len(c.problems) < maxProblems {
+		c.problems = append(c.problems, p)
+	}
+}
+
+// checkHead compares the end of the chain with the stored head and the
+// logged head wanted.
+func (c *chainScan) checkHead(head ChainHead) []Problem {
+	var out []Problem
+	switch {
+	case head.Seq > c.lastSeq:
+		out = append(out, Problem{Seq: c.lastSeq + 1, What: fmt.Sprintf("truncated: the chain ends at entry %d but its head is entry %d", c.lastSeq, head.Seq)})
+	case head.Seq < c.lastSeq:
+		out = append(out, Problem{Seq: head.Seq + 1, What: fmt.Sprintf("the chain goes on after its head (entry %d) to entry %d: entries were appended by hand", head.Seq, c.lastSeq)})
+	case head.Seq != 0 && !bytes.Equal(head.hash, c.lastHash):
+		out = append(out, Problem{Seq: head.Seq, What: "the head's hash differs from the last entry's"})
+	}
+	if c.wantHead.Seq != 0 && !c.headFound {
+		out = append(out, Problem{Seq: min(c.wantHead.Seq, c.lastSeq+1), What: fmt.Sprintf("the logged head %s is past the end of the chain (entry %d): the chain was truncated or rewritten", c.wantHead, c.lastSeq)})
+	}
+	return out
+}
+
+// ParseChainHead parses "SEQ:HASH" (as logged, and as ChainHead.String
+// writes it).
+func ParseChainHead(s string) (ChainHead, error) {
+	seq, h, ok := strings.Cut(strings.TrimSpace(s), ":")
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if !ok || err != nil || n < 1 || len(h) != 2*sha256.Size {
+		return ChainHead{}, fmt.Errorf("chain head %q: want SEQ:HASH, as logged at the end of a run (a positive number, a colon, 64 hex digits)", s)
+	}
+	return ChainHead{Seq: n, Hash: strings.ToLower(h)}, nil
+}
