@@ -73,11 +73,17 @@ type entryInfo struct {
 // retention prune or anonymisation verify. The chain and the records are
 // read in parallel.
 func (s *Store) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyResult, error) {
+	return s.verify(ctx, opts, nil)
+}
+
+// verify is VerifyAudit calling fn with every record, as stored, in the
+// pass that digests it.
+func (s *Store) verify(ctx context.Context, opts VerifyOptions, fn func(*storedRow) error) (VerifyResult, error) {
 	var res VerifyResult
 	var chain chainScan
 	var rows rowScan
 	if err := both(ctx, func(ctx context.Context) error { return chain.scan(ctx, s.db, opts.Head) },
-		func(ctx context.Context) error { return rows.scan(ctx, s.db, nil) }); err != nil {
+		func(ctx context.Context) error { return rows.scan(ctx, s.db, fn) }); err != nil {
 		return res, fmt.Errorf("state: verify audit: %w", err)
 	}
 	res.Records, res.Pending, res.Redacted = int64(len(rows.ids)), rows.pending, rows.nRed
