@@ -147,7 +147,7 @@ func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, a Audit) error {
 	} else if n != 1 {
 		return fmt.Errorf("complete audit %d: no pending audit row with that ID", a.ID)
 	}
-	return seal(ctx, tx, newHasher(), a.ID, eventComplete, "")
+	return seal(ctx, tx, &s.stmts, a.ID, eventComplete, "")
 }
 
 // encodedAudit holds an Audit's stored forms; nil is stored as NULL.
@@ -218,7 +218,7 @@ func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, a Audit) (int64, er
 	if err != nil {
 		return 0, fmt.Errorf("insert audit: %w", err)
 	}
-	return id, seal(ctx, tx, newHasher(), id, eventInsert, "")
+	return id, seal(ctx, tx, &s.stmts, id, eventInsert, "")
 }
 
 // SettlePending marks target's pending audit rows up to ID upTo (inclusive)
@@ -235,12 +235,11 @@ func (s *Store) SettlePending(ctx context.Context, target string, upTo int64, no
 		if err != nil {
 			return err
 		}
-		x := newHasher()
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx, `UPDATE audit SET status = 'unconfirmed', error = ? WHERE id = ?`, note, id); err != nil {
 				return err
 			}
-			if err := seal(ctx, tx, x, id, eventSettle, ""); err != nil {
+			if err := seal(ctx, tx, &s.stmts, id, eventSettle, ""); err != nil {
 				return err
 			}
 		}

@@ -81,7 +81,46 @@ func newReplay(q AccessQuery) *replay {
 	return &replay{at: ms(q.At), target: q.Target, accounts: map[accountKey]*accountState{}, groups: map[accountKey]string{}}
 }
 
-// row applies one record. Records the target refused, or that failed,
+// replayColumns select what the replay needs of a record, packed like
+// storedColumns: after is "" (none), "T" or "F" (its active flag),
+// members only for a group change, redacted "" or "y".
+var replayColumns = func() string {
+	cols := storedText
+	cols[11] = `CASE WHEN after IS NULL THEN '' WHEN instr(after, '"active":false') > 0 THEN 'F' ELSE 'T' END`
+	cols[12], cols[13] = "''", "''" // detail, error
+	cols[14] = "CASE WHEN kind = 'group' THEN coalesce(members, '') ELSE '' END"
+	cols[15] = "CASE WHEN redacted IS NULL THEN '' ELSE 'y' END"
+	cols[10] = "''" // before
+	cols[5] = "''"  // salt
+	return packColumns(cols)
+}()
+
+// scan replays every record at or before the moment, in ID order.
+func (r *replay) scan(ctx context.Context, s *Store) error {
+	q := `SELECT ` + replayColumns + ` FROM audit WHERE time <= ?`
+	args := []any{r.at}
+	if r.target != "" {
+		q += ` AND target = ?`
+		args = append(args, r.target)
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var sr storedRow
+	for rows.Next() {
+		if err := scanStored(rows, &sr); err != nil {
+			return err
+		}
+		if err := r.row(&sr); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// row applies one record (as selected by replayColumns). Records the target refused, or that failed,
 // changed nothing; pending and unconfirmed ones count, flagged.
 func (r *replay) row(sr *storedRow) error {
 	if sr.time > r.at || (r.target != "" && sr.target != r.target) {
@@ -131,7 +170,7 @@ func (r *replay) row(sr *storedRow) error {
 	case sr.action == "disable":
 		a.active = false
 	case p[fAfter] != "":
-		a.active = !strings.Contains(p[fAfter], `"active":false`)
+		a.active = p[fAfter] == "T"
 	}
 	a.unconfirmed = a.unconfirmed || unconfirmed
 	return nil
@@ -193,8 +232,11 @@ func (r *replay) result(q AccessQuery) ([]AccessRow, error) {
 		if base.GrantReasons, err = reasonList(a.grantWhy); err != nil {
 			return nil, err
 		}
-		if base.ChangeReasons, err = reasonList(a.changeWhy); err != nil {
-			return nil, err
+		base.ChangeReasons = base.GrantReasons
+		if a.change != a.grant {
+			if base.ChangeReasons, err = reasonList(a.changeWhy); err != nil {
+				return nil, err
+			}
 		}
 		if len(a.roles) == 0 && q.Role == "" {
 			out = append(out, base)
@@ -209,20 +251,37 @@ func (r *replay) result(q AccessQuery) ([]AccessRow, error) {
 			out = append(out, row)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		x, y := out[i], out[j]
-		if x.Target != y.Target {
-			return x.Target < y.Target
+	return sortAccess(out), nil
+}
+
+// sortAccess orders rows by target, userName (any case), account and role.
+func sortAccess(rows []AccessRow) []AccessRow {
+	type key struct {
+		target, name, id, role string
+		i                      int
+	}
+	keys := make([]key, len(rows))
+	for i, r := range rows {
+		keys[i] = key{r.Target, strings.ToLower(r.UserName), r.TargetID, r.Role, i}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		x, y := &keys[i], &keys[j]
+		if x.target != y.target {
+			return x.target < y.target
 		}
-		if lx, ly := strings.ToLower(x.UserName), strings.ToLower(y.UserName); lx != ly {
-			return lx < ly
+		if x.name != y.name {
+			return x.name < y.name
 		}
-		if x.TargetID != y.TargetID {
-			return x.TargetID < y.TargetID
+		if x.id != y.id {
+			return x.id < y.id
 		}
-		return x.Role < y.Role
+		return x.role < y.role
 	})
-	return out, nil
+	out := make([]AccessRow, len(rows))
+	for i, k := range keys {
+		out[i] = rows[k.i]
+	}
+	return out
 }
 
 func reasonList(v string) ([]string, error) {
@@ -247,7 +306,7 @@ func (s *Store) AccessAt(ctx context.Context, q AccessQuery) (rows []AccessRow, 
 		return nil, res, 0, fmt.Errorf("state: access: no date")
 	}
 	rp := newReplay(q)
-	res, err = s.verify(ctx, VerifyOptions{}, rp.row)
+	res, err = s.verify(ctx, VerifyOptions{}, func(ctx context.Context) error { return rp.scan(ctx, s) })
 	if err != nil {
 		return nil, res, 0, err
 	}

@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"regexp"
 	"sort"
 	"strconv"
+	"sync"
 )
 
 // The audit is tamper-evident: every event that writes an audit row (an
@@ -78,79 +78,101 @@ type storedMember struct {
 	Digest   string `json:"digest,omitempty"`
 }
 
-// hasher computes digests with one reusable SHA-256 state and buffer.
+// hasher computes digests into reusable buffers, one SHA-256 at a time
+// over a whole message (no allocation per field).
 type hasher struct {
-	h   hash.Hash
-	buf []byte
-	sum [sha256.Size]byte
+	msg, rec []byte // the message being hashed; the record's canonical form
+	hex      [2 * sha256.Size]byte
+	ms       []storedMember
+	ds       [nPersonal][2 * sha256.Size]byte
 }
 
-func newHasher() *hasher { return &hasher{h: sha256.New(), buf: make([]byte, 0, 64)} }
+// hashers keeps hashers (and their buffers) between writes and scans.
+var hashers = sync.Pool{New: func() any { return newHasher() }}
 
-// ns writes s to the hash as a netstring: its byte length in decimal, a
-// colon, the bytes, a comma.
-func (x *hasher) ns(s string) {
-	x.buf = strconv.AppendInt(x.buf[:0], int64(len(s)), 10)
-	x.buf = append(x.buf, ':')
-	x.h.Write(x.buf)
-	x.h.Write([]byte(s))
-	x.h.Write([]byte{','})
+func getHasher() *hasher { return hashers.Get().(*hasher) }
+
+func newHasher() *hasher { return &hasher{msg: make([]byte, 0, 1024), rec: make([]byte, 0, 1024)} }
+
+// appendNS appends s as a netstring: its byte length in decimal, a colon,
+// the bytes, a comma.
+func appendNS(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	b = append(b, s...)
+	return append(b, ',')
 }
 
-func (x *hasher) nsInt(v int64) { x.ns(strconv.FormatInt(v, 10)) }
+func appendNSBytes(b, s []byte) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	b = append(b, s...)
+	return append(b, ',')
+}
 
-// hexSum returns the hex digest of what was written and resets the hash.
-func (x *hasher) hexSum() string {
-	s := hex.EncodeToString(x.h.Sum(x.sum[:0]))
-	x.h.Reset()
-	return s
+func appendNSInt(b []byte, v int64) []byte {
+	var tmp [20]byte
+	return appendNSBytes(b, strconv.AppendInt(tmp[:0], v, 10))
+}
+
+// sumHex hashes msg into x.hex and returns it (valid until the next call).
+func (x *hasher) sumHex(msg []byte) []byte {
+	sum := sha256.Sum256(msg)
+	hex.Encode(x.hex[:], sum[:])
+	return x.hex[:]
 }
 
 // field returns the digest of one personal value: SHA-256 over the row's
 // salt, a colon and the value, in hex.
-func (x *hasher) field(salt, v string) string {
-	x.h.Write([]byte(salt))
-	x.h.Write([]byte{':'})
-	x.h.Write([]byte(v))
-	return x.hexSum()
+func (x *hasher) field(salt, v string) string { return string(x.fieldHex(salt, v)) }
+
+func (x *hasher) fieldHex(salt, v string) []byte {
+	x.msg = append(append(append(x.msg[:0], salt...), ':'), v...)
+	return x.sumHex(x.msg)
 }
 
 // member returns the digest of one member in clear.
-func (x *hasher) member(m storedMember) string {
-	x.ns(m.Salt)
-	x.ns(m.SourceID)
-	x.ns(m.TargetID)
-	x.ns(m.UserName)
-	x.ns(m.Reason)
-	return x.hexSum()
+func (x *hasher) member(m storedMember) string { return string(x.memberHex(&m)) }
+
+func (x *hasher) memberHex(m *storedMember) []byte {
+	b := appendNS(x.msg[:0], m.Salt)
+	b = appendNS(b, m.SourceID)
+	b = appendNS(b, m.TargetID)
+	b = appendNS(b, m.UserName)
+	x.msg = appendNS(b, m.Reason)
+	return x.sumHex(x.msg)
 }
 
 // members returns the digest of a members column: SHA-256 over each
 // member's digest followed by a newline ("" has the digest of nothing).
 func (x *hasher) members(v string) (string, error) {
-	var ms []storedMember
+	d, err := x.membersHex(v)
+	return string(d), err
+}
+
+func (x *hasher) membersHex(v string) ([]byte, error) {
+	clear(x.ms[:cap(x.ms)]) // Unmarshal reuses elements, keeping fields the JSON lacks
+	x.ms = x.ms[:0]
 	if v != "" {
-		if err := json.Unmarshal([]byte(v), &ms); err != nil {
-			return "", fmt.Errorf("members: %w", err)
+		if err := json.Unmarshal([]byte(v), &x.ms); err != nil {
+			return nil, fmt.Errorf("members: %w", err)
 		}
 	}
-	ds := make([]string, len(ms))
-	for i, m := range ms {
-		ds[i] = m.Digest
-		if ds[i] == "" {
-			ds[i] = x.member(m)
+	list := make([]byte, 0, len(x.ms)*(2*sha256.Size+1))
+	for i := range x.ms {
+		if d := x.ms[i].Digest; d != "" {
+			list = append(list, d...)
+		} else {
+			list = append(list, x.memberHex(&x.ms[i])...)
 		}
+		list = append(list, '\n')
 	}
-	for _, d := range ds {
-		x.h.Write([]byte(d))
-		x.h.Write([]byte{'\n'})
-	}
-	return x.hexSum(), nil
+	return x.sumHex(list), nil
 }
 
 // digest returns the SHA-256 of r's canonical form: netstrings of the tag,
 // id, run ID, time, target, kind, action, status and rules, then of the
-// digest of each personal field (the stored digest of a redacted one).
+// hex digest of each personal field (the stored digest of a redacted one).
 func (x *hasher) digest(r *storedRow) ([sha256.Size]byte, error) {
 	var red map[string]string
 	if r.redacted != "" {
@@ -158,63 +180,59 @@ func (x *hasher) digest(r *storedRow) ([sha256.Size]byte, error) {
 			return [sha256.Size]byte{}, fmt.Errorf("redacted: %w", err)
 		}
 	}
-	var ds [nPersonal]string
 	for i, f := range personalFields {
 		if d, ok := red[f]; ok {
-			ds[i] = d
+			copy(x.ds[i][:], d)
+			if len(d) != len(x.ds[i]) {
+				return [sha256.Size]byte{}, fmt.Errorf("redacted %s: not a SHA-256 in hex", f)
+			}
 			continue
 		}
 		if i == fMembers {
-			d, err := x.members(r.personal[i])
+			d, err := x.membersHex(r.personal[i])
 			if err != nil {
 				return [sha256.Size]byte{}, err
 			}
-			ds[i] = d
+			copy(x.ds[i][:], d)
 			continue
 		}
-		ds[i] = x.field(r.salt, r.personal[i])
+		copy(x.ds[i][:], x.fieldHex(r.salt, r.personal[i]))
 	}
-	x.ns(recordTag)
-	x.nsInt(r.id)
-	x.nsInt(r.runID)
-	x.nsInt(r.time)
-	x.ns(r.target)
-	x.ns(r.kind)
-	x.ns(r.action)
-	x.ns(r.status)
-	x.ns(r.rules)
-	for _, d := range ds {
-		x.ns(d)
+	b := appendNS(x.rec[:0], recordTag)
+	b = appendNSInt(b, r.id)
+	b = appendNSInt(b, r.runID)
+	b = appendNSInt(b, r.time)
+	for _, s := range [...]string{r.target, r.kind, r.action, r.status, r.rules} {
+		b = appendNS(b, s)
 	}
-	var out [sha256.Size]byte
-	x.h.Sum(out[:0])
-	x.h.Reset()
-	return out, nil
+	for i := range x.ds {
+		b = appendNSBytes(b, x.ds[i][:])
+	}
+	x.rec = b
+	return sha256.Sum256(b), nil
 }
 
-// chainEntry is one row of audit_chain.
+// chainEntry is one row of audit_chain, with its digest and hash in hex.
 type chainEntry struct {
 	seq, auditID int64
 	event        string
-	digest       []byte
+	digest       string // hex
 	note         string
-	hash         []byte
+	hash         string // hex
 }
 
-// link returns the hash of e after prev: SHA-256 over netstrings of the
-// tag, seq, audit ID, event, the hex digest, the note and the hex of prev
-// (empty for the first entry).
-func (x *hasher) link(e *chainEntry, prev []byte) []byte {
-	x.ns(chainTag)
-	x.nsInt(e.seq)
-	x.nsInt(e.auditID)
-	x.ns(e.event)
-	x.ns(hex.EncodeToString(e.digest))
-	x.ns(e.note)
-	x.ns(hex.EncodeToString(prev))
-	out := x.h.Sum(nil)
-	x.h.Reset()
-	return out
+// link returns the hash of e after the entry whose hash is prev (hex; ""
+// for the first entry), in hex: SHA-256 over netstrings of the tag, seq,
+// audit ID, event, the hex digest, the note and prev.
+func (x *hasher) link(e *chainEntry, prev string) string {
+	b := appendNS(x.msg[:0], chainTag)
+	b = appendNSInt(b, e.seq)
+	b = appendNSInt(b, e.auditID)
+	b = appendNS(b, e.event)
+	b = appendNS(b, e.digest)
+	b = appendNS(b, e.note)
+	x.msg = appendNS(b, prev)
+	return string(x.sumHex(x.msg))
 }
 
 // newSalt returns n fresh random salts (16 bytes, in hex).

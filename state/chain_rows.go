@@ -18,11 +18,65 @@ type rowScan struct {
 	nRed     int64
 }
 
-// scan reads every audit record in ID order and computes its digest; fn,
-// when set, is called with each record as stored (what report access
-// replays), in the same pass.
-func (r *rowScan) scan(ctx context.Context, db *sql.DB, fn func(*storedRow) error) error {
-	rows, err := db.QueryContext(ctx, `SELECT `+storedColumns+` FROM audit ORDER BY id`)
+// scanParallel computes the digest of every audit record with workers
+// goroutines, each over its own range of IDs, and merges what they found
+// in ID order.
+func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, workers int) error {
+	var lo, hi sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT min(id), max(id) FROM audit`).Scan(&lo, &hi); err != nil {
+		return err
+	}
+	if !lo.Valid {
+		return nil
+	}
+	parts := make([]rowScan, workers)
+	fns := make([]func(context.Context) error, workers)
+	step := (hi.Int64-lo.Int64)/int64(workers) + 1
+	for i := range parts {
+		from, to := lo.Int64+int64(i)*step, lo.Int64+int64(i+1)*step-1
+		fns[i] = func(ctx context.Context) error { return parts[i].scan(ctx, db, from, to) }
+	}
+	if err := all(ctx, fns...); err != nil {
+		return err
+	}
+	for i := range parts {
+		r.merge(&parts[i])
+	}
+	return nil
+}
+
+func (r *rowScan) merge(p *rowScan) {
+	r.ids = append(r.ids, p.ids...)
+	r.digests = append(r.digests, p.digests...)
+	r.pending += p.pending
+	r.nRed += p.nRed
+	for id := range p.redacted {
+		r.note(&r.redacted, id, "")
+	}
+	for id, why := range p.bad {
+		r.note(nil, id, why)
+	}
+}
+
+// note adds id to a lazily made set: redacted (why "") or bad.
+func (r *rowScan) note(set *map[int64]bool, id int64, why string) {
+	if why != "" {
+		if r.bad == nil {
+			r.bad = map[int64]string{}
+		}
+		r.bad[id] = why
+		return
+	}
+	if *set == nil {
+		*set = map[int64]bool{}
+	}
+	(*set)[id] = true
+}
+
+// scan reads the audit records with IDs from..to in ID order and computes
+// their digests.
+func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64) error {
+	rows, err := db.QueryContext(ctx, `SELECT `+storedColumns+` FROM audit WHERE id BETWEEN ? AND ? ORDER BY id`, from, to)
 	if err != nil {
 		return err
 	}
@@ -35,10 +89,7 @@ func (r *rowScan) scan(ctx context.Context, db *sql.DB, fn func(*storedRow) erro
 		}
 		d, err := x.digest(&row)
 		if err != nil {
-			if r.bad == nil {
-				r.bad = map[int64]string{}
-			}
-			r.bad[row.id] = err.Error()
+			r.note(nil, row.id, err.Error())
 		}
 		r.ids = append(r.ids, row.id)
 		r.digests = append(r.digests, d)
@@ -46,16 +97,8 @@ func (r *rowScan) scan(ctx context.Context, db *sql.DB, fn func(*storedRow) erro
 			r.pending++
 		}
 		if row.redacted != "" {
-			if r.redacted == nil {
-				r.redacted = map[int64]bool{}
-			}
-			r.redacted[row.id] = true
+			r.note(&r.redacted, row.id, "")
 			r.nRed++
-		}
-		if fn != nil {
-			if err := fn(&row); err != nil {
-				return err
-			}
 		}
 	}
 	return rows.Err()

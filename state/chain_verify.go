@@ -1,12 +1,13 @@
 package state
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,14 +77,20 @@ func (s *Store) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyResu
 	return s.verify(ctx, opts, nil)
 }
 
-// verify is VerifyAudit calling fn with every record, as stored, in the
-// pass that digests it.
-func (s *Store) verify(ctx context.Context, opts VerifyOptions, fn func(*storedRow) error) (VerifyResult, error) {
+// verify is VerifyAudit running more, when set, in parallel with it (the
+// replay of report access).
+func (s *Store) verify(ctx context.Context, opts VerifyOptions, more func(context.Context) error) (VerifyResult, error) {
 	var res VerifyResult
 	var chain chainScan
 	var rows rowScan
-	if err := both(ctx, func(ctx context.Context) error { return chain.scan(ctx, s.db, opts.Head) },
-		func(ctx context.Context) error { return rows.scan(ctx, s.db, fn) }); err != nil {
+	fns := []func(context.Context) error{
+		func(ctx context.Context) error { return chain.scan(ctx, s.db, opts.Head) },
+		func(ctx context.Context) error { return rows.scanParallel(ctx, s.db, verifyWorkers()) },
+	}
+	if more != nil {
+		fns = append(fns, more)
+	}
+	if err := all(ctx, fns...); err != nil {
 		return res, fmt.Errorf("state: verify audit: %w", err)
 	}
 	res.Records, res.Pending, res.Redacted = int64(len(rows.ids)), rows.pending, rows.nRed
@@ -112,14 +119,18 @@ func (p Problem) pos() float64 {
 	return float64(p.Seq)
 }
 
-// both runs f and g in parallel and returns the first error; the other is
-// cancelled.
-func both(ctx context.Context, f, g func(context.Context) error) error {
+// verifyWorkers is how many goroutines digest the records: one per CPU
+// the process may use, the chain scan taking its share.
+func verifyWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
+
+// all runs fns in parallel and returns their errors joined; once one
+// fails the others are cancelled.
+func all(ctx context.Context, fns ...func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, fn := range []func(context.Context) error{f, g} {
+	errs := make([]error, len(fns))
+	for i, fn := range fns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -136,7 +147,7 @@ func both(ctx context.Context, f, g func(context.Context) error) error {
 type chainScan struct {
 	last       map[int64]entryInfo
 	lastSeq    int64
-	lastHash   []byte
+	lastHash   string
 	entries    int64
 	prunedTo   int64
 	anonTo     int64
@@ -151,36 +162,68 @@ type chainScan struct {
 func (c *chainScan) scan(ctx context.Context, db *sql.DB, want ChainHead) error {
 	c.last = map[int64]entryInfo{}
 	c.wantHead = want
-	rows, err := db.QueryContext(ctx, `SELECT seq, audit_id, event, digest, note, hash FROM audit_chain ORDER BY seq`)
+	// One text column per entry (see storedColumns): the numbers and
+	// lengths, then the event, note, digest and hash, these two in hex.
+	rows, err := db.QueryContext(ctx, `SELECT printf('%d %d %d %d %d ', seq, audit_id, length(CAST(event AS BLOB)),
+		length(CAST(note AS BLOB)), length(digest) * 2) || event || note || lower(hex(digest)) || lower(hex(hash))
+		FROM audit_chain ORDER BY seq`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	x := newHasher()
 	var e chainEntry
-	var prev []byte
+	var packed string
 	for rows.Next() {
-		if err := rows.Scan(&e.seq, &e.auditID, &e.event, &e.digest, &e.note, &e.hash); err != nil {
+		if err := rows.Scan(&packed); err != nil {
+			return err
+		}
+		if err := unpackEntry(packed, &e); err != nil {
 			return err
 		}
 		c.entries++
 		if e.seq != c.lastSeq+1 {
 			c.add(Problem{Seq: c.lastSeq + 1, What: fmt.Sprintf("missing: the chain goes from entry %d to %d (entries deleted)", c.lastSeq, e.seq)})
-		} else if got := x.link(&e, prev); !bytes.Equal(got, e.hash) {
+		} else if got := x.link(&e, c.lastHash); got != e.hash {
 			c.add(Problem{Seq: e.seq, AuditID: e.auditID, What: "hash mismatch: the entry, or the one before it, was edited, inserted or moved"})
 		}
 		if want.Seq == e.seq {
 			c.headFound = true
-			if fmt.Sprintf("%x", e.hash) != strings.ToLower(want.Hash) {
-				c.add(Problem{Seq: e.seq, What: fmt.Sprintf("the logged head %s does not match this entry's hash %x: the chain was rewritten", want, e.hash)})
+			if e.hash != strings.ToLower(want.Hash) {
+				c.add(Problem{Seq: e.seq, What: fmt.Sprintf("the logged head %s does not match this entry's hash %s: the chain was rewritten", want, e.hash)})
 			}
 		}
 		c.note(&e)
-		prev = append(prev[:0], e.hash...)
-		c.lastSeq = e.seq
+		c.lastHash, c.lastSeq = e.hash, e.seq
 	}
-	c.lastHash = prev
 	return rows.Err()
+}
+
+// unpackEntry takes apart one packed chain entry.
+func unpackEntry(packed string, e *chainEntry) error {
+	var nums [5]int64
+	rest := packed
+	for i := range nums {
+		sp := strings.IndexByte(rest, ' ')
+		if sp < 0 {
+			return fmt.Errorf("audit chain: bad packed form")
+		}
+		n, err := strconv.ParseInt(rest[:sp], 10, 64)
+		if err != nil {
+			return fmt.Errorf("audit chain: %w", err)
+		}
+		nums[i], rest = n, rest[sp+1:]
+	}
+	e.seq, e.auditID = nums[0], nums[1]
+	for i, dst := range []*string{&e.event, &e.note, &e.digest} {
+		n := nums[2+i]
+		if n < 0 || n > int64(len(rest)) {
+			return fmt.Errorf("audit chain entry %d: bad length", e.seq)
+		}
+		*dst, rest = rest[:n], rest[n:]
+	}
+	e.hash = rest
+	return nil
 }
 
 // note records what entry e says about its record.
@@ -195,10 +238,11 @@ func (c *chainScan) note(e *chainEntry) {
 	}
 	info := c.last[e.auditID]
 	info.seq = e.seq
-	if len(e.digest) != sha256.Size {
+	if len(e.digest) != 2*sha256.Size {
+		c.add(Problem{Seq: e.seq, AuditID: e.auditID, What: "the entry's digest is not a SHA-256"})
+	} else if _, err := hex.Decode(info.digest[:], []byte(e.digest)); err != nil {
 		c.add(Problem{Seq: e.seq, AuditID: e.auditID, What: "the entry's digest is not a SHA-256"})
 	}
-	copy(info.digest[:], e.digest)
 	if e.event == eventRedact {
 		info.redacted = true
 	}
@@ -220,7 +264,7 @@ func (c *chainScan) checkHead(head ChainHead) []Problem {
 		out = append(out, Problem{Seq: c.lastSeq + 1, What: fmt.Sprintf("truncated: the chain ends at entry %d but its head is entry %d", c.lastSeq, head.Seq)})
 	case head.Seq < c.lastSeq:
 		out = append(out, Problem{Seq: head.Seq + 1, What: fmt.Sprintf("the chain goes on after its head (entry %d) to entry %d: entries were appended by hand", head.Seq, c.lastSeq)})
-	case head.Seq != 0 && !bytes.Equal(head.hash, c.lastHash):
+	case head.Seq != 0 && head.Hash != c.lastHash:
 		out = append(out, Problem{Seq: head.Seq, What: "the head's hash differs from the last entry's"})
 	}
 	if c.wantHead.Seq != 0 && !c.headFound {

@@ -19,6 +19,15 @@ type statements struct {
 	unlinkBoth     *sql.Stmt
 	unlinkTarget   *sql.Stmt
 	insertSnapshot *sql.Stmt
+	chain          [4]*sql.Stmt // chainQueries: stored, head, insert, setHead
+}
+
+// get returns chain statement i; nil on a nil receiver (a migration).
+func (st *statements) get(i int) *sql.Stmt {
+	if st == nil {
+		return nil
+	}
+	return st.chain[i]
 }
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -43,6 +52,10 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmts.unlinkTarget, `DELETE FROM links WHERE target = ? AND target_id = ?`},
 		{&s.stmts.insertSnapshot, `INSERT INTO snapshot (target, source_id, dn, user_name, in_scope, disabled, hash)
 			VALUES (?,?,?,?,?,?,?)`},
+		{&s.stmts.chain[0], chainQueries.stored},
+		{&s.stmts.chain[1], chainQueries.head},
+		{&s.stmts.chain[2], chainQueries.insert},
+		{&s.stmts.chain[3], chainQueries.setHead},
 	}
 	for _, p := range list {
 		st, err := s.db.PrepareContext(ctx, p.query)
@@ -57,7 +70,7 @@ func (s *Store) prepare(ctx context.Context) error {
 
 func (st *statements) close() {
 	for _, p := range []**sql.Stmt{&st.insertAudit, &st.completeAudit, &st.linkOwner, &st.linkOf, &st.upsertLink, &st.unlinkSource,
-		&st.unlinkBoth, &st.unlinkTarget, &st.insertSnapshot} {
+		&st.unlinkBoth, &st.unlinkTarget, &st.insertSnapshot, &st.chain[0], &st.chain[1], &st.chain[2], &st.chain[3]} {
 		if *p != nil {
 			(*p).Close() // later use fails with "statement is closed"
 		}
