@@ -28,6 +28,8 @@ func TestAccessAtScriptedHistory(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2026, 3, d, 9, 0, 0, 0, time.UTC) }
 	clock := day(2)
 	r.Now = func() time.Time { return clock }
+	retentions := 0
+	r.Retention = func(context.Context) error { retentions++; return nil }
 	apply := func(d int) {
 		t.Helper()
 		clock = day(d)
@@ -45,6 +47,9 @@ func TestAccessAtScriptedHistory(t *testing.T) {
 	src.entries = append(src.entries, entry("new-ann", "ann", "Eng", "eng")) // rehire
 	apply(6)
 
+	if retentions != 5 {
+		t.Errorf("the retention ran %d times in 5 apply runs", retentions)
+	}
 	annID, _ := tgt.byName("ann")
 	bobID, _ := tgt.byName("bob")
 	at := func(d, h int) time.Time { return day(d).Add(time.Duration(h) * time.Hour) }

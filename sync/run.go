@@ -44,6 +44,9 @@ type Runner struct {
 	Log     logrus.FieldLogger
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
+	// Retention, when set, is applied to the audit at the end of every
+	// apply run, before the chain head is logged (the [audit] retention).
+	Retention func(ctx context.Context) error
 }
 
 // Options change one run.
@@ -425,6 +428,11 @@ func (r *Runner) finish(ctx context.Context, run state.Run, status string, p *Pl
 		return errors.Join(runErr, err)
 	}
 	if run.Mode == state.ModeApply {
+		if r.Retention != nil {
+			if err := r.Retention(fctx); err != nil {
+				r.Log.WithError(err).Warn("audit retention not applied; the next run tries again")
+			}
+		}
 		r.logChainHead(fctx, run)
 	}
 	return runErr

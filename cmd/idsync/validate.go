@@ -68,6 +68,7 @@ func (c *Config) validate() []keyErr {
 	c.mapper = m
 	out = append(out, prefixed("guards.", c.Guards.Validate())...)
 	out = append(out, c.validateDaemon()...)
+	out = append(out, c.validateAudit()...)
 	if len(c.Targets) == 0 {
 		bad("target", "at least one [[target]] is required")
 	}

@@ -62,5 +62,6 @@ func newRunner(cfg *Config, store *state.Store, only string, log logrus.FieldLog
 	if err != nil {
 		return nil, err
 	}
-	return &sync.Runner{Source: src, Mapper: cfg.mapper, Store: store, Targets: ts, Log: log}, nil
+	return &sync.Runner{Source: src, Mapper: cfg.mapper, Store: store, Targets: ts, Log: log,
+		Retention: auditRetention(cfg, store, log)}, nil
 }
