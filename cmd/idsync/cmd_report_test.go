@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -333,5 +334,49 @@ func TestReportArgs(t *testing.T) {
 		if code != exitError || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, %q; want %q", c.args, code, errs, c.want)
 		}
+	}
+}
+
+// TestIndependentVerifier runs the Python verifier docs/audit.md gives
+// (standard library only) on a redacted and pruned audit, then on an
+// edited one: the documented canonical forms are the ones idsync writes.
+func TestIndependentVerifier(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed")
+	}
+	doc, err := os.ReadFile("../../docs/audit.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, script, ok := strings.Cut(string(doc), "```python\n")
+	script, _, ok2 := strings.Cut(script, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/audit.md has no python block")
+	}
+	cfg, db := historyEnv(t)
+	e := &env{t: t, cfg: cfg}
+	e.mustIdsync(exitOK, "audit", "redact", "bob")
+	e.mustIdsync(exitOK, "audit", "prune", "--older-than", "2026-03-02", "--anonymise")
+	e.mustIdsync(exitOK, "audit", "prune", "--older-than", "2026-03-03")
+	path := filepath.Join(t.TempDir(), "verify.py")
+	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(python, path, db).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "verified; head ") {
+		t.Fatalf("verify.py: %v\n%s", err, out)
+	}
+	sdb, err := sql.Open("sqlite3", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	if _, err := sdb.Exec(`UPDATE audit SET status = 'applied' WHERE id = 13`); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(python, path, db).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "audit record 13: edited") {
+		t.Errorf("verify.py on an edited audit: %v\n%s", err, out)
 	}
 }
