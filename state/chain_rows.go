@@ -117,12 +117,12 @@ func compare(c *chainScan, r *rowScan) []Problem {
 		info, ok := c.last[id]
 		switch {
 		case !ok:
-			out = append(out, Problem{AuditID: id, after: prevSeq, What: "not in the chain: the record was inserted (or its ID changed)"})
+			out = append(out, Problem{AuditID: id, after: prevSeq, What: "not in the chain: the record was inserted (or its ID changed)", recheck: true})
 			continue
 		case r.bad[id] != "":
 			out = append(out, Problem{AuditID: id, Seq: info.seq, What: "unreadable: " + r.bad[id]})
 		case r.digests[i] != info.digest:
-			out = append(out, Problem{AuditID: id, Seq: info.seq, What: "edited: the record differs from the digest chained at this entry"})
+			out = append(out, Problem{AuditID: id, Seq: info.seq, What: "edited: the record differs from the digest chained at this entry", recheck: true})
 		case r.redacted[id] && !info.redacted && id > c.anonTo:
 			out = append(out, Problem{AuditID: id, Seq: info.seq, What: "fields marked redacted with no redaction in the chain"})
 		}
@@ -130,7 +130,7 @@ func compare(c *chainScan, r *rowScan) []Problem {
 	}
 	for id, info := range c.last {
 		if _, ok := seen[id]; !ok && id > c.prunedTo {
-			out = append(out, Problem{AuditID: id, Seq: info.seq, What: fmt.Sprintf("missing: the record chained at entry %d was deleted", info.seq)})
+			out = append(out, Problem{AuditID: id, Seq: info.seq, What: fmt.Sprintf("missing: the record chained at entry %d was deleted", info.seq), recheck: true})
 		}
 	}
 	return out

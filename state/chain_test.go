@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -226,5 +227,57 @@ func TestChainExistingRows(t *testing.T) {
 	var note string
 	if err := s.db.QueryRow(`SELECT note FROM audit_chain WHERE seq = 1`).Scan(&note); err != nil || !strings.Contains(note, "upgrade") {
 		t.Errorf("entry 1 note = %q, %v", note, err)
+	}
+}
+
+// TestVerifyWhileWriting: a verification beside a run that writes (intents
+// completed, pending rows settled) reports no problem.
+func TestVerifyWhileWriting(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	if err := fillAudit(path, 5000); err != nil { // passes that take a while
+		t.Fatal(err)
+	}
+	w := openAt(t, path)
+	r, err := OpenShared(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	done := make(chan error)
+	stop := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			a := Audit{Target: "t", Kind: "joiner", Action: "create", SourceID: fmt.Sprint("s", i), UserName: fmt.Sprint("u", i)}
+			id, err := w.Begin(ctx, a)
+			if err == nil {
+				a.ID, a.TargetID = id, fmt.Sprint("acc", i)
+				err = w.Commit(ctx, Op{Audit: a})
+			}
+			if err == nil && i%5 == 0 {
+				_, err = w.SettlePending(ctx, "t", id, "settled")
+			}
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	for i := 0; i < 10; i++ {
+		res, err := r.VerifyAudit(ctx, VerifyOptions{})
+		if err != nil || !res.OK() {
+			t.Errorf("verify %d beside a writer: %v %v", i, err, res.Problems)
+			break
+		}
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sort"
 	"strconv"
@@ -31,6 +32,7 @@ type Problem struct {
 	AuditID int64  // the audit record concerned, 0 when none
 	What    string // what is wrong, in words
 	after   int64  // for a record with no entry: the entry of the record before
+	recheck bool   // a run writing during the passes could explain it
 }
 
 func (p Problem) String() string {
@@ -81,7 +83,15 @@ func (s *Store) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyResu
 // replay of report access).
 func (s *Store) verify(ctx context.Context, opts VerifyOptions, more func(context.Context) error) (VerifyResult, error) {
 	var res VerifyResult
-	var chain chainScan
+	// The passes run on their own connections, each its own snapshot,
+	// while an apply may be writing: the chain is read up to the head
+	// as it was at the start, and what seems wrong is checked again at
+	// the end in one snapshot (recheck).
+	head, err := chainHead(ctx, s.db)
+	if err != nil {
+		return res, fmt.Errorf("state: verify audit: %w", err)
+	}
+	chain := chainScan{upTo: head.Seq}
 	var rows rowScan
 	fns := []func(context.Context) error{
 		func(ctx context.Context) error { return chain.scan(ctx, s.db, opts.Head) },
@@ -94,14 +104,18 @@ func (s *Store) verify(ctx context.Context, opts VerifyOptions, more func(contex
 		return res, fmt.Errorf("state: verify audit: %w", err)
 	}
 	res.Records, res.Pending, res.Redacted = int64(len(rows.ids)), rows.pending, rows.nRed
-	head, err := chainHead(ctx, s.db)
-	if err != nil {
-		return res, fmt.Errorf("state: verify audit: %w", err)
-	}
 	res.Head, res.Entries, res.PrunedTo = head, chain.entries, chain.prunedTo
 	probs := chain.problems
 	probs = append(probs, chain.checkHead(head)...)
+	if p, err := s.pastHead(ctx); err != nil {
+		return res, fmt.Errorf("state: verify audit: %w", err)
+	} else if p != nil {
+		probs = append(probs, *p)
+	}
 	probs = append(probs, compare(&chain, &rows)...)
+	if probs, err = s.recheck(ctx, head, &chain, probs); err != nil {
+		return res, fmt.Errorf("state: verify audit: %w", err)
+	}
 	sort.SliceStable(probs, func(i, j int) bool { return probs[i].pos() < probs[j].pos() })
 	if len(probs) > maxProblems {
 		probs = probs[:maxProblems]
@@ -110,13 +124,71 @@ func (s *Store) verify(ctx context.Context, opts VerifyOptions, more func(contex
 	return res, nil
 }
 
-// pos orders problems along the chain; a record that has no entry is
-// placed after the entry of the record before it (see compare).
-func (p Problem) pos() float64 {
-	if p.Seq == 0 {
-		return float64(p.after) + 0.5
+// pastHead finds chain entries after the head (a run moves both in one
+// transaction: only a hand can leave entries past it).
+func (s *Store) pastHead(ctx context.Context) (*Problem, error) {
+	var head, last sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT seq FROM audit_head WHERE id = 1), (SELECT max(seq) FROM audit_chain)`).Scan(&head, &last)
+	if err != nil || last.Int64 <= head.Int64 {
+		return nil, err
 	}
-	return float64(p.Seq)
+	return &Problem{Seq: head.Int64 + 1, What: fmt.Sprintf("the chain goes on after its head (entry %d) to entry %d: entries were appended by hand", head.Int64, last.Int64)}, nil
+}
+
+// recheck looks again, in one read transaction, at the records found
+// wrong when the chain grew during the passes: a record completed,
+// settled or pruned by a run meanwhile matches the entries written since
+// (checked too, from the head the passes started with).
+func (s *Store) recheck(ctx context.Context, head ChainHead, c *chainScan, probs []Problem) ([]Problem, error) {
+	var again []Problem
+	for _, p := range probs {
+		if p.recheck {
+			again = append(again, p)
+		}
+	}
+	if len(again) == 0 {
+		return probs, nil
+	}
+	now, err := chainHead(ctx, s.db)
+	if err != nil || now == head {
+		return probs, err
+	}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	tail := chainScan{last: c.last, lastSeq: c.lastSeq, lastHash: c.lastHash, prunedTo: c.prunedTo, anonTo: c.anonTo}
+	if err := tail.scanFrom(ctx, tx, head.Seq); err != nil {
+		return nil, err
+	}
+	if len(tail.problems) > 0 {
+		return append(probs, tail.problems...), nil
+	}
+	x := newHasher()
+	out := probs[:0]
+	for _, p := range probs {
+		if !p.recheck || !tail.settles(ctx, tx, x, p.AuditID) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// settles reports whether record id, read now inside tx, matches its last
+// entry (or is gone under a prune).
+func (c *chainScan) settles(ctx context.Context, tx *sql.Tx, x *hasher, id int64) bool {
+	var r storedRow
+	err := scanStored(tx.QueryRowContext(ctx, `SELECT `+storedColumns+` FROM audit WHERE id = ?`, id), &r)
+	info, chained := c.last[id]
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return id <= c.prunedTo
+	case err != nil || !chained:
+		return false
+	}
+	d, err := x.digest(&r)
+	return err == nil && d == info.digest
 }
 
 // verifyWorkers is how many goroutines digest the records: one per CPU
@@ -148,6 +220,7 @@ type chainScan struct {
 	last       map[int64]entryInfo
 	lastSeq    int64
 	lastHash   string
+	upTo       int64 // read no further than this entry (the head at the start)
 	entries    int64
 	prunedTo   int64
 	anonTo     int64
@@ -162,11 +235,26 @@ type chainScan struct {
 func (c *chainScan) scan(ctx context.Context, db *sql.DB, want ChainHead) error {
 	c.last = map[int64]entryInfo{}
 	c.wantHead = want
+	return c.read(ctx, db, 0, c.upTo)
+}
+
+// scanFrom goes on reading the chain after entry from, to its end, inside
+// tx.
+func (c *chainScan) scanFrom(ctx context.Context, tx *sql.Tx, from int64) error {
+	return c.read(ctx, tx, from, math.MaxInt64)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+// read checks the entries after from up to to, in order.
+func (c *chainScan) read(ctx context.Context, db querier, from, to int64) error {
 	// One text column per entry (see storedColumns): the numbers and
 	// lengths, then the event, note, digest and hash, these two in hex.
 	rows, err := db.QueryContext(ctx, `SELECT printf('%d %d %d %d %d ', seq, audit_id, length(CAST(event AS BLOB)),
 		length(CAST(note AS BLOB)), length(digest) * 2) || event || note || lower(hex(digest)) || lower(hex(hash))
-		FROM audit_chain ORDER BY seq`)
+		FROM audit_chain WHERE seq > ? AND seq <= ? ORDER BY seq`, from, to)
 	if err != nil {
 		return err
 	}
@@ -174,6 +262,7 @@ func (c *chainScan) scan(ctx context.Context, db *sql.DB, want ChainHead) error 
 	x := newHasher()
 	var e chainEntry
 	var packed string
+	want := c.wantHead
 	for rows.Next() {
 		if err := rows.Scan(&packed); err != nil {
 			return err
@@ -187,7 +276,7 @@ func (c *chainScan) scan(ctx context.Context, db *sql.DB, want ChainHead) error 
 		} else if got := x.link(&e, c.lastHash); got != e.hash {
 			c.add(Problem{Seq: e.seq, AuditID: e.auditID, What: "hash mismatch: the entry, or the one before it, was edited, inserted or moved"})
 		}
-		if want.Seq == e.seq {
+		if want.Seq != 0 && want.Seq == e.seq {
 			c.headFound = true
 			if e.hash != strings.ToLower(want.Hash) {
 				c.add(Problem{Seq: e.seq, What: fmt.Sprintf("the logged head %s does not match this entry's hash %s: the chain was rewritten", want, e.hash)})
@@ -282,4 +371,13 @@ func ParseChainHead(s string) (ChainHead, error) {
 		return ChainHead{}, fmt.Errorf("chain head %q: want SEQ:HASH, as logged at the end of a run (a positive number, a colon, 64 hex digits)", s)
 	}
 	return ChainHead{Seq: n, Hash: strings.ToLower(h)}, nil
+}
+
+// pos orders problems along the chain; a record that has no entry is
+// placed after the entry of the record before it (see compare).
+func (p Problem) pos() float64 {
+	if p.Seq == 0 {
+		return float64(p.after) + 0.5
+	}
+	return float64(p.Seq)
 }
