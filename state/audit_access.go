@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -89,13 +88,7 @@ var replayColumns = func() string {
 	cols := storedText
 	cols[11] = `CASE WHEN after IS NULL THEN '' WHEN instr(after, '"active":false') > 0 THEN 'F' ELSE 'T' END`
 	cols[12], cols[13] = "''", "''" // detail, error
-	// members of a group change, taken apart by SQLite (json_each): per
-	// member the lengths of its account ID and reason and 1 when it is
-	// redacted, each followed by a space, then the ID and the reason.
-	cols[14] = `CASE WHEN kind = 'group' AND members IS NOT NULL THEN coalesce((SELECT group_concat(printf('%d %d %d ',
-		length(CAST(coalesce(value ->> '$.targetId', '') AS BLOB)), length(CAST(coalesce(value ->> '$.reason', '') AS BLOB)),
-		(value ->> '$.digest') IS NOT NULL) || coalesce(value ->> '$.targetId', '') || coalesce(value ->> '$.reason', ''), '')
-		FROM json_each(members)), '') ELSE '' END`
+	cols[14] = "CASE WHEN kind = 'group' THEN coalesce(members, '') ELSE '' END"
 	cols[15] = "CASE WHEN redacted IS NULL THEN '' ELSE 'y' END"
 	cols[10] = "''" // before
 	cols[5] = "''"  // salt
@@ -200,43 +193,27 @@ func (r *replay) group(sr *storedRow, unconfirmed bool) error {
 	if role == "" {
 		role = r.groups[gkey]
 	}
-	return eachMember(p[fMembers], func(id, reason string, redacted bool) {
-		if redacted || id == "" {
+	if p[fMembers] == "" {
+		return nil
+	}
+	var ms []storedMember
+	if err := json.Unmarshal([]byte(p[fMembers]), &ms); err != nil {
+		return fmt.Errorf("audit %d members: %w", sr.id, err)
+	}
+	for _, m := range ms {
+		if m.Digest != "" || m.TargetID == "" {
 			r.skipped++
-			return
+			continue
 		}
-		a := r.accounts[accountKey{sr.target, id}]
-		switch {
-		case a == nil:
-		case sr.action == "remove-members":
+		a := r.accounts[accountKey{sr.target, m.TargetID}]
+		if a == nil {
+			continue
+		}
+		if sr.action == "remove-members" {
 			delete(a.roles, role)
-		default:
-			a.roles[role] = &roleState{since: sr.time, grant: sr.id, reason: reason, unconfirmed: unconfirmed}
+			continue
 		}
-	})
-}
-
-// eachMember calls fn for each member of a packed members column (see
-// replayColumns).
-func eachMember(packed string, fn func(id, reason string, redacted bool)) error {
-	for rest := packed; rest != ""; {
-		var nums [3]int
-		for i := range nums {
-			sp := strings.IndexByte(rest, ' ')
-			if sp < 0 {
-				return fmt.Errorf("audit members: bad packed form")
-			}
-			n, err := strconv.Atoi(rest[:sp])
-			if err != nil || n < 0 {
-				return fmt.Errorf("audit members: bad packed form")
-			}
-			nums[i], rest = n, rest[sp+1:]
-		}
-		if nums[0]+nums[1] > len(rest) {
-			return fmt.Errorf("audit members: bad packed form")
-		}
-		fn(rest[:nums[0]], rest[nums[0]:nums[0]+nums[1]], nums[2] == 1)
-		rest = rest[nums[0]+nums[1]:]
+		a.roles[role] = &roleState{since: sr.time, grant: sr.id, reason: m.Reason, unconfirmed: unconfirmed}
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -66,9 +65,6 @@ type storedRow struct {
 	salt                                string
 	personal                            [nPersonal]string
 	redacted                            string // JSON object field -> digest, or ""
-	// packedMembers: personal[fMembers] is in verifyColumns' packed form,
-	// not JSON.
-	packedMembers bool
 }
 
 // storedMember is one element of the members column: a member in clear
@@ -174,39 +170,6 @@ func (x *hasher) membersHex(v string) ([]byte, error) {
 	return x.sumHex(list), nil
 }
 
-// packedMembersHex is membersHex over verifyColumns' packed form.
-func (x *hasher) packedMembersHex(v string) ([]byte, error) {
-	list := make([]byte, 0, 64)
-	for rest := v; rest != ""; {
-		var n [6]int
-		for i := range n {
-			sp := strings.IndexByte(rest, ' ')
-			if sp < 0 {
-				return nil, fmt.Errorf("members: bad packed form")
-			}
-			v, err := strconv.Atoi(rest[:sp])
-			if err != nil || v < 0 {
-				return nil, fmt.Errorf("members: bad packed form")
-			}
-			n[i], rest = v, rest[sp+1:]
-		}
-		var f [6]string
-		for i := range f {
-			if n[i] > len(rest) {
-				return nil, fmt.Errorf("members: bad packed form")
-			}
-			f[i], rest = rest[:n[i]], rest[n[i]:]
-		}
-		if f[5] != "" {
-			list = append(list, f[5]...)
-		} else {
-			list = append(list, x.memberHex(&storedMember{Salt: f[0], SourceID: f[1], TargetID: f[2], UserName: f[3], Reason: f[4]})...)
-		}
-		list = append(list, '\n')
-	}
-	return x.sumHex(list), nil
-}
-
 // digest returns the SHA-256 of r's canonical form: netstrings of the tag,
 // id, run ID, time, target, kind, action, status and rules, then of the
 // hex digest of each personal field (the stored digest of a redacted one).
@@ -226,11 +189,7 @@ func (x *hasher) digest(r *storedRow) ([sha256.Size]byte, error) {
 			continue
 		}
 		if i == fMembers {
-			membersHex := x.membersHex
-			if r.packedMembers {
-				membersHex = x.packedMembersHex
-			}
-			d, err := membersHex(r.personal[i])
+			d, err := x.membersHex(r.personal[i])
 			if err != nil {
 				return [sha256.Size]byte{}, err
 			}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
-	"strings"
 )
 
 // rowScan holds what the pass over the audit records found: each
@@ -77,16 +76,13 @@ func (r *rowScan) note(set *map[int64]bool, id int64, why string) {
 // scan reads the audit records with IDs from..to in ID order and computes
 // their digests.
 func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64) error {
-	rows, err := db.QueryContext(ctx, `SELECT `+verifyColumns+` FROM audit WHERE id BETWEEN ? AND ? ORDER BY id`, from, to)
+	rows, err := db.QueryContext(ctx, `SELECT `+storedColumns+` FROM audit WHERE id BETWEEN ? AND ? ORDER BY id`, from, to)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	x := newHasher()
-	row := storedRow{packedMembers: true}
-	if n := to - from + 1; n > 0 && n < 1<<24 {
-		r.ids, r.digests = make([]int64, 0, n), make([][sha256.Size]byte, 0, n)
-	}
+	var row storedRow
 	for rows.Next() {
 		if err := scanStored(rows, &row); err != nil {
 			return err
@@ -107,24 +103,6 @@ func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64) error {
 	}
 	return rows.Err()
 }
-
-// verifyColumns select a storedRow like storedColumns but with its
-// members taken apart by SQLite (json_each), in order: per member the
-// lengths of its salt, source ID, account ID, userName, reason and digest,
-// each followed by a space, then those six strings. Decoding the JSON in
-// Go took a third of the time of a verification.
-var verifyColumns = func() string {
-	cols := storedText
-	var lens, vals []string
-	for _, k := range []string{"salt", "sourceId", "targetId", "userName", "reason", "digest"} {
-		v := "coalesce(value ->> '$." + k + "', '')"
-		lens = append(lens, "length(CAST("+v+" AS BLOB))")
-		vals = append(vals, v)
-	}
-	cols[14] = "coalesce((SELECT group_concat(printf('" + strings.Repeat("%d ", 6) + "', " + strings.Join(lens, ", ") + ") || " +
-		strings.Join(vals, " || ") + ", '' ORDER BY key) FROM json_each(members)), '')"
-	return packColumns(cols)
-}()
 
 // compare matches every record with its last chain entry: a record that
 // differs was edited (or moved: its ID is in its digest), one with no entry
