@@ -83,6 +83,9 @@ func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64) error {
 	defer rows.Close()
 	x := newHasher()
 	var row storedRow
+	if n := to - from + 1; n > 0 && n < 1<<24 {
+		r.ids, r.digests = make([]int64, 0, n), make([][sha256.Size]byte, 0, n)
+	}
 	for rows.Next() {
 		if err := scanStored(rows, &row); err != nil {
 			return err
