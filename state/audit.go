@@ -156,11 +156,10 @@ type encodedAudit struct {
 	rules, salt                     string
 }
 
-// encodeAudit returns a's stored columns, with a fresh salt for the row
-// and for each member.
+// encodeAudit returns a's stored columns, with a fresh salt.
 func encodeAudit(a Audit) (encodedAudit, error) {
 	var e encodedAudit
-	salts, err := newSalts(1 + len(a.Members))
+	salts, err := newSalts(1)
 	if err != nil {
 		return e, err
 	}
@@ -187,7 +186,7 @@ func encodeAudit(a Audit) (encodedAudit, error) {
 	if len(a.Members) > 0 {
 		ms := make([]storedMember, len(a.Members))
 		for i, m := range a.Members {
-			ms[i] = storedMember{Salt: salts[1+i], SourceID: m.SourceID, TargetID: m.TargetID, UserName: m.UserName, Reason: m.Reason}
+			ms[i] = storedMember{SourceID: m.SourceID, TargetID: m.TargetID, UserName: m.UserName, Reason: m.Reason}
 		}
 		b, err := json.Marshal(ms)
 		if err != nil {

@@ -201,7 +201,7 @@ func (r *replay) group(sr *storedRow, unconfirmed bool) error {
 		return fmt.Errorf("audit %d members: %w", sr.id, err)
 	}
 	for _, m := range ms {
-		if m.Digest != "" || m.TargetID == "" {
+		if m.Redacted || m.TargetID == "" {
 			r.skipped++
 			continue
 		}

@@ -125,7 +125,7 @@ func decodeExtras(a *Audit, members, rules, redacted string) error {
 		}
 		a.Members = make([]AuditMember, len(ms))
 		for i, m := range ms {
-			a.Members[i] = AuditMember{SourceID: m.SourceID, TargetID: m.TargetID, UserName: m.UserName, Reason: m.Reason, Redacted: m.Digest != ""}
+			a.Members[i] = AuditMember{SourceID: m.SourceID, TargetID: m.TargetID, UserName: m.UserName, Reason: m.Reason, Redacted: m.Redacted}
 		}
 	}
 	if rules != "" {

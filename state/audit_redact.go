@@ -58,7 +58,7 @@ func (s *Store) RedactPerson(ctx context.Context, person, why string) (RedactRes
 			if r.kind == "group" {
 				res.Groups++
 			}
-			if err := storeRedaction(ctx, tx, x, &r, eventRedact, "redacted "+strings.Join(fields, ", ")+": "+why); err != nil {
+			if err := storeRedaction(ctx, tx, x, &r, eventRedact, "redacted "+strings.Join(fields, ", ")+": "+why, contains(fields, "members")); err != nil {
 				return err
 			}
 		}
@@ -73,7 +73,7 @@ type personIDs struct {
 }
 
 func (p personIDs) member(m storedMember) bool {
-	return m.Digest == "" && (p.sources[m.SourceID] || p.accounts[m.TargetID] || p.names[strings.ToLower(m.UserName)])
+	return !m.Redacted && (p.sources[m.SourceID] || p.accounts[m.TargetID] || p.names[strings.ToLower(m.UserName)])
 }
 
 // identities collects the source IDs, account IDs and userNames of the
@@ -134,7 +134,7 @@ func redactMember(r *storedRow, p personIDs, x *hasher) ([]string, error) {
 	var changed []string
 	for i, m := range ms {
 		if p.member(m) {
-			ms[i] = storedMember{Digest: x.member(m)}
+			ms[i] = storedMember{Redacted: true}
 			changed = append(changed, "member")
 		}
 	}
@@ -184,15 +184,7 @@ func redactFields(r *storedRow, x *hasher, fields ...string) ([]string, error) {
 		if _, ok := red[f]; ok || !contains(fields, f) {
 			continue
 		}
-		if i == fMembers {
-			d, err := x.members(r.personal[i])
-			if err != nil {
-				return nil, err
-			}
-			red[f] = d
-		} else {
-			red[f] = x.field(r.salt, r.personal[i])
-		}
+		red[f] = x.field(r.salt, r.personal[i])
 		r.personal[i] = ""
 		done = append(done, f)
 	}
@@ -217,8 +209,10 @@ func contains(list []string, s string) bool {
 }
 
 // storeRedaction writes the redacted row r back and, with event redact,
-// chains it; the row's digest must be what it was.
-func storeRedaction(ctx context.Context, tx *sql.Tx, x *hasher, r *storedRow, event, note string) error {
+// chains it. The row's digest must be what it was, unless newMembers (a
+// member was taken out of the members: the redact entry chains the new
+// digest).
+func storeRedaction(ctx context.Context, tx *sql.Tx, x *hasher, r *storedRow, event, note string, newMembers bool) error {
 	var old storedRow
 	if err := scanStored(tx.QueryRowContext(ctx, `SELECT `+storedColumns+` FROM audit WHERE id = ?`, r.id), &old); err != nil {
 		return fmt.Errorf("redact audit %d: %w", r.id, err)
@@ -228,7 +222,7 @@ func storeRedaction(ctx context.Context, tx *sql.Tx, x *hasher, r *storedRow, ev
 		return fmt.Errorf("redact audit %d: %w", r.id, err)
 	}
 	after, err := x.digest(r)
-	if err != nil || after != before {
+	if err != nil || (after != before && !newMembers) {
 		return fmt.Errorf("redact audit %d: the digest changed (%v)", r.id, err)
 	}
 	p := &r.personal
@@ -316,7 +310,7 @@ func anonymiseUpTo(ctx context.Context, tx *sql.Tx, upTo int64) (int, error) {
 		if _, err := redactFields(&list[i], x, personalFields[:]...); err != nil {
 			return 0, fmt.Errorf("anonymise audit %d: %w", list[i].id, err)
 		}
-		if err := storeRedaction(ctx, tx, x, &list[i], "", ""); err != nil {
+		if err := storeRedaction(ctx, tx, x, &list[i], "", "", false); err != nil {
 			return 0, err
 		}
 	}

@@ -22,7 +22,9 @@ import (
 // The canonical form of a row holds its non-personal fields in clear and,
 // for each personal field, a salted digest of it: a redaction replaces a
 // personal field by its stored digest and drops the row's salt, so that
-// the row's digest, and the chain, are unchanged.
+// the row's digest is unchanged. Taking one person out of a group change's
+// members changes that record's digest; the redact entry chains the new
+// one.
 
 const (
 	recordTag = "idsync-audit/1"
@@ -67,15 +69,14 @@ type storedRow struct {
 	redacted                            string // JSON object field -> digest, or ""
 }
 
-// storedMember is one element of the members column: a member in clear
-// with its own salt, or only its digest once redacted.
+// storedMember is one element of the members column: a member in clear,
+// or {"redacted": true} once redacted.
 type storedMember struct {
-	Salt     string `json:"salt,omitempty"`
 	SourceID string `json:"sourceId,omitempty"`
 	TargetID string `json:"targetId,omitempty"`
 	UserName string `json:"userName,omitempty"`
 	Reason   string `json:"reason,omitempty"`
-	Digest   string `json:"digest,omitempty"`
+	Redacted bool   `json:"redacted,omitempty"`
 }
 
 // hasher computes digests into reusable buffers, one SHA-256 at a time
@@ -83,7 +84,6 @@ type storedMember struct {
 type hasher struct {
 	msg, rec []byte // the message being hashed; the record's canonical form
 	hex      [2 * sha256.Size]byte
-	ms       []storedMember
 	ds       [nPersonal][2 * sha256.Size]byte
 }
 
@@ -131,45 +131,6 @@ func (x *hasher) fieldHex(salt, v string) []byte {
 	return x.sumHex(x.msg)
 }
 
-// member returns the digest of one member in clear.
-func (x *hasher) member(m storedMember) string { return string(x.memberHex(&m)) }
-
-func (x *hasher) memberHex(m *storedMember) []byte {
-	b := appendNS(x.msg[:0], m.Salt)
-	b = appendNS(b, m.SourceID)
-	b = appendNS(b, m.TargetID)
-	b = appendNS(b, m.UserName)
-	x.msg = appendNS(b, m.Reason)
-	return x.sumHex(x.msg)
-}
-
-// members returns the digest of a members column: SHA-256 over each
-// member's digest followed by a newline ("" has the digest of nothing).
-func (x *hasher) members(v string) (string, error) {
-	d, err := x.membersHex(v)
-	return string(d), err
-}
-
-func (x *hasher) membersHex(v string) ([]byte, error) {
-	clear(x.ms[:cap(x.ms)]) // Unmarshal reuses elements, keeping fields the JSON lacks
-	x.ms = x.ms[:0]
-	if v != "" {
-		if err := json.Unmarshal([]byte(v), &x.ms); err != nil {
-			return nil, fmt.Errorf("members: %w", err)
-		}
-	}
-	list := make([]byte, 0, len(x.ms)*(2*sha256.Size+1))
-	for i := range x.ms {
-		if d := x.ms[i].Digest; d != "" {
-			list = append(list, d...)
-		} else {
-			list = append(list, x.memberHex(&x.ms[i])...)
-		}
-		list = append(list, '\n')
-	}
-	return x.sumHex(list), nil
-}
-
 // digest returns the SHA-256 of r's canonical form: netstrings of the tag,
 // id, run ID, time, target, kind, action, status and rules, then of the
 // hex digest of each personal field (the stored digest of a redacted one).
@@ -186,14 +147,6 @@ func (x *hasher) digest(r *storedRow) ([sha256.Size]byte, error) {
 			if len(d) != len(x.ds[i]) {
 				return [sha256.Size]byte{}, fmt.Errorf("redacted %s: not a SHA-256 in hex", f)
 			}
-			continue
-		}
-		if i == fMembers {
-			d, err := x.membersHex(r.personal[i])
-			if err != nil {
-				return [sha256.Size]byte{}, err
-			}
-			copy(x.ds[i][:], d)
 			continue
 		}
 		copy(x.ds[i][:], x.fieldHex(r.salt, r.personal[i]))
