@@ -51,13 +51,12 @@ type AccessRow struct {
 type accountKey struct{ target, id string }
 
 type accountState struct {
-	userName, sourceID     string
-	active, unconfirmed    bool
-	since, changed         int64
-	grant, change          int64
-	grantWhy, changeWhy    string // reasons, as stored (JSON)
-	roles                  map[string]*roleState
-	grantRules, changeRule string
+	userName, sourceID  string
+	active, unconfirmed bool
+	since, changed      int64
+	grant, change       int64
+	grantWhy, changeWhy string // reasons, as stored (JSON)
+	roles               map[string]*roleState
 }
 
 type roleState struct {
@@ -152,19 +151,25 @@ func (r *replay) row(sr *storedRow) error {
 	case "report":
 		return nil
 	}
+	// The strings kept are copied out of the scanned row, so that each
+	// account does not hold its whole last record in memory.
+	why := strings.Clone(p[fReasons])
 	if a == nil {
-		a = &accountState{since: sr.time, grant: sr.id, grantWhy: p[fReasons], grantRules: sr.rules, active: true, roles: map[string]*roleState{}}
-		r.accounts[key] = a
+		a = &accountState{since: sr.time, grant: sr.id, grantWhy: why, active: true, roles: map[string]*roleState{}}
+		r.accounts[accountKey{strings.Clone(key.target), strings.Clone(key.id)}] = a
 	}
 	switch sr.action {
 	case "create", "link", "relink":
 		if sr.action == "relink" || a.sourceID != p[fSourceID] {
-			a.since, a.grant, a.grantWhy, a.grantRules = sr.time, sr.id, p[fReasons], sr.rules
+			a.since, a.grant, a.grantWhy = sr.time, sr.id, why
 		}
 	}
-	a.sourceID, a.change, a.changed, a.changeWhy, a.changeRule = p[fSourceID], sr.id, sr.time, p[fReasons], sr.rules
-	if p[fUserName] != "" {
-		a.userName = p[fUserName]
+	if a.sourceID != p[fSourceID] {
+		a.sourceID = strings.Clone(p[fSourceID])
+	}
+	a.change, a.changed, a.changeWhy = sr.id, sr.time, why
+	if p[fUserName] != "" && a.userName != p[fUserName] {
+		a.userName = strings.Clone(p[fUserName])
 	}
 	switch {
 	case sr.action == "disable":
@@ -184,7 +189,7 @@ func (r *replay) group(sr *storedRow, unconfirmed bool) error {
 	role := p[fUserName]
 	switch sr.action {
 	case "create-group", "adopt-group":
-		r.groups[gkey] = role
+		r.groups[accountKey{strings.Clone(gkey.target), strings.Clone(gkey.id)}] = strings.Clone(role)
 		return nil
 	case "add-members", "remove-members":
 	default:
@@ -193,6 +198,7 @@ func (r *replay) group(sr *storedRow, unconfirmed bool) error {
 	if role == "" {
 		role = r.groups[gkey]
 	}
+	role = strings.Clone(role) // kept by the accounts: not the whole record
 	if p[fMembers] == "" {
 		return nil
 	}
