@@ -60,6 +60,9 @@ var auditFormats = rowFormats[state.Audit]{
 			why = append(why, a.Detail)
 		}
 		why = append(why, a.Reasons...)
+		if len(a.Redacted) > 0 {
+			why = append(why, "redacted: "+strings.Join(a.Redacted, ", "))
+		}
 		return fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t%s", stamp(a.Time),
 			a.RunID, a.Target, a.Kind, a.Action, text(a.UserName), text(strings.Join(why, "; ")))
 	},
