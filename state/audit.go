@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/idsync/idsync/targets"
@@ -57,6 +56,28 @@ type Audit struct {
 	// Status is one of the Audit statuses. Empty means AuditFailed when
 	// Error is set, else AuditApplied.
 	Status string
+	// Members are the accounts of a group change (add-members,
+	// remove-members), each with the rule that gives or takes the role:
+	// what "report access" replays. Detail names only the first few.
+	Members []AuditMember `json:",omitempty"`
+	// Rules are the mapping rules Reasons (and the members' reasons)
+	// name, set on write. They are not personal data and stay when the
+	// rest is redacted.
+	Rules []string `json:",omitempty"`
+	// Redacted names the personal fields (columns) removed by a
+	// redaction or by the retention; set on read.
+	Redacted []string `json:",omitempty"`
+}
+
+// AuditMember is one account in a group change.
+type AuditMember struct {
+	SourceID string `json:"sourceId,omitempty"`
+	TargetID string `json:"targetId,omitempty"`
+	UserName string `json:"userName,omitempty"`
+	// Reason is why the account gains or loses the role (its rule).
+	Reason string `json:"reason,omitempty"`
+	// Redacted is set (and the rest empty) when the member was redacted.
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 // check validates a and fills the defaults (Time).
@@ -106,18 +127,18 @@ func (s *Store) Begin(ctx context.Context, a Audit) (int64, error) {
 // putAudit inserts a (already checked) inside tx or, when a.ID is set,
 // completes the pending row a.ID with every field of a but its run and
 // time. Completing a row that is not pending is an error: an outcome is
-// recorded once.
+// recorded once. Either way the row is chained.
 func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, a Audit) error {
 	if a.ID == 0 {
 		_, err := s.insertAudit(ctx, tx, a)
 		return err
 	}
-	reasons, before, after, err := auditJSON(a)
+	e, err := encodeAudit(a)
 	if err != nil {
 		return err
 	}
 	res, err := tx.StmtContext(ctx, s.stmts.completeAudit).ExecContext(ctx, a.Target, a.Kind, a.Action, a.SourceID, a.TargetID, a.UserName,
-		reasons, before, after, a.Detail, a.Error, a.Status, a.ID)
+		e.reasons, e.before, e.after, a.Detail, a.Error, a.Status, e.members, e.rules, a.ID)
 	if err != nil {
 		return fmt.Errorf("complete audit %d: %w", a.ID, err)
 	}
@@ -126,36 +147,60 @@ func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, a Audit) error {
 	} else if n != 1 {
 		return fmt.Errorf("complete audit %d: no pending audit row with that ID", a.ID)
 	}
-	return nil
+	return seal(ctx, tx, &s.stmts, a.ID, eventComplete, "")
 }
 
-// auditJSON returns a's JSON columns; nil is stored as NULL.
-func auditJSON(a Audit) (reasons, before, after any, err error) {
+// encodedAudit holds an Audit's stored forms; nil is stored as NULL.
+type encodedAudit struct {
+	reasons, before, after, members any
+	rules, salt                     string
+}
+
+// encodeAudit returns a's stored columns, with a fresh salt.
+func encodeAudit(a Audit) (encodedAudit, error) {
+	var e encodedAudit
+	salts, err := newSalts(1)
+	if err != nil {
+		return e, err
+	}
+	e.salt, e.rules = salts[0], rulesOf(a.Reasons, a.Members)
 	if len(a.Reasons) > 0 {
 		b, err := json.Marshal(a.Reasons)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("audit reasons: %w", err)
+			return e, fmt.Errorf("audit reasons: %w", err)
 		}
-		reasons = string(b)
+		e.reasons = string(b)
 	}
 	for _, p := range []struct {
 		dst *any
 		acc *targets.Account
-	}{{&before, a.Before}, {&after, a.After}} {
+	}{{&e.before, a.Before}, {&e.after, a.After}} {
 		if p.acc != nil {
 			b, err := json.Marshal(p.acc)
 			if err != nil {
-				return nil, nil, nil, fmt.Errorf("audit account: %w", err)
+				return e, fmt.Errorf("audit account: %w", err)
 			}
 			*p.dst = string(b)
 		}
 	}
-	return reasons, before, after, nil
+	if len(a.Members) > 0 {
+		ms := make([]storedMember, len(a.Members))
+		for i, m := range a.Members {
+			ms[i] = storedMember{SourceID: m.SourceID, TargetID: m.TargetID, UserName: m.UserName, Reason: m.Reason}
+		}
+		b, err := json.Marshal(ms)
+		if err != nil {
+			return e, fmt.Errorf("audit members: %w", err)
+		}
+		e.members = string(b)
+	}
+	return e, nil
 }
 
-// insertAudit inserts a (already checked) inside tx and returns its ID.
+// insertAudit inserts a (already checked) inside tx, chains it and
+// returns its ID.
 func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, a Audit) (int64, error) {
-	reasons, before, after, err := auditJSON(a)
+	e, err := encodeAudit(a)
 	if err != nil {
 		return 0, err
 	}
@@ -164,131 +209,58 @@ func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, a Audit) (int64, er
 		runID = a.RunID
 	}
 	res, err := tx.StmtContext(ctx, s.stmts.insertAudit).Exec(runID, ms(a.Time), a.Target, a.Kind, a.Action,
-		a.SourceID, a.TargetID, a.UserName, reasons, before, after, a.Detail, a.Error, a.Status)
+		a.SourceID, a.TargetID, a.UserName, e.reasons, e.before, e.after, a.Detail, a.Error, a.Status, e.salt, e.members, e.rules)
 	if err != nil {
 		return 0, fmt.Errorf("insert audit: %w", err)
 	}
-	return res.LastInsertId()
-}
-
-// AuditFilter selects audit rows. Zero fields match everything; set fields
-// must all match.
-type AuditFilter struct {
-	Target   string
-	RunID    int64
-	SourceID string
-	TargetID string
-	UserName string    // compared case-insensitively (ASCII)
-	Since    time.Time // rows at or after Since
-	Status   string    // one of the Audit statuses
-}
-
-// Audit calls fn exactly once for each audit row matching f, oldest first,
-// and stops at the first error fn returns, returning it unwrapped.
-func (s *Store) Audit(ctx context.Context, f AuditFilter, fn func(Audit) error) error {
-	var conds []string
-	var args []any
-	add := func(cond string, arg any) {
-		conds = append(conds, cond)
-		args = append(args, arg)
-	}
-	if f.Target != "" {
-		add("target = ?", f.Target)
-	}
-	if f.RunID != 0 {
-		add("run_id = ?", f.RunID)
-	}
-	if f.SourceID != "" {
-		add("source_id = ?", f.SourceID)
-	}
-	if f.TargetID != "" {
-		add("target_id = ?", f.TargetID)
-	}
-	if f.UserName != "" {
-		add("user_name = ?", f.UserName) // the column is COLLATE NOCASE
-	}
-	if !f.Since.IsZero() {
-		add("time >= ?", ms(f.Since))
-	}
-	switch f.Status {
-	case "":
-	case AuditPending:
-		// A literal, so that the partial index of pending rows is used.
-		conds = append(conds, "status = 'pending'")
-	default:
-		add("status = ?", f.Status)
-	}
-	q := `SELECT id, coalesce(run_id, 0), time, target, kind, action, source_id, target_id, user_name,
-		reasons, before, after, detail, error, status FROM audit`
-	if len(conds) > 0 {
-		q += " WHERE " + strings.Join(conds, " AND ")
-	}
-	rows, err := s.db.QueryContext(ctx, q+" ORDER BY id", args...)
+	id, err := res.LastInsertId()
 	if err != nil {
-		return fmt.Errorf("state: audit: %w", err)
+		return 0, fmt.Errorf("insert audit: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		a, err := scanAudit(rows)
-		if err != nil {
-			return fmt.Errorf("state: audit: %w", err)
-		}
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("state: audit: %w", err)
-	}
-	return nil
-}
-
-func scanAudit(rows *sql.Rows) (Audit, error) {
-	var a Audit
-	var t int64
-	var reasons, before, after sql.NullString
-	if err := rows.Scan(&a.ID, &a.RunID, &t, &a.Target, &a.Kind, &a.Action, &a.SourceID, &a.TargetID,
-		&a.UserName, &reasons, &before, &after, &a.Detail, &a.Error, &a.Status); err != nil {
-		return a, err
-	}
-	a.Time = fromMS(t)
-	if reasons.Valid {
-		if err := json.Unmarshal([]byte(reasons.String), &a.Reasons); err != nil {
-			return a, fmt.Errorf("audit %d reasons: %w", a.ID, err)
-		}
-	}
-	for _, p := range []struct {
-		src sql.NullString
-		dst **targets.Account
-	}{{before, &a.Before}, {after, &a.After}} {
-		if p.src.Valid {
-			var acc targets.Account
-			if err := json.Unmarshal([]byte(p.src.String), &acc); err != nil {
-				return a, fmt.Errorf("audit %d account: %w", a.ID, err)
-			}
-			*p.dst = &acc
-		}
-	}
-	return a, nil
+	return id, seal(ctx, tx, &s.stmts, id, eventInsert, "")
 }
 
 // SettlePending marks target's pending audit rows up to ID upTo (inclusive)
 // AuditUnconfirmed, adding note to their error, and returns how many it
 // changed. A run that reported them calls it once its plan has reconciled
-// the accounts they name.
+// the accounts they name. Each settled row is chained.
 func (s *Store) SettlePending(ctx context.Context, target string, upTo int64, note string) (int, error) {
 	if err := needTarget("settle pending audit", target); err != nil {
 		return 0, err
 	}
-	var n int64
+	var n int
 	err := s.write(ctx, "settle pending audit of "+target, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE audit SET status = 'unconfirmed', error = ?
-			WHERE target = ? AND status = 'pending' AND id <= ?`, note, target, upTo)
+		ids, err := pendingIDs(ctx, tx, target, upTo)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE audit SET status = 'unconfirmed', error = ? WHERE id = ?`, note, id); err != nil {
+				return err
+			}
+			if err := seal(ctx, tx, &s.stmts, id, eventSettle, ""); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
 	})
-	return int(n), err
+	return n, err
+}
+
+func pendingIDs(ctx context.Context, tx *sql.Tx, target string, upTo int64) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM audit WHERE target = ? AND status = 'pending' AND id <= ? ORDER BY id`, target, upTo)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

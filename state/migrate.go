@@ -12,6 +12,9 @@ import (
 type migration struct {
 	name string
 	sql  string
+	// after, when set, runs in the same transaction once sql has: for a
+	// step SQL alone cannot do (hashing the rows already there).
+	after func(ctx context.Context, tx *sql.Tx) error
 }
 
 // migrations is the schema history; migrations[i] takes version i to i+1.
@@ -20,6 +23,7 @@ var migrations = []migration{
 	{name: "initial schema", sql: schemaV1},
 	{name: "partial runs, audit status", sql: schemaV2},
 	{name: "watch cookies", sql: schemaWatchCookies},
+	{name: "audit hash chain, members, redaction", sql: schemaAuditChain, after: chainExisting},
 }
 
 // schemaV1: runs, links, groups, snapshot, audit. Tables are STRICT;
@@ -185,6 +189,11 @@ func migrateOne(ctx context.Context, db *sql.DB, from int) error {
 	}
 	if _, err := tx.ExecContext(ctx, migrations[from].sql); err != nil {
 		return err
+	}
+	if f := migrations[from].after; f != nil {
+		if err := f(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", from+1)); err != nil {
 		return err

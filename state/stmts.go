@@ -20,6 +20,15 @@ type statements struct {
 	unlinkTarget   *sql.Stmt
 	insertSnapshot *sql.Stmt
 	planLinks      *sql.Stmt
+	chain          [4]*sql.Stmt // chainQueries: stored, head, insert, setHead
+}
+
+// get returns chain statement i; nil on a nil receiver (a migration).
+func (st *statements) get(i int) *sql.Stmt {
+	if st == nil {
+		return nil
+	}
+	return st.chain[i]
 }
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -28,10 +37,10 @@ func (s *Store) prepare(ctx context.Context) error {
 		query string
 	}{
 		{&s.stmts.insertAudit, `INSERT INTO audit (run_id, time, target, kind, action, source_id, target_id,
-			user_name, reasons, before, after, detail, error, status) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+			user_name, reasons, before, after, detail, error, status, salt, members, rules) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
 		{&s.stmts.completeAudit, `UPDATE audit SET target = ?, kind = ?, action = ?, source_id = ?, target_id = ?,
-			user_name = ?, reasons = ?, before = ?, after = ?, detail = ?, error = ?, status = ?
-			WHERE id = ? AND status = 'pending'`},
+			user_name = ?, reasons = ?, before = ?, after = ?, detail = ?, error = ?, status = ?,
+			members = ?, rules = ? WHERE id = ? AND status = 'pending'`},
 		{&s.stmts.linkOwner, `SELECT source_id FROM links WHERE target = ? AND target_id = ?`},
 		{&s.stmts.linkOf, `SELECT source_id, user_name, dn, active, created, updated
 			FROM links WHERE target = ? AND target_id = ?`},
@@ -46,6 +55,10 @@ func (s *Store) prepare(ctx context.Context) error {
 			VALUES (?,?,?,?,?,?,?)`},
 		{&s.stmts.planLinks, `SELECT source_id, target_id, user_name, dn, active
 			FROM links WHERE target = ? ORDER BY source_id`},
+		{&s.stmts.chain[0], chainQueries.stored},
+		{&s.stmts.chain[1], chainQueries.head},
+		{&s.stmts.chain[2], chainQueries.insert},
+		{&s.stmts.chain[3], chainQueries.setHead},
 	}
 	for _, p := range list {
 		st, err := s.db.PrepareContext(ctx, p.query)
@@ -60,7 +73,7 @@ func (s *Store) prepare(ctx context.Context) error {
 
 func (st *statements) close() {
 	for _, p := range []**sql.Stmt{&st.insertAudit, &st.completeAudit, &st.linkOwner, &st.linkOf, &st.upsertLink, &st.unlinkSource,
-		&st.unlinkBoth, &st.unlinkTarget, &st.insertSnapshot, &st.planLinks} {
+		&st.unlinkBoth, &st.unlinkTarget, &st.insertSnapshot, &st.planLinks, &st.chain[0], &st.chain[1], &st.chain[2], &st.chain[3]} {
 		if *p != nil {
 			(*p).Close() // later use fails with "statement is closed"
 		}

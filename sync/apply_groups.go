@@ -54,6 +54,7 @@ func (ap *Applier) revoke(ctx context.Context, gm targets.GroupManager, g *Group
 	a := ap.groupAudit(g, auditRemoveMembers)
 	a.Detail = fmt.Sprintf("-%d: %s", len(ids), names(g.Remove))
 	a.Reasons = []string{"no rule gives these accounts the role any more, or they are leavers"}
+	a.Members = r.auditMembers(g.Role, g.Remove, ids, false)
 	err := ap.write(ctx, a, func(ctx context.Context) error { return gm.ModifyMembers(ctx, g.GroupID, nil, ids) })
 	return r.settle(fmt.Sprintf("remove %d from group %q", len(ids), g.Role), err)
 }
@@ -90,6 +91,7 @@ func (ap *Applier) grant(ctx context.Context, gm targets.GroupManager, g *GroupC
 	a := ap.groupAudit(g, auditAddMembers)
 	a.Detail = fmt.Sprintf("+%d: %s", len(ids), names(add))
 	a.Reasons = r.roleReasons(g.Role, add)
+	a.Members = r.auditMembers(g.Role, add, ids, true)
 	err := ap.write(ctx, a, func(ctx context.Context) error { return gm.ModifyMembers(ctx, g.GroupID, ids, nil) })
 	return r.settle(fmt.Sprintf("add %d to group %q", len(ids), g.Role), err)
 }
@@ -104,6 +106,7 @@ func (ap *Applier) notSent(ctx context.Context, g *GroupChange, ms []Member, why
 	a.Status, a.Error = state.AuditRefused, "not sent: "+why
 	a.Detail = fmt.Sprintf("+%d not sent: %s", len(ms), names(ms))
 	a.Reasons = r.roleReasons(g.Role, ms)
+	a.Members = r.auditMembers(g.Role, ms, nil, true)
 	if err := ap.flush(ctx); err != nil {
 		return err
 	}
@@ -224,6 +227,36 @@ func (r *applyRun) roleReasons(role string, ms []Member) []string {
 			}
 		}
 		out = append(out, fmt.Sprintf("+%s: %s", m.UserName, why))
+	}
+	return out
+}
+
+// auditMembers lists the members of a group change for its audit row
+// (what "report access" replays): each with the account ID sent (ids[i],
+// when ids is set) and the rule that gives or takes the role.
+func (r *applyRun) auditMembers(role string, ms []Member, ids []string, added bool) []state.AuditMember {
+	out := make([]state.AuditMember, len(ms))
+	for i, m := range ms {
+		id := m.TargetID
+		if ids != nil {
+			id = ids[i]
+		}
+		why := "no rule gives this role any more"
+		if added {
+			why = "the rules give this role"
+		}
+		if c := r.bySource[m.SourceID]; c != nil {
+			list := c.RolesRemoved
+			if added {
+				list = c.RolesAdded
+			}
+			for _, rc := range list {
+				if rc.Role == role {
+					why = rc.Reason
+				}
+			}
+		}
+		out[i] = state.AuditMember{SourceID: m.SourceID, TargetID: id, UserName: m.UserName, Reason: why}
 	}
 	return out
 }

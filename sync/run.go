@@ -44,6 +44,9 @@ type Runner struct {
 	Log     logrus.FieldLogger
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
+	// Retention, when set, is applied to the audit at the end of every
+	// apply run, before the chain head is logged (the [audit] retention).
+	Retention func(ctx context.Context) error
 }
 
 // Options change one run.
@@ -449,5 +452,35 @@ func (r *Runner) finish(ctx context.Context, run state.Run, status string, p *Pl
 	if err := r.Store.FinishRun(fctx, run); err != nil {
 		return errors.Join(runErr, err)
 	}
+	if run.Mode == state.ModeApply {
+		if r.Retention != nil {
+			if err := r.Retention(fctx); err != nil {
+				r.Log.WithError(err).Warn("audit retention not applied; the next run tries again")
+			}
+		}
+		r.logChainHead(fctx, run)
+	}
 	return runErr
+}
+
+// chainHeader is the optional ability of a Store to report the head of
+// its audit chain (*state.Store has it).
+type chainHeader interface {
+	AuditHead(ctx context.Context) (state.ChainHead, error)
+}
+
+// logChainHead logs the head of the audit chain at the end of an apply
+// run, so that a rewrite of the whole database can be caught against the
+// logs ("idsync audit verify --head SEQ:HASH").
+func (r *Runner) logChainHead(ctx context.Context, run state.Run) {
+	h, ok := r.Store.(chainHeader)
+	if !ok {
+		return
+	}
+	head, err := h.AuditHead(ctx)
+	if err != nil {
+		r.Log.WithError(err).WithField("target", run.Target).Warn("audit chain head: not read")
+		return
+	}
+	r.Log.WithFields(logrus.Fields{"target": run.Target, "run": run.ID, "head": head.String()}).Info("audit chain head")
 }

@@ -32,6 +32,7 @@ type Config struct {
 	Targets []TargetConfig `toml:"-"`
 	Daemon  DaemonConfig   `toml:"-"`
 	Admin   admin.Config   `toml:"admin"`
+	Audit   AuditConfig    `toml:"audit"`
 
 	// path is the file the configuration was read from; name its base
 	// name and lines the line of each key, for messages.

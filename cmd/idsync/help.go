@@ -28,6 +28,18 @@ func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitOK, cmdConfigCheck(args, stdout, stderr)
 	case "audit":
 		return exitOK, cmdAudit(ctx, args, stdout, stderr)
+	case "audit verify":
+		return exitOK, cmdAuditVerify(ctx, args, stdout, stderr)
+	case "audit export":
+		return exitOK, cmdAuditExport(ctx, args, stdout, stderr)
+	case "audit redact":
+		return exitOK, cmdAuditRedact(ctx, args, stdout, stderr)
+	case "audit prune":
+		return exitOK, cmdAuditPrune(ctx, args, stdout, stderr)
+	case "report access":
+		return exitOK, cmdReportAccess(ctx, args, stdout, stderr)
+	case "report leavers":
+		return exitOK, cmdReportLeavers(ctx, args, stdout, stderr)
 	case "runs":
 		return exitOK, cmdRuns(ctx, args, stdout, stderr)
 	case "explain":
@@ -82,6 +94,56 @@ lists the CSV columns. Nothing is written to a target.`},
 		`Checks the configuration without touching a server: every key, type and
 expression, and every secret reference (the file exists and is readable,
 the environment variable is set). Secrets are never printed.`},
+	// The audit's sub-commands come before "audit" itself: findVerb takes
+	// the first verb the arguments start with.
+	{"audit verify", "[-c config.toml] [--head SEQ:HASH]",
+		`Checks the audit against its hash chain (docs/audit.md): every chain
+entry's hash, the chain's head, and every audit record against the digest
+chained for it. An edited, deleted, inserted, reordered or truncated record
+is found; the first bad one is named and the exit code is 1. Redactions and
+retention prunes verify. --head takes a head logged at the end of a run
+("audit chain head" in the log) and fails unless the chain still holds it:
+that catches a rewrite of the whole database.`},
+	{"audit export", "[-c config.toml] --since DATE [--target NAME] [--format jsonl|csv]",
+		`Writes the audit records at or after DATE for a SIEM, oldest first: one
+JSON object per line (jsonl), or CSV with the columns id, time, run, target,
+kind, action, status, user_name, source_id, target_id, detail, error,
+reasons (joined with "; "), rules (space-separated), members (a JSON array)
+and redacted (the fields removed, space-separated). DATE is 2006-01-02
+(midnight UTC) or RFC 3339.`},
+	{"audit redact", "[-c config.toml] [--reason TEXT] PERSON",
+		`Removes a person's personal data from the audit (an erasure request):
+their userName, IDs, accounts, reasons and error text, and their entry in
+group changes, are replaced by salted digests, so that the chain still
+verifies. The records keep when a change happened, in which run and target,
+its kind, action, outcome and the rules it followed. PERSON is a userName
+(every person who had it), a source ID or an account ID. --reason is
+recorded in the chain: a ticket number, not personal data. Needs the state
+database to itself (not while an apply or the daemon runs).`},
+	{"audit prune", "[-c config.toml] --older-than AGE|DATE [--anonymise]",
+		`Applies a retention period: the audit records older than AGE (730d,
+8760h) or than DATE are deleted or, with --anonymise, kept without their
+personal fields. The oldest records go first, up to the first one that is
+newer or still pending. One chain entry records it; the chain still
+verifies. Needs the state database to itself.`},
+	{"report access", "[-c config.toml] --at DATE [--target NAME] [--role ROLE] [--person PERSON] [--format text|json|csv]",
+		`Prints who had which account and roles in each target at DATE, with the
+audit records and rules that gave them, rebuilt from the audit. The whole
+audit chain is verified first; the report is refused, naming the first bad
+record, when it does not verify. Changes whose outcome is unknown (pending,
+unconfirmed) count and are marked. --format csv writes the columns target,
+user_name, source_id, account_id, active, account_since, account_record,
+account_reasons, role, role_since, role_record, role_reason and unconfirmed
+(one row per account and role).`},
+	{"report leavers", "[-c config.toml] --since DATE [--target NAME] [--threshold AGE] [--format text|json|csv]",
+		`Lists each leaver seen at or after DATE, per target: when idsync saw them
+leave (the start of the run that read the source and planned the
+revocation), when the target accepted the disable or delete, and the delay,
+with p50, p95 and the maximum of the revoked ones. Those over --threshold
+(default 24h; a leaver not revoked yet counts until now) are marked and
+counted. Refused when the audit chain does not verify. --format csv writes
+target, user_name, source_id, account_id, detected, revoked, delay_seconds,
+action, record, attempts and over_threshold.`},
 	{"audit", "[-c config.toml] [--target NAME] [--run ID] [--user NAME] [--format text|json|csv]",
 		`Prints the audit: every change applied (or refused) to a target, when,
 in which run, with what outcome (applied, refused, failed, pending,
@@ -147,8 +209,12 @@ func findVerb(args []string) (*verb, []string) {
 func usage() string {
 	var b strings.Builder
 	b.WriteString("idsync keeps SaaS accounts in step with your directory.\n\nUsage:\n")
+	width := 0
 	for _, v := range verbs {
-		fmt.Fprintf(&b, "  idsync %-7s %s\n", v.name, v.synopsis)
+		width = max(width, len(v.name))
+	}
+	for _, v := range verbs {
+		fmt.Fprintf(&b, "  idsync %-*s %s\n", width, v.name, v.synopsis)
 	}
 	b.WriteString(`  idsync version
   idsync help [COMMAND]

@@ -10,17 +10,23 @@ import (
 // flags, and exit 0.
 func TestHelpVerb(t *testing.T) {
 	flags := map[string][]string{
-		"plan":         {"-format", "-out file", "-exit-code", "-target"},
-		"apply":        {"-allow-deletes N", "-allow-shrink", "-allow-missing", "-report file", "-plan file", "-all-or-nothing", "-q"},
-		"config check": {"-c file"},
-		"audit":        {"-format", "-run ID", "-user"},
-		"runs":         {"-format", "-limit N"},
-		"run":          {"-c file"},
-		"status":       {"-c file"},
-		"trigger":      {"-c file", "-dry-run", "-no-wait"},
-		"service":      {"-c file"},
-		"explain":      {"-format", "-target"},
-		"review":       {"-format", "-role", "-out file"},
+		"plan":           {"-format", "-out file", "-exit-code", "-target"},
+		"apply":          {"-allow-deletes N", "-allow-shrink", "-allow-missing", "-report file", "-plan file", "-all-or-nothing", "-q"},
+		"config check":   {"-c file"},
+		"audit":          {"-format", "-run ID", "-user"},
+		"runs":           {"-format", "-limit N"},
+		"run":            {"-c file"},
+		"status":         {"-c file"},
+		"trigger":        {"-c file", "-dry-run", "-no-wait"},
+		"service":        {"-c file"},
+		"explain":        {"-format", "-target"},
+		"review":         {"-format", "-role", "-out file"},
+		"audit verify":   {"-head SEQ:HASH"},
+		"audit export":   {"-since DATE", "-format"},
+		"audit redact":   {"-reason"},
+		"audit prune":    {"-older-than AGE", "-anonymise"},
+		"report access":  {"-at DATE", "-role ROLE", "-person PERSON", "-format"},
+		"report leavers": {"-since DATE", "-threshold AGE", "-format"},
 	}
 	if len(flags) != len(verbs) {
 		t.Fatalf("test covers %d verbs, idsync has %d", len(flags), len(verbs))

@@ -69,6 +69,7 @@ func (c *Config) validate() []keyErr {
 	out = append(out, prefixed("guards.", c.Guards.Validate())...)
 	out = append(out, prefixed("plans.", c.Plans.Validate())...)
 	out = append(out, c.validateDaemon()...)
+	out = append(out, c.validateAudit()...)
 	if len(c.Targets) == 0 {
 		bad("target", "at least one [[target]] is required")
 	}

@@ -64,7 +64,8 @@ func newRunner(cfg *Config, store *state.Store, only string, log logrus.FieldLog
 	if err != nil {
 		return nil, err
 	}
-	return &sync.Runner{Source: src, Mapper: cfg.mapper, Store: store, Targets: ts, Log: log}, nil
+	return &sync.Runner{Source: src, Mapper: cfg.mapper, Store: store, Targets: ts, Log: log,
+		Retention: auditRetention(cfg, store, log)}, nil
 }
 
 // newDaemonRunner is newRunner for the daemon: with a watcher or an

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/idsync/idsync/state"
+)
+
+// AuditConfig is the [audit] section: how long the audit keeps its
+// records (docs/audit.md says what they hold).
+type AuditConfig struct {
+	// Retention is the age after which audit records are deleted or
+	// anonymised at the end of every apply run: "730d", "17520h". Empty
+	// (the default) keeps them.
+	Retention string `toml:"retention"`
+	// RetentionMode is "delete" (the default) or "anonymise" (keep the
+	// records without their personal fields).
+	RetentionMode string `toml:"retention_mode"`
+
+	retention time.Duration
+}
+
+// validateAudit checks [audit] and keeps the parsed retention.
+func (c *Config) validateAudit() []keyErr {
+	var out []keyErr
+	a := &c.Audit
+	if a.Retention != "" {
+		d, err := parseDays("retention", a.Retention)
+		switch {
+		case err != nil:
+			out = append(out, keyErr{"audit.retention", fmt.Errorf("%q is not an age (730d, 17520h)", a.Retention)})
+		case d < 24*time.Hour:
+			out = append(out, keyErr{"audit.retention", fmt.Errorf("%s is less than a day: the audit is the evidence of what idsync did", a.Retention)})
+		}
+		a.retention = d
+	}
+	switch a.RetentionMode {
+	case "", state.RetentionDelete, state.RetentionAnonymise:
+	default:
+		out = append(out, keyErr{"audit.retention_mode", fmt.Errorf("must be %q or %q, got %q", state.RetentionDelete, state.RetentionAnonymise, a.RetentionMode)})
+	}
+	return out
+}
+
+// auditRetention returns the hook that applies [audit] retention after
+// an apply run, or nil when the audit is kept forever.
+func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger) func(ctx context.Context) error {
+	a := cfg.Audit
+	if a.retention == 0 {
+		return nil
+	}
+	mode := a.RetentionMode
+	if mode == "" {
+		mode = state.RetentionDelete
+	}
+	return func(ctx context.Context) error {
+		before := time.Now().Add(-a.retention)
+		upTo, n, err := store.PruneAudit(ctx, before, mode)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			log.WithFields(logrus.Fields{"records": n, "up_to": upTo, "mode": mode, "older_than": stamp(before)}).Info("audit retention applied")
+		}
+		return nil
+	}
+}

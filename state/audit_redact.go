@@ -1,0 +1,318 @@
+package state
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// RedactResult says what a redaction changed.
+type RedactResult struct {
+	Records int // account records whose personal fields were all removed
+	Groups  int // group records the person was removed from
+}
+
+// RedactPerson removes a person's personal data from the audit (an
+// erasure request) while the chain still verifies: every record of their
+// accounts loses all its personal fields (IDs, userName, reasons, the
+// accounts before and after, detail, error) and its salt, and each group
+// change they were part of loses their member entry and, where it names
+// them, its detail, reasons and error. What stays shows that a change
+// happened, when, in which run and target, its kind, action, outcome and
+// the rules it followed. person is a source ID, a userName or a target
+// account ID; why is recorded in the chain. Each changed record gets a
+// redact entry in the chain.
+func (s *Store) RedactPerson(ctx context.Context, person, why string) (RedactResult, error) {
+	var res RedactResult
+	if strings.TrimSpace(person) == "" {
+		return res, fmt.Errorf("state: redact: empty person")
+	}
+	err := s.write(ctx, "redact "+person, func(tx *sql.Tx) error {
+		ids, err := identities(ctx, tx, person)
+		if err != nil {
+			return err
+		}
+		rows, err := affectedRows(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		x := newHasher()
+		for _, r := range rows {
+			var fields []string
+			if r.kind == "group" {
+				fields, err = redactMember(&r, ids, x)
+			} else {
+				fields, err = redactFields(&r, x, personalFields[:]...)
+				res.Records++
+			}
+			if err != nil {
+				return fmt.Errorf("audit %d: %w", r.id, err)
+			}
+			if len(fields) == 0 {
+				continue
+			}
+			if r.kind == "group" {
+				res.Groups++
+			}
+			if err := storeRedaction(ctx, tx, x, &r, eventRedact, "redacted "+strings.Join(fields, ", ")+": "+why, contains(fields, "members")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// personIDs are the identities of one person in the audit.
+type personIDs struct {
+	names, sources, accounts map[string]bool
+}
+
+func (p personIDs) member(m storedMember) bool {
+	return !m.Redacted && (p.sources[m.SourceID] || p.accounts[m.TargetID] || p.names[strings.ToLower(m.UserName)])
+}
+
+// identities collects the source IDs, account IDs and userNames of the
+// account records that name person by any of them.
+func identities(ctx context.Context, tx *sql.Tx, person string) (personIDs, error) {
+	p := personIDs{names: map[string]bool{strings.ToLower(person): true}, sources: map[string]bool{person: true}, accounts: map[string]bool{person: true}}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT source_id, target_id, user_name FROM audit
+		WHERE kind <> 'group' AND (source_id = ?1 OR target_id = ?1 OR user_name = ?1)`, person)
+	if err != nil {
+		return p, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var src, acc, name string
+		if err := rows.Scan(&src, &acc, &name); err != nil {
+			return p, err
+		}
+		p.sources[src], p.accounts[acc], p.names[strings.ToLower(name)] = src != "", acc != "", name != ""
+	}
+	delete(p.sources, "")
+	delete(p.accounts, "")
+	delete(p.names, "")
+	return p, rows.Err()
+}
+
+// affectedRows returns the person's account records and the group
+// records, as stored.
+func affectedRows(ctx context.Context, tx *sql.Tx, p personIDs) ([]storedRow, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+storedColumns+` FROM audit WHERE kind = 'group' OR source_id <> '' OR target_id <> '' OR user_name <> '' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []storedRow
+	for rows.Next() {
+		var r storedRow
+		if err := scanStored(rows, &r); err != nil {
+			return nil, err
+		}
+		pf := &r.personal
+		if r.kind == "group" || p.sources[pf[fSourceID]] || p.accounts[pf[fTargetID]] || p.names[strings.ToLower(pf[fUserName])] {
+			out = append(out, r)
+		}
+	}
+	return out, rows.Err()
+}
+
+// redactMember removes the person's entries from a group record's
+// members, and its detail, reasons and error when they name them. It
+// returns the fields changed.
+func redactMember(r *storedRow, p personIDs, x *hasher) ([]string, error) {
+	var ms []storedMember
+	if v := r.personal[fMembers]; v != "" {
+		if err := json.Unmarshal([]byte(v), &ms); err != nil {
+			return nil, err
+		}
+	}
+	var changed []string
+	for i, m := range ms {
+		if p.member(m) {
+			ms[i] = storedMember{Redacted: true}
+			changed = append(changed, "member")
+		}
+	}
+	if len(changed) > 0 {
+		b, err := json.Marshal(ms)
+		if err != nil {
+			return nil, err
+		}
+		r.personal[fMembers] = string(b)
+		changed = []string{"members"}
+	}
+	var texts []string
+	for _, f := range []int{fDetail, fReasons, fError} {
+		if names(r.personal[f], p) {
+			texts = append(texts, personalFields[f])
+		}
+	}
+	more, err := redactFields(r, x, texts...)
+	return append(changed, more...), err
+}
+
+// names reports whether text names one of p's identities.
+func names(text string, p personIDs) bool {
+	low := strings.ToLower(text)
+	for _, set := range []map[string]bool{p.names, p.sources, p.accounts} {
+		for id := range set {
+			if strings.Contains(low, strings.ToLower(id)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// redactFields replaces fields of r (not yet redacted) by their digests
+// in r.redacted and blanks them; when every personal field is redacted,
+// the salt goes too. It returns the fields it redacted.
+func redactFields(r *storedRow, x *hasher, fields ...string) ([]string, error) {
+	red := map[string]string{}
+	if r.redacted != "" {
+		if err := json.Unmarshal([]byte(r.redacted), &red); err != nil {
+			return nil, err
+		}
+	}
+	var done []string
+	for i, f := range personalFields {
+		if _, ok := red[f]; ok || !contains(fields, f) {
+			continue
+		}
+		red[f] = x.field(r.salt, r.personal[i])
+		r.personal[i] = ""
+		done = append(done, f)
+	}
+	if len(red) == nPersonal {
+		r.salt = ""
+	}
+	b, err := json.Marshal(red)
+	if err != nil {
+		return nil, err
+	}
+	r.redacted = string(b)
+	return done, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// storeRedaction writes the redacted row r back and, with event redact,
+// chains it. The row's digest must be what it was, unless newMembers (a
+// member was taken out of the members: the redact entry chains the new
+// digest).
+func storeRedaction(ctx context.Context, tx *sql.Tx, x *hasher, r *storedRow, event, note string, newMembers bool) error {
+	var old storedRow
+	if err := scanStored(tx.QueryRowContext(ctx, `SELECT `+storedColumns+` FROM audit WHERE id = ?`, r.id), &old); err != nil {
+		return fmt.Errorf("redact audit %d: %w", r.id, err)
+	}
+	before, err := x.digest(&old)
+	if err != nil {
+		return fmt.Errorf("redact audit %d: %w", r.id, err)
+	}
+	after, err := x.digest(r)
+	if err != nil || (after != before && !newMembers) {
+		return fmt.Errorf("redact audit %d: the digest changed (%v)", r.id, err)
+	}
+	p := &r.personal
+	if _, err := tx.ExecContext(ctx, `UPDATE audit SET salt = ?, source_id = ?, target_id = ?, user_name = ?, reasons = nullif(?, ''),
+		before = nullif(?, ''), after = nullif(?, ''), detail = ?, error = ?, members = nullif(?, ''), redacted = ? WHERE id = ?`,
+		r.salt, p[fSourceID], p[fTargetID], p[fUserName], p[fReasons], p[fBefore], p[fAfter], p[fDetail], p[fError], p[fMembers],
+		r.redacted, r.id); err != nil {
+		return fmt.Errorf("redact audit %d: %w", r.id, err)
+	}
+	if event == "" {
+		return nil
+	}
+	return appendChain(ctx, tx, nil, r.id, event, after[:], note)
+}
+
+// Retention modes for PruneAudit.
+const (
+	RetentionDelete    = "delete"    // delete the records
+	RetentionAnonymise = "anonymise" // keep them without their personal fields
+)
+
+// PruneAudit applies a retention period: the audit records older than
+// before (the oldest ones, up to the first record that is newer or still
+// pending) are deleted (RetentionDelete) or lose every personal field
+// (RetentionAnonymise). One chain entry records it, naming the last record
+// concerned, and the chain still verifies. It returns that record's ID
+// and how many records changed.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time, mode string) (upTo int64, n int, err error) {
+	if mode != RetentionDelete && mode != RetentionAnonymise {
+		return 0, 0, fmt.Errorf("state: prune audit: mode %q is not %q or %q", mode, RetentionDelete, RetentionAnonymise)
+	}
+	err = s.write(ctx, "prune audit before "+before.UTC().Format(time.RFC3339), func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT min(id) - 1 FROM audit WHERE time >= ?1 OR status = 'pending'),
+			(SELECT max(id) FROM audit), 0)`, ms(before)).Scan(&upTo)
+		if err != nil || upTo <= 0 {
+			return err
+		}
+		note := fmt.Sprintf("retention: records up to %d (older than %s) ", upTo, before.UTC().Format(time.RFC3339))
+		if mode == RetentionDelete {
+			n, err = deleteUpTo(ctx, tx, upTo)
+			note += "deleted"
+		} else {
+			n, err = anonymiseUpTo(ctx, tx, upTo)
+			note += "anonymised"
+		}
+		if err != nil || n == 0 {
+			return err
+		}
+		event := map[string]string{RetentionDelete: eventPrune, RetentionAnonymise: eventAnonymise}[mode]
+		d := sha256.Sum256([]byte(note))
+		return appendChain(ctx, tx, nil, upTo, event, d[:], note)
+	})
+	return upTo, n, err
+}
+
+func deleteUpTo(ctx context.Context, tx *sql.Tx, upTo int64) (int, error) {
+	res, err := tx.ExecContext(ctx, `DELETE FROM audit WHERE id <= ?`, upTo)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func anonymiseUpTo(ctx context.Context, tx *sql.Tx, upTo int64) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+storedColumns+` FROM audit WHERE id <= ? AND salt <> '' ORDER BY id`, upTo)
+	if err != nil {
+		return 0, err
+	}
+	var list []storedRow
+	for rows.Next() {
+		var r storedRow
+		if err := scanStored(rows, &r); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		list = append(list, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	x := newHasher()
+	for i := range list {
+		if _, err := redactFields(&list[i], x, personalFields[:]...); err != nil {
+			return 0, fmt.Errorf("anonymise audit %d: %w", list[i].id, err)
+		}
+		if err := storeRedaction(ctx, tx, x, &list[i], "", "", false); err != nil {
+			return 0, err
+		}
+	}
+	return len(list), nil
+}

@@ -1,0 +1,140 @@
+package state
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+)
+
+// rowScan holds what the pass over the audit records found: each
+// record's digest, in ID order.
+type rowScan struct {
+	ids      []int64
+	digests  [][sha256.Size]byte
+	redacted map[int64]bool // records with redacted fields
+	bad      map[int64]string
+	pending  int64
+	nRed     int64
+}
+
+// scanParallel computes the digest of every audit record with workers
+// goroutines, each over its own range of IDs, and merges what they found
+// in ID order.
+func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, workers int) error {
+	var lo, hi sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT min(id), max(id) FROM audit`).Scan(&lo, &hi); err != nil {
+		return err
+	}
+	if !lo.Valid {
+		return nil
+	}
+	parts := make([]rowScan, workers)
+	fns := make([]func(context.Context) error, workers)
+	step := (hi.Int64-lo.Int64)/int64(workers) + 1
+	for i := range parts {
+		from, to := lo.Int64+int64(i)*step, lo.Int64+int64(i+1)*step-1
+		fns[i] = func(ctx context.Context) error { return parts[i].scan(ctx, db, from, to) }
+	}
+	if err := all(ctx, fns...); err != nil {
+		return err
+	}
+	for i := range parts {
+		r.merge(&parts[i])
+	}
+	return nil
+}
+
+func (r *rowScan) merge(p *rowScan) {
+	r.ids = append(r.ids, p.ids...)
+	r.digests = append(r.digests, p.digests...)
+	r.pending += p.pending
+	r.nRed += p.nRed
+	for id := range p.redacted {
+		r.note(&r.redacted, id, "")
+	}
+	for id, why := range p.bad {
+		r.note(nil, id, why)
+	}
+}
+
+// note adds id to a lazily made set: redacted (why "") or bad.
+func (r *rowScan) note(set *map[int64]bool, id int64, why string) {
+	if why != "" {
+		if r.bad == nil {
+			r.bad = map[int64]string{}
+		}
+		r.bad[id] = why
+		return
+	}
+	if *set == nil {
+		*set = map[int64]bool{}
+	}
+	(*set)[id] = true
+}
+
+// scan reads the audit records with IDs from..to in ID order and computes
+// their digests.
+func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64) error {
+	rows, err := db.QueryContext(ctx, `SELECT `+storedColumns+` FROM audit WHERE id BETWEEN ? AND ? ORDER BY id`, from, to)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	x := newHasher()
+	var row storedRow
+	if n := to - from + 1; n > 0 && n < 1<<24 {
+		r.ids, r.digests = make([]int64, 0, n), make([][sha256.Size]byte, 0, n)
+	}
+	for rows.Next() {
+		if err := scanStored(rows, &row); err != nil {
+			return err
+		}
+		d, err := x.digest(&row)
+		if err != nil {
+			r.note(nil, row.id, err.Error())
+		}
+		r.ids = append(r.ids, row.id)
+		r.digests = append(r.digests, d)
+		if row.status == AuditPending {
+			r.pending++
+		}
+		if row.redacted != "" {
+			r.note(&r.redacted, row.id, "")
+			r.nRed++
+		}
+	}
+	return rows.Err()
+}
+
+// compare matches every record with its last chain entry: a record that
+// differs was edited (or moved: its ID is in its digest), one with no entry
+// was inserted, and an entry whose record is gone (and not pruned) names a
+// deleted one. Records redacted without a redaction entry were altered.
+func compare(c *chainScan, r *rowScan) []Problem {
+	var out []Problem
+	seen := make(map[int64]struct{}, len(r.ids))
+	var prevSeq int64
+	for i, id := range r.ids {
+		seen[id] = struct{}{}
+		info, ok := c.last[id]
+		switch {
+		case !ok:
+			out = append(out, Problem{AuditID: id, after: prevSeq, What: "not in the chain: the record was inserted (or its ID changed)", recheck: true})
+			continue
+		case r.bad[id] != "":
+			out = append(out, Problem{AuditID: id, Seq: info.seq, What: "unreadable: " + r.bad[id]})
+		case r.digests[i] != info.digest:
+			out = append(out, Problem{AuditID: id, Seq: info.seq, What: "edited: the record differs from the digest chained at this entry", recheck: true})
+		case r.redacted[id] && !info.redacted && id > c.anonTo:
+			out = append(out, Problem{AuditID: id, Seq: info.seq, What: "fields marked redacted with no redaction in the chain"})
+		}
+		prevSeq = info.seq
+	}
+	for id, info := range c.last {
+		if _, ok := seen[id]; !ok && id > c.prunedTo {
+			out = append(out, Problem{AuditID: id, Seq: info.seq, What: fmt.Sprintf("missing: the record chained at entry %d was deleted", info.seq), recheck: true})
+		}
+	}
+	return out
+}
