@@ -1,0 +1,53 @@
+package scim
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/idsync/idsync/targets"
+)
+
+// outgoing returns a as the client sends it under the profile: its
+// userName rewritten the way the target would, so that what is stored is
+// what was sent. It refuses (ErrRejected, nothing sent) an account without
+// an attribute the profile requires, or one that clears it.
+func (c *Client) outgoing(a targets.Account) (targets.Account, error) {
+	p := c.cfg.profile
+	for _, path := range p.Required {
+		v, present := a.Attr(path), true
+		if path != "externalId" {
+			_, present = a.Attrs.Lookup(path)
+		}
+		if v == "" && (present || a.ID == "") {
+			return a, fmt.Errorf("scim: user %q: profile %s requires %s: %w", a.UserName, p.Name, path, targets.ErrRejected)
+		}
+	}
+	if p.UserNameRewrite != nil {
+		a.UserName = p.UserNameRewrite(a.UserName)
+	}
+	return a, nil
+}
+
+// dropRestoredGroups removes a newly created user from every group it is
+// in: on a target that gives a re-created user its old groups back
+// (Atlassian), those are stale; the plan grants the current roles after
+// the create.
+func (c *Client) dropRestoredGroups(ctx context.Context, id string) error {
+	_, groups, known, err := c.GetWithGroups(ctx, id)
+	if err != nil {
+		return fmt.Errorf("scim: user %s: read the groups the target restored: %w", id, err)
+	}
+	if !known || len(groups) == 0 {
+		return nil
+	}
+	c.log.WithFields(logrus.Fields{"id": id, "groups": len(groups)}).
+		Info("scim: the target gave a re-created user its old groups back; removing them")
+	for _, g := range groups {
+		if err := c.ModifyMembers(ctx, g, nil, []string{id}); err != nil {
+			return fmt.Errorf("scim: user %s: remove restored group: %w", id, err)
+		}
+	}
+	return nil
+}
