@@ -69,6 +69,9 @@ type Profile struct {
 	// (0: writes are paced by RateLimit alone).
 	RateLimit, WriteRateLimit float64
 	Burst, WriteBurst         int
+	// ExternalIDOwned says the target sets externalId itself (Zoom): the
+	// client never sends one.
+	ExternalIDOwned bool
 	// Discover reads /ServiceProviderConfig before the first request and
 	// adapts to what the server declares (generic).
 	Discover bool
@@ -121,7 +124,7 @@ func Profiles() []Profile {
 				"one value per multi-valued attribute", "at most 100 member changes per request"},
 		},
 		{
-			Name: ProfileZoom, MaxPageSize: 100, UserFilters: []string{"username"},
+			Name: ProfileZoom, MaxPageSize: 100, UserFilters: []string{"username"}, ExternalIDOwned: true,
 			Disable: "deactivates the Zoom user (reversible)",
 			Delete:  "deletes the Zoom user and its recordings",
 			Notes:   []string{"externalId is Zoom's own id: idsync correlates by userName (the e-mail)"},

@@ -27,6 +27,9 @@ func (c *Client) outgoing(a targets.Account) (targets.Account, error) {
 	if p.UserNameRewrite != nil {
 		a.UserName = p.UserNameRewrite(a.UserName)
 	}
+	if p.ExternalIDOwned {
+		a.ExternalID = ""
+	}
 	return a, nil
 }
 
@@ -50,4 +53,19 @@ func (c *Client) dropRestoredGroups(ctx context.Context, id string) error {
 		}
 	}
 	return nil
+}
+
+// withoutExternalID drops the operations on externalId from ops, for a
+// target that owns it (Zoom).
+func (c *Client) withoutExternalID(ops []patchOp) []patchOp {
+	if !c.cfg.profile.ExternalIDOwned {
+		return ops
+	}
+	out := ops[:0]
+	for _, op := range ops {
+		if op.Path != "externalId" {
+			out = append(out, op)
+		}
+	}
+	return out
 }

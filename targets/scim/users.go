@@ -231,7 +231,7 @@ func (c *Client) Update(ctx context.Context, id string, a targets.Account) error
 	if err != nil {
 		return err
 	}
-	return c.patch(ctx, userPath(id), ops)
+	return c.patch(ctx, userPath(id), c.withoutExternalID(ops))
 }
 
 // updatePut reads the user, changes only what idsync manages and PUTs the
@@ -248,6 +248,9 @@ func (c *Client) updatePut(ctx context.Context, id string, a targets.Account) er
 	}
 	if r == nil {
 		return fmt.Errorf("scim: GET %s: empty response", userPath(id))
+	}
+	if c.cfg.profile.ExternalIDOwned { // keep the target's own
+		a.ExternalID, _ = getCI(r, "externalId").(string)
 	}
 	if err := applyAccount(r, a, c.cfg.enterprise); err != nil {
 		return err
