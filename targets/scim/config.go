@@ -202,13 +202,15 @@ type settings struct {
 	excluded string
 	// profile is the Profile named by Config.Profile.
 	profile Profile
+	// asSet is the configuration as written, before any default.
+	asSet Config
 	// writeRate and writeBurst pace writes (writeRate 0: not separately).
 	writeRate  float64
 	writeBurst int
 }
 
 func (c Config) withDefaults() settings {
-	s := settings{Config: c, rateLimit: DefaultRateLimit, maxRetries: DefaultMaxRetries, enterprise: true}
+	s := settings{Config: c, asSet: c, rateLimit: DefaultRateLimit, maxRetries: DefaultMaxRetries, enterprise: true}
 	s.profile, _ = ProfileNamed(c.Profile) // Validate has checked the name
 	s.applyProfile()
 	s.URL = strings.TrimRight(c.URL, "/")

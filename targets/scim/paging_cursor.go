@@ -102,8 +102,8 @@ func (c *Client) noteClamp(path string, n, page int) {
 		c.log.WithFields(logrus.Fields{"path": path, "page_size": c.cfg.PageSize, "served": s}).
 			Warn("scim: the target serves fewer resources per page than page_size asks for; set page_size to what it serves")
 	}
-	if n < c.cfg.PageSize {
-		c.clamp.short[path] = n
+	if _, ok := c.clamp.short[path]; !ok && n < c.cfg.PageSize {
+		c.clamp.short[path] = n // the first short page: the clamp
 	}
 }
 

@@ -69,7 +69,7 @@ func (c *Client) discover(ctx context.Context) error {
 // leaves open.
 func (c *Client) adapt(spc *serviceProviderConfig) {
 	fields := logrus.Fields{}
-	if s := spc.Patch.Supported; s != nil && !*s && c.cfg.Config.UpdateMethod == "" {
+	if s := spc.Patch.Supported; s != nil && !*s && c.cfg.asSet.UpdateMethod == "" {
 		c.cfg.UpdateMethod = UpdatePut
 		fields["update_method"] = UpdatePut
 	}
@@ -77,7 +77,7 @@ func (c *Client) adapt(spc *serviceProviderConfig) {
 		c.cfg.profile.UserFilters = []string{}
 		fields["filters"] = "none"
 	}
-	if m := spc.Filter.MaxResults; m > 0 && m < c.cfg.PageSize && c.cfg.Config.PageSize == 0 {
+	if m := spc.Filter.MaxResults; m > 0 && m < c.cfg.PageSize && c.cfg.asSet.PageSize == 0 {
 		c.cfg.PageSize = m
 		fields["page_size"] = m
 	}
