@@ -380,7 +380,7 @@ func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *P
 		groups = nil // no role rules: leave the target's groups alone
 	}
 	return BuildPlan(Input{
-		Target: t.Name, Now: now, People: src.people, Unmapped: src.unmapped, Links: v.links,
+		Target: t.Name, Now: now, People: rewriteUserNames(t.Target, src.people), Unmapped: src.unmapped, Links: v.links,
 		Accounts: v.accounts, Groups: groups, GroupIDs: v.groupIDs, StaticRoles: roles,
 		Managed: r.Mapper.AttributePaths(), Rule: r.Mapper.Rule, Policy: t.Policy,
 		Index: v.index, PeopleIndex: src.index,
