@@ -1,6 +1,9 @@
 package scim
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // applyProfile fills the settings the configuration leaves unset from the
 // profile. withDefaults applies the package defaults after it.
@@ -39,8 +42,8 @@ func (s *settings) applyProfile() {
 // CheckPolicy checks a target's leaver and orphan policies ("disable" or
 // "delete") against the profile: on a profile whose delete destroys data
 // (github-emu), "delete" needs acknowledge_irreversible_delete = true.
-// Each error starts with the key it is about, under the target.
-func (c *Config) CheckPolicy(leavers, orphans string) []error {
+// Each message starts with the key it is about, under the target.
+func (c *Config) CheckPolicy(leavers, orphans string) error {
 	p, err := ProfileNamed(c.Profile)
 	if err != nil || !p.IrreversibleDelete || c.AcknowledgeIrreversibleDelete {
 		return nil
@@ -52,7 +55,7 @@ func (c *Config) CheckPolicy(leavers, orphans string) []error {
 				k.key, p.Name, p.Delete))
 		}
 	}
-	return errs
+	return errors.Join(errs...)
 }
 
 // Meaning says in words what action ("create", "update", "disable",

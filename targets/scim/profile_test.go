@@ -84,7 +84,10 @@ func TestCheckPolicy(t *testing.T) {
 		{"", false, "delete", "delete", nil},
 	} {
 		cfg := scim.Config{Profile: tc.profile, AcknowledgeIrreversibleDelete: tc.ack}
-		errs := cfg.CheckPolicy(tc.leavers, tc.orphans)
+		var errs []error
+		if err := cfg.CheckPolicy(tc.leavers, tc.orphans); err != nil {
+			errs = err.(interface{ Unwrap() []error }).Unwrap()
+		}
 		if len(errs) != len(tc.want) {
 			t.Errorf("%s %v %s/%s: %v, want %d errors", tc.profile, tc.ack, tc.leavers, tc.orphans, errs, len(tc.want))
 			continue
