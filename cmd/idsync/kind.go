@@ -140,3 +140,13 @@ func names[T any](kinds []kind[T]) string {
 	}
 	return out
 }
+
+// checkPolicy checks a target's leaver and orphan policies against the
+// section when its component has a CheckPolicy (the SCIM target refuses an
+// irreversible delete that is not acknowledged).
+func (c *configured[C, T]) checkPolicy(leavers, orphans string) error {
+	if p, ok := any(c.cfg).(interface{ CheckPolicy(leavers, orphans string) error }); ok {
+		return p.CheckPolicy(leavers, orphans)
+	}
+	return nil
+}
