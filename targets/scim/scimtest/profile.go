@@ -25,6 +25,13 @@ func Profiles() []string {
 	return []string{ProfileSlack, ProfileGitHubEMU, ProfileAtlassian, ProfileAWS, ProfileZoom, ProfileGeneric}
 }
 
+// CheckProfile returns an error for a name that is not one of Profiles
+// (or "").
+func CheckProfile(name string) error {
+	_, err := modeFor(name)
+	return err
+}
+
 // mode is the vendor behaviour of a profile.
 type mode struct {
 	name string
