@@ -69,6 +69,10 @@ type Profile struct {
 	// (0: writes are paced by RateLimit alone).
 	RateLimit, WriteRateLimit float64
 	Burst, WriteBurst         int
+	// SingleValued says the target keeps one value per multi-valued
+	// attribute (AWS): an account with two e-mails or two phone numbers
+	// is refused before it is sent.
+	SingleValued bool
 	// ExternalIDOwned says the target sets externalId itself (Zoom): the
 	// client never sends one.
 	ExternalIDOwned bool
@@ -117,7 +121,7 @@ func Profiles() []Profile {
 		},
 		{
 			Name: ProfileAWS, MaxPageSize: 100, CursorPaging: true, UserFilters: []string{"username", "externalid"},
-			GroupMembersUnlisted: true, MemberFilter: "id eq %s and members eq %s", MaxMembersPerPatch: 100,
+			GroupMembersUnlisted: true, MemberFilter: "id eq %s and members eq %s", MaxMembersPerPatch: 100, SingleValued: true,
 			Disable: "sets the user inactive (reversible; sign-in is blocked)",
 			Delete:  "deletes the user and its permission-set assignments",
 			Notes: []string{"group reads list no members: membership is read with one filtered request per group and user",

@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/idsync/idsync/targets"
@@ -30,7 +31,8 @@ func profileCases() []profileCase {
 		{profile: scim.ProfileAtlassian,
 			caps: targetstest.Capabilities{CaseInsensitiveUserName: true, ReportsGroups: true}},
 		{profile: scim.ProfileAWS,
-			caps: targetstest.Capabilities{CaseInsensitiveUserName: true, ReportsGroups: true, GroupMembers: 120}},
+			caps: targetstest.Capabilities{CaseInsensitiveUserName: true, ReportsGroups: true, GroupMembers: 120,
+				Attrs: singleValuedAttrs()}},
 		{profile: scim.ProfileZoom,
 			caps: targetstest.Capabilities{CaseInsensitiveUserName: true, ReportsGroups: true, ServerExternalID: true}},
 		{profile: scim.ProfileGeneric,
@@ -64,4 +66,20 @@ func startProfile(t *testing.T, profile string, opts scimtest.Options) (*scim.Cl
 	cfg.WriteRateLimit = ptr(0.0)
 	c, _ := newClient(t, cfg)
 	return c, srv
+}
+
+// singleValuedAttrs are the attribute paths with one type of each
+// multi-valued attribute (emails.work, phoneNumbers.work), for AWS.
+func singleValuedAttrs() []string {
+	var out []string
+	for _, p := range targets.AttributeNames() {
+		def, _ := targets.LookupAttribute(p)
+		switch {
+		case p == "userName" || p == "externalId" || p == "active":
+		case def.Kind == targets.KindTyped && !strings.HasSuffix(p, ".work"):
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -185,3 +185,29 @@ func TestGitHubRequiredAttributesRefusedBeforeSending(t *testing.T) {
 		t.Errorf("the github-emu server took a user without name parts: %v", err)
 	}
 }
+
+// TestAWSOneValuePerMultiValuedAttribute: AWS keeps one e-mail and one
+// phone number; the profile refuses a second before sending, the
+// imitation refuses it too.
+func TestAWSOneValuePerMultiValuedAttribute(t *testing.T) {
+	cfg, srv, _ := startRecorded(t, scim.ProfileAWS, scimtest.Options{})
+	c, _ := newClient(t, cfg)
+	two := targets.Account{UserName: "two", Active: true,
+		Attrs: targets.AttrsOf(map[string]string{"emails.work": "w@example.test", "emails.home": "h@example.test"})}
+	_, err := c.Create(t.Context(), two)
+	if !errors.Is(err, targets.ErrRejected) || !strings.Contains(err.Error(), "emails.home and emails.work") {
+		t.Errorf("Create with two e-mails = %v, want ErrRejected naming both", err)
+	}
+	if n := srv.Stats().Requests[http.MethodPost]; n != 0 {
+		t.Errorf("%d POSTs sent, want none", n)
+	}
+	cfg.Profile = ""
+	plain, _ := newClient(t, cfg)
+	if _, err := plain.Create(t.Context(), two); !errors.Is(err, targets.ErrRejected) {
+		t.Errorf("the AWS imitation took two e-mails: %v", err)
+	}
+	one := targets.Account{UserName: "one", Active: true, Attrs: targets.AttrsOf(map[string]string{"emails.work": "w@example.test"})}
+	if _, err := c.Create(t.Context(), one); err != nil {
+		t.Errorf("Create with one e-mail: %v", err)
+	}
+}

@@ -24,6 +24,11 @@ func (c *Client) outgoing(a targets.Account) (targets.Account, error) {
 			return a, fmt.Errorf("scim: user %q: profile %s requires %s: %w", a.UserName, p.Name, path, targets.ErrRejected)
 		}
 	}
+	if p.SingleValued {
+		if err := singleValued(a); err != nil {
+			return a, fmt.Errorf("scim: user %q: profile %s keeps one value per multi-valued attribute: %w: %w", a.UserName, p.Name, err, targets.ErrRejected)
+		}
+	}
 	if p.UserNameRewrite != nil {
 		a.UserName = p.UserNameRewrite(a.UserName)
 	}
@@ -31,6 +36,23 @@ func (c *Client) outgoing(a targets.Account) (targets.Account, error) {
 		a.ExternalID = ""
 	}
 	return a, nil
+}
+
+// singleValued returns an error naming the paths when a has values for
+// two types of one multi-valued attribute (emails.home and emails.work).
+func singleValued(a targets.Account) error {
+	seen := map[string]string{}
+	for _, at := range a.Attrs {
+		def, ok := targets.LookupAttribute(at.Path)
+		if !ok || def.Kind != targets.KindTyped || at.Value == "" {
+			continue
+		}
+		if other, dup := seen[def.Parent()]; dup {
+			return fmt.Errorf("%s and %s both have a value", other, at.Path)
+		}
+		seen[def.Parent()] = at.Path
+	}
+	return nil
 }
 
 // dropRestoredGroups removes a newly created user from every group it is

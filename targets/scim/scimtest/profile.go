@@ -66,6 +66,9 @@ type mode struct {
 	keepGroups bool
 	// ownExternalID makes externalId the server's own, read-only (Zoom).
 	ownExternalID bool
+	// singleValued refuses a user with more than one e-mail, phone number
+	// or address (AWS).
+	singleValued bool
 }
 
 func modeFor(name string) (mode, error) {
@@ -83,7 +86,7 @@ func modeFor(name string) (mode, error) {
 	case ProfileAWS:
 		return mode{name: name, maxPage: 100, cursor: true, emptyMembers: true,
 			userFilters: []string{"username", "externalid"}, groupFilters: []string{"displayname", "externalid", "id+members"},
-			memberCap: 100, noReplaceMembers: true}, nil
+			memberCap: 100, noReplaceMembers: true, singleValued: true}, nil
 	case ProfileZoom:
 		return mode{name: name, maxPage: 100, userFilters: []string{"username"}, ownExternalID: true}, nil
 	}
@@ -145,6 +148,13 @@ func (m *mode) onWrite(data, old map[string]any) *httpError {
 			data["externalId"] = "zoom-" + newID()[:8]
 		} else {
 			data["externalId"] = get(old, "externalId")
+		}
+	}
+	if m.singleValued {
+		for _, attr := range []string{"emails", "phoneNumbers", "addresses"} {
+			if list, _ := get(data, attr).([]any); len(list) > 1 {
+				return errorf(http.StatusBadRequest, "invalidValue", "%s: %s takes one value, got %d", m.name, attr, len(list))
+			}
 		}
 	}
 	for _, r := range m.required {
