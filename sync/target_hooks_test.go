@@ -42,3 +42,41 @@ func TestRewrittenUserNamesConverge(t *testing.T) {
 	}
 	assertConverged(t, r)
 }
+
+// describedTarget says what its actions mean, as the SCIM profiles do.
+type describedTarget struct{ *fakeTarget }
+
+func (describedTarget) Meaning(action string) string {
+	if action == "disable" {
+		return "suspends the user (reversible)"
+	}
+	return ""
+}
+
+// TestPlanSaysWhatActionsMean: a leaver's disable on a target that
+// describes its actions carries that description as a reason.
+func TestPlanSaysWhatActionsMean(t *testing.T) {
+	tgt := describedTarget{newFakeTarget()}
+	src := &sliceSource{entries: people(2)}
+	r, _ := newTestRunner(t, src, tgt)
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	src.entries = src.entries[:1]
+	p, err := r.planOnly(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaver *Change
+	for i := range p.Changes {
+		if p.Changes[i].Kind == Leaver {
+			leaver = &p.Changes[i]
+		}
+	}
+	if leaver == nil || leaver.Action != Disable {
+		t.Fatalf("no leaver disable in %+v", p.Changes)
+	}
+	if got := strings.Join(leaver.Reasons, " | "); !strings.Contains(got, "disable on this target suspends the user (reversible)") {
+		t.Errorf("leaver reasons %q do not say what disable means", got)
+	}
+}

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/idsync/idsync/mapping"
@@ -37,4 +38,31 @@ func rewriteUserNames(t targets.Target, people []mapping.Person) []mapping.Perso
 		return people
 	}
 	return out
+}
+
+// actionDescriber is a target that says in words what an action does there
+// (the SCIM target's profiles: on Slack a delete deactivates, on GitHub
+// EMU it destroys the user's data for good).
+type actionDescriber interface {
+	// Meaning describes action ("disable", "delete") on the target as a
+	// verb phrase; "" when there is nothing to add.
+	Meaning(action string) string
+}
+
+// describeActions adds to every disable and delete of p a reason saying
+// what the action does on t, when t says.
+func describeActions(t targets.Target, p *Plan) {
+	d, ok := t.(actionDescriber)
+	if !ok {
+		return
+	}
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if c.Action != Disable && c.Action != Delete {
+			continue
+		}
+		if m := d.Meaning(string(c.Action)); m != "" {
+			c.Reasons = append(c.Reasons, fmt.Sprintf("%s on this target %s", c.Action, m))
+		}
+	}
 }
