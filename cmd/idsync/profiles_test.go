@@ -85,6 +85,12 @@ func TestProfilesDayOneDayTwo(t *testing.T) {
 					t.Errorf("day 2: %s %v, want %d", k, got, n)
 				}
 			}
+			for _, ch := range p.Changes {
+				m := c.Meaning(string(ch.Action))
+				if ch.Kind == sync.Leaver && (m == "" || !strings.Contains(strings.Join(ch.Reasons, " "), m)) {
+					t.Errorf("day 2: leaver %s %s: reasons %q do not say what it means here (%q)", ch.Action, ch.UserName, ch.Reasons, m)
+				}
+			}
 			e.mustIdsync(exitOK, "apply")
 			e.converged("day 2")
 			if u := e.accountByMail(c, "maria.keller@example.org"); !u.Active || u.Attrs.Get("name.familyName") != "Keller" {

@@ -45,7 +45,7 @@ type Profile struct {
 	// nil when it stores it as sent.
 	UserNameRewrite func(string) string
 	// Disable and Delete say in words what a leaver's disable and delete
-	// do on this target.
+	// do on this target ("" for plain SCIM: nothing to add).
 	Disable, Delete string
 	// IrreversibleDelete refuses leavers/orphans = "delete" at config
 	// check unless acknowledge_irreversible_delete is set.
@@ -140,7 +140,7 @@ func Profiles() []Profile {
 // (plain SCIM as configured, nothing discovered).
 func ProfileNamed(name string) (Profile, error) {
 	if name == "" {
-		return Profile{Disable: "sets active to false", Delete: "deletes the SCIM user"}, nil
+		return Profile{}, nil
 	}
 	for _, p := range Profiles() {
 		if p.Name == name {

@@ -58,22 +58,15 @@ func (c *Config) CheckPolicy(leavers, orphans string) error {
 	return errors.Join(errs...)
 }
 
-// Meaning says in words what action ("create", "update", "disable",
-// "delete") does on this target, for plans and reports.
+// Meaning says in words what action ("disable", "delete") does on this
+// target, as a verb phrase for plans and reports ("deactivates the Slack
+// account too: ..."); "" without a profile or for another action.
 func (c *Client) Meaning(action string) string {
-	p := c.cfg.profile
 	switch action {
 	case "disable":
-		return p.Disable
+		return c.cfg.profile.Disable
 	case "delete":
-		return p.Delete
-	case "create":
-		if p.UserNameRewrite != nil {
-			return "creates the user; the target rewrites its userName"
-		}
-		return "creates the user"
-	case "update":
-		return "changes the managed attributes"
+		return c.cfg.profile.Delete
 	}
 	return ""
 }
