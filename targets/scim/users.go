@@ -178,6 +178,9 @@ func (c *Client) GetWithGroups(ctx context.Context, id string) (targets.Account,
 // targets.ErrConflict. A POST that got no answer is not repeated: it
 // returns an error wrapping ErrUnknownOutcome.
 func (c *Client) Create(ctx context.Context, a targets.Account) (string, error) {
+	if err := c.discover(ctx); err != nil { // it may adapt what outgoing reads
+		return "", err
+	}
 	a, err := c.outgoing(a)
 	if err != nil {
 		return "", err
