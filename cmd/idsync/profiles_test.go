@@ -241,3 +241,15 @@ func (e *env) rehire(t *testing.T, s *slapdtest.Server, uid string) {
 		t.Fatal(err)
 	}
 }
+
+// TestProfileUnknownIsRefused: config check names the key, its line and
+// the profiles there are.
+func TestProfileUnknownIsRefused(t *testing.T) {
+	slapd := slapdtest.Start(t, slapdtest.WithLDIFFile("../../testdata/sample/day1.ldif"))
+	e := newEnv(t, slapd, "http://127.0.0.1:1/scim/v2", "tok", "profile = \"okta\"\n")
+	code, _, errs := e.run("config", "check", "-c", e.cfg)
+	want := `target[0].scim.profile: must be one of "generic", "slack", "github-emu", "atlassian", "aws-identity-center", "zoom", got "okta"`
+	if code == exitOK || !strings.Contains(errs, want) || !strings.Contains(errs, "config.toml:") {
+		t.Errorf("config check: exit %d\n%s\nwant %q with its line", code, errs, want)
+	}
+}
