@@ -395,12 +395,14 @@ func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *P
 	if groups != nil && len(roles) == 0 && len(v.groupIDs) == 0 && !anyRoles(src.people) {
 		groups = nil // no role rules: leave the target's groups alone
 	}
-	return BuildPlan(Input{
-		Target: t.Name, Now: now, People: src.people, Unmapped: src.unmapped, Links: v.links,
+	p := BuildPlan(Input{
+		Target: t.Name, Now: now, People: rewriteUserNames(t.Target, src.people), Unmapped: src.unmapped, Links: v.links,
 		Listing: v.accounts, Groups: groups, GroupIDs: v.groupIDs, StaticRoles: roles,
 		Managed: r.Mapper.AttributePaths(), Rule: r.Mapper.Rule, Policy: t.Policy,
 		Index: v.index, PeopleIndex: src.index,
 	})
+	describeActions(t.Target, p)
+	return p
 }
 
 func anyRoles(people []mapping.Person) bool {

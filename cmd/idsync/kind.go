@@ -141,3 +141,27 @@ func names[T any](kinds []kind[T]) string {
 	}
 	return out
 }
+
+// policyChecker is a section that checks a target's leaver and orphan
+// policies against its own settings.
+type policyChecker interface {
+	// checkPolicy returns the problems, each message starting with the
+	// key under the target ("leavers: ...").
+	checkPolicy(leavers, orphans string) error
+}
+
+// componentPolicy is a component Config with a CheckPolicy (the SCIM
+// target refuses an irreversible delete that is not acknowledged).
+type componentPolicy interface {
+	CheckPolicy(leavers, orphans string) error
+}
+
+var _ policyChecker = (*configured[struct{}, any])(nil)
+
+// checkPolicy calls the component's CheckPolicy when it has one.
+func (c *configured[C, T]) checkPolicy(leavers, orphans string) error {
+	if p, ok := any(c.cfg).(componentPolicy); ok {
+		return p.CheckPolicy(leavers, orphans)
+	}
+	return nil
+}

@@ -127,6 +127,9 @@ func (t *TargetConfig) validate(key string) []keyErr {
 	if t.Orphans != "report" && t.Orphans != "disable" && t.Orphans != "delete" {
 		bad("orphans", "must be report, disable or delete, got %q", t.Orphans)
 	}
+	if pc, ok := t.section.(policyChecker); ok {
+		out = append(out, prefixed(key+".", pc.checkPolicy(t.Leavers, t.Orphans))...)
+	}
 	return append(out, validateKind(targetKinds, t.section, key, key+".kind", "kind", t.Kind)...)
 }
 

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"golang.org/x/time/rate"
 
 	"github.com/idsync/idsync/internal/secret"
 	"github.com/idsync/idsync/targets"
@@ -47,6 +48,13 @@ type Client struct {
 	http  *http.Client
 	retry *retry.Retrier
 	log   logrus.FieldLogger
+	// writes paces writes on top of retry's limit; nil when the profile
+	// and write_rate_limit set none.
+	writes *rate.Limiter
+	// spc is what /ServiceProviderConfig declared (generic profile).
+	spc discovery
+	// clamp notes pages shorter than asked for (see noteClamp).
+	clamp clampLog
 }
 
 var (
@@ -91,9 +99,14 @@ func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
 		MaxWait:      s.RetryMaxWait.Duration,
 		MaxTotalWait: s.RetryMaxTotalWait.Duration,
 	}
+	var writes *rate.Limiter
+	if s.writeRate > 0 {
+		writes = rate.NewLimiter(rate.Limit(s.writeRate), s.writeBurst)
+	}
 	return &Client{
-		cfg:   s,
-		token: token,
+		writes: writes,
+		cfg:    s,
+		token:  token,
 		http: &http.Client{
 			Transport: transport,
 			// A redirect to another host drops the Authorization header;

@@ -87,6 +87,21 @@ type Config struct {
 	// DefaultExcludedAttributes; empty sends no excludedAttributes, for a
 	// server that rejects the parameter.
 	ExcludedAttributes *[]string `toml:"excluded_attributes"`
+	// Profile names the application behind the URL (see Profiles):
+	// "slack", "github-emu", "atlassian", "aws-identity-center", "zoom" or
+	// "generic". It sets the defaults of the keys above and how the client
+	// pages, looks up, names and groups there. "" is plain SCIM.
+	Profile string `toml:"profile"`
+	// AcknowledgeIrreversibleDelete allows leavers or orphans = "delete"
+	// on a profile where a delete destroys data (github-emu).
+	AcknowledgeIrreversibleDelete bool `toml:"acknowledge_irreversible_delete"`
+	// WriteRateLimit is the number of writes per second at most, on top of
+	// RateLimit (default: the profile's, else none).
+	WriteRateLimit *float64 `toml:"write_rate_limit"`
+	// WriteBurst is how many writes may go out at once before
+	// WriteRateLimit applies (default: the profile's, else WriteRateLimit
+	// rounded up).
+	WriteBurst int `toml:"write_burst"`
 }
 
 // Validate reports every problem in c at once, each message starting with
@@ -139,6 +154,15 @@ func (c *Config) Validate() error {
 	if c.MaxMembersPerPatch < 0 {
 		add("max_members_per_patch: must not be negative, got %d", c.MaxMembersPerPatch)
 	}
+	if _, err := ProfileNamed(c.Profile); err != nil {
+		add("profile: %v", err)
+	}
+	if r := c.WriteRateLimit; r != nil && (*r < 0 || math.IsNaN(*r) || math.IsInf(*r, 0)) {
+		add("write_rate_limit: must be a finite number of writes per second, 0 or more (0: no limit), got %g", *r)
+	}
+	if c.WriteBurst < 0 {
+		add("write_burst: must not be negative, got %d", c.WriteBurst)
+	}
 	if c.ExcludedAttributes != nil {
 		enterprise := c.EnterpriseExtension == nil || *c.EnterpriseExtension
 		errs = append(errs, validateExcluded(*c.ExcludedAttributes, enterprise)...)
@@ -176,10 +200,19 @@ type settings struct {
 	// excluded is the excludedAttributes parameter of user list pages,
 	// comma-joined; "" sends none.
 	excluded string
+	// profile is the Profile named by Config.Profile.
+	profile Profile
+	// asSet is the configuration as written, before any default.
+	asSet Config
+	// writeRate and writeBurst pace writes (writeRate 0: not separately).
+	writeRate  float64
+	writeBurst int
 }
 
 func (c Config) withDefaults() settings {
-	s := settings{Config: c, rateLimit: DefaultRateLimit, maxRetries: DefaultMaxRetries, enterprise: true}
+	s := settings{Config: c, asSet: c, rateLimit: DefaultRateLimit, maxRetries: DefaultMaxRetries, enterprise: true}
+	s.profile, _ = ProfileNamed(c.Profile) // Validate has checked the name
+	s.applyProfile()
 	s.URL = strings.TrimRight(c.URL, "/")
 	if s.Timeout.Duration == 0 {
 		s.Timeout = duration.Of(DefaultTimeout)
@@ -187,7 +220,6 @@ func (c Config) withDefaults() settings {
 	if c.RateLimit != nil {
 		s.rateLimit = *c.RateLimit
 	}
-	s.burst = c.Burst
 	if s.burst == 0 {
 		s.burst = max(1, int(s.rateLimit+0.999))
 	}

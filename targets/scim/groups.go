@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/idsync/idsync/targets"
@@ -10,8 +11,17 @@ import (
 
 // ListGroups calls fn exactly once for each group with the ids of its
 // members (members[].value, duplicates removed). Its paging is List's.
+// On a profile whose group reads list no members (aws-identity-center)
+// the members are read with the member filter instead, one request per
+// group and user (see listGroupsByFilter): never taken as empty.
 func (c *Client) ListGroups(ctx context.Context, fn func(targets.Group) error) error {
-	return listAll(ctx, c, "/Groups", nil, (*group).id, func(r *group) error {
+	if err := c.discover(ctx); err != nil {
+		return err
+	}
+	if c.cfg.profile.GroupMembersUnlisted {
+		return c.listGroupsByFilter(ctx, fn)
+	}
+	return listResources(ctx, c, "/Groups", nil, (*group).id, func(r *group) error {
 		g := targets.Group{ID: string(r.ID), DisplayName: string(r.DisplayName)}
 		seen := make(map[scalar]bool, len(r.Members))
 		for _, m := range r.Members {
@@ -42,6 +52,10 @@ func (c *Client) ModifyMembers(ctx context.Context, groupID string, add, remove 
 		return errors.New("scim: modify members: empty group id")
 	}
 	add, remove = dedupe(add), dedupe(remove)
+	if limit := c.cfg.profile.MaxGroupMembers; limit > 0 && len(add) > limit {
+		return fmt.Errorf("scim: group %s: adding %d members passes the limit of %d members of profile %s: %w",
+			groupID, len(add), limit, c.cfg.profile.Name, targets.ErrRejected)
+	}
 	type change struct {
 		id  string
 		add bool

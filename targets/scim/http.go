@@ -52,7 +52,17 @@ func (c *Client) do(ctx context.Context, req request, decode func([]byte) error)
 			return fmt.Errorf("scim: %s %s: encode request: %w", req.method, req.path, err)
 		}
 	}
-	err := c.retry.Do(ctx, func(ctx context.Context, _ int) error { return c.attempt(ctx, req, payload, decode) })
+	if err := c.discover(ctx); err != nil {
+		return err
+	}
+	err := c.retry.Do(ctx, func(ctx context.Context, _ int) error {
+		if c.writes != nil && req.method != http.MethodGet {
+			if err := c.writes.Wait(ctx); err != nil {
+				return fmt.Errorf("scim: %s %s: wait for the write rate limit: %w", req.method, req.path, err)
+			}
+		}
+		return c.attempt(ctx, req, payload, decode)
+	})
 	var g *retry.GiveUpError
 	var serr *StatusError
 	switch {

@@ -80,6 +80,7 @@ func listAll[T any](ctx context.Context, c *Client, path string, params url.Valu
 		if len(res) == 0 {
 			break
 		}
+		c.noteClamp(path, len(res), page)
 		next = fetchPage[T](ctx, c, path, params, start+len(res))
 		for i := range res {
 			if err := fn(&res[i]); err != nil {

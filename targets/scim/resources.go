@@ -22,6 +22,9 @@ import (
 type listResponse[T any] struct {
 	TotalResults int `json:"totalResults"`
 	Resources    []T `json:"Resources"`
+	// NextCursor is the cursor of the next page of a cursor-paged list
+	// (AWS IAM Identity Center); "" on the last page.
+	NextCursor string `json:"nextCursor"`
 }
 
 // user is a SCIM User (RFC 7643 §4.1, §4.3) as idsync reads it. Which of

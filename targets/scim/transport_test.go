@@ -10,14 +10,14 @@ import (
 	"github.com/idsync/idsync/targets/scim/scimtest"
 )
 
-// recorder is a RoundTripper that records the status of every response.
-type recorder struct {
+// roundTripRecorder is a RoundTripper that records the status of every response.
+type roundTripRecorder struct {
 	next  http.RoundTripper
 	mu    gosync.Mutex
 	codes []int
 }
 
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+func (r *roundTripRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.next.RoundTrip(req)
 	if err == nil {
 		r.mu.Lock()
@@ -32,7 +32,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestWrapTransport(t *testing.T) {
 	url, token, srv := scimtest.Start(t, scimtest.Options{})
 	c, _ := newClient(t, testConfig(t, url, token))
-	rec := &recorder{}
+	rec := &roundTripRecorder{}
 	c.WrapTransport(func(next http.RoundTripper) http.RoundTripper {
 		tr, ok := next.(*http.Transport)
 		if !ok || tr.TLSClientConfig == nil || tr.TLSClientConfig.MinVersion != tls.VersionTLS12 {

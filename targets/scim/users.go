@@ -17,7 +17,10 @@ import (
 // how the end of the list is found) and returns the first error fn returns.
 // Its pages ask the server to leave out excluded_attributes.
 func (c *Client) List(ctx context.Context, fn func(targets.Account) error) error {
-	return listAll(ctx, c, "/Users", c.userListParams(), (*user).id, func(u *user) error {
+	if err := c.discover(ctx); err != nil {
+		return err
+	}
+	return listResources(ctx, c, "/Users", c.userListParams(), (*user).id, func(u *user) error {
 		a, err := accountFromResource(u, c.cfg.enterprise)
 		if err != nil {
 			return err
@@ -42,6 +45,13 @@ func (c *Client) userListParams() url.Values {
 // case-sensitively (SCIMMY) are asked a second time with the lower-case
 // name. ErrNotFound when neither finds the user.
 func (c *Client) FindByUserName(ctx context.Context, userName string) (targets.Account, error) {
+	if err := c.discover(ctx); err != nil {
+		return targets.Account{}, err
+	}
+	if !c.cfg.profile.allowsUserFilter("userName") {
+		return targets.Account{}, fmt.Errorf("scim: user %q: %w (the target takes no userName filter)", userName, targets.ErrNotFound)
+	}
+	userName = c.RewriteUserName(userName)
 	names := []string{userName}
 	if l := strings.ToLower(userName); l != userName {
 		names = append(names, l)
@@ -145,6 +155,13 @@ func (c *Client) GetWithGroups(ctx context.Context, id string) (targets.Account,
 	if err := json.Unmarshal(body, &m); err != nil {
 		return targets.Account{}, nil, false, fmt.Errorf("scim: GET %s: groups: %w", userPath(id), err)
 	}
+	if c.cfg.profile.GroupMembersUnlisted {
+		groups, err := c.groupsOfByFilter(ctx, id)
+		if err != nil {
+			return targets.Account{}, nil, false, err
+		}
+		return a, groups, true, nil
+	}
 	if m.Groups == nil {
 		return a, nil, false, nil
 	}
@@ -161,11 +178,22 @@ func (c *Client) GetWithGroups(ctx context.Context, id string) (targets.Account,
 // targets.ErrConflict. A POST that got no answer is not repeated: it
 // returns an error wrapping ErrUnknownOutcome.
 func (c *Client) Create(ctx context.Context, a targets.Account) (string, error) {
+	if err := c.discover(ctx); err != nil { // it may adapt what outgoing reads
+		return "", err
+	}
+	a, err := c.outgoing(a)
+	if err != nil {
+		return "", err
+	}
 	body, err := resourceFromAccount(a, c.cfg.enterprise)
 	if err != nil {
 		return "", err
 	}
-	return c.create(ctx, request{method: http.MethodPost, path: "/Users", body: body})
+	id, err := c.create(ctx, request{method: http.MethodPost, path: "/Users", body: body})
+	if err == nil && c.cfg.profile.ReactivationKeepsGroups {
+		err = c.dropRestoredGroups(ctx, id)
+	}
+	return id, err
 }
 
 // create POSTs req and returns the id of what the server made; a success
@@ -192,6 +220,13 @@ func (c *Client) Update(ctx context.Context, id string, a targets.Account) error
 	if id == "" {
 		return errors.New("scim: update: empty id")
 	}
+	if err := c.discover(ctx); err != nil {
+		return err
+	}
+	a, err := c.outgoing(a)
+	if err != nil {
+		return err
+	}
 	if c.cfg.UpdateMethod == UpdatePut {
 		return c.updatePut(ctx, id, a)
 	}
@@ -199,7 +234,7 @@ func (c *Client) Update(ctx context.Context, id string, a targets.Account) error
 	if err != nil {
 		return err
 	}
-	return c.patch(ctx, userPath(id), ops)
+	return c.patch(ctx, userPath(id), c.withoutExternalID(ops))
 }
 
 // updatePut reads the user, changes only what idsync manages and PUTs the
@@ -216,6 +251,9 @@ func (c *Client) updatePut(ctx context.Context, id string, a targets.Account) er
 	}
 	if r == nil {
 		return fmt.Errorf("scim: GET %s: empty response", userPath(id))
+	}
+	if c.cfg.profile.ExternalIDOwned { // keep the target's own
+		a.ExternalID, _ = getCI(r, "externalId").(string)
 	}
 	if err := applyAccount(r, a, c.cfg.enterprise); err != nil {
 		return err

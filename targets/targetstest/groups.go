@@ -17,7 +17,7 @@ func (s *suite) groups(t *testing.T) {
 		t.Log("the target is not a GroupManager")
 		return
 	}
-	p := prefix(t)
+	p := s.prefix(t)
 	gid, err := gm.CreateGroup(t.Context(), p)
 	if err != nil || gid == "" {
 		t.Fatalf("CreateGroup = %q, %v", gid, err)
@@ -30,7 +30,7 @@ func (s *suite) groups(t *testing.T) {
 		t.Fatalf("CreateGroup: %v", err)
 	}
 
-	users := createMany(t, tg, p, s.caps.GroupMembers)
+	users := s.createMany(t, tg, p, s.caps.GroupMembers)
 	if err := gm.ModifyMembers(t.Context(), gid, users, nil); err != nil {
 		t.Fatalf("ModifyMembers(add %d): %v", len(users), err)
 	}
@@ -117,7 +117,7 @@ func (s *suite) getWithGroups(t *testing.T) {
 		t.Log("the target is not a MemberGetter")
 		return
 	}
-	p := prefix(t)
+	p := s.prefix(t)
 	g1, err := gm.CreateGroup(t.Context(), p+"-1")
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +126,7 @@ func (s *suite) getWithGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	users := createMany(t, tg, p, 3)
+	users := s.createMany(t, tg, p, 3)
 	if err := gm.ModifyMembers(t.Context(), g1, users[:2], nil); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,19 @@ type Capabilities struct {
 	// ReportsGroups says a MemberGetter target always reports an
 	// account's groups (known is true, even for an account in none).
 	ReportsGroups bool
+	// MaxUserNameLength is the longest userName the target keeps (Slack:
+	// 21): the suite's names are made short enough. 0: no limit.
+	MaxUserNameLength int
+	// DeleteDeactivates says Delete leaves the account in place, inactive
+	// (Slack): a deleted account is still listed and found.
+	DeleteDeactivates bool
+	// Required are attribute paths every account must carry (GitHub EMU):
+	// the suite gives every account it creates a value for each and never
+	// clears one.
+	Required []string
+	// ServerExternalID says the target sets externalId itself (Zoom): the
+	// suite does not compare it.
+	ServerExternalID bool
 }
 
 // Run runs the suite. newTarget returns the target to test, talking to a
@@ -73,6 +87,15 @@ type suite struct {
 	newTarget func(t *testing.T) targets.Target
 }
 
+// prefix returns a random name prefix for one subtest, short when the
+// target keeps short userNames only.
+func (s *suite) prefix(t *testing.T) string {
+	if s.caps.MaxUserNameLength > 0 {
+		return "x" + strings.ToLower(rand.Text()[:6])
+	}
+	return prefix(t)
+}
+
 // prefix returns a random name prefix for one subtest.
 func prefix(t *testing.T) string {
 	name := strings.ToLower(t.Name()[strings.LastIndex(t.Name(), "/")+1:])
@@ -106,6 +129,23 @@ func (s *suite) account(userName, variant string) targets.Account {
 	return a
 }
 
+// complete gives a the required attributes it lacks (Capabilities.Required).
+func (s *suite) complete(a targets.Account) targets.Account {
+	for _, p := range s.caps.Required {
+		switch {
+		case p == "externalId" && a.ExternalID == "":
+			a.ExternalID = "ext-" + a.UserName
+		case p != "externalId" && a.Attrs.Get(p) == "":
+			a.Attrs = a.Attrs.Clone()
+			a.Attrs.Set(p, sample(p, "r"))
+		}
+	}
+	return a
+}
+
+// required says whether path is one the target requires.
+func (s *suite) required(path string) bool { return slices.Contains(s.caps.Required, path) }
+
 // listAll lists tg, failing when an id comes twice.
 func listAll(t *testing.T, tg targets.Target) map[string]targets.Account {
 	t.Helper()
@@ -135,6 +175,11 @@ func mustGet(t *testing.T, tg targets.Target, id string) targets.Account {
 	return a
 }
 
+func (s *suite) mustCreate(t *testing.T, tg targets.Target, a targets.Account) string {
+	t.Helper()
+	return mustCreate(t, tg, s.complete(a))
+}
+
 func mustCreate(t *testing.T, tg targets.Target, a targets.Account) string {
 	t.Helper()
 	id, err := tg.Create(t.Context(), a)
@@ -148,7 +193,7 @@ func mustCreate(t *testing.T, tg targets.Target, a targets.Account) string {
 }
 
 // createMany creates n accounts named prefix-NNNN with a few workers.
-func createMany(t *testing.T, tg targets.Target, prefix string, n int) []string {
+func (s *suite) createMany(t *testing.T, tg targets.Target, prefix string, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
 	errs := make([]error, n)
@@ -157,8 +202,8 @@ func createMany(t *testing.T, tg targets.Target, prefix string, n int) []string 
 	for range 8 {
 		wg.Go(func() {
 			for i := range next {
-				a := targets.Account{UserName: fmt.Sprintf("%s-%04d", prefix, i), Active: true,
-					Attrs: targets.AttrsOf(map[string]string{"displayName": fmt.Sprintf("User %d", i)})}
+				a := s.complete(targets.Account{UserName: fmt.Sprintf("%s-%04d", prefix, i), Active: true,
+					Attrs: targets.AttrsOf(map[string]string{"displayName": fmt.Sprintf("User %d", i)})})
 				ids[i], errs[i] = tg.Create(t.Context(), a)
 			}
 		})
@@ -174,10 +219,15 @@ func createMany(t *testing.T, tg targets.Target, prefix string, n int) []string 
 	return ids
 }
 
-// checkAccount compares the fixed fields and the given paths.
-func checkAccount(t *testing.T, got, want targets.Account, paths []string) {
+// checkAccount compares the fixed fields and the given paths, externalId
+// unless the target sets it itself.
+func (s *suite) checkAccount(t *testing.T, got, want targets.Account, paths []string) {
 	t.Helper()
-	for _, p := range append([]string{"userName", "externalId", "active"}, paths...) {
+	fixed := []string{"userName", "externalId", "active"}
+	if s.caps.ServerExternalID {
+		fixed = []string{"userName", "active"}
+	}
+	for _, p := range append(fixed, paths...) {
 		if g, w := got.Attr(p), want.Attr(p); g != w {
 			t.Errorf("%s: %s = %q, want %q", want.UserName, p, g, w)
 		}

@@ -12,14 +12,15 @@ import (
 
 func (s *suite) createListRoundTrip(t *testing.T) {
 	tg := s.newTarget(t)
-	p := prefix(t)
+	p := s.prefix(t)
 	active := s.account(p+"-active", "a")
 	inactive := s.account(p+"-inactive", "b")
 	inactive.Active = false
 	bare := targets.Account{UserName: p + "-bare", Active: true}
 	ids := map[string]targets.Account{}
 	for _, a := range []targets.Account{active, inactive, bare} {
-		ids[mustCreate(t, tg, a)] = a
+		a = s.complete(a)
+		ids[s.mustCreate(t, tg, a)] = a
 	}
 	all := listAll(t, tg)
 	for id, want := range ids {
@@ -28,15 +29,15 @@ func (s *suite) createListRoundTrip(t *testing.T) {
 			t.Errorf("created %s (%s) is not listed", want.UserName, id)
 			continue
 		}
-		checkAccount(t, got, want, s.caps.Attrs)
+		s.checkAccount(t, got, want, s.caps.Attrs)
 	}
 }
 
 func (s *suite) duplicateUserName(t *testing.T) {
 	tg := s.newTarget(t)
-	name := prefix(t)
-	mustCreate(t, tg, targets.Account{UserName: name, Active: true})
-	_, err := tg.Create(t.Context(), targets.Account{UserName: name, Active: true})
+	name := s.prefix(t)
+	s.mustCreate(t, tg, targets.Account{UserName: name, Active: true})
+	_, err := tg.Create(t.Context(), s.complete(targets.Account{UserName: name, Active: true}))
 	if !errors.Is(err, targets.ErrConflict) {
 		t.Errorf("second Create(%s) = %v, want ErrConflict", name, err)
 	}
@@ -45,7 +46,7 @@ func (s *suite) duplicateUserName(t *testing.T) {
 		t.Logf("the target compares userName case-sensitively; not checking %q", strings.ToUpper(name))
 		return
 	}
-	_, err = tg.Create(t.Context(), targets.Account{UserName: strings.ToUpper(name), Active: true})
+	_, err = tg.Create(t.Context(), s.complete(targets.Account{UserName: strings.ToUpper(name), Active: true}))
 	if !errors.Is(err, targets.ErrConflict) {
 		t.Errorf("Create(%s) after %s = %v, want ErrConflict", strings.ToUpper(name), name, err)
 	}
@@ -64,9 +65,9 @@ func (s *suite) duplicateUserName(t *testing.T) {
 // leaves one out of Attrs: that one must keep its value.
 func (s *suite) updateChangesAndClears(t *testing.T) {
 	tg := s.newTarget(t)
-	p := prefix(t)
+	p := s.prefix(t)
 	before := s.account(p, "a")
-	id := mustCreate(t, tg, before)
+	id := s.mustCreate(t, tg, before)
 
 	after := targets.Account{UserName: p + "-renamed", ExternalID: "ext2-" + p, Active: false, Attrs: targets.Attrs{}}
 	want := after.Clone()
@@ -78,6 +79,9 @@ func (s *suite) updateChangesAndClears(t *testing.T) {
 		case i%2 == 0:
 			after.Attrs.Set(path, sample(path, "b"))
 			want.Attrs.Set(path, sample(path, "b"))
+		case s.required(path): // never cleared: changed instead
+			after.Attrs.Set(path, sample(path, "b"))
+			want.Attrs.Set(path, sample(path, "b"))
 		default:
 			after.Attrs.Set(path, "")
 		}
@@ -85,20 +89,23 @@ func (s *suite) updateChangesAndClears(t *testing.T) {
 	if err := tg.Update(t.Context(), id, after); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	checkAccount(t, mustGet(t, tg, id), want, attrs)
+	s.checkAccount(t, mustGet(t, tg, id), want, attrs)
 
 	// And back: values for everything, active again.
 	again := s.account(p+"-again", "a")
 	if err := tg.Update(t.Context(), id, again); err != nil {
 		t.Fatalf("second Update: %v", err)
 	}
-	checkAccount(t, mustGet(t, tg, id), again, attrs)
+	s.checkAccount(t, mustGet(t, tg, id), again, attrs)
 
-	gone := mustCreate(t, tg, targets.Account{UserName: p + "-gone", Active: true})
+	gone := s.mustCreate(t, tg, targets.Account{UserName: p + "-gone", Active: true})
 	if err := tg.Delete(t.Context(), gone); err != nil {
 		t.Fatalf("Delete: %v", err)
 	}
-	if err := tg.Update(t.Context(), gone, targets.Account{UserName: p + "-gone", Active: true}); !errors.Is(err, targets.ErrNotFound) {
+	if s.caps.DeleteDeactivates {
+		return
+	}
+	if err := tg.Update(t.Context(), gone, s.complete(targets.Account{UserName: p + "-gone", Active: true})); !errors.Is(err, targets.ErrNotFound) {
 		t.Errorf("Update of a deleted account = %v, want ErrNotFound", err)
 	}
 }
@@ -110,20 +117,23 @@ func (s *suite) deactivate(t *testing.T) {
 		t.Log("the target is not a Deactivator")
 		return
 	}
-	p := prefix(t)
+	p := s.prefix(t)
 	a := s.account(p, "a")
-	id := mustCreate(t, tg, a)
+	id := s.mustCreate(t, tg, a)
 	if err := d.Deactivate(t.Context(), id); err != nil {
 		t.Fatalf("Deactivate: %v", err)
 	}
 	want := a.Clone()
 	want.Active = false
-	checkAccount(t, mustGet(t, tg, id), want, s.caps.Attrs)
+	s.checkAccount(t, mustGet(t, tg, id), want, s.caps.Attrs)
 	if err := d.Deactivate(t.Context(), id); err != nil {
 		t.Errorf("Deactivate of an inactive account: %v", err)
 	}
 	if err := tg.Delete(t.Context(), id); err != nil {
 		t.Fatalf("Delete: %v", err)
+	}
+	if s.caps.DeleteDeactivates {
+		return
 	}
 	if err := d.Deactivate(t.Context(), id); !errors.Is(err, targets.ErrNotFound) {
 		t.Errorf("Deactivate of a deleted account = %v, want ErrNotFound", err)
@@ -132,11 +142,17 @@ func (s *suite) deactivate(t *testing.T) {
 
 func (s *suite) deleteTwice(t *testing.T) {
 	tg := s.newTarget(t)
-	p := prefix(t)
-	id := mustCreate(t, tg, targets.Account{UserName: p, Active: true})
-	keep := mustCreate(t, tg, targets.Account{UserName: p + "-keep", Active: true})
+	p := s.prefix(t)
+	id := s.mustCreate(t, tg, targets.Account{UserName: p, Active: true})
+	keep := s.mustCreate(t, tg, targets.Account{UserName: p + "-keep", Active: true})
 	if err := tg.Delete(t.Context(), id); err != nil {
 		t.Fatalf("Delete: %v", err)
+	}
+	if s.caps.DeleteDeactivates {
+		if a, ok := listAll(t, tg)[id]; !ok || a.Active {
+			t.Errorf("deleted account %s on a target whose delete deactivates: listed %v, %+v; want listed inactive", id, ok, a)
+		}
+		return
 	}
 	if err := tg.Delete(t.Context(), id); !errors.Is(err, targets.ErrNotFound) {
 		t.Errorf("second Delete = %v, want ErrNotFound", err)
@@ -152,8 +168,8 @@ func (s *suite) deleteTwice(t *testing.T) {
 
 func (s *suite) listPaging(t *testing.T) {
 	tg := s.newTarget(t)
-	p := prefix(t)
-	ids := createMany(t, tg, p, s.caps.PagingUsers)
+	p := s.prefix(t)
+	ids := s.createMany(t, tg, p, s.caps.PagingUsers)
 	calls := map[string]int{}
 	err := tg.List(t.Context(), func(a targets.Account) error {
 		calls[a.ID]++
@@ -180,7 +196,7 @@ func (s *suite) listPaging(t *testing.T) {
 
 func (s *suite) listStopsAtCallbackError(t *testing.T) {
 	tg := s.newTarget(t)
-	createMany(t, tg, prefix(t), 5)
+	s.createMany(t, tg, s.prefix(t), 5)
 	stop := errors.New("stop here")
 	calls := 0
 	err := tg.List(t.Context(), func(targets.Account) error {
@@ -230,12 +246,12 @@ func (s *suite) get(t *testing.T) {
 		t.Log("the target is not a Getter")
 		return
 	}
-	p := prefix(t)
+	p := s.prefix(t)
 	full := s.account(p, "a")
 	full.Active = false
-	bare := targets.Account{UserName: p + "-bare", Active: true}
+	bare := s.complete(targets.Account{UserName: p + "-bare", Active: true})
 	for _, want := range []targets.Account{full, bare} {
-		id := mustCreate(t, tg, want)
+		id := s.mustCreate(t, tg, want)
 		got, err := g.Get(t.Context(), id)
 		if err != nil {
 			t.Fatalf("Get(%s): %v", id, err)
@@ -243,14 +259,18 @@ func (s *suite) get(t *testing.T) {
 		if got.ID != id {
 			t.Errorf("Get(%s) returned the account %q", id, got.ID)
 		}
-		checkAccount(t, got, want, s.caps.Attrs)
+		s.checkAccount(t, got, want, s.caps.Attrs)
 		if listed := mustGet(t, tg, id); !reflect.DeepEqual(listed, got) {
 			t.Errorf("Get(%s) = %+v\nList gives %+v", id, got, listed)
 		}
 		if err := tg.Delete(t.Context(), id); err != nil {
 			t.Fatalf("Delete: %v", err)
 		}
-		if _, err := g.Get(t.Context(), id); !errors.Is(err, targets.ErrNotFound) {
+		if a, err := g.Get(t.Context(), id); s.caps.DeleteDeactivates {
+			if err != nil || a.Active {
+				t.Errorf("Get of a deleted (deactivated) account = %+v, %v; want it inactive", a, err)
+			}
+		} else if !errors.Is(err, targets.ErrNotFound) {
 			t.Errorf("Get of a deleted account = %v, want ErrNotFound", err)
 		}
 	}

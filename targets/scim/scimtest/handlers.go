@@ -21,9 +21,13 @@ func (s *Server) handleList(c *collection) http.HandlerFunc {
 			count = min(count, pageCap)
 		}
 		var f *filter
-		if fs := q.Get("filter"); fs != "" {
+		gid, uid, memberCheck := s.mode.memberCheck(c, q.Get("filter"))
+		if fs := q.Get("filter"); fs != "" && !memberCheck {
 			var herr *httpError
-			if f, herr = parseFilter(fs); herr != nil {
+			if f, herr = parseFilter(fs); herr == nil {
+				herr = s.mode.checkFilter(c, f)
+			}
+			if herr != nil {
 				writeError(w, herr)
 				return
 			}
@@ -31,6 +35,9 @@ func (s *Server) handleList(c *collection) http.HandlerFunc {
 
 		s.mu.Lock()
 		selected := c.order
+		if memberCheck {
+			selected = s.withMember(gid, uid)
+		}
 		if f != nil {
 			var herr *httpError
 			if selected, herr = c.selectFiltered(f); herr != nil {
@@ -41,13 +48,18 @@ func (s *Server) handleList(c *collection) http.HandlerFunc {
 		}
 		total := len(selected)
 		from := start - 1
-		if ignoreStart {
-			from = 0 // AWS IAM Identity Center: every page is the first
+		cursor, cursorPaged := s.mode.cursorStart(q)
+		if ignoreStart || s.mode.cursor {
+			from = cursor // AWS IAM Identity Center: startIndex is ignored
 		}
 		if from >= total && total > 0 && s.faults.repeatsPastEnd() {
 			from = 0 // SCIMMY: a page past the end is the first page again
 		}
-		ex := parseExclusion(q.Get("excludedAttributes"), c.schema)
+		excluded := q.Get("excludedAttributes")
+		if s.mode.emptyMembers && c == s.groups {
+			excluded += ",members" // AWS: group reads list no members
+		}
+		ex := parseExclusion(excluded, c.schema)
 		trim := !ex.none()
 		var page [][]byte
 		var ends [][]int32 // of page's resources, when trimming
@@ -71,6 +83,10 @@ func (s *Server) handleList(c *collection) http.HandlerFunc {
 		if pageCap > 0 {
 			total = len(page) // the lie: totalResults is the page's size
 		}
+		if cursorPaged {
+			writeCursorList(w, page, from+len(page) < total, from+len(page))
+			return
+		}
 		writeList(w, page, total, start)
 	}
 }
@@ -91,6 +107,9 @@ func (s *Server) handleGet(c *collection) http.HandlerFunc {
 			out = res.json
 			if c == s.users && !s.opts.NoUserGroups {
 				out = withGroups(out, s.groupsOf(res.id))
+			}
+			if c == s.groups && s.mode.emptyMembers {
+				out = withoutMembers(out)
 			}
 		}
 		s.mu.Unlock()
@@ -130,11 +149,17 @@ func (s *Server) create(c *collection, data map[string]any) (string, []byte, *ht
 	if herr := c.validate(data); herr != nil {
 		return "", nil, herr
 	}
+	if c == s.users {
+		if herr := s.mode.onWrite(data, nil); herr != nil {
+			return "", nil, herr
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if herr := c.conflict("", data); herr != nil {
 		return "", nil, herr
 	}
+	defer s.restoreGroups(c, data)
 	now := s.opts.Now()
 	res := &resource{id: newID(), data: data, created: now, modified: now, version: 1}
 	data["id"] = res.id
@@ -182,6 +207,10 @@ func (s *Server) handlePatch(c *collection) http.HandlerFunc {
 			writeError(w, herr)
 			return
 		}
+		if herr := s.mode.checkMemberOps(c, ops); herr != nil {
+			writeError(w, herr)
+			return
+		}
 		if limit := s.faults.memberLimit(); limit > 0 && c.kind == "Group" {
 			if n := memberChanges(ops); n > limit {
 				writeError(w, errorf(http.StatusBadRequest, "invalidValue",
@@ -217,6 +246,9 @@ func (s *Server) store(c *collection, id string, change func(old map[string]any)
 		return nil, errorf(http.StatusNotFound, "", "%s %s not found", c.kind, id)
 	}
 	data, herr := change(res.data)
+	if herr == nil && c == s.users {
+		herr = s.mode.onWrite(data, res.data)
+	}
 	if herr != nil {
 		return nil, herr
 	}
@@ -234,7 +266,15 @@ func (s *Server) handleDelete(c *collection) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		s.mu.Lock()
-		ok := c.remove(id)
+		var ok bool
+		if c == s.users && s.mode.deleteDeactivates {
+			ok = s.deactivate(id) // Slack: a delete is a deactivation
+		} else {
+			if c == s.users {
+				s.beforeDelete(id)
+			}
+			ok = c.remove(id)
+		}
 		if ok && c == s.users {
 			s.dropMember(id)
 		}

@@ -55,6 +55,11 @@ type Options struct {
 	// By default a user read by ID lists the groups that have it as a
 	// member (list pages never do).
 	NoUserGroups bool
+	// Profile imitates a SaaS application's SCIM (see Profiles): its page
+	// size clamp, paging, filters, userName rewriting, write locks,
+	// member-change limits, deletes and reactivation. Options set
+	// explicitly (MaxPageSize, MaxMembersPerPatch) win.
+	Profile string
 }
 
 // Server is an in-memory SCIM 2.0 service provider. It implements
@@ -67,10 +72,25 @@ type Server struct {
 	users  *collection
 	groups *collection
 	faults faults
+	mode   mode
+	prof   profileState
 }
 
 // NewServer returns an empty server.
+//
+// It panics on an unknown Options.Profile (a mistake in the test).
 func NewServer(opts Options) *Server {
+	m, err := modeFor(opts.Profile)
+	if err != nil {
+		panic(err)
+	}
+	if opts.MaxPageSize <= 0 {
+		opts.MaxPageSize = m.maxPage
+	}
+	if opts.MaxMembersPerPatch <= 0 {
+		opts.MaxMembersPerPatch = m.memberCap
+	}
+	opts.NoUserGroups = opts.NoUserGroups || m.emptyMembers
 	if opts.DefaultPageSize <= 0 {
 		opts.DefaultPageSize = 100
 	}
@@ -81,6 +101,7 @@ func NewServer(opts Options) *Server {
 		opts.Now = time.Now
 	}
 	s := &Server{
+		mode:   m,
 		opts:   opts,
 		mux:    http.NewServeMux(),
 		users:  newCollection("User", SchemaUser, "/Users", "userName"),
@@ -125,6 +146,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, herr)
 		return
 	}
+	release, herr := s.lockObject(r)
+	if herr != nil {
+		w.Header().Set("Retry-After", "0")
+		writeError(w, herr)
+		return
+	}
+	defer release()
 	rec := &statusRecorder{ResponseWriter: w}
 	s.mux.ServeHTTP(rec, r)
 	if isWrite(r.Method) && rec.status >= 200 && rec.status < 300 {

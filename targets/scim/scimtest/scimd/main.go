@@ -48,6 +48,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	tokenFile := fs.String("token-file", "", "file holding the bearer token (required)")
 	addrFile := fs.String("addr-file", "", "file to write the base URL to once listening")
 	maxMembers := fs.Int("max-members-per-patch", 0, "reject group PATCHes with more member changes (0: no limit)")
+	profile := fs.String("profile", "", "imitate an application: "+strings.Join(scimtest.Profiles(), ", "))
 	seedFile := fs.String("seed", "", "JSON file with an array of SCIM User resources to create at start (e.g. an orphan)")
 	recordWrites := fs.Bool("write-log", false, "record successful writes and serve them at "+WritesPath+"?after=N (benchmarks)")
 	if err := fs.Parse(args); err != nil {
@@ -55,6 +56,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *tokenFile == "" {
 		return errors.New("-token-file is required")
+	}
+	if err := scimtest.CheckProfile(*profile); err != nil {
+		return err
 	}
 	b, err := os.ReadFile(*tokenFile)
 	if err != nil {
@@ -69,7 +73,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := scimtest.NewServer(scimtest.Options{Token: token, MaxMembersPerPatch: *maxMembers})
+	srv := scimtest.NewServer(scimtest.Options{Token: token, MaxMembersPerPatch: *maxMembers, Profile: *profile})
 	if *seedFile != "" {
 		if err := seed(srv, *seedFile); err != nil {
 			_ = ln.Close()
