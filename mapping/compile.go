@@ -41,6 +41,13 @@ type Mapper struct {
 
 	needGroups, needGroupDNs bool
 
+	// Per-target rules (CompileTarget): the target's own scope, the role
+	// names that apply (nil: all) and the full configuration key of every
+	// rule the target set.
+	targetScope *rule
+	roleFilter  []string
+	keys        map[string]string
+
 	pool   sync.Pool
 	gmu    sync.RWMutex
 	gcache map[groupVars][]groupResult
@@ -94,16 +101,7 @@ type compiler struct {
 // with the rule's key path relative to [mapping], for example
 // "attributes.department: compile: unknown name attrr (1:1)".
 func Compile(cfg Config) (*Mapper, error) {
-	c := &compiler{}
-	base := []expr.Option{
-		expr.MaxNodes(maxNodes),
-		expr.DisableBuiltin("now"), // the run's time is the variable now
-		expr.Timezone("UTC"),
-	}
-	base = append(base, helperOptions()...)
-	c.personOpts = append([]expr.Option{expr.Env(personEnv{})}, base...)
-	c.groupOpts = append([]expr.Option{expr.Env(groupEnv{})}, base...)
-
+	c := newCompiler()
 	m := &Mapper{sources: map[string]string{}, gcache: map[groupVars][]groupResult{}, reasons: map[reasonKey]string{}}
 	if strings.TrimSpace(cfg.Scope) != "" {
 		m.scope = c.compile(m, "scope", cfg.Scope, c.personOpts, wantBool)
@@ -120,6 +118,21 @@ func Compile(cfg Config) (*Mapper, error) {
 	m.needGroups, m.needGroupDNs = c.visitor.groups, c.visitor.groupDNs
 	m.pool.New = func() any { return newState() }
 	return m, nil
+}
+
+// newCompiler returns a compiler with the options of person and group
+// rules.
+func newCompiler() *compiler {
+	c := &compiler{}
+	base := []expr.Option{
+		expr.MaxNodes(maxNodes),
+		expr.DisableBuiltin("now"), // the run's time is the variable now
+		expr.Timezone("UTC"),
+	}
+	base = append(base, helperOptions()...)
+	c.personOpts = append([]expr.Option{expr.Env(personEnv{})}, base...)
+	c.groupOpts = append([]expr.Option{expr.Env(groupEnv{})}, base...)
+	return c
 }
 
 func (c *compiler) fail(key, format string, args ...any) {

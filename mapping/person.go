@@ -18,6 +18,10 @@ type Person struct {
 	// InScope is the result of the scope rule. When false, nothing else is
 	// mapped.
 	InScope bool `json:"inScope"`
+	// ScopeRule is, for a person a target's own scope left out, the key
+	// of that rule ("target.scope"); "" otherwise (the [mapping] scope
+	// decided).
+	ScopeRule string `json:"scopeRule,omitempty"`
 	// Disabled is the result of the disabled rule: the person is a leaver.
 	Disabled bool `json:"disabled"`
 	// Account is the desired account: Active is !Disabled; Attrs holds
