@@ -47,7 +47,7 @@ var verbs = []verb{
 why. Nothing is written to a target. plan works while an apply runs. It
 exits 0 when it worked, 2 with --exit-code when changes are pending, and 1
 on any error.`},
-	{"apply", "[-c config.toml] [--allow-deletes N] [--allow-shrink] [--allow-missing] [--report FILE] [--target NAME] [-q]",
+	{"apply", "[-c config.toml] [--allow-deletes N] [--allow-role-removals N] [--allow-shrink] [--allow-missing] [--report FILE] [--target NAME] [-q]",
 		`Plans, checks the guards on the whole plan, then performs it. Only one
 apply runs on a state database at a time; a second one is refused, naming
 the process that holds it.`},
