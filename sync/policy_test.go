@@ -288,3 +288,48 @@ func TestRunPerTargetRules(t *testing.T) {
 		t.Errorf("the other target lost accounts: %+v", all.accounts)
 	}
 }
+
+// TestRunChangesPerTargetRules: an incremental pass maps the people a
+// change touches with each target's own rules too: a person who moves
+// out of a target's scope is a leaver there alone, and the pass reads
+// only the changes.
+func TestRunChangesPerTargetRules(t *testing.T) {
+	entries := []mapping.Entry{entry("id-ann", "ann", "Eng"), entry("id-bob", "bob", "Sales"), entry("id-cid", "cid", "Eng")}
+	src := &changeSource{sliceSource: sliceSource{entries: entries}, touched: map[string][]string{}}
+	all, eng := newFakeTarget(), newFakeTarget()
+	r, _ := newTestRunner(t, src, all)
+	m, err := mapping.CompileTarget(mapping.Config{Attributes: map[string]string{"userName": `attr("uid")`, "department": `attr("ou")`}},
+		mapping.TargetRules{Name: "eng", Scope: `attr("ou") == "Eng"`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Targets = append(r.Targets, TargetSpec{Name: "eng", Target: eng, Guards: DefaultGuards, Mapper: m})
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	src.reads = 0
+	src.set(entry("id-cid", "cid", "Sales"))
+	src.set(entry("id-bob", "bob", "Eng"))
+	out, err := r.RunChanges(context.Background(), Options{}, Changes{IDs: []string{"id-cid", "id-bob"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.reads != 0 || out.Plans[1].Incremental == nil {
+		t.Fatalf("not an incremental pass: %d full reads", src.reads)
+	}
+	got := planChanges(out.Plans[1])
+	if len(got) != 2 || got[0] != (want{Leaver, Disable, "cid"}) || got[1] != (want{Joiner, Create, "bob"}) {
+		t.Errorf("eng incremental plan %v, want cid disabled and bob created", got)
+	}
+	if !anyReason(out.Plans[1], "out of this target's scope (target.eng.scope = ") {
+		t.Errorf("eng leaver reason: %+v", out.Plans[1].Changes)
+	}
+	for _, c := range out.Plans[0].Changes {
+		if c.Action != Update {
+			t.Errorf("the first target planned %s %s, want only department updates", c.Action, c.UserName)
+		}
+	}
+	if _, n := eng.byName("bob"); n != 1 {
+		t.Error("bob was not created in eng")
+	}
+}
