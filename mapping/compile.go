@@ -31,6 +31,7 @@ const (
 // group_roles results is guarded by a lock.
 type Mapper struct {
 	scope, disabled *rule
+	start, end      *rule   // start_date and end_date (dates.go)
 	attrs           []*rule // sorted by key
 	static          []staticRole
 	groupRoles      []groupRule
@@ -109,6 +110,7 @@ func Compile(cfg Config) (*Mapper, error) {
 	if strings.TrimSpace(cfg.Disabled) != "" {
 		m.disabled = c.compile(m, "disabled", cfg.Disabled, c.personOpts, wantBool)
 	}
+	c.dates(m, cfg)
 	c.attributes(m, cfg.Attributes)
 	c.staticRoles(m, cfg.Roles)
 	c.groupRoles(m, cfg.GroupRoles)

@@ -53,6 +53,9 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 			return p, err
 		}
 	}
+	if err = m.evalDates(st, &p); err != nil {
+		return p, err
+	}
 	p.Account.Active = !p.Disabled
 	// m.attrs is sorted by key, "attributes." + path: appending keeps
 	// Attrs sorted by path.

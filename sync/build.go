@@ -31,6 +31,10 @@ type Policy struct {
 	// who have no account: DisabledSkip (default, "" too) or
 	// DisabledCreateInactive.
 	DisabledPeople string
+	// ProvisionBefore creates the account of a person whose start date
+	// (mapping start_date) is this close, inactive and without roles; it
+	// is activated on the day. Zero: created on the day.
+	ProvisionBefore time.Duration
 }
 
 // What becomes of a person disabled in the source without an account.

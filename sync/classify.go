@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -133,7 +134,7 @@ func (b *builder) classifyRange(out *changeList, people []person) {
 		case p.wanted():
 			b.mover(out, p)
 		case p.link != nil:
-			b.leaver(out, p, p.leaveReason(b.rule))
+			b.leaver(out, p, cmp.Or(b.dateReason(p), p.leaveReason(b.rule)))
 		case b.createInactive(p):
 			b.inactiveJoiner(out, p)
 		}

@@ -22,7 +22,7 @@ func (b *builder) staged(p *person) bool {
 // account the policy keeps, inactive (disabled_people = create-inactive):
 // it is disabled, never deleted.
 func (b *builder) keepInactive(p *person) bool {
-	return b.in.Policy.DisabledPeople == DisabledCreateInactive && p.p.InScope && p.p.Disabled
+	return p.p.InScope && p.p.Disabled && (b.in.Policy.DisabledPeople == DisabledCreateInactive || b.startsLater(p))
 }
 
 // deleteDue returns when p's disabled account is to be deleted; ok is
@@ -99,7 +99,13 @@ func FormatRetention(d time.Duration) string {
 // createInactive reports whether p, disabled in the source and without an
 // account, gets one created inactive (disabled_people = create-inactive).
 func (b *builder) createInactive(p *person) bool {
-	return b.keepInactive(p) && p.account == nil && p.link == nil
+	if !b.keepInactive(p) || p.account != nil || p.link != nil {
+		return false
+	}
+	if b.startsLater(p) { // only within provision_before of the start
+		return b.in.Policy.ProvisionBefore > 0 && !b.in.Now.Before(p.p.StartDate.Add(-b.in.Policy.ProvisionBefore))
+	}
+	return true
 }
 
 // inactiveJoiner plans the inactive account of a person disabled in the
@@ -107,7 +113,28 @@ func (b *builder) createInactive(p *person) bool {
 func (b *builder) inactiveJoiner(out *changeList, p *person) {
 	after := p.desired()
 	after.Active = false
+	why := withRule("disabled in the source; created inactive (disabled_people = \"create-inactive\")", b.rule("disabled"))
+	if b.startsLater(p) {
+		why = withRule(fmt.Sprintf("starts on %s; created inactive ahead (provision_before = %s) and activated on that day",
+			day(p.p.StartDate), FormatRetention(b.in.Policy.ProvisionBefore)), b.rule("start_date"))
+	}
 	out.add(Change{Kind: Joiner, Action: Create, SourceID: p.p.SourceID, DN: p.p.DN,
-		UserName: after.UserName, After: &after,
-		Reasons: []string{withRule("disabled in the source; created inactive (disabled_people = \"create-inactive\")", b.rule("disabled"))}})
+		UserName: after.UserName, After: &after, Reasons: []string{why}})
+}
+
+// startsLater reports whether p's start date is still to come.
+func (b *builder) startsLater(p *person) bool {
+	return !p.p.StartDate.IsZero() && b.in.Now.Before(p.p.StartDate)
+}
+
+// dateReason says why p, disabled, is so by a date, "" when the dates
+// have nothing to do with it.
+func (b *builder) dateReason(p *person) string {
+	switch {
+	case b.startsLater(p):
+		return withRule("starts on "+day(p.p.StartDate)+"; kept inactive until then", b.rule("start_date"))
+	case !p.p.EndDate.IsZero() && !b.in.Now.Before(p.p.EndDate):
+		return withRule("end date "+p.p.EndDate.UTC().Format("2006-01-02 15:04 MST")+" passed", b.rule("end_date"))
+	}
+	return ""
 }

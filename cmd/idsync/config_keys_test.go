@@ -18,6 +18,11 @@ func TestPolicyKeysDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(b)
+	for _, k := range []string{"start_date =", "end_date ="} {
+		if !strings.Contains(doc, k) {
+			t.Errorf("config.example.toml does not show %s", k)
+		}
+	}
 	for _, typ := range []reflect.Type{reflect.TypeFor[TargetConfig](), reflect.TypeFor[GuardOverrides](),
 		reflect.TypeFor[sync.Guards](), reflect.TypeFor[sync.Protect](), reflect.TypeFor[TargetMapping]()} {
 		for name := range fieldsByName(typ) {

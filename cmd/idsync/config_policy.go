@@ -109,6 +109,9 @@ func (t *TargetConfig) validatePolicy(key string, global *mapping.Config) []keyE
 	if t.DeleteAfter.Duration < 0 {
 		bad("delete_after", "must not be negative")
 	}
+	if t.ProvisionBefore.Duration < 0 {
+		bad("provision_before", "must not be negative")
+	}
 	if t.DeleteAfter.Duration > 0 && t.Leavers == "delete" {
 		bad("delete_after", `set, but leavers = "delete" deletes at once; use leavers = "disable" to delete after the retention period`)
 	}

@@ -33,7 +33,7 @@ func TestTargetPolicyConfig(t *testing.T) {
 		t.Error("slack has no rules of its own, but got a mapper")
 	}
 	wantSlack := sync.Policy{Leavers: "disable", Orphans: "report", Rehire: "username", DeleteAfter: 90 * 24 * time.Hour,
-		DisabledPeople: "create-inactive", Protect: sync.Protect{UserNames: []string{"admin", "breakglass-*"}}}
+		DisabledPeople: "create-inactive", ProvisionBefore: 7 * 24 * time.Hour, Protect: sync.Protect{UserNames: []string{"admin", "breakglass-*"}}}
 	if !reflect.DeepEqual(slack.Policy, wantSlack) {
 		t.Errorf("slack policy %+v\nwant %+v", slack.Policy, wantSlack)
 	}

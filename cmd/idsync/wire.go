@@ -43,7 +43,8 @@ func newTargets(cfg *Config, only string, log logrus.FieldLogger) ([]sync.Target
 			Name:   t.Name,
 			Target: tgt,
 			Policy: sync.Policy{Leavers: t.Leavers, Orphans: t.Orphans, Rehire: t.Rehire,
-				DeleteAfter: t.DeleteAfter.Duration, Protect: t.Protect, DisabledPeople: t.DisabledPeople},
+				DeleteAfter: t.DeleteAfter.Duration, Protect: t.Protect, DisabledPeople: t.DisabledPeople,
+				ProvisionBefore: t.ProvisionBefore.Duration},
 			Guards: t.Guards.over(cfg.Guards, t.Name),
 		}
 		if t.mapper != nil { // not a nil *Mapper in the interface
