@@ -30,6 +30,8 @@ func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitOK, cmdAudit(ctx, args, stdout, stderr)
 	case "runs":
 		return exitOK, cmdRuns(ctx, args, stdout, stderr)
+	case "orphans adopt":
+		return exitOK, cmdOrphansAdopt(ctx, args, stdout, stderr)
 	case "run":
 		return exitOK, cmdRun(ctx, args, stdout, stderr)
 	case "status":
@@ -90,6 +92,13 @@ the run after the plan. It fails when no daemon answers or the run failed.`},
 read from the source, and a summary or the error. --format csv writes the
 columns id, target, mode, started, finished, status, source_count, summary
 and error under a header row.`},
+	{"orphans adopt", "[-c config.toml] --target NAME --account USERNAME --person ID|DN",
+		`Links an orphan account (one the plan lists as an orphan: no source
+person is linked to it) to a source person, after review. The person must
+be in the target's scope and not disabled, and have no account linked
+there; the account must be linked to nobody. The link is audited
+("orphan/adopt"); the next apply updates the account to the rules. It
+waits for no apply: it is refused while one runs.`},
 }
 
 // findVerb returns the verb args start with and the arguments after it.

@@ -10,14 +10,15 @@ import (
 // flags, and exit 0.
 func TestHelpVerb(t *testing.T) {
 	flags := map[string][]string{
-		"plan":         {"-format", "-out file", "-exit-code", "-target"},
-		"apply":        {"-allow-deletes N", "-allow-shrink", "-allow-missing", "-report file", "-q"},
-		"config check": {"-c file"},
-		"audit":        {"-format", "-run ID", "-user"},
-		"runs":         {"-format", "-limit N"},
-		"run":          {"-c file"},
-		"status":       {"-c file"},
-		"trigger":      {"-c file", "-dry-run", "-no-wait"},
+		"plan":          {"-format", "-out file", "-exit-code", "-target"},
+		"apply":         {"-allow-deletes N", "-allow-role-removals N", "-allow-shrink", "-allow-missing", "-report file", "-q"},
+		"config check":  {"-c file"},
+		"audit":         {"-format", "-run ID", "-user"},
+		"runs":          {"-format", "-limit N"},
+		"run":           {"-c file"},
+		"status":        {"-c file"},
+		"trigger":       {"-c file", "-dry-run", "-no-wait"},
+		"orphans adopt": {"-account userName", "-person ID", "-target"},
 	}
 	if len(flags) != len(verbs) {
 		t.Fatalf("test covers %d verbs, idsync has %d", len(flags), len(verbs))
