@@ -130,3 +130,26 @@ func TestCompileTargetErrors(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMapTarget maps with a target's own rules (a scope, one
+// attribute override, a role filter) over benchConfig: the cost a run
+// pays per person for each target with rules of its own, next to
+// BenchmarkMap.
+func BenchmarkMapTarget(b *testing.B) {
+	m, err := CompileTarget(benchConfig, TargetRules{Name: "gh", ScopeGroups: []string{"Engineering"},
+		Attributes: map[string]string{"title": `upper(attr("title"))`}, Roles: []string{"team-*", "vpn"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	entries := make([]Entry, 1000)
+	for i := range entries {
+		entries[i] = benchEntry(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := m.Map(entries[i%len(entries)], testNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
