@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/idsync/idsync/mapping"
+	"github.com/idsync/idsync/state"
 )
 
 // TestDatedJoinersAndLeavers: with a fixed clock, a joiner whose start
@@ -34,18 +35,23 @@ func TestDatedJoinersAndLeavers(t *testing.T) {
 	r.Targets[0].Policy.ProvisionBefore = 7 * 24 * time.Hour
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	r.Now = func() time.Time { return now }
+	var out *Outcome
 	run := func(day int, hour int) *Plan {
 		t.Helper()
 		now = time.Date(2026, 3, day, hour, 0, 0, 0, time.UTC)
-		out, err := r.Run(context.Background(), Options{Overrides: Overrides{AllowShrink: true}})
-		if err != nil {
+		var err error
+		if out, err = r.Run(context.Background(), Options{Overrides: Overrides{AllowShrink: true}}); err != nil {
 			t.Fatal(err)
 		}
 		return out.Plans[0]
 	}
-	// March 1: the contractor joins; the joiner is 9 days away.
+	// March 1: the contractor joins; the joiner is 9 days away, and is
+	// due to be provisioned on March 3 at midnight.
 	p := run(1, 9)
 	checkPlan(t, p, []want{{Joiner, Create, "con"}}, nil)
+	if want := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC); !out.NextDue.Equal(want) {
+		t.Errorf("next due %v, want %v", out.NextDue, want)
+	}
 	// March 4: within 7 days of the start: created inactive, no roles.
 	p = run(4, 9)
 	checkPlan(t, p, []want{{Joiner, Create, "new"}}, []string{
@@ -69,5 +75,25 @@ func TestDatedJoinersAndLeavers(t *testing.T) {
 	}
 	if id, _ := tgt.byName("con"); tgt.accounts[id].Active {
 		t.Error("the contractor is active again")
+	}
+}
+
+// TestNextDue: a run says when its next dated event falls: the earliest
+// of a provisioning day, a start, an end and a staged deletion.
+func TestNextDue(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	day := func(d int) time.Time { return now.AddDate(0, 0, d) }
+	people := []peopleDates{{start: day(10)}, {end: day(5)}, {start: day(-3), end: day(40)}}
+	spec := TargetSpec{Policy: Policy{ProvisionBefore: 7 * 24 * time.Hour}}
+	if got := nextDue(now, people, spec, nil); !got.Equal(day(3)) {
+		t.Errorf("next due %v, want the provisioning day %v", got, day(3))
+	}
+	spec.Policy = Policy{Leavers: "disable", DeleteAfter: 30 * 24 * time.Hour}
+	v := &targetView{links: []state.Link{{Active: false, Updated: day(-28)}, {Active: true, Updated: day(-100)}}}
+	if got := nextDue(now, people, spec, v); !got.Equal(day(2)) {
+		t.Errorf("next due %v, want the deletion day %v", got, day(2))
+	}
+	if got := nextDue(now, nil, TargetSpec{}, nil); !got.IsZero() {
+		t.Errorf("next due %v without dates", got)
 	}
 }

@@ -61,6 +61,9 @@ type Options struct {
 type Outcome struct {
 	Plans   []*Plan
 	Results []Result
+	// NextDue is when the next dated event of a full run falls (a start
+	// or end date, a staged deletion: due.go); zero when none is known.
+	NextDue time.Time
 }
 
 // Run reads the source once, then plans (and unless opts.DryRun applies)
@@ -109,6 +112,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 			out.Plans = append(out.Plans, p)
 			out.Results = append(out.Results, res)
 		}
+		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t)), t, v))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, err))
 		}
