@@ -222,6 +222,9 @@ func (r *Runner) accountReader(t TargetSpec, src source, groupIDs map[string]str
 	if rd.finder, ok = t.Target.(targets.Finder); !ok {
 		return nil, needFull("the target cannot look an account up by userName")
 	}
+	if len(t.Policy.Protect.Groups) > 0 {
+		return nil, needFull("protect.groups needs the target's whole group listing")
+	}
 	if _, gm := t.Target.(targets.GroupManager); gm && (len(r.mapperOf(t).Roles()) > 0 || len(groupIDs) > 0 || anyRoles(src.people)) {
 		rd.roles = true
 		if rd.member, ok = t.Target.(targets.MemberGetter); !ok {

@@ -333,3 +333,23 @@ func TestRunChangesPerTargetRules(t *testing.T) {
 		t.Error("bob was not created in eng")
 	}
 }
+
+// TestRunChangesProtectGroups: an incremental pass sees only role groups,
+// so a target that protects accounts by their groups gets a full run.
+func TestRunChangesProtectGroups(t *testing.T) {
+	r, src, tgt, _ := incrementalSetup(t)
+	id, _ := tgt.byName("aa")
+	tgt.groups["adm"] = &targets.Group{ID: "adm", DisplayName: "Admins", Members: []string{id}}
+	r.Targets[0].Policy.Protect.Groups = []string{"Admins"}
+	src.set(entry(src.entries[0].ID, "aa", "Sales", "staff", "ops"))
+	out, err := r.RunChanges(context.Background(), Options{}, Changes{IDs: []string{src.entries[0].ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.reads != 1 || out.Plans[0].Incremental != nil {
+		t.Fatalf("not a full run: %d reads", src.reads)
+	}
+	if tgt.accounts[id].Attrs.Get("department") != "Eng" || !anyReason(out.Plans[0], `protected (protect.groups "Admins": member of Admins)`) {
+		t.Errorf("the protected account changed: %+v", tgt.accounts[id])
+	}
+}
