@@ -31,6 +31,7 @@ const (
 // group_roles results is guarded by a lock.
 type Mapper struct {
 	scope, disabled *rule
+	start, end      *rule   // start_date and end_date (dates.go)
 	attrs           []*rule // sorted by key
 	static          []staticRole
 	groupRoles      []groupRule
@@ -40,6 +41,13 @@ type Mapper struct {
 	roleNames []string
 
 	needGroups, needGroupDNs bool
+
+	// Per-target rules (CompileTarget): the target's own scope, the role
+	// names that apply (nil: all) and the full configuration key of every
+	// rule the target set.
+	targetScope *rule
+	roleFilter  []string
+	keys        map[string]string
 
 	pool   sync.Pool
 	gmu    sync.RWMutex
@@ -94,16 +102,7 @@ type compiler struct {
 // with the rule's key path relative to [mapping], for example
 // "attributes.department: compile: unknown name attrr (1:1)".
 func Compile(cfg Config) (*Mapper, error) {
-	c := &compiler{}
-	base := []expr.Option{
-		expr.MaxNodes(maxNodes),
-		expr.DisableBuiltin("now"), // the run's time is the variable now
-		expr.Timezone("UTC"),
-	}
-	base = append(base, helperOptions()...)
-	c.personOpts = append([]expr.Option{expr.Env(personEnv{})}, base...)
-	c.groupOpts = append([]expr.Option{expr.Env(groupEnv{})}, base...)
-
+	c := newCompiler()
 	m := &Mapper{sources: map[string]string{}, gcache: map[groupVars][]groupResult{}, reasons: map[reasonKey]string{}}
 	if strings.TrimSpace(cfg.Scope) != "" {
 		m.scope = c.compile(m, "scope", cfg.Scope, c.personOpts, wantBool)
@@ -111,6 +110,7 @@ func Compile(cfg Config) (*Mapper, error) {
 	if strings.TrimSpace(cfg.Disabled) != "" {
 		m.disabled = c.compile(m, "disabled", cfg.Disabled, c.personOpts, wantBool)
 	}
+	c.dates(m, cfg)
 	c.attributes(m, cfg.Attributes)
 	c.staticRoles(m, cfg.Roles)
 	c.groupRoles(m, cfg.GroupRoles)
@@ -120,6 +120,21 @@ func Compile(cfg Config) (*Mapper, error) {
 	m.needGroups, m.needGroupDNs = c.visitor.groups, c.visitor.groupDNs
 	m.pool.New = func() any { return newState() }
 	return m, nil
+}
+
+// newCompiler returns a compiler with the options of person and group
+// rules.
+func newCompiler() *compiler {
+	c := &compiler{}
+	base := []expr.Option{
+		expr.MaxNodes(maxNodes),
+		expr.DisableBuiltin("now"), // the run's time is the variable now
+		expr.Timezone("UTC"),
+	}
+	base = append(base, helperOptions()...)
+	c.personOpts = append([]expr.Option{expr.Env(personEnv{})}, base...)
+	c.groupOpts = append([]expr.Option{expr.Env(groupEnv{})}, base...)
+	return c
 }
 
 func (c *compiler) fail(key, format string, args ...any) {

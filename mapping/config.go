@@ -11,6 +11,15 @@ type Config struct {
 	// Disabled is a bool expression; true marks a leaver whose account is
 	// disabled (Account.Active is false). Empty: nobody is disabled.
 	Disabled string `toml:"disabled" json:"disabled,omitempty"`
+	// StartDate is an expression giving the day a person starts (a
+	// time, or a string: YYYY-MM-DD, RFC 3339 or GeneralizedTime; ""
+	// for none). Before it the person is disabled (Person.StartDate
+	// says why). Empty: no start dates.
+	StartDate string `toml:"start_date" json:"start_date,omitempty"`
+	// EndDate is an expression giving the moment a person leaves
+	// (contractors), in the same forms: from then on the person is
+	// disabled, a leaver, even if nobody touches the directory.
+	EndDate string `toml:"end_date" json:"end_date,omitempty"`
 	// Attributes maps a target attribute path (a key of targets.Attributes,
 	// except "active") to an expression giving its value. "userName" is
 	// required.

@@ -42,10 +42,19 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 			return p, err
 		}
 	}
+	if m.targetScope != nil {
+		if p.InScope, err = m.evalBool(st, m.targetScope); err != nil || !p.InScope {
+			p.ScopeRule = m.targetScope.key
+			return p, err
+		}
+	}
 	if m.disabled != nil {
 		if p.Disabled, err = m.evalBool(st, m.disabled); err != nil {
 			return p, err
 		}
+	}
+	if err = m.evalDates(st, &p); err != nil {
+		return p, err
 	}
 	p.Account.Active = !p.Disabled
 	// m.attrs is sorted by key, "attributes." + path: appending keeps
@@ -82,6 +91,9 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 	}
 	out := make([]Role, 0, len(m.static)+len(m.groupRoles)*len(e.Groups))
 	for _, r := range m.static {
+		if !m.roleApplies(r.name) {
+			continue // not one of the target's roles: not evaluated
+		}
 		st.record, st.matched = true, st.matched[:0]
 		ok, err := m.evalBool(st, r.when)
 		st.record = false
@@ -99,7 +111,7 @@ func (m *Mapper) evalRoles(st *state, e *Entry) ([]Role, error) {
 				return nil, err
 			}
 			for i, gr := range res {
-				if gr.match {
+				if gr.match && m.roleApplies(gr.name) {
 					out = append(out, Role{Name: gr.name, Reason: m.intern(m.groupRoles[i].reason, g, groupReason)})
 				}
 			}

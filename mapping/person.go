@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/idsync/idsync/targets"
 )
@@ -18,8 +19,17 @@ type Person struct {
 	// InScope is the result of the scope rule. When false, nothing else is
 	// mapped.
 	InScope bool `json:"inScope"`
+	// ScopeRule is, for a person a target's own scope left out, the key
+	// of that rule ("target.scope"); "" otherwise (the [mapping] scope
+	// decided).
+	ScopeRule string `json:"scopeRule,omitempty"`
 	// Disabled is the result of the disabled rule: the person is a leaver.
 	Disabled bool `json:"disabled"`
+	// StartDate and EndDate are the results of the start_date and
+	// end_date rules (zero: none). Disabled is true before the start and
+	// from the end on.
+	StartDate time.Time `json:"startDate,omitzero"`
+	EndDate   time.Time `json:"endDate,omitzero"`
 	// Account is the desired account: Active is !Disabled; Attrs holds
 	// every mapped path other than userName and externalId, with "" for
 	// an attribute the entry has no value for (the target clears it).

@@ -215,9 +215,10 @@ func (s *Store) Links(ctx context.Context, target string, fn func(Link) error) e
 type PlanLink struct {
 	SourceID string
 	TargetID string
-	UserName string // the account's userName when last written
-	DN       string // the source DN when last written
-	Active   bool   // false once idsync disabled the account
+	UserName string    // the account's userName when last written
+	DN       string    // the source DN when last written
+	Active   bool      // false once idsync disabled the account
+	Updated  time.Time // when idsync last wrote the link (disabling the account, for one inactive)
 }
 
 // PlanLinks calls fn exactly once for each link of target, in source ID
@@ -235,10 +236,12 @@ func (s *Store) PlanLinks(ctx context.Context, target string, fn func(PlanLink) 
 	}
 	defer rows.Close()
 	var l PlanLink
+	var updated int64
 	for rows.Next() {
-		if err := rows.Scan(&l.SourceID, &l.TargetID, &l.UserName, &l.DN, &l.Active); err != nil {
+		if err := rows.Scan(&l.SourceID, &l.TargetID, &l.UserName, &l.DN, &l.Active, &updated); err != nil {
 			return fmt.Errorf("state: links of %s: %w", target, err)
 		}
+		l.Updated = fromMS(updated)
 		if err := fn(l); err != nil {
 			return err
 		}

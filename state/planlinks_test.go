@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 // PlanLinks gives what Links gives of every link, but the target name,
@@ -46,6 +47,10 @@ func TestPlanLinksMatchesLinks(t *testing.T) {
 		t.Fatalf("got %d links %+v, want %+v", len(got), got, want)
 	}
 	for i := range want {
+		if got[i].Updated.IsZero() {
+			t.Errorf("link %d: no Updated time", i)
+		}
+		got[i].Updated = time.Time{}
 		if got[i] != want[i] {
 			t.Errorf("link %d: got %+v, want %+v", i, got[i], want[i])
 		}

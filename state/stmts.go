@@ -53,7 +53,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmts.unlinkTarget, `DELETE FROM links WHERE target = ? AND target_id = ?`},
 		{&s.stmts.insertSnapshot, `INSERT INTO snapshot (target, source_id, dn, user_name, in_scope, disabled, hash)
 			VALUES (?,?,?,?,?,?,?)`},
-		{&s.stmts.planLinks, `SELECT source_id, target_id, user_name, dn, active
+		{&s.stmts.planLinks, `SELECT source_id, target_id, user_name, dn, active, updated
 			FROM links WHERE target = ? ORDER BY source_id`},
 		{&s.stmts.chain[0], chainQueries.stored},
 		{&s.stmts.chain[1], chainQueries.head},

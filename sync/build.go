@@ -22,7 +22,26 @@ type Policy struct {
 	// RehireUserNameOrEmail, or RehireOff (the new person is a joiner and
 	// a create refused for the userName stays refused).
 	Rehire string
+	// DeleteAfter, with Leavers "disable", deletes a leaver's account
+	// once it has been disabled this long (stages.go); zero: never.
+	DeleteAfter time.Duration
+	// Protect lists the accounts idsync never changes (protect.go).
+	Protect Protect
+	// DisabledPeople is what becomes of people disabled in the source
+	// who have no account: DisabledSkip (default, "" too) or
+	// DisabledCreateInactive.
+	DisabledPeople string
+	// ProvisionBefore creates the account of a person whose start date
+	// (mapping start_date) is this close, inactive and without roles; it
+	// is activated on the day. Zero: created on the day.
+	ProvisionBefore time.Duration
 }
+
+// What becomes of a person disabled in the source without an account.
+const (
+	DisabledSkip           = "skip"
+	DisabledCreateInactive = "create-inactive"
+)
 
 // Rehire policies.
 const (
@@ -69,8 +88,11 @@ type Input struct {
 	Managed []string
 	// Rule returns the text of a mapping rule by key ("attributes.title");
 	// may be nil.
-	Rule   func(key string) string
-	Policy Policy
+	Rule func(key string) string
+	// RuleKey returns the configuration key of a rule by key
+	// ("target.gh.mapping.attributes.title"); nil: "mapping." + key.
+	RuleKey func(key string) string
+	Policy  Policy
 	// Index is IndexTarget(Accounts, Groups, Links) (IndexListing of the
 	// Listing when set), built ahead while the source is still being read,
 	// or nil to have BuildPlan build it.
@@ -225,6 +247,7 @@ func BuildPlan(in Input) *Plan {
 	if in.Groups != nil {
 		b.planGroups()
 	}
+	b.protect(x)
 	b.finish()
 	return b.plan
 }

@@ -34,7 +34,7 @@ func account(id, user, dept string, active bool) targets.Account {
 }
 
 func link(src, tgt, user string) state.PlanLink {
-	return state.PlanLink{SourceID: src, TargetID: tgt, UserName: user, DN: "uid=" + user + ",ou=people,dc=example,dc=org"}
+	return state.PlanLink{SourceID: src, TargetID: tgt, UserName: user, DN: "uid=" + user + ",ou=people,dc=example,dc=org", Active: true}
 }
 
 func withMail(a targets.Account, mail string) targets.Account {

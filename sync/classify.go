@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -131,7 +132,9 @@ func (b *builder) classifyRange(out *changeList, people []person) {
 		case p.wanted():
 			b.mover(out, p)
 		case p.link != nil:
-			b.leaver(out, p, p.leaveReason(b.rule))
+			b.leaver(out, p, cmp.Or(b.dateReason(p), p.leaveReason(b.rule)))
+		case b.createInactive(p):
+			b.inactiveJoiner(out, p)
 		}
 	}
 }
@@ -141,12 +144,18 @@ func (b *builder) rule(key string) string {
 		return ""
 	}
 	if r := b.in.Rule(key); r != "" {
+		if b.in.RuleKey != nil {
+			return b.in.RuleKey(key) + " = " + r
+		}
 		return "mapping." + key + " = " + r
 	}
 	return ""
 }
 
 func (p *person) leaveReason(rule func(string) string) string {
+	if !p.p.InScope && p.p.ScopeRule != "" {
+		return withRule("out of this target's scope", rule(p.p.ScopeRule))
+	}
 	if !p.p.InScope {
 		return withRule("out of scope", rule("scope"))
 	}
@@ -267,7 +276,9 @@ func (b *builder) leaver(out *changeList, p *person, why string) {
 		UserName: a.UserName, Before: a, Reasons: []string{why}}
 	c.RolesRemoved = b.roleLoss(p, p.acct)
 	switch {
-	case b.in.Policy.Leavers == "delete":
+	case b.in.Policy.Leavers == "delete" && !b.keepInactive(p):
+		c.Action = Delete
+	case b.stagedDelete(p, &c):
 		c.Action = Delete
 	case a.Active:
 		c.Action = Disable
@@ -276,9 +287,11 @@ func (b *builder) leaver(out *changeList, p *person, why string) {
 		c.After = &after
 	case len(c.RolesRemoved) > 0:
 		c.Action = Roles
+	case b.pendingDelete(p, &c): // sets c.Action
 	default:
 		return // already disabled and out of every group
 	}
+	b.noteStage(p, &c)
 	out.add(c)
 }
 

@@ -85,7 +85,7 @@ func (r *Runner) RunChanges(ctx context.Context, opts Options, ch Changes) (*Out
 	}
 	views := make([]*targetView, len(r.Targets))
 	for i, t := range r.Targets {
-		v, err := r.partialView(ctx, t, src, covered)
+		v, err := r.partialView(ctx, t, src.forTarget(t), covered)
 		var ef errFull
 		if errors.As(err, &ef) {
 			return r.full(ctx, opts, "target "+t.Name+": "+ef.why)
@@ -126,20 +126,16 @@ func (r *Runner) full(ctx context.Context, opts Options, why string) (*Outcome, 
 
 // readChanges reads and maps the people ch touches.
 func (r *Runner) readChanges(ctx context.Context, cr ChangeReader, ch Changes, now time.Time) (source, []string, bool, error) {
-	src := source{}
+	src := source{others: r.targetMappers()}
 	start := time.Now()
 	covered, full, err := cr.ReadChanges(ctx, ch.IDs, ch.Groups, func(e mapping.Entry) error {
-		p, err := r.Mapper.Map(e, now)
-		if err != nil {
-			src.unmapped = append(src.unmapped, Unmapped{SourceID: e.ID, DN: e.DN, Err: err.Error()})
-			return nil
-		}
-		src.people = append(src.people, p)
+		r.mapEntry(&src, e, now)
 		return nil
 	})
 	if err == nil && !full {
 		src.index = NewPeopleIndex(len(src.people))
 		err = src.index.Add(src.people)
+		src.indexOthers()
 	}
 	if err != nil {
 		return source{}, nil, false, fmt.Errorf("read changes: %w (nothing was planned or changed)", err)
@@ -185,7 +181,7 @@ func (r *Runner) partialView(ctx context.Context, t TargetSpec, src source, cove
 	if err := rd.findJoiners(ctx, r.Store, t.Name, src.people, links); err != nil {
 		return nil, err
 	}
-	v.accounts = ListingOf(r.Mapper.AttributePaths(), rd.accounts)
+	v.accounts = ListingOf(r.mapperOf(t).AttributePaths(), rd.accounts)
 	if rd.roles {
 		if v.groups, err = rd.roleGroups(src.people, v.groupIDs); err != nil {
 			return nil, err
@@ -226,7 +222,10 @@ func (r *Runner) accountReader(t TargetSpec, src source, groupIDs map[string]str
 	if rd.finder, ok = t.Target.(targets.Finder); !ok {
 		return nil, needFull("the target cannot look an account up by userName")
 	}
-	if _, gm := t.Target.(targets.GroupManager); gm && (len(r.Mapper.Roles()) > 0 || len(groupIDs) > 0 || anyRoles(src.people)) {
+	if len(t.Policy.Protect.Groups) > 0 {
+		return nil, needFull("protect.groups needs the target's whole group listing")
+	}
+	if _, gm := t.Target.(targets.GroupManager); gm && (len(r.mapperOf(t).Roles()) > 0 || len(groupIDs) > 0 || anyRoles(src.people)) {
 		rd.roles = true
 		if rd.member, ok = t.Target.(targets.MemberGetter); !ok {
 			return nil, needFull("the target cannot read an account's groups")

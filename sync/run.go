@@ -33,6 +33,9 @@ type TargetSpec struct {
 	Target targets.Target
 	Policy Policy
 	Guards Guards
+	// Mapper, when set, is the target's own rules (scope, attributes,
+	// roles); nil: the runner's Mapper.
+	Mapper Mapper
 }
 
 // Runner runs the flow for one source and its targets.
@@ -67,6 +70,9 @@ type Options struct {
 type Outcome struct {
 	Plans   []*Plan
 	Results []Result
+	// NextDue is when the next dated event of a full run falls (a start
+	// or end date, a staged deletion: due.go); zero when none is known.
+	NextDue time.Time
 }
 
 // Run reads the source once, then plans (and unless opts.DryRun applies)
@@ -115,6 +121,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 			out.Plans = append(out.Plans, p)
 			out.Results = append(out.Results, res)
 		}
+		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t)), t, v))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, err))
 		}
@@ -180,7 +187,7 @@ func (r *Runner) view(ctx context.Context, t TargetSpec, o Overrides) *targetVie
 	}
 	// Once idsync has run, the target holds about as many accounts as
 	// there are links: size the list for that rather than grow it.
-	if v.accounts, v.groups, v.err = r.listTarget(ctx, t, r.Mapper.AttributePaths(), n+n/16); v.err != nil {
+	if v.accounts, v.groups, v.err = r.listTarget(ctx, t, r.mapperOf(t).AttributePaths(), n+n/16); v.err != nil {
 		return v
 	}
 	ids := newIDTable(v.accounts)
@@ -227,20 +234,16 @@ func (r *Runner) now() time.Time {
 // leaves that person's account alone). The people are indexed once the
 // read ends. sizeHint is how many people to make room for.
 func (r *Runner) readSource(ctx context.Context, now time.Time, sizeHint int) (source, error) {
-	src := source{people: make([]mapping.Person, 0, sizeHint)}
+	src := source{people: make([]mapping.Person, 0, sizeHint), others: r.targetMappers()}
 	start := time.Now()
 	err := r.Source.Read(ctx, func(e mapping.Entry) error {
-		p, err := r.Mapper.Map(e, now)
-		if err != nil {
-			src.unmapped = append(src.unmapped, Unmapped{SourceID: e.ID, DN: e.DN, Err: err.Error()})
-			return nil
-		}
-		src.people = append(src.people, p)
+		r.mapEntry(&src, e, now)
 		return nil
 	})
 	if err == nil {
 		src.index = NewPeopleIndex(len(src.people))
 		err = src.index.Add(src.people)
+		src.indexOthers()
 	}
 	if err != nil {
 		return source{}, fmt.Errorf("read source: %w (nothing was planned or changed)", err)
@@ -271,6 +274,9 @@ type source struct {
 	// partial, for an incremental run, are the source IDs it covered,
 	// sorted; nil for a full run.
 	partial []string
+	// others are the people as the targets' own mappers made them
+	// (target_rules.go).
+	others []*mapped
 }
 
 // inSource returns a func reporting whether a person of src (mapped or not)
@@ -327,6 +333,7 @@ func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts 
 		return nil, Result{}, err
 	}
 	start := time.Now()
+	src = src.forTarget(t)
 	p := r.plan(t, now, src, v)
 	r.Log.WithFields(logrus.Fields{"target": t.Name, "changes": len(p.Changes), "seconds": time.Since(start).Seconds()}).Debug("plan built")
 	run.SourceCount = p.Summary.InScope
@@ -390,15 +397,16 @@ func failureText(res Result) string {
 }
 
 func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *Plan {
-	roles := r.Mapper.Roles()
+	m := r.mapperOf(t)
+	roles := m.Roles()
 	groups := v.groups
-	if groups != nil && len(roles) == 0 && len(v.groupIDs) == 0 && !anyRoles(src.people) {
+	if groups != nil && len(roles) == 0 && len(v.groupIDs) == 0 && !anyRoles(src.people) && len(t.Policy.Protect.Groups) == 0 {
 		groups = nil // no role rules: leave the target's groups alone
 	}
 	p := BuildPlan(Input{
 		Target: t.Name, Now: now, People: rewriteUserNames(t.Target, src.people), Unmapped: src.unmapped, Links: v.links,
 		Listing: v.accounts, Groups: groups, GroupIDs: v.groupIDs, StaticRoles: roles,
-		Managed: r.Mapper.AttributePaths(), Rule: r.Mapper.Rule, Policy: t.Policy,
+		Managed: m.AttributePaths(), Rule: m.Rule, RuleKey: ruleKeyOf(m), Policy: t.Policy,
 		Index: v.index, PeopleIndex: src.index,
 	})
 	describeActions(t.Target, p)

@@ -170,7 +170,7 @@ func (t idTable) shareMembers(groups []targets.Group) {
 func planLinks(links []state.Link) []state.PlanLink {
 	out := make([]state.PlanLink, len(links))
 	for i, l := range links {
-		out[i] = state.PlanLink{SourceID: l.SourceID, TargetID: l.TargetID, UserName: l.UserName, DN: l.DN, Active: l.Active}
+		out[i] = state.PlanLink{SourceID: l.SourceID, TargetID: l.TargetID, UserName: l.UserName, DN: l.DN, Active: l.Active, Updated: l.Updated}
 	}
 	return out
 }

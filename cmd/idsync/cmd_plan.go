@@ -127,6 +127,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c.register(fs)
 	var o sync.Overrides
 	fs.IntVar(&o.AllowDeletes, "allow-deletes", 0, "let up to `N` disables and deletes through the guards, this run only")
+	fs.IntVar(&o.AllowRoleRemovals, "allow-role-removals", 0, "let up to `N` role removals through guards.max_role_removals, this run only")
 	fs.BoolVar(&o.AllowShrink, "allow-shrink", false, "let a source that shrank past guards.max_source_shrink_percent through, this run only")
 	fs.BoolVar(&o.AllowMissing, "allow-missing", false, "let a target listing that misses more linked accounts than guards.max_missing_linked_percent through, this run only (each is read by ID)")
 	planFile := fs.String("plan", "", "apply only the changes of the saved plan `file` (idsync plan --out FILE.json) whose inputs did not move since")

@@ -67,7 +67,20 @@ type TargetConfig struct {
 	Leavers string `toml:"leavers"` // disable or delete
 	Orphans string `toml:"orphans"` // report, disable or delete
 	Rehire  string `toml:"rehire"`  // username, username-or-email or off
-	section section[targets.Target]
+	// Lifecycle policy of this target (config_policy.go).
+	Scope       string          `toml:"scope"`
+	ScopeGroups []string        `toml:"scope_groups"`
+	Roles       []string        `toml:"roles"` // nil: every role
+	Mapping     TargetMapping   `toml:"mapping"`
+	Guards      *GuardOverrides `toml:"guards"`
+	DeleteAfter retention       `toml:"delete_after"`
+	// ProvisionBefore creates a dated joiner's account this long before
+	// their start date (mapping start_date), inactive.
+	ProvisionBefore retention    `toml:"provision_before"`
+	Protect         sync.Protect `toml:"protect"`
+	DisabledPeople  string       `toml:"disabled_people"` // skip or create-inactive
+	section         section[targets.Target]
+	mapper          *mapping.Mapper // the target's own rules; nil: the global ones
 }
 
 // loadConfig reads, strictly decodes and validates the file at path. Every

@@ -44,7 +44,7 @@ func TestLoadBadConfigs(t *testing.T) {
 }
 
 func TestLoadGoodConfigs(t *testing.T) {
-	for _, f := range []string{"testdata/valid-minimal.toml", "../../config.example.toml"} {
+	for _, f := range []string{"testdata/valid-minimal.toml", "testdata/valid-policy.toml", "../../config.example.toml"} {
 		cfg, err := loadConfig(f)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)

@@ -46,6 +46,8 @@ func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitOK, cmdExplain(ctx, args, stdout, stderr)
 	case "review":
 		return exitOK, cmdReview(ctx, args, stdout, stderr)
+	case "orphans adopt":
+		return exitOK, cmdOrphansAdopt(ctx, args, stdout, stderr)
 	case "run":
 		return exitOK, cmdRun(ctx, args, stdout, stderr)
 	case "status":
@@ -67,7 +69,7 @@ format defaults to the --out file's extension (.json, .csv, .html, .txt),
 else text. A JSON plan is a saved plan: each change carries a fingerprint
 of what it was computed from, for apply --plan. It exits 0 when it worked,
 2 with --exit-code when changes are pending, and 1 on any error.`},
-	{"apply", "[-c config.toml] [--plan FILE [--all-or-nothing]] [--allow-deletes N] [--allow-shrink] [--allow-missing] [--report FILE [--report-format F]] [--target NAME] [-q]",
+	{"apply", "[-c config.toml] [--plan FILE [--all-or-nothing]] [--allow-deletes N] [--allow-role-removals N] [--allow-shrink] [--allow-missing] [--report FILE [--report-format F]] [--target NAME] [-q]",
 		`Plans, checks the guards on the whole plan, then performs it. With --plan
 it applies only the changes of that saved plan (idsync plan --out
 plan.json) whose inputs have not moved since: a moved change is refused
@@ -192,6 +194,13 @@ own unit: use "systemctl enable --now idsync" there.`},
 read from the source, and a summary or the error. --format csv writes the
 columns id, target, mode, started, finished, status, source_count, summary
 and error under a header row.`},
+	{"orphans adopt", "[-c config.toml] --target NAME --account USERNAME --person ID|DN",
+		`Links an orphan account (one the plan lists as an orphan: no source
+person is linked to it) to a source person, after review. The person must
+be in the target's scope and not disabled, and have no account linked
+there; the account must be linked to nobody. The link is audited
+("orphan/adopt"); the next apply updates the account to the rules. It
+waits for no apply: it is refused while one runs.`},
 }
 
 // findVerb returns the verb args start with and the arguments after it.

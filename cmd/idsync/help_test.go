@@ -11,7 +11,7 @@ import (
 func TestHelpVerb(t *testing.T) {
 	flags := map[string][]string{
 		"plan":           {"-format", "-out file", "-exit-code", "-target"},
-		"apply":          {"-allow-deletes N", "-allow-shrink", "-allow-missing", "-report file", "-plan file", "-all-or-nothing", "-q"},
+		"apply":          {"-allow-deletes N", "-allow-role-removals N", "-allow-shrink", "-allow-missing", "-report file", "-plan file", "-all-or-nothing", "-q"},
 		"config check":   {"-c file"},
 		"audit":          {"-format", "-run ID", "-user"},
 		"runs":           {"-format", "-limit N"},
@@ -27,6 +27,7 @@ func TestHelpVerb(t *testing.T) {
 		"audit prune":    {"-older-than AGE", "-anonymise"},
 		"report access":  {"-at DATE", "-role ROLE", "-person PERSON", "-format"},
 		"report leavers": {"-since DATE", "-threshold AGE", "-format"},
+		"orphans adopt":  {"-account userName", "-person ID", "-target"},
 	}
 	if len(flags) != len(verbs) {
 		t.Fatalf("test covers %d verbs, idsync has %d", len(flags), len(verbs))

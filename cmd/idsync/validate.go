@@ -78,6 +78,11 @@ func (c *Config) validate() []keyErr {
 		t := &c.Targets[i]
 		key := fmt.Sprintf("target[%d]", i)
 		out = append(out, t.validate(key)...)
+		var global *mapping.Config
+		if c.mapper != nil {
+			global = &c.Mapping
+		}
+		out = append(out, t.validatePolicy(key, global)...)
 		if names[t.Name] && t.Name != "" {
 			bad(key+".name", "duplicate target name %q", t.Name)
 		}

@@ -41,12 +41,18 @@ func newTargets(cfg *Config, only string, log logrus.FieldLogger) ([]sync.Target
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
-		out = append(out, sync.TargetSpec{
+		spec := sync.TargetSpec{
 			Name:   t.Name,
 			Target: tgt,
-			Policy: sync.Policy{Leavers: t.Leavers, Orphans: t.Orphans, Rehire: t.Rehire},
-			Guards: cfg.Guards,
-		})
+			Policy: sync.Policy{Leavers: t.Leavers, Orphans: t.Orphans, Rehire: t.Rehire,
+				DeleteAfter: t.DeleteAfter.Duration, Protect: t.Protect, DisabledPeople: t.DisabledPeople,
+				ProvisionBefore: t.ProvisionBefore.Duration},
+			Guards: t.Guards.over(cfg.Guards, t.Name),
+		}
+		if t.mapper != nil { // not a nil *Mapper in the interface
+			spec.Mapper = t.mapper
+		}
+		out = append(out, spec)
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no target named %q in the configuration", only)

@@ -1,0 +1,64 @@
+package sync
+
+import "time"
+
+// Dated events happen with nobody touching the directory: a joiner's
+// account is made ahead of their start date (Policy.ProvisionBefore) and
+// activated on the day, a contractor leaves at their end date, a disabled
+// leaver's account is deleted once Policy.DeleteAfter has passed. Every run
+// plans those that are due as of its own time; Outcome.NextDue says when
+// the next one falls, so that a daemon can run then.
+
+// nextDue returns the earliest dated event after now for target t, given
+// the people as t's rules mapped them and its view; zero when there is
+// none.
+func nextDue(now time.Time, people []peopleDates, t TargetSpec, v *targetView) time.Time {
+	var next time.Time
+	consider := func(at time.Time) {
+		if at.After(now) && (next.IsZero() || at.Before(next)) {
+			next = at
+		}
+	}
+	for _, p := range people {
+		if !p.start.IsZero() {
+			consider(p.start)
+			if t.Policy.ProvisionBefore > 0 {
+				consider(p.start.Add(-t.Policy.ProvisionBefore))
+			}
+		}
+		if !p.end.IsZero() {
+			consider(p.end)
+		}
+	}
+	if t.Policy.DeleteAfter > 0 && t.Policy.Leavers != "delete" && v != nil {
+		for _, l := range v.links {
+			if !l.Active {
+				consider(l.Updated.Add(t.Policy.DeleteAfter))
+			}
+		}
+	}
+	return next
+}
+
+// peopleDates are the dates of one person.
+type peopleDates struct{ start, end time.Time }
+
+// datesOf lists the dates of the people of src that have any.
+func datesOf(src source) []peopleDates {
+	var out []peopleDates
+	for i := range src.people {
+		p := &src.people[i]
+		if !p.StartDate.IsZero() || !p.EndDate.IsZero() {
+			out = append(out, peopleDates{p.StartDate, p.EndDate})
+		}
+	}
+	return out
+}
+
+// earliest returns the earlier of two times, a zero one counting as none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
+}
