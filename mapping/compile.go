@@ -31,6 +31,7 @@ const (
 // group_roles results is guarded by a lock.
 type Mapper struct {
 	scope, disabled *rule
+	disabledReason  *rule
 	attrs           []*rule // sorted by key
 	static          []staticRole
 	groupRoles      []groupRule
@@ -110,6 +111,13 @@ func Compile(cfg Config) (*Mapper, error) {
 	}
 	if strings.TrimSpace(cfg.Disabled) != "" {
 		m.disabled = c.compile(m, "disabled", cfg.Disabled, c.personOpts, wantBool)
+	}
+	if strings.TrimSpace(cfg.DisabledReason) != "" {
+		if m.disabled == nil && strings.TrimSpace(cfg.Disabled) == "" {
+			c.fail("disabled_reason", "set but disabled is empty")
+		} else {
+			m.disabledReason = c.compile(m, "disabled_reason", cfg.DisabledReason, c.personOpts, wantString)
+		}
 	}
 	c.attributes(m, cfg.Attributes)
 	c.staticRoles(m, cfg.Roles)

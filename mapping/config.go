@@ -11,6 +11,11 @@ type Config struct {
 	// Disabled is a bool expression; true marks a leaver whose account is
 	// disabled (Account.Active is false). Empty: nobody is disabled.
 	Disabled string `toml:"disabled" json:"disabled,omitempty"`
+	// DisabledReason is a string expression evaluated for a disabled
+	// person, saying why ("disabled", "expired on 2024-01-31"): the plan
+	// gives it as the leaver's reason. Empty: the disabled rule itself is
+	// the reason.
+	DisabledReason string `toml:"disabled_reason" json:"disabledReason,omitempty"`
 	// Attributes maps a target attribute path (a key of targets.Attributes,
 	// except "active") to an expression giving its value. "userName" is
 	// required.
