@@ -25,6 +25,9 @@ const (
 
 // Config is the [source.ldap] section.
 type Config struct {
+	// Flavour is "ldap" (default) or "ad": Active Directory defaults for
+	// the keys below left unset (see ad.go and docs/ad.md).
+	Flavour string `toml:"flavour"`
 	// URL of the server: ldap://host[:port] or ldaps://host[:port].
 	URL string `toml:"url"`
 	// StartTLS upgrades an ldap:// connection to TLS before binding.
@@ -63,7 +66,21 @@ type Config struct {
 	// UseMemberOf also takes each person's memberOf values as direct groups;
 	// default true (harmless when the server has no memberOf).
 	UseMemberOf *bool `toml:"use_member_of"`
+	// References says what a search continuation reference (a pointer to
+	// another naming context or server, which AD returns for a search
+	// from the domain root) does: "ignore" logs each once per read and
+	// reads on (the default with flavour = "ad"), "refuse" fails the
+	// read (the default otherwise).
+	References string `toml:"references"`
+	// AD holds the settings of flavour = "ad".
+	AD ADConfig `toml:"ad"`
 }
+
+// Values of Config.References.
+const (
+	ReferencesIgnore = "ignore"
+	ReferencesRefuse = "refuse"
+)
 
 // UserSearch is the [source.ldap.users] section.
 type UserSearch struct {
@@ -88,10 +105,16 @@ type GroupSearch struct {
 	MemberAttributes []string `toml:"member_attributes"`
 	// NameAttribute names the group; default cn.
 	NameAttribute string `toml:"name_attribute"`
+	// RangeSize asks for the values of the member attributes in chunks
+	// of this many (member;range=0-N), the way Active Directory returns a
+	// group larger than its MaxValRange (1500) anyway; 0 (default): as
+	// the server returns them.
+	RangeSize int `toml:"range_size"`
 }
 
 // withDefaults returns c with every unset field at its default.
 func (c Config) withDefaults() Config {
+	c = c.adDefaults()
 	if c.Timeout.Duration == 0 {
 		c.Timeout = duration.Of(DefaultTimeout)
 	}
@@ -122,6 +145,9 @@ func (c Config) withDefaults() Config {
 	if c.UseMemberOf == nil {
 		t := true
 		c.UseMemberOf = &t
+	}
+	if c.References == "" {
+		c.References = ReferencesRefuse
 	}
 	return c
 }
@@ -188,6 +214,13 @@ func (c *Config) Validate() error {
 		checkAttr(add, "groups.member_attributes", a, false)
 	}
 	checkAttr(add, "groups.name_attribute", d.Groups.NameAttribute, false)
+	if d.Groups.RangeSize < 0 {
+		add("groups.range_size", "must not be negative, got %d", d.Groups.RangeSize)
+	}
+	if d.References != ReferencesIgnore && d.References != ReferencesRefuse {
+		add("references", `must be "ignore" or "refuse", got %q`, d.References)
+	}
+	d.validateAD(add)
 	return errors.Join(errs...)
 }
 

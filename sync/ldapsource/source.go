@@ -57,8 +57,20 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	if *cfg.UseMemberOf {
 		extra = append(extra, "memberOf")
 	}
+	groupExtra := []string{cfg.Groups.NameAttribute}
+	if cfg.primaryGroups() {
+		extra = append(extra, "objectSid", "primaryGroupID")
+		groupExtra = append(groupExtra, "objectSid")
+	}
 	s.userAttrs = attrList(cfg.Users.Attributes, extra...)
-	s.groupAttrs = attrList(cfg.Groups.MemberAttributes, cfg.Groups.NameAttribute)
+	members := cfg.Groups.MemberAttributes
+	if n := cfg.Groups.RangeSize; n > 0 {
+		members = make([]string, len(cfg.Groups.MemberAttributes))
+		for i, m := range cfg.Groups.MemberAttributes {
+			members[i] = rangeOption(m, 0, n)
+		}
+	}
+	s.groupAttrs = attrList(members, groupExtra...)
 	return s, nil
 }
 
@@ -83,14 +95,19 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	defer closeConn()
 	conv := newConverter(s.cfg.IDAttribute)
 	groups := mapping.NewGroups()
+	refs := newRefLog()
+	var prim *primaryIndex
+	if s.cfg.primaryGroups() {
+		prim = newPrimaryIndex()
+	}
 	if s.cfg.Groups.BaseDN != "" {
-		if err := s.readGroups(ctx, conn, conv, groups); err != nil {
+		if err := s.readGroups(ctx, conn, conv, groups, prim, refs); err != nil {
 			return err
 		}
 	}
-	users := 0
+	users, noPrimary := 0, map[string]int{}
 	var fnErr error
-	q := query{what: "users", base: s.cfg.Users.BaseDN, scope: s.scope(), filter: s.cfg.Users.Filter, attrs: s.userAttrs}
+	q := query{what: "users", base: s.cfg.Users.BaseDN, scope: s.scope(), filter: s.cfg.Users.Filter, attrs: s.userAttrs, refs: refs}
 	pages, err := s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
 		for _, e := range entries {
 			if err := conv.setID(&e); err != nil {
@@ -100,6 +117,19 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 			if *s.cfg.UseMemberOf {
 				memberOf = e.Attrs.Get("memberof")
 			}
+			if prim != nil {
+				dn, err := prim.group(e)
+				var miss *missingPrimaryError
+				switch {
+				case errors.As(err, &miss):
+					noPrimary[miss.sid]++
+				case err != nil:
+					return fmt.Errorf("ldap: search users under %q: %w", q.base, err)
+				case dn != "":
+					memberOf = append(memberOf[:len(memberOf):len(memberOf)], dn)
+				}
+			}
+			sidString(&e)
 			e.Groups = groups.Of(e.DN, memberOf)
 			if err := fn(e); err != nil {
 				fnErr = err
@@ -115,6 +145,12 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	if err != nil {
 		return err
 	}
+	refs.report(s.log)
+	for sid, n := range noPrimary {
+		s.log.WithFields(logrus.Fields{"group_sid": sid, "people": n}).Warn(
+			"ldap: a primary group (primaryGroupID) is outside groups.base_dn: memberships through it are not seen; " +
+				"widen groups.base_dn, or set ad.primary_groups = false")
+	}
 	s.log.WithFields(logrus.Fields{
 		"users": users, "groups": groups.Len(), "pages": pages, "took": time.Since(start).Round(time.Millisecond),
 	}).Info("ldap: read directory")
@@ -122,14 +158,15 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 }
 
 // readGroups reads every group under groups.base_dn into groups.
-func (s *Source) readGroups(ctx context.Context, conn *ldap.Conn, conv *converter, groups *mapping.Groups) error {
+// With prim, each group is also indexed by its objectSid.
+func (s *Source) readGroups(ctx context.Context, conn *ldap.Conn, conv *converter, groups *mapping.Groups, prim *primaryIndex, refs *refLog) error {
 	g := s.cfg.Groups
 	nameKey := strings.ToLower(g.NameAttribute)
 	memberKeys := make([]string, len(g.MemberAttributes))
 	for i, m := range g.MemberAttributes {
 		memberKeys[i] = strings.ToLower(m)
 	}
-	q := query{what: "groups", base: g.BaseDN, scope: ldap.ScopeWholeSubtree, filter: g.Filter, attrs: s.groupAttrs}
+	q := query{what: "groups", base: g.BaseDN, scope: ldap.ScopeWholeSubtree, filter: g.Filter, attrs: s.groupAttrs, refs: refs}
 	_, err := s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
 		for _, e := range entries {
 			var members []string
@@ -141,6 +178,9 @@ func (s *Source) readGroups(ctx context.Context, conn *ldap.Conn, conv *converte
 				name = v[0]
 			}
 			groups.Add(e.DN, name, members)
+			if prim != nil {
+				prim.add(e)
+			}
 		}
 		return nil
 	})

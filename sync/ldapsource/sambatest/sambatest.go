@@ -211,6 +211,11 @@ func stopAll() {
 	for _, s := range all {
 		s.Stop()
 	}
+	sharedMu.Lock()
+	if shared != nil {
+		_ = os.RemoveAll(shared.Dir)
+	}
+	sharedMu.Unlock()
 }
 
 // AdminConn returns a new connection to the DC bound as the Administrator.

@@ -3,6 +3,8 @@ package sambatest
 import (
 	"errors"
 	"fmt"
+	"os"
+	"sync"
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
@@ -38,4 +40,35 @@ func (s *Server) Conn(t testing.TB) *ldap.Conn {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+var (
+	sharedMu  sync.Mutex
+	shared    *Server
+	sharedErr error
+)
+
+// Shared returns a DC started once for the test binary and stopped by
+// Main after the tests: for tests that only read. A test that changes the
+// directory uses Start.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	if shared == nil && sharedErr == nil {
+		dir, err := os.MkdirTemp("", "sambatest-shared-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared, sharedErr = StartProcess(dir)
+	}
+	switch err := sharedErr; {
+	case errors.Is(err, ErrNotInstalled):
+		testenv.Missing(t, fmt.Sprintf("%v: apt-get install samba samba-ad-dc samba-ad-provision winbind krb5-user smbclient ldb-tools", err))
+	case errors.Is(err, errNoNetns):
+		testenv.Missing(t, err.Error())
+	case err != nil:
+		t.Fatal(err)
+	}
+	return shared
 }
