@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -161,4 +162,22 @@ func TestGeneralizedTime(t *testing.T) {
 			t.Errorf("generalizedTime(%q) = %s, want %s", tt.s, s, tt.want)
 		}
 	}
+}
+
+// FuzzADTime: adTime never panics, and a time it returns converts back to
+// the FILETIME it came from.
+func FuzzADTime(f *testing.F) {
+	for _, s := range []string{"", "0", "9223372036854775807", "132249024000000000", "-1", " 1 ", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := adTime(s)
+		if err != nil || tm.IsZero() {
+			return
+		}
+		back := tm.Unix()*1e7 + int64(tm.Nanosecond()/100) + fileTimeEpoch
+		if n, _ := strconv.ParseInt(strings.TrimSpace(s), 10, 64); n != back {
+			t.Errorf("adTime(%q) = %s, which is FILETIME %d", s, tm, back)
+		}
+	})
 }

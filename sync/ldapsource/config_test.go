@@ -81,6 +81,17 @@ func TestValidate(t *testing.T) {
 			"users.filter: ", "groups.filter: ",
 		}},
 		{"scope", func(c *Config) { c.Users.Scope = "base" }, []string{`users.scope: must be "sub" or "one", got "base"`}},
+		{"valid ad", func(c *Config) {
+			c.Flavour, c.References, c.Groups.RangeSize, c.AD.UserName = "ad", "refuse", 1500, "userPrincipalName"
+		}, nil},
+		{"ad keys", func(c *Config) {
+			c.Flavour, c.References, c.Groups.RangeSize, c.AD.UserName = "AD", "follow", -1, "mail"
+		}, []string{
+			"groups.range_size: must not be negative, got -1", `references: must be "ignore" or "refuse", got "follow"`,
+			`ad.user_name: must be "sAMAccountName" or "userPrincipalName", got "mail"`,
+		}},
+		{"bad flavour", func(c *Config) { c.Flavour = "eDirectory" }, []string{`flavour: must be "ldap" or "ad", got "eDirectory"`}},
+		{"ad keys without ad", func(c *Config) { c.AD.UserName = "userPrincipalName" }, []string{`ad: needs flavour = "ad"`}},
 		{"attribute names", func(c *Config) {
 			c.IDAttribute, c.Users.Attributes = "object GUID", []string{"cn", ""}
 			c.Groups.MemberAttributes, c.Groups.NameAttribute = []string{"member;"}, "*"
