@@ -28,8 +28,12 @@ type Config struct {
 	// Flavour is "ldap" (default) or "ad": Active Directory defaults for
 	// the keys below left unset (see ad.go and docs/ad.md).
 	Flavour string `toml:"flavour"`
-	// URL of the server: ldap://host[:port] or ldaps://host[:port].
+	// URL of the server: ldap://host[:port] or ldaps://host[:port]
+	// (an AD Global Catalog: port 3268, or 3269 with TLS).
 	URL string `toml:"url"`
+	// FailoverURLs are more servers (domain controllers) tried in order
+	// when the one before cannot be reached; each is checked like url.
+	FailoverURLs []string `toml:"failover_urls"`
 	// StartTLS upgrades an ldap:// connection to TLS before binding.
 	StartTLS bool `toml:"start_tls"`
 	// CAFile is a PEM bundle of the CAs to trust; the system roots when empty.
@@ -39,11 +43,21 @@ type Config struct {
 	InsecureSkipVerify bool `toml:"insecure_skip_verify"`
 	// ServerName overrides the host name the certificate must match (SNI).
 	ServerName string `toml:"server_name"`
+	// BindMethod is "simple" (default: bind_dn and bind_password),
+	// "ntlm" (bind_user and bind_password) or "kerberos" (a keytab, see
+	// Kerberos).
+	BindMethod string `toml:"bind_method"`
 	// BindDN is the account to bind as; anonymous when empty.
 	BindDN string `toml:"bind_dn"`
-	// BindPassword says where BindDN's password is: { file = "..." } or
-	// { env = "..." }.
+	// BindUser is the account of an NTLM bind: "DOMAIN\user" or
+	// user@domain.
+	BindUser string `toml:"bind_user"`
+	// BindPassword says where the password of BindDN (or BindUser) is:
+	// { file = "..." } or { env = "..." }.
 	BindPassword secret.Ref `toml:"bind_password"`
+	// Kerberos is the [source.ldap.kerberos] section of bind_method =
+	// "kerberos".
+	Kerberos KerberosConfig `toml:"kerberos"`
 	// AllowInsecureLDAP permits an ldap:// URL to a host that is not
 	// loopback without StartTLS: the bind password and every entry then
 	// cross the network in clear text.
@@ -161,7 +175,14 @@ func (c *Config) Validate() error {
 	add := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf(key+": "+format, args...))
 	}
-	tls := d.validateURL(add)
+	tls := d.validateURL(add, "url", d.URL)
+	for i, u := range d.FailoverURLs {
+		key := fmt.Sprintf("failover_urls[%d]", i)
+		n := len(errs)
+		if d.validateURL(add, key, u) != tls && len(errs) == n {
+			add(key, "must use TLS when url does and not otherwise (ldaps:// and start_tls apply to every URL)")
+		}
+	}
 	if !tls {
 		tlsOnly := []struct {
 			key string
@@ -177,14 +198,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	if d.BindDN != "" {
-		checkDN(add, "bind_dn", d.BindDN)
-		if err := d.BindPassword.Validate(); err != nil {
-			add("bind_password", "%v", err)
-		}
-	} else if !d.BindPassword.IsZero() {
-		add("bind_password", "set but bind_dn is empty (anonymous bind)")
-	}
+	d.validateBind(add)
 	if d.Timeout.Duration < 0 {
 		add("timeout", "must be positive, got %s", d.Timeout)
 	}
@@ -224,16 +238,16 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// validateURL checks url and start_tls and reports whether the connection
-// will use TLS.
-func (c Config) validateURL(add func(key, format string, args ...any)) bool {
-	if c.URL == "" {
-		add("url", "required")
+// validateURL checks one URL (under key) and start_tls and reports
+// whether the connection will use TLS.
+func (c Config) validateURL(add func(key, format string, args ...any), key, raw string) bool {
+	if raw == "" {
+		add(key, "required")
 		return c.StartTLS
 	}
-	u, err := url.Parse(c.URL)
+	u, err := url.Parse(raw)
 	if err != nil {
-		add("url", "%v", err)
+		add(key, "%v", err)
 		return c.StartTLS
 	}
 	switch u.Scheme {
@@ -243,17 +257,17 @@ func (c Config) validateURL(add func(key, format string, args ...any)) bool {
 			add("start_tls", "cannot be used with ldaps:// (already TLS)")
 		}
 	default:
-		add("url", "scheme must be ldap or ldaps, got %q", u.Scheme)
+		add(key, "scheme must be ldap or ldaps, got %q", u.Scheme)
 	}
 	if u.Hostname() == "" {
-		add("url", "missing host in %q", c.URL)
+		add(key, "missing host in %q", raw)
 	}
 	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
-		add("url", "must not have a path or query (set users.base_dn instead)")
+		add(key, "must not have a path or query (set users.base_dn instead)")
 	}
 	tls := u.Scheme == "ldaps" || c.StartTLS
 	if u.Scheme == "ldap" && !tls && !c.AllowInsecureLDAP && u.Hostname() != "" && !loopback.Host(u.Hostname()) {
-		add("url", "plain ldap:// to %s sends the bind password and every entry in clear text: "+
+		add(key, "plain ldap:// to %s sends the bind password and every entry in clear text: "+
 			"use ldaps://, or set start_tls = true, or set allow_insecure_ldap = true to accept it", u.Hostname())
 	}
 	return tls

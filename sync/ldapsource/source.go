@@ -40,7 +40,7 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Source{cfg: cfg, log: log, password: new(secret.Secret)}
-	if cfg.BindDN != "" {
+	if cfg.BindDN != "" || cfg.BindMethod == BindNTLM {
 		pw, err := cfg.BindPassword.Load()
 		if err != nil {
 			return nil, fmt.Errorf("ldap: bind_password: %w", err)

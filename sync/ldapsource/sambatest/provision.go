@@ -87,7 +87,7 @@ func buildTemplate(dir string) error {
 		return fmt.Errorf("sambatest: samba-tool domain provision: %w: %s", err, out)
 	}
 	ip := allocIP()
-	if err := writeConf(dir, dir, ip, false); err != nil {
+	if err := writeConf(dir, ip, false, false); err != nil {
 		return err
 	}
 	cmd, exited, err := runSamba(dir, ip)
@@ -109,10 +109,10 @@ func buildTemplate(dir string) error {
 	return os.WriteFile(filepath.Join(dir, "seeded"), nil, 0o600)
 }
 
-// writeConf writes dir/etc/smb.conf for a DC on ip with its files in dir
-// (tmpl is unused but for messages), TLS with dir/tls when withTLS.
-func writeConf(dir, tmpl, ip string, withTLS bool) error {
-	_ = tmpl
+// writeConf writes dir/etc/smb.conf for a DC on ip with its files in dir,
+// TLS with dir/tls when withTLS, refusing simple binds without TLS when
+// strongAuth.
+func writeConf(dir, ip string, withTLS, strongAuth bool) error {
 	for _, d := range []string{"run", "cache", "etc", "tls"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return err
@@ -129,7 +129,11 @@ func writeConf(dir, tmpl, ip string, withTLS bool) error {
 	set("interfaces", ip+"/8")
 	set("bind interfaces only", "yes")
 	set("dns forwarder", "")
-	set("ldap server require strong auth", "no")
+	if strongAuth {
+		set("ldap server require strong auth", "yes")
+	} else {
+		set("ldap server require strong auth", "no")
+	}
 	set("idmap_ldb:use rfc2307", "yes")
 	for k, sub := range map[string]string{"private dir": "private", "state directory": "state", "cache directory": "cache",
 		"lock directory": "", "pid directory": "run", "ncalrpc dir": "run/ncalrpc", "binddns dir": "bind-dns",

@@ -80,9 +80,25 @@ func allocIP() string {
 	return fmt.Sprintf("127.0.0.%d", nextIP)
 }
 
+// Option configures a DC.
+type Option func(*options)
+
+type options struct {
+	strongAuth bool
+}
+
+// RequireStrongAuth makes the DC refuse simple binds without TLS, as AD
+// does with "LDAP server signing requirements" (ldap server require strong
+// auth = yes).
+func RequireStrongAuth() Option { return func(o *options) { o.strongAuth = true } }
+
 // StartProcess copies the seeded template into dir and starts a DC. The
 // caller must Close it.
-func StartProcess(dir string) (*Server, error) {
+func StartProcess(dir string, opts ...Option) (*Server, error) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	if netnsErr != "" {
 		return nil, fmt.Errorf("%w: %s", errNoNetns, netnsErr)
 	}
@@ -98,7 +114,7 @@ func StartProcess(dir string) (*Server, error) {
 	if err := s.writeCerts(); err != nil {
 		return nil, fmt.Errorf("sambatest: certificates: %w", err)
 	}
-	if err := writeConf(dir, tmpl, s.IP, true); err != nil {
+	if err := writeConf(dir, s.IP, true, o.strongAuth); err != nil {
 		return nil, err
 	}
 	if err := s.Start(); err != nil {
@@ -169,7 +185,11 @@ func tryBind(url string) error {
 	}
 	defer c.Close()
 	c.SetTimeout(5 * time.Second)
-	return c.Bind(AdminUPN, AdminPassword)
+	err = c.Bind(AdminUPN, AdminPassword)
+	if ldap.IsErrorWithCode(err, ldap.LDAPResultStrongAuthRequired) {
+		return nil // up, and refusing simple binds without TLS as asked
+	}
+	return err
 }
 
 func kill(cmd *exec.Cmd, exited chan struct{}) {

@@ -15,9 +15,9 @@ import (
 // in t.TempDir(), and stops it when the test ends. When Samba is not
 // installed, or the binary is not in its own network namespace (see Main),
 // it fails the test if $CI is set and skips it otherwise.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s, err := StartProcess(t.TempDir())
+	s, err := StartProcess(t.TempDir(), opts...)
 	switch {
 	case errors.Is(err, ErrNotInstalled):
 		testenv.Missing(t, fmt.Sprintf("%v: apt-get install samba samba-ad-dc samba-ad-provision winbind krb5-user smbclient ldb-tools", err))
