@@ -79,9 +79,14 @@ func (s *Source) paged(ctx context.Context, conn *ldap.Conn, conv *converter, q 
 }
 
 // searchErr explains a referral result, which go-ldap returns as an
-// error with its result code: the read cannot follow it.
+// error with its result code: the read cannot follow it; and a base DN
+// the server does not have (Samba's answer where AD refers).
 func searchErr(err error) error {
 	var lerr *ldap.Error
+	if errors.As(err, &lerr) && lerr.ResultCode == ldap.LDAPResultNoSuchObject {
+		return fmt.Errorf("the base DN does not exist on this server: check it, and if it is in another domain "+
+			"of the forest, point url at a domain controller of that domain or at a Global Catalog (port 3268): %w", err)
+	}
 	if errors.As(err, &lerr) && lerr.ResultCode == ldap.LDAPResultReferral {
 		return fmt.Errorf("server returned a referral to %s: the base DN is in a naming context "+
 			"(another domain of the forest?) this server does not hold, and referrals are not followed: "+
