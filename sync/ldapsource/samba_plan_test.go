@@ -78,7 +78,9 @@ func TestADPlanDayTwo(t *testing.T) {
 		t.Fatal(err)
 	}
 	modify(dn(12), func(r *ldap.ModifyRequest) { r.Replace("userAccountControl", []string{"546"}) })
-	modify(dn(13), func(r *ldap.ModifyRequest) { r.Replace("accountExpires", []string{sambatest.FileTime(sambatest.Expired)}) })
+	modify(dn(13), func(r *ldap.ModifyRequest) {
+		r.Replace("accountExpires", []string{sambatest.FileTime(sambatest.Expired)})
+	})
 	if err := c.Del(ldap.NewDelRequest(dn(14), nil)); err != nil {
 		t.Fatal(err)
 	}
