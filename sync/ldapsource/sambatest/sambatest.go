@@ -152,14 +152,26 @@ func runSamba(dir, ip string) (*exec.Cmd, chan struct{}, error) {
 		return nil, nil, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(SambaPath, "-F", "-M", "single", "--debug-stdout", "-d", "1", "-s", filepath.Join(dir, "etc", "smb.conf"))
+	level := "1"
+	if l := os.Getenv("SAMBATEST_DEBUG"); l != "" {
+		level = l // samba's debug level, for its log.samba
+	}
+	cmd := exec.Command(SambaPath, "-F", "-M", "single", "--debug-stdout", "-d", level, "-s", filepath.Join(dir, "etc", "smb.conf"))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return nil, nil, fmt.Errorf("sambatest: start samba: %w", err)
 	}
 	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	go func() {
+		err := cmd.Wait()
+		// How it ended goes to its log, for a test that finds it gone.
+		if f, ferr := os.OpenFile(filepath.Join(dir, "log.samba"), os.O_WRONLY|os.O_APPEND, 0o600); ferr == nil {
+			fmt.Fprintf(f, "sambatest: samba exited: %v\n", err)
+			f.Close()
+		}
+		close(exited)
+	}()
 	deadline := time.Now().Add(60 * time.Second)
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
