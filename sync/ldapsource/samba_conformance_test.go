@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/go-ldap/ldap/v3"
-		"github.com/idsync/idsync/mapping"
+	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/sync"
 	"github.com/idsync/idsync/sync/ldapsource/sambatest"
 	"github.com/idsync/idsync/sync/ldif"
