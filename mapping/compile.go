@@ -31,7 +31,8 @@ const (
 // group_roles results is guarded by a lock.
 type Mapper struct {
 	scope, disabled *rule
-	start, end      *rule   // start_date and end_date (dates.go)
+	start, end      *rule // start_date and end_date (dates.go)
+	disabledReason  *rule
 	attrs           []*rule // sorted by key
 	static          []staticRole
 	groupRoles      []groupRule
@@ -111,6 +112,13 @@ func Compile(cfg Config) (*Mapper, error) {
 		m.disabled = c.compile(m, "disabled", cfg.Disabled, c.personOpts, wantBool)
 	}
 	c.dates(m, cfg)
+	if strings.TrimSpace(cfg.DisabledReason) != "" {
+		if m.disabled == nil && strings.TrimSpace(cfg.Disabled) == "" {
+			c.fail("disabled_reason", "set but disabled is empty")
+		} else {
+			m.disabledReason = c.compile(m, "disabled_reason", cfg.DisabledReason, c.personOpts, wantString)
+		}
+	}
 	c.attributes(m, cfg.Attributes)
 	c.staticRoles(m, cfg.Roles)
 	c.groupRoles(m, cfg.GroupRoles)

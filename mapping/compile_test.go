@@ -57,6 +57,12 @@ func TestCompileErrors(t *testing.T) {
 		{"attribute function", Config{Attributes: withUser(map[string]string{"title": `memberOf`})}, []string{
 			"attributes.title: expression must return a string (got func(string) bool)",
 		}},
+		{"disabled_reason without disabled", Config{Attributes: userName, DisabledReason: `"gone"`}, []string{
+			"disabled_reason: set but disabled is empty",
+		}},
+		{"disabled_reason not a string", Config{Attributes: userName, Disabled: "true", DisabledReason: `attrs("x")`}, []string{
+			"disabled_reason: expression must return a string (got []string)",
+		}},
 		{"scope not bool", Config{Attributes: userName, Scope: `attr("employeeType")`}, []string{
 			"scope: expression must return a bool (got string)",
 		}},

@@ -20,6 +20,11 @@ type Config struct {
 	// (contractors), in the same forms: from then on the person is
 	// disabled, a leaver, even if nobody touches the directory.
 	EndDate string `toml:"end_date" json:"end_date,omitempty"`
+	// DisabledReason is a string expression evaluated for a disabled
+	// person, saying why ("disabled", "expired on 2024-01-31"): the plan
+	// gives it as the leaver's reason. Empty: the disabled rule itself is
+	// the reason.
+	DisabledReason string `toml:"disabled_reason" json:"disabledReason,omitempty"`
 	// Attributes maps a target attribute path (a key of targets.Attributes,
 	// except "active") to an expression giving its value. "userName" is
 	// required.

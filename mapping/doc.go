@@ -42,6 +42,9 @@
 //	                               userAccountControl test bitSet(attr("userAccountControl"), 0x2),
 //	                               never == "514"
 //	generalizedTime(s)   time.Time an LDAP GeneralizedTime ("20240131120000Z"); "" gives the zero time
+//	adTime(s)            time.Time an AD FILETIME (accountExpires, pwdLastSet) in UTC; "", 0 and
+//	                               9223372036854775807 give the zero time;
+//	                               adTime(s).Format("2006-01-02") is its date
 //	default(a, b)        string    a if it is not empty, else b
 //
 // and expr's builtins, among them lower, upper, trim, split, join, replace,
@@ -54,8 +57,11 @@
 // group_roles rules see only the group, never the person, so their results
 // are cached per group: group.dn and group.name, plus the helpers and builtins.
 //
-// Results: scope, disabled, when and match must give a bool; attribute and
-// group_roles name rules a string (nil gives "", a bool "true"/"false", a
+// disabled_reason, evaluated only for a disabled person, says why in the
+// plan ("expired on 2024-01-31"); it sees what disabled sees.
+//
+// Results: scope, disabled, when and match must give a bool; attribute,
+// disabled_reason and group_roles name rules a string (nil gives "", a bool "true"/"false", a
 // number its decimal form, a time RFC 3339 in UTC; a list is an error: use
 // join or first). A rule's size and the memory one evaluation may use are
 // bounded.

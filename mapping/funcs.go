@@ -33,6 +33,9 @@ func helperOptions() []expr.Option {
 		expr.Function("bitSet", func(p ...any) (any, error) {
 			return bitSet(p[0].(string), p[1].(int))
 		}, new(func(string, int) bool)),
+		expr.Function("adTime", func(p ...any) (any, error) {
+			return adTime(p[0].(string))
+		}, new(func(string) time.Time)),
 		expr.Function("generalizedTime", func(p ...any) (any, error) {
 			return generalizedTime(p[0].(string))
 		}, new(func(string) time.Time)),
@@ -61,20 +64,30 @@ const fileTimeEpoch = 116444736000000000
 // intervals since 1601-01-01 UTC) lies at or before now. Empty, 0 and
 // 9223372036854775807 mean the account never expires.
 func adExpired(s string, now time.Time) (bool, error) {
+	t, err := adTime(s)
+	if err != nil {
+		return false, fmt.Errorf("adExpired: %w", err)
+	}
+	return !t.IsZero() && !now.Before(t), nil
+}
+
+// adTime converts an AD FILETIME s (accountExpires, lastLogonTimestamp,
+// pwdLastSet: 100 ns intervals since 1601-01-01 UTC, in decimal) to a time
+// in UTC. Empty, 0 and 9223372036854775807 (never) give the zero time.
+func adTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return false, nil
+		return time.Time{}, nil
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
-		return false, fmt.Errorf("adExpired: %q is not a FILETIME", s)
+		return time.Time{}, fmt.Errorf("%q is not a FILETIME", s)
 	}
 	if n == 0 || n == math.MaxInt64 {
-		return false, nil
+		return time.Time{}, nil
 	}
 	d := n - fileTimeEpoch
-	t := time.Unix(d/1e7, d%1e7*100)
-	return !now.Before(t), nil
+	return time.Unix(d/1e7, d%1e7*100).UTC(), nil
 }
 
 // generalizedTime parses an LDAP GeneralizedTime (RFC 4517) such as

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,6 +94,40 @@ func TestADExpired(t *testing.T) {
 	}
 }
 
+func TestADTime(t *testing.T) {
+	tests := []struct {
+		s    string
+		want string // RFC 3339, "" for the zero time
+		err  bool
+	}{
+		{"", "", false},
+		{" 0 ", "", false},
+		{"9223372036854775807", "", false},
+		{"116444736000000000", "1970-01-01T00:00:00Z", false},
+		{"133900000000000000", "2025-04-24T20:26:40Z", false},
+		{"132249024000000000", "2020-01-31T00:00:00Z", false},
+		{"1", "1601-01-01T00:00:00.0000001Z", false},
+		{"9223372036854775806", "30828-09-14T02:48:05.4775806Z", false},
+		{"-1", "", true},
+		{"0x10", "", true},
+		{"never", "", true},
+	}
+	for _, tt := range tests {
+		got, err := adTime(tt.s)
+		if (err != nil) != tt.err {
+			t.Errorf("adTime(%q): error %v, want error %v", tt.s, err, tt.err)
+			continue
+		}
+		s := ""
+		if !got.IsZero() {
+			s = got.Format(time.RFC3339Nano)
+		}
+		if s != tt.want {
+			t.Errorf("adTime(%q) = %s, want %s", tt.s, s, tt.want)
+		}
+	}
+}
+
 func TestGeneralizedTime(t *testing.T) {
 	tests := []struct {
 		s    string
@@ -127,4 +162,22 @@ func TestGeneralizedTime(t *testing.T) {
 			t.Errorf("generalizedTime(%q) = %s, want %s", tt.s, s, tt.want)
 		}
 	}
+}
+
+// FuzzADTime: adTime never panics, and a time it returns converts back to
+// the FILETIME it came from.
+func FuzzADTime(f *testing.F) {
+	for _, s := range []string{"", "0", "9223372036854775807", "132249024000000000", "-1", " 1 ", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := adTime(s)
+		if err != nil || tm.IsZero() {
+			return
+		}
+		back := tm.Unix()*1e7 + int64(tm.Nanosecond()/100) + fileTimeEpoch
+		if n, _ := strconv.ParseInt(strings.TrimSpace(s), 10, 64); n != back {
+			t.Errorf("adTime(%q) = %s, which is FILETIME %d", s, tm, back)
+		}
+	})
 }

@@ -56,6 +56,12 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 	if err = m.evalDates(st, &p); err != nil {
 		return p, err
 	}
+	if p.Disabled && m.disabledReason != nil {
+		if p.DisabledReason, err = m.evalString(st, m.disabledReason); err != nil {
+			return p, err
+		}
+		p.DisabledReason = strings.Clone(p.DisabledReason)
+	}
 	p.Account.Active = !p.Disabled
 	// m.attrs is sorted by key, "attributes." + path: appending keeps
 	// Attrs sorted by path.

@@ -186,9 +186,34 @@ func TestMap(t *testing.T) {
 		{
 			name:  "disabled by accountExpires before now",
 			cfg:   Config{Disabled: `adExpired(attr("accountExpires"))`, Attributes: base},
-			entry: withAttr(jdoe(), "accountexpires", "133900000000000000"), // 2025-04-30
+			entry: withAttr(jdoe(), "accountexpires", "133900000000000000"), // 2025-04-24
 			want: Person{SourceID: "id-jdoe", DN: jdoeDN, InScope: true, Disabled: true,
 				Account: targets.Account{UserName: "jdoe", Attrs: targets.Attrs{}}},
+		},
+		{
+			name: "disabled_reason says why: expired on its date",
+			cfg: Config{Disabled: `bitSet(attr("userAccountControl"), 0x2) or adExpired(attr("accountExpires"))`,
+				DisabledReason: `bitSet(attr("userAccountControl"), 0x2) ? "disabled" : "expired on " + adTime(attr("accountExpires")).Format("2006-01-02")`,
+				Attributes:     base},
+			entry: withAttr(jdoe(), "accountexpires", "133900000000000000"), // 2025-04-24
+			want: Person{SourceID: "id-jdoe", DN: jdoeDN, InScope: true, Disabled: true, DisabledReason: "expired on 2025-04-24",
+				Account: targets.Account{UserName: "jdoe", Attrs: targets.Attrs{}}},
+		},
+		{
+			name: "disabled_reason: disabled bit",
+			cfg: Config{Disabled: `bitSet(attr("userAccountControl"), 0x2) or adExpired(attr("accountExpires"))`,
+				DisabledReason: `bitSet(attr("userAccountControl"), 0x2) ? "disabled" : "expired"`,
+				Attributes:     base},
+			entry: withAttr(jdoe(), "useraccountcontrol", "514"),
+			want: Person{SourceID: "id-jdoe", DN: jdoeDN, InScope: true, Disabled: true, DisabledReason: "disabled",
+				Account: targets.Account{UserName: "jdoe", Attrs: targets.Attrs{}}},
+		},
+		{
+			name: "disabled_reason is not evaluated for an enabled person",
+			cfg: Config{Disabled: `bitSet(attr("userAccountControl"), 0x2)`,
+				DisabledReason: `adTime("bogus").Format("2006")`, Attributes: base},
+			entry: jdoe(),
+			want:  Person{SourceID: "id-jdoe", DN: jdoeDN, InScope: true, Account: account("jdoe", nil)},
 		},
 		{
 			name:  "accountExpires after now",

@@ -30,6 +30,10 @@ type Person struct {
 	// from the end on.
 	StartDate time.Time `json:"startDate,omitzero"`
 	EndDate   time.Time `json:"endDate,omitzero"`
+	// DisabledReason is the result of the disabled_reason rule for a
+	// disabled person ("expired on 2024-01-31"); "" without that rule. It
+	// is not part of Hash.
+	DisabledReason string `json:"disabledReason,omitempty"`
 	// Account is the desired account: Active is !Disabled; Attrs holds
 	// every mapped path other than userName and externalId, with "" for
 	// an attribute the entry has no value for (the target clears it).

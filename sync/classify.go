@@ -159,6 +159,9 @@ func (p *person) leaveReason(rule func(string) string) string {
 	if !p.p.InScope {
 		return withRule("out of scope", rule("scope"))
 	}
+	if p.p.DisabledReason != "" {
+		return p.p.DisabledReason
+	}
 	return withRule("disabled in the source", rule("disabled"))
 }
 

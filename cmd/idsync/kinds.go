@@ -22,7 +22,9 @@ import (
 var sourceKinds = []kind[sync.Source]{
 	spec[ldapsource.Config, sync.Source]{
 		name: "ldap", validate: (*ldapsource.Config).Validate,
-		paths: func(c *ldapsource.Config) []*string { return []*string{&c.CAFile, &c.BindPassword.File} },
+		paths: func(c *ldapsource.Config) []*string {
+			return []*string{&c.CAFile, &c.BindPassword.File, &c.Kerberos.Keytab, &c.Kerberos.Krb5Conf}
+		},
 		secrets: func(c *ldapsource.Config) map[string]secret.Ref {
 			return map[string]secret.Ref{"bind_password": c.BindPassword}
 		},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/sync"
+	"github.com/idsync/idsync/sync/ldapsource"
 )
 
 // keyErr is a problem with one key.
@@ -63,6 +64,7 @@ func (c *Config) validate() []keyErr {
 		bad("state.path", "required")
 	}
 	out = append(out, validateKind(sourceKinds, c.Source.section, "source", "source.kind", "source.kind", c.Source.Kind)...)
+	c.sourceMappingDefaults()
 	m, err := mapping.Compile(c.Mapping)
 	out = append(out, prefixed("mapping.", err)...)
 	c.mapper = m
@@ -89,6 +91,14 @@ func (c *Config) validate() []keyErr {
 		names[t.Name] = true
 	}
 	return out
+}
+
+// sourceMappingDefaults fills the mapping rules the file leaves unset with
+// the source's defaults (the ldap source's flavour = "ad").
+func (c *Config) sourceMappingDefaults() {
+	if s, ok := c.Source.section.(*configured[ldapsource.Config, sync.Source]); ok {
+		s.cfg.MappingDefaults(&c.Mapping)
+	}
 }
 
 // validateKind checks the kind chosen under kindKey (called label in

@@ -98,7 +98,7 @@ func TestReadServerAnswers(t *testing.T) {
 	}{
 		{"referral result", func(id int64) [][]byte {
 			return [][]byte{result(id, ldap.ApplicationSearchResultDone, ldap.LDAPResultReferral, "", nil, "ldap://other/ou=people,dc=x")}
-		}, "server returned a referral to ldap://other/ou=people,dc=x; referrals are not followed", ldap.LDAPResultReferral},
+		}, "server returned a referral to ldap://other/ou=people,dc=x: the base DN is in a naming context", ldap.LDAPResultReferral},
 		{"continuation reference", func(id int64) [][]byte {
 			return [][]byte{user(id), referenceMsg(id, "ldap://child.x/dc=child,dc=x"), done(id, nil)}
 		}, "server returned a continuation reference to ldap://child.x/dc=child,dc=x", 0},

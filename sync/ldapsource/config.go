@@ -25,8 +25,15 @@ const (
 
 // Config is the [source.ldap] section.
 type Config struct {
-	// URL of the server: ldap://host[:port] or ldaps://host[:port].
+	// Flavour is "ldap" (default) or "ad": Active Directory defaults for
+	// the keys below left unset (see ad.go and docs/ad.md).
+	Flavour string `toml:"flavour"`
+	// URL of the server: ldap://host[:port] or ldaps://host[:port]
+	// (an AD Global Catalog: port 3268, or 3269 with TLS).
 	URL string `toml:"url"`
+	// FailoverURLs are more servers (domain controllers) tried in order
+	// when the one before cannot be reached; each is checked like url.
+	FailoverURLs []string `toml:"failover_urls"`
 	// StartTLS upgrades an ldap:// connection to TLS before binding.
 	StartTLS bool `toml:"start_tls"`
 	// CAFile is a PEM bundle of the CAs to trust; the system roots when empty.
@@ -36,11 +43,21 @@ type Config struct {
 	InsecureSkipVerify bool `toml:"insecure_skip_verify"`
 	// ServerName overrides the host name the certificate must match (SNI).
 	ServerName string `toml:"server_name"`
+	// BindMethod is "simple" (default: bind_dn and bind_password),
+	// "ntlm" (bind_user and bind_password) or "kerberos" (a keytab, see
+	// Kerberos).
+	BindMethod string `toml:"bind_method"`
 	// BindDN is the account to bind as; anonymous when empty.
 	BindDN string `toml:"bind_dn"`
-	// BindPassword says where BindDN's password is: { file = "..." } or
-	// { env = "..." }.
+	// BindUser is the account of an NTLM bind: "DOMAIN\user" or
+	// user@domain.
+	BindUser string `toml:"bind_user"`
+	// BindPassword says where the password of BindDN (or BindUser) is:
+	// { file = "..." } or { env = "..." }.
 	BindPassword secret.Ref `toml:"bind_password"`
+	// Kerberos is the [source.ldap.kerberos] section of bind_method =
+	// "kerberos".
+	Kerberos KerberosConfig `toml:"kerberos"`
 	// AllowInsecureLDAP permits an ldap:// URL to a host that is not
 	// loopback without StartTLS: the bind password and every entry then
 	// cross the network in clear text.
@@ -63,7 +80,21 @@ type Config struct {
 	// UseMemberOf also takes each person's memberOf values as direct groups;
 	// default true (harmless when the server has no memberOf).
 	UseMemberOf *bool `toml:"use_member_of"`
+	// References says what a search continuation reference (a pointer to
+	// another naming context or server, which AD returns for a search
+	// from the domain root) does: "ignore" logs each once per read and
+	// reads on (the default with flavour = "ad"), "refuse" fails the
+	// read (the default otherwise).
+	References string `toml:"references"`
+	// AD holds the settings of flavour = "ad".
+	AD ADConfig `toml:"ad"`
 }
+
+// Values of Config.References.
+const (
+	ReferencesIgnore = "ignore"
+	ReferencesRefuse = "refuse"
+)
 
 // UserSearch is the [source.ldap.users] section.
 type UserSearch struct {
@@ -88,10 +119,16 @@ type GroupSearch struct {
 	MemberAttributes []string `toml:"member_attributes"`
 	// NameAttribute names the group; default cn.
 	NameAttribute string `toml:"name_attribute"`
+	// RangeSize asks for the values of the member attributes in chunks
+	// of this many (member;range=0-N), the way Active Directory returns a
+	// group larger than its MaxValRange (1500) anyway; 0 (default): as
+	// the server returns them.
+	RangeSize int `toml:"range_size"`
 }
 
 // withDefaults returns c with every unset field at its default.
 func (c Config) withDefaults() Config {
+	c = c.adDefaults()
 	if c.Timeout.Duration == 0 {
 		c.Timeout = duration.Of(DefaultTimeout)
 	}
@@ -123,6 +160,9 @@ func (c Config) withDefaults() Config {
 		t := true
 		c.UseMemberOf = &t
 	}
+	if c.References == "" {
+		c.References = ReferencesRefuse
+	}
 	return c
 }
 
@@ -135,7 +175,14 @@ func (c *Config) Validate() error {
 	add := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf(key+": "+format, args...))
 	}
-	tls := d.validateURL(add)
+	tls := d.validateURL(add, "url", d.URL)
+	for i, u := range d.FailoverURLs {
+		key := fmt.Sprintf("failover_urls[%d]", i)
+		n := len(errs)
+		if d.validateURL(add, key, u) != tls && len(errs) == n {
+			add(key, "must use TLS when url does and not otherwise (ldaps:// and start_tls apply to every URL)")
+		}
+	}
 	if !tls {
 		tlsOnly := []struct {
 			key string
@@ -151,14 +198,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	if d.BindDN != "" {
-		checkDN(add, "bind_dn", d.BindDN)
-		if err := d.BindPassword.Validate(); err != nil {
-			add("bind_password", "%v", err)
-		}
-	} else if !d.BindPassword.IsZero() {
-		add("bind_password", "set but bind_dn is empty (anonymous bind)")
-	}
+	d.validateBind(add)
 	if d.Timeout.Duration < 0 {
 		add("timeout", "must be positive, got %s", d.Timeout)
 	}
@@ -188,19 +228,26 @@ func (c *Config) Validate() error {
 		checkAttr(add, "groups.member_attributes", a, false)
 	}
 	checkAttr(add, "groups.name_attribute", d.Groups.NameAttribute, false)
+	if d.Groups.RangeSize < 0 {
+		add("groups.range_size", "must not be negative, got %d", d.Groups.RangeSize)
+	}
+	if d.References != ReferencesIgnore && d.References != ReferencesRefuse {
+		add("references", `must be "ignore" or "refuse", got %q`, d.References)
+	}
+	d.validateAD(add)
 	return errors.Join(errs...)
 }
 
-// validateURL checks url and start_tls and reports whether the connection
-// will use TLS.
-func (c Config) validateURL(add func(key, format string, args ...any)) bool {
-	if c.URL == "" {
-		add("url", "required")
+// validateURL checks one URL (under key) and start_tls and reports
+// whether the connection will use TLS.
+func (c Config) validateURL(add func(key, format string, args ...any), key, raw string) bool {
+	if raw == "" {
+		add(key, "required")
 		return c.StartTLS
 	}
-	u, err := url.Parse(c.URL)
+	u, err := url.Parse(raw)
 	if err != nil {
-		add("url", "%v", err)
+		add(key, "%v", err)
 		return c.StartTLS
 	}
 	switch u.Scheme {
@@ -210,17 +257,17 @@ func (c Config) validateURL(add func(key, format string, args ...any)) bool {
 			add("start_tls", "cannot be used with ldaps:// (already TLS)")
 		}
 	default:
-		add("url", "scheme must be ldap or ldaps, got %q", u.Scheme)
+		add(key, "scheme must be ldap or ldaps, got %q", u.Scheme)
 	}
 	if u.Hostname() == "" {
-		add("url", "missing host in %q", c.URL)
+		add(key, "missing host in %q", raw)
 	}
 	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
-		add("url", "must not have a path or query (set users.base_dn instead)")
+		add(key, "must not have a path or query (set users.base_dn instead)")
 	}
 	tls := u.Scheme == "ldaps" || c.StartTLS
 	if u.Scheme == "ldap" && !tls && !c.AllowInsecureLDAP && u.Hostname() != "" && !loopback.Host(u.Hostname()) {
-		add("url", "plain ldap:// to %s sends the bind password and every entry in clear text: "+
+		add(key, "plain ldap:// to %s sends the bind password and every entry in clear text: "+
 			"use ldaps://, or set start_tls = true, or set allow_insecure_ldap = true to accept it", u.Hostname())
 	}
 	return tls

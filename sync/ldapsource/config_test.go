@@ -81,6 +81,45 @@ func TestValidate(t *testing.T) {
 			"users.filter: ", "groups.filter: ",
 		}},
 		{"scope", func(c *Config) { c.Users.Scope = "base" }, []string{`users.scope: must be "sub" or "one", got "base"`}},
+		{"valid ad", func(c *Config) {
+			c.Flavour, c.References, c.Groups.RangeSize, c.AD.UserName = "ad", "refuse", 1500, "userPrincipalName"
+		}, nil},
+		{"ad keys", func(c *Config) {
+			c.Flavour, c.References, c.Groups.RangeSize, c.AD.UserName = "AD", "follow", -1, "mail"
+		}, []string{
+			"groups.range_size: must not be negative, got -1", `references: must be "ignore" or "refuse", got "follow"`,
+			`ad.user_name: must be "sAMAccountName" or "userPrincipalName", got "mail"`,
+		}},
+		{"valid ntlm", func(c *Config) { c.BindMethod, c.BindDN, c.BindUser = "ntlm", "", `CORP\svc` }, nil},
+		{"valid kerberos with failover", func(c *Config) {
+			c.BindMethod, c.BindDN, c.BindPassword = "kerberos", "", secret.Ref{}
+			c.Kerberos = KerberosConfig{Keytab: "/etc/idsync/svc.keytab", Principal: "svc@CORP.EXAMPLE.COM"}
+			c.FailoverURLs = []string{"ldap://dc2.example.org", "ldap://dc3.example.org:389"}
+		}, nil},
+		{"bind keys", func(c *Config) {
+			c.BindMethod, c.BindUser = "ntlm", ""
+			c.Kerberos.Keytab = "/k"
+		}, []string{
+			`bind_dn: is for a simple bind; bind_method = "ntlm" uses bind_user ("DOMAIN\user")`,
+			`bind_user: required with bind_method = "ntlm" ("DOMAIN\user" or user@domain)`,
+			`kerberos: needs bind_method = "kerberos"`,
+		}},
+		{"kerberos keys", func(c *Config) { c.BindMethod = "kerberos"; c.Kerberos.Principal = "svc" }, []string{
+			`bind_method: "kerberos" takes its keys from kerberos.keytab: unset bind_dn, bind_user and bind_password`,
+			`kerberos.keytab: required with bind_method = "kerberos"`,
+			`kerberos.principal: must be user@REALM, got "svc"`,
+		}},
+		{"bind method", func(c *Config) { c.BindMethod = "sasl" }, []string{`bind_method: must be "simple", "ntlm" or "kerberos", got "sasl"`}},
+		{"bind_user with simple", func(c *Config) { c.BindUser = "x" }, []string{`bind_user: is for bind_method = "ntlm"`}},
+		{"failover urls", func(c *Config) {
+			c.URL, c.StartTLS = "ldaps://dc1.example.org", false
+			c.FailoverURLs = []string{"ldaps://dc2.example.org", "ldap://127.0.0.1", "http://x"}
+		}, []string{
+			`failover_urls[1]: must use TLS when url does and not otherwise`,
+			`failover_urls[2]: scheme must be ldap or ldaps, got "http"`,
+		}},
+		{"bad flavour", func(c *Config) { c.Flavour = "eDirectory" }, []string{`flavour: must be "ldap" or "ad", got "eDirectory"`}},
+		{"ad keys without ad", func(c *Config) { c.AD.UserName = "userPrincipalName" }, []string{`ad: needs flavour = "ad"`}},
 		{"attribute names", func(c *Config) {
 			c.IDAttribute, c.Users.Attributes = "object GUID", []string{"cn", ""}
 			c.Groups.MemberAttributes, c.Groups.NameAttribute = []string{"member;"}, "*"

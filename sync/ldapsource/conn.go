@@ -11,14 +11,46 @@ import (
 	"os"
 
 	"github.com/go-ldap/ldap/v3"
+	"github.com/sirupsen/logrus"
 )
 
-// open connects (TLS as configured), binds and returns the connection and
-// a function that closes it. go-ldap's calls take no context: the
-// connection is closed as soon as ctx is done, which makes the request in
-// flight fail at once, and every request is bounded by the timeout.
+// open connects (TLS as configured) to url, or to the first of
+// failover_urls that can be reached when it cannot, binds and returns the
+// connection and a function that closes it. A server that refuses the
+// bind is not failed over: the next would refuse it too. go-ldap's calls
+// take no context: the connection is closed as soon as ctx is done, which
+// makes the request in flight fail at once, and every request is bounded
+// by the timeout.
 func (s *Source) open(ctx context.Context) (*ldap.Conn, func(), error) {
-	u, err := url.Parse(s.cfg.URL)
+	urls := append([]string{s.cfg.URL}, s.cfg.FailoverURLs...)
+	var errs []error
+	for i, u := range urls {
+		conn, closeConn, err := s.openURL(ctx, u)
+		if err == nil {
+			if i > 0 {
+				s.log.WithFields(logrus.Fields{"url": u, "unreachable": len(errs)}).Warn("ldap: failed over to another server")
+			}
+			return conn, closeConn, nil
+		}
+		if !unreachable(err) || ctx.Err() != nil || len(urls) == 1 {
+			return nil, nil, err
+		}
+		s.log.WithError(err).WithField("url", u).Warn("ldap: server unreachable")
+		errs = append(errs, err)
+	}
+	return nil, nil, fmt.Errorf("ldap: no server of %d reachable: %w", len(urls), errors.Join(errs...))
+}
+
+// unreachable reports whether err says the server could not be reached or
+// is not serving (a reason to try another), rather than refused us.
+func unreachable(err error) bool {
+	var nerr net.Error
+	return errors.As(err, &nerr) || ldap.IsErrorAnyOf(err, ldap.ErrorNetwork, ldap.LDAPResultUnavailable, ldap.LDAPResultBusy)
+}
+
+// openURL connects to one server and binds.
+func (s *Source) openURL(ctx context.Context, rawURL string) (*ldap.Conn, func(), error) {
+	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ldap: url: %w", err)
 	}
@@ -29,16 +61,16 @@ func (s *Source) open(ctx context.Context) (*ldap.Conn, func(), error) {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, fmt.Errorf("ldap: connect to %s: %w", s.cfg.URL, err)
+		return nil, nil, fmt.Errorf("ldap: connect to %s: %w", rawURL, err)
 	}
 	timeout := s.cfg.Timeout.Duration
 	opts := []ldap.DialOpt{ldap.DialWithDialer(&net.Dialer{Timeout: timeout})}
 	if tlsConf != nil {
 		opts = append(opts, ldap.DialWithTLSConfig(tlsConf))
 	}
-	conn, err := ldap.DialURL(s.cfg.URL, opts...)
+	conn, err := ldap.DialURL(rawURL, opts...)
 	if err != nil {
-		return nil, nil, s.ctxErr(ctx, fmt.Errorf("ldap: connect to %s: %w", s.cfg.URL, err))
+		return nil, nil, s.ctxErr(ctx, fmt.Errorf("ldap: connect to %s: %w", rawURL, err))
 	}
 	conn.SetTimeout(timeout)
 	unwatch := context.AfterFunc(ctx, func() { conn.Close() })
@@ -52,13 +84,12 @@ func (s *Source) open(ctx context.Context) (*ldap.Conn, func(), error) {
 	}
 	if s.cfg.StartTLS {
 		if err := conn.StartTLS(tlsConf); err != nil {
-			return fail("StartTLS with "+s.cfg.URL, err)
+			return fail("StartTLS with "+rawURL, err)
 		}
 	}
-	if s.cfg.BindDN != "" {
-		if err := conn.Bind(s.cfg.BindDN, s.password.Reveal()); err != nil {
-			return fail(fmt.Sprintf("bind to %s as %q", s.cfg.URL, s.cfg.BindDN), err)
-		}
+	if err := s.bind(conn, rawURL); err != nil {
+		closeConn()
+		return nil, nil, s.ctxErr(ctx, err)
 	}
 	return conn, closeConn, nil
 }

@@ -52,13 +52,16 @@ const idChunk = 100
 // (found or not: an ID not found is deleted or out of scope) and the ID of
 // every person read through a group. full is true, with nothing read, when
 // ReadChanges cannot tell what the changes touch: KeepGroups was not
-// called, or no full Read has ended since the Source was made; the caller
+// called, no full Read has ended since the Source was made, or people's
+// primary groups are read (ad.primary_groups); the caller
 // must then read everything. The group changes are remembered once the read
 // succeeds, so the same changes passed twice read their people once more
 // and find nothing new about the groups. Errors are as for Read, and leave
 // the kept groups as they were.
 func (s *Source) ReadChanges(ctx context.Context, ids, groups []string, fn func(mapping.Entry) error) (covered []string, full bool, err error) {
-	if s.keep == nil {
+	if s.keep == nil || s.cfg.primaryGroups() {
+		// Primary groups (Active Directory's primaryGroupID) are resolved
+		// by a full read only.
 		return nil, true, nil
 	}
 	s.keep.mu.Lock()
@@ -214,6 +217,7 @@ func (r *changeRead) deliver(e mapping.Entry) (string, error) {
 	if *r.s.cfg.UseMemberOf {
 		memberOf = e.Attrs.Get("memberof")
 	}
+	sidString(&e)
 	e.Groups = r.groups.Of(e.DN, memberOf)
 	r.read++
 	return e.ID, r.fn(e)

@@ -69,6 +69,13 @@ func parseRange(name string) (r valueRange, ok bool, err error) {
 // is missing or does not start where the previous one ended is an error,
 // never a short list.
 func completeRanges(r entryReader, e *mapping.Entry) error {
+	return completeRangesBy(r, e, 0)
+}
+
+// completeRangesBy is completeRanges asking for size values per request
+// ("member;range=1500-2999"); 0 asks for the rest ("member;range=1500-*")
+// and lets the server cut it.
+func completeRangesBy(r entryReader, e *mapping.Entry, size int) error {
 	var ranged []string
 	for _, a := range e.Attrs {
 		if strings.Contains(a.Name, ";range=") {
@@ -84,7 +91,7 @@ func completeRanges(r entryReader, e *mapping.Entry) error {
 		values := e.Attrs.Get(k)
 		e.Attrs.Delete(k)
 		if !rg.last {
-			more, err := fetchRange(r, e.DN, rg.base, rg.high+1)
+			more, err := fetchRange(r, e.DN, rg.base, rg.high+1, size)
 			if err != nil {
 				return err
 			}
@@ -100,11 +107,12 @@ func completeRanges(r entryReader, e *mapping.Entry) error {
 // values at Active Directory's usual 1500 per chunk).
 const maxRangeRequests = 10000
 
-// fetchRange reads the values of base (lower case) from index next on.
-func fetchRange(r entryReader, dn, base string, next int) ([]string, error) {
+// fetchRange reads the values of base (lower case) from index next on,
+// size at a time (0: as many as the server returns).
+func fetchRange(r entryReader, dn, base string, next, size int) ([]string, error) {
 	var values []string
 	for n := 0; n < maxRangeRequests; n++ {
-		want := fmt.Sprintf("%s;range=%d-*", base, next)
+		want := rangeOption(base, next, size)
 		attrs, err := r.readEntry(dn, []string{want})
 		if err != nil {
 			return nil, fmt.Errorf("entry %q: read %s: %w", dn, want, err)
@@ -124,6 +132,15 @@ func fetchRange(r entryReader, dn, base string, next int) ([]string, error) {
 		next = rg.high + 1
 	}
 	return nil, fmt.Errorf("entry %q: %s: more than %d range requests", dn, base, maxRangeRequests)
+}
+
+// rangeOption returns the attribute description asking for the values of
+// base from index low on: size of them, or all ("*") when size is 0.
+func rangeOption(base string, low, size int) string {
+	if size <= 0 {
+		return fmt.Sprintf("%s;range=%d-*", base, low)
+	}
+	return fmt.Sprintf("%s;range=%d-%d", base, low, low+size-1)
 }
 
 // findRange returns the ranged attribute for base in attrs, and its key.

@@ -19,6 +19,8 @@ type query struct {
 	scope  int
 	filter string
 	attrs  []string
+	// refs collects the continuation references of a read.
+	refs *refLog
 }
 
 // paged runs q with the simple paged results control (RFC 2696), one
@@ -47,15 +49,19 @@ func (s *Source) paged(ctx context.Context, conn *ldap.Conn, conv *converter, q 
 			return fail(searchErr(err))
 		}
 		if len(res.Referrals) > 0 {
-			return fail(fmt.Errorf("server returned a continuation reference to %s; references are not followed: "+
-				"point base_dn at a container without other naming contexts", strings.Join(res.Referrals, " ")))
+			if s.cfg.References != ReferencesIgnore {
+				return fail(fmt.Errorf("server returned a continuation reference to %s; references are not followed: "+
+					"point base_dn at a container without other naming contexts, or set references = \"ignore\"",
+					strings.Join(res.Referrals, " ")))
+			}
+			q.refs.add(q.what, res.Referrals)
 		}
 		entries := make([]mapping.Entry, len(res.Entries))
 		for i, e := range res.Entries {
 			var ranged bool
 			entries[i], ranged = conv.entry(e)
 			if ranged {
-				if err := completeRanges(rangeReader{conn: conn, conv: conv}, &entries[i]); err != nil {
+				if err := completeRangesBy(rangeReader{conn: conn, conv: conv}, &entries[i], s.cfg.Groups.RangeSize); err != nil {
 					return fail(err)
 				}
 			}
@@ -73,11 +79,19 @@ func (s *Source) paged(ctx context.Context, conn *ldap.Conn, conv *converter, q 
 }
 
 // searchErr explains a referral result, which go-ldap returns as an
-// error with its result code: the read cannot follow it.
+// error with its result code: the read cannot follow it; and a base DN
+// the server does not have (Samba's answer where AD refers).
 func searchErr(err error) error {
 	var lerr *ldap.Error
+	if errors.As(err, &lerr) && lerr.ResultCode == ldap.LDAPResultNoSuchObject {
+		return fmt.Errorf("the base DN does not exist on this server: check it, and if it is in another domain "+
+			"of the forest, point url at a domain controller of that domain or at a Global Catalog (port 3268): %w", err)
+	}
 	if errors.As(err, &lerr) && lerr.ResultCode == ldap.LDAPResultReferral {
-		return fmt.Errorf("server returned a referral to %s; referrals are not followed: %w",
+		return fmt.Errorf("server returned a referral to %s: the base DN is in a naming context "+
+			"(another domain of the forest?) this server does not hold, and referrals are not followed: "+
+			"point url at a domain controller of that domain, or at a Global Catalog (port 3268, 3269 for TLS) "+
+			"to read the whole forest: %w",
 			strings.Join(referrals(lerr.Packet), " "), err)
 	}
 	return err

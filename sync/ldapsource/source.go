@@ -45,7 +45,7 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Source{cfg: cfg, log: log, password: new(secret.Secret)}
-	if cfg.BindDN != "" {
+	if cfg.BindDN != "" || cfg.BindMethod == BindNTLM {
 		pw, err := cfg.BindPassword.Load()
 		if err != nil {
 			return nil, fmt.Errorf("ldap: bind_password: %w", err)
@@ -62,8 +62,20 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	if *cfg.UseMemberOf {
 		extra = append(extra, "memberOf")
 	}
+	groupExtra := []string{cfg.Groups.NameAttribute}
+	if cfg.primaryGroups() {
+		extra = append(extra, "objectSid", "primaryGroupID")
+		groupExtra = append(groupExtra, "objectSid")
+	}
 	s.userAttrs = attrList(cfg.Users.Attributes, extra...)
-	s.groupAttrs = attrList(cfg.Groups.MemberAttributes, cfg.Groups.NameAttribute, cfg.IDAttribute)
+	members := cfg.Groups.MemberAttributes
+	if n := cfg.Groups.RangeSize; n > 0 {
+		members = make([]string, len(cfg.Groups.MemberAttributes))
+		for i, m := range cfg.Groups.MemberAttributes {
+			members[i] = rangeOption(m, 0, n)
+		}
+	}
+	s.groupAttrs = attrList(members, append(groupExtra, cfg.IDAttribute)...)
 	s.nameKey = strings.ToLower(cfg.Groups.NameAttribute)
 	for _, m := range cfg.Groups.MemberAttributes {
 		s.memberKeys = append(s.memberKeys, strings.ToLower(m))
@@ -96,12 +108,20 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	if s.keep != nil {
 		cache = newGroupCache()
 	}
+	refs := newRefLog()
+	var prim *primaryIndex
+	if s.cfg.primaryGroups() {
+		prim = newPrimaryIndex()
+	}
 	if s.cfg.Groups.BaseDN != "" {
-		err := s.readGroups(ctx, conn, conv, func(g *cachedGroup) {
+		err := s.readGroups(ctx, conn, conv, refs, func(g *cachedGroup, e mapping.Entry) {
 			if cache != nil {
 				cache.put(g)
 			} else {
 				groups.Add(g.dn, g.name, g.members)
+			}
+			if prim != nil {
+				prim.add(e)
 			}
 		})
 		if err != nil {
@@ -111,9 +131,9 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	if cache != nil {
 		groups = cache.groups()
 	}
-	users := 0
+	users, noPrimary := 0, map[string]int{}
 	var fnErr error
-	q := query{what: "users", base: s.cfg.Users.BaseDN, scope: s.scope(), filter: s.cfg.Users.Filter, attrs: s.userAttrs}
+	q := query{what: "users", base: s.cfg.Users.BaseDN, scope: s.scope(), filter: s.cfg.Users.Filter, attrs: s.userAttrs, refs: refs}
 	pages, err := s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
 		for _, e := range entries {
 			if err := conv.setID(&e); err != nil {
@@ -123,6 +143,19 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 			if *s.cfg.UseMemberOf {
 				memberOf = e.Attrs.Get("memberof")
 			}
+			if prim != nil {
+				dn, err := prim.group(e)
+				var miss *missingPrimaryError
+				switch {
+				case errors.As(err, &miss):
+					noPrimary[miss.sid]++
+				case err != nil:
+					return fmt.Errorf("ldap: search users under %q: %w", q.base, err)
+				case dn != "":
+					memberOf = append(memberOf[:len(memberOf):len(memberOf)], dn)
+				}
+			}
+			sidString(&e)
 			e.Groups = groups.Of(e.DN, memberOf)
 			if err := fn(e); err != nil {
 				fnErr = err
@@ -141,6 +174,12 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 	if cache != nil {
 		s.keep.set(cache)
 	}
+	refs.report(s.log)
+	for sid, n := range noPrimary {
+		s.log.WithFields(logrus.Fields{"group_sid": sid, "people": n}).Warn(
+			"ldap: a primary group (primaryGroupID) is outside groups.base_dn: memberships through it are not seen; " +
+				"widen groups.base_dn, or set ad.primary_groups = false")
+	}
 	s.log.WithFields(logrus.Fields{
 		"users": users, "groups": groups.Len(), "pages": pages, "took": time.Since(start).Round(time.Millisecond),
 	}).Info("ldap: read directory")
@@ -148,13 +187,13 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 }
 
 // readGroups reads every group under groups.base_dn and calls add with
-// each.
-func (s *Source) readGroups(ctx context.Context, conn *ldap.Conn, conv *converter, add func(*cachedGroup)) error {
+// each, as read and as an entry.
+func (s *Source) readGroups(ctx context.Context, conn *ldap.Conn, conv *converter, refs *refLog, add func(*cachedGroup, mapping.Entry)) error {
 	g := s.cfg.Groups
-	q := query{what: "groups", base: g.BaseDN, scope: ldap.ScopeWholeSubtree, filter: g.Filter, attrs: s.groupAttrs}
+	q := query{what: "groups", base: g.BaseDN, scope: ldap.ScopeWholeSubtree, filter: g.Filter, attrs: s.groupAttrs, refs: refs}
 	_, err := s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
 		for _, e := range entries {
-			add(s.group(conv, e))
+			add(s.group(conv, e), e)
 		}
 		return nil
 	})

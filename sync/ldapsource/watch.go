@@ -94,6 +94,10 @@ func NewWatcher(cfg Config, log logrus.FieldLogger, opts ...WatchOption) (*Watch
 		return nil, err
 	}
 	c := src.cfg
+	if c.isAD() {
+		return nil, fmt.Errorf("ldap: watch: following Active Directory (DirSync) is not implemented yet: " +
+			"set daemon.watch = false and schedule runs")
+	}
 	if !strings.EqualFold(c.IDAttribute, "entryUUID") {
 		return nil, fmt.Errorf("ldap: watch: id_attribute must be entryUUID for syncrepl, got %q", c.IDAttribute)
 	}
