@@ -35,6 +35,7 @@ type daemon struct {
 	started time.Time
 	watch   *watchState      // nil without a watcher
 	retry   *watchRetry      // after a failed run for a watch event
+	due     *dueTimer        // the next dated event's run
 	notify  *notify.Notifier // nil without daemon.notify
 
 	mu      gosync.Mutex
@@ -60,6 +61,11 @@ const pollOverlap = 5 * time.Minute
 func newDaemon(cfg *Config, store *state.Store, log *logrus.Logger) (*daemon, error) {
 	d := &daemon{path: cfg.path, log: log, store: store, metrics: admin.NewMetrics(), started: time.Now(),
 		cfg: cfg, why: "no run has finished yet", retry: newWatchRetry()}
+	d.due = newDueTimer(func() {
+		if err := d.engine.Trigger(dueRequest()); err != nil {
+			d.log.WithError(err).Warn("daemon: the run for a dated event was not queued")
+		}
+	})
 	r, err := newDaemonRunner(cfg, store, log)
 	if err != nil {
 		return nil, err
@@ -142,6 +148,9 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 		d.pollSince = start
 		d.mu.Unlock()
 	}
+	if out != nil && covers && !req.DryRun && len(out.Plans) > 0 && out.Plans[0].Incremental == nil {
+		d.due.set(out.NextDue) // a full run knows every dated event
+	}
 	if err == nil && out != nil && len(out.Plans) == 0 {
 		return nil // a poll that found nothing changed: nothing ran
 	}
@@ -191,6 +200,7 @@ func (d *daemon) serve(ctx context.Context, srv *admin.Server, w sync.Watcher, r
 		wg.Add(1)
 		go func() { defer wg.Done(); errs <- f(ctx) }()
 	}
+	defer d.due.close()
 	start(d.engine.Run)
 	start(srv.Run)
 	start(d.notify.Run) // returns only when ctx is done

@@ -57,7 +57,7 @@ func (h *runHistory) of(r state.Run) (daemonRun, bool) {
 }
 
 // trigger maps a request's reason (the first of merged ones) to /status's
-// trigger: startup, watch, manual or schedule.
+// trigger: startup, watch, manual, retry, date or schedule.
 func trigger(reason string) string {
 	first, _, _ := strings.Cut(reason, ", ")
 	switch first {
@@ -67,6 +67,10 @@ func trigger(reason string) string {
 		return "watch"
 	case "manual", reasonManual:
 		return "manual"
+	case reasonRetry:
+		return "retry"
+	case reasonDue:
+		return "date"
 	}
 	return "schedule"
 }
@@ -161,6 +165,11 @@ func (d *daemon) status(ctx context.Context) (admin.Status, error) {
 	d.mu.Unlock()
 	st := admin.Status{Generated: time.Now(), Started: d.started, LastError: lastErr, Targets: []admin.TargetStatus{}}
 	next := nextRuns(cfg, es.NextRuns)
+	if at := d.due.next(); !at.IsZero() {
+		// A dated event falls then: a start or end date, a staged deletion.
+		next = append(next, admin.NextRun{Schedule: reasonDue, Mode: string(sync.RunFull), At: at})
+		slices.SortStableFunc(next, func(a, b admin.NextRun) int { return a.At.Compare(b.At) })
+	}
 	for _, t := range cfg.Targets {
 		runs, err := d.store.Runs(ctx, t.Name, 20)
 		if err != nil {

@@ -1,0 +1,68 @@
+package main
+
+import (
+	gosync "sync"
+	"time"
+
+	"github.com/idsync/idsync/sync"
+)
+
+// reasonDue is the reason of the runs started for a dated event.
+const reasonDue = "dated event"
+
+// dueTimer starts a full run when the next dated event falls (a start or
+// end date, a staged deletion: sync.Outcome.NextDue), so that the daemon
+// acts on dates as it acts on a directory change, with nobody touching
+// the directory. Each full run says when the next event falls, and the
+// timer follows it.
+type dueTimer struct {
+	after func(time.Duration, func()) func() // time.AfterFunc; returns stop
+	now   func() time.Time
+	fire  func() // asks for the run
+
+	mu   gosync.Mutex
+	at   time.Time // when the timer fires; zero when none is set
+	stop func()
+}
+
+func newDueTimer(fire func()) *dueTimer {
+	return &dueTimer{fire: fire, now: time.Now, after: func(d time.Duration, f func()) func() {
+		t := time.AfterFunc(d, f)
+		return func() { t.Stop() }
+	}}
+}
+
+// set makes the timer fire at next, replacing the time set before; a zero
+// next clears it. Only a full run knows every dated event, so only a full
+// run sets the timer.
+func (t *dueTimer) set(next time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stop != nil {
+		t.stop()
+		t.stop = nil
+	}
+	t.at = next
+	if next.IsZero() {
+		return
+	}
+	t.stop = t.after(max(next.Sub(t.now()), 0), func() {
+		t.mu.Lock()
+		t.at, t.stop = time.Time{}, nil
+		t.mu.Unlock()
+		t.fire()
+	})
+}
+
+// next returns when the timer fires; zero when it is not set.
+func (t *dueTimer) next() time.Time {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.at
+}
+
+// close stops the timer.
+func (t *dueTimer) close() { t.set(time.Time{}) }
+
+// dueRequest is the run a dated event asks for.
+func dueRequest() sync.Request { return sync.Request{Kind: sync.RunFull, Reason: reasonDue} }
