@@ -347,13 +347,6 @@ func (r *Runner) listTarget(ctx context.Context, t TargetSpec, paths []string, s
 	return accounts, groups, nil
 }
 
-func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts Options, now time.Time,
-	src source, v *targetView) (*Plan, Result, error) {
-	pt := r.planTarget(ctx, t, mode, opts, now, src, v)
-	r.checkSoD([]*plannedTarget{pt})
-	return r.applyTarget(ctx, pt, opts)
-}
-
 // plannedTarget is a target planned and inspected, not yet checked by
 // its guards nor applied; done is set when its run already ended (err).
 type plannedTarget struct {
