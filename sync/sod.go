@@ -58,6 +58,9 @@ type SoDFlag struct {
 	SourceID string
 	UserName string
 	Blocked  bool
+	// With are the rule's other roles the person would hold with it
+	// ("target:role").
+	With []string
 }
 
 // SoDViolation is a person who holds a rule's set now.
@@ -83,12 +86,13 @@ type sodPerson struct {
 	grants   []holding // granted by the run
 }
 
-// CheckSoD checks the rules against the plans of a run: a grant that
+// CheckSoD checks the rules, in order, against the plans of a run: a grant that
 // completes a rule's set (the person would hold every role of the rule
 // after the run, and would not without the run's grants) is flagged, with
 // a reason on its change and a warning in its target's plan, and under a
 // blocking rule dropped from the plan (its change and the person's other
-// grants proceed). A person who holds a set now is a current violation,
+// grants proceed; a blocked grant no longer counts for the rules after
+// it). A person who holds a set now is a current violation,
 // warned in the plan of the first target involved; idsync does not revoke
 // it. The plans are changed in place; the flags and violations returned.
 func CheckSoD(rules []SoDRule, ts []SoDTarget) ([]SoDFlag, []SoDViolation) {
@@ -108,15 +112,22 @@ func CheckSoD(rules []SoDRule, ts []SoDTarget) ([]SoDFlag, []SoDViolation) {
 			if covers(rule, sp.kept, nil) || !covers(rule, sp.kept, sp.grants) {
 				continue
 			}
+			var left []holding
 			for _, g := range sp.grants {
-				if slices.ContainsFunc(rule.Roles, func(r SoDRole) bool { return r.matches(g) }) {
-					flags = append(flags, SoDFlag{Rule: rule.Name, Target: g.target, Role: g.role,
-						SourceID: sid, UserName: sp.userName, Blocked: rule.Block})
+				if !slices.ContainsFunc(rule.Roles, func(r SoDRole) bool { return r.matches(g) }) {
+					left = append(left, g)
+					continue
+				}
+				flags = append(flags, SoDFlag{Rule: rule.Name, Target: g.target, Role: g.role,
+					SourceID: sid, UserName: sp.userName, Blocked: rule.Block, With: with(rule, g, sp)})
+				if !rule.Block {
+					left = append(left, g)
 				}
 			}
+			sp.grants = left // a blocked grant no longer counts for the next rules
 		}
 	}
-	markSoD(rules, ts, people, flags, current)
+	markSoD(ts, flags, current)
 	return flags, current
 }
 
@@ -167,6 +178,21 @@ func sodPeople(ts []SoDTarget) (map[string]*sodPerson, []string) {
 	}
 	slices.Sort(order)
 	return people, order
+}
+
+// with lists the roles of the rule's set other than the grant g that sp
+// would hold, sorted.
+func with(rule SoDRule, g holding, sp *sodPerson) []string {
+	var out []string
+	for _, hs := range [][]holding{sp.kept, sp.grants} {
+		for _, h := range hs {
+			if h != g && slices.ContainsFunc(rule.Roles, func(r SoDRole) bool { return r.matches(h) }) && !slices.Contains(out, h.String()) {
+				out = append(out, h.String())
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // covers reports whether the holdings a and b together hold every role of

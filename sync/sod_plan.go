@@ -9,7 +9,7 @@ import (
 // markSoD writes the flags and current violations into the plans: a
 // reason on each flagged change, a warning per flag and violation, and
 // under a blocking rule the grant dropped.
-func markSoD(rules []SoDRule, ts []SoDTarget, people map[string]*sodPerson, flags []SoDFlag, current []SoDViolation) {
+func markSoD(ts []SoDTarget, flags []SoDFlag, current []SoDViolation) {
 	byTarget := map[string]*Plan{}
 	for _, t := range ts {
 		byTarget[t.Plan.Target] = t.Plan
@@ -22,7 +22,10 @@ func markSoD(rules []SoDRule, ts []SoDTarget, people map[string]*sodPerson, flag
 	changed := map[*Plan]bool{}
 	for _, f := range flags {
 		p := byTarget[f.Target]
-		with := otherRoles(rules, f, people[f.SourceID])
+		with := "itself"
+		if len(f.With) > 0 {
+			with = strings.Join(f.With, " and ")
+		}
 		outcome := "reported only"
 		if f.Blocked {
 			outcome = "blocked, not applied"
@@ -56,30 +59,6 @@ func firstPlan(ts []SoDTarget, holds []string) *Plan {
 		}
 	}
 	return nil
-}
-
-// otherRoles names the roles of the rule's set other than the flagged
-// grant, as the person would hold them.
-func otherRoles(rules []SoDRule, f SoDFlag, sp *sodPerson) string {
-	var out []string
-	for _, rule := range rules {
-		if rule.Name != f.Rule {
-			continue
-		}
-		for _, hs := range [][]holding{sp.kept, sp.grants} {
-			for _, h := range hs {
-				s := h.String()
-				matches := func(r SoDRole) bool { return r.matches(h) }
-				if (h.target != f.Target || h.role != f.Role) && slices.ContainsFunc(rule.Roles, matches) && !slices.Contains(out, s) {
-					out = append(out, s)
-				}
-			}
-		}
-	}
-	if len(out) == 0 {
-		return "itself"
-	}
-	return strings.Join(out, " and ")
 }
 
 // grantChange returns the change of p that grants the person role.

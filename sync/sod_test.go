@@ -168,6 +168,18 @@ func TestCheckSoD(t *testing.T) {
 			warn:   "this run's revocations end it",
 		},
 		{
+			name:  "a grant an earlier rule blocked does not count for a later one",
+			rules: []SoDRule{block(within), block(across)},
+			ts: func() []SoDTarget {
+				return []SoDTarget{
+					{Plan: sodPlan("erp", sodChange("jo", Roles, []string{"approvers"}, nil)), Held: held("jo", "requesters")},
+					{Plan: sodPlan("github", sodChange("jo", Roles, []string{"admins"}, nil))},
+				}
+			},
+			flags:  []string{"pay/erp/approvers/jo/true"},
+			grants: map[string][]string{"erp": nil, "github": {"jo:admins", "group jo:admins"}},
+		},
+		{
 			name:  "no rules, nothing flagged",
 			rules: nil,
 			ts: func() []SoDTarget {
