@@ -392,7 +392,7 @@ func (r *Runner) planTarget(ctx context.Context, t TargetSpec, mode string, opts
 		}
 	}
 	if len(r.SoD) > 0 {
-		pt.held = SoDHeld(in)
+		pt.held = SoDHeld(in, r.SoD)
 	}
 	return pt
 }

@@ -99,7 +99,7 @@ func CheckSoD(rules []SoDRule, ts []SoDTarget) ([]SoDFlag, []SoDViolation) {
 	if len(rules) == 0 {
 		return nil, nil
 	}
-	people, order := sodPeople(ts)
+	people, order := sodPeople(rules, ts)
 	var flags []SoDFlag
 	var current []SoDViolation
 	for _, sid := range order {
@@ -132,8 +132,17 @@ func CheckSoD(rules []SoDRule, ts []SoDTarget) ([]SoDFlag, []SoDViolation) {
 }
 
 // sodPeople gathers, by source ID, what each person holds now and what
-// the plans grant and revoke; order lists the source IDs sorted.
-func sodPeople(ts []SoDTarget) (map[string]*sodPerson, []string) {
+// the plans grant and revoke of the roles the rules name; order lists the
+// source IDs sorted.
+func sodPeople(rules []SoDRule, ts []SoDTarget) (map[string]*sodPerson, []string) {
+	named := func(h holding) bool {
+		for _, rule := range rules {
+			if slices.ContainsFunc(rule.Roles, func(r SoDRole) bool { return r.matches(h) }) {
+				return true
+			}
+		}
+		return false
+	}
 	people := map[string]*sodPerson{}
 	get := func(sid, userName string) *sodPerson {
 		sp := people[sid]
@@ -146,14 +155,18 @@ func sodPeople(ts []SoDTarget) (map[string]*sodPerson, []string) {
 	revoked := map[string]map[holding]bool{}
 	for _, t := range ts {
 		for _, h := range t.Held {
-			sp := get(h.SourceID, h.UserName)
-			sp.now = append(sp.now, holding{t.Plan.Target, h.Role})
+			if hd := (holding{t.Plan.Target, h.Role}); named(hd) {
+				sp := get(h.SourceID, h.UserName)
+				sp.now = append(sp.now, hd)
+			}
 		}
 		for i := range t.Plan.Changes {
 			c := &t.Plan.Changes[i]
 			for _, r := range c.RolesAdded {
-				sp := get(c.SourceID, c.UserName)
-				sp.grants = append(sp.grants, holding{t.Plan.Target, r.Role})
+				if hd := (holding{t.Plan.Target, r.Role}); named(hd) {
+					sp := get(c.SourceID, c.UserName)
+					sp.grants = append(sp.grants, hd)
+				}
 			}
 			from := c.SourceID
 			if c.Action == Relink && c.PreviousSourceID != "" {
@@ -239,7 +252,7 @@ func SoDViolations(rules []SoDRule, rows []ReviewRow) []SoDViolation {
 		}
 		ts[i].Held = append(ts[i].Held, SoDHolding{SourceID: r.SourceID, UserName: r.UserName, Role: r.Role})
 	}
-	people, order := sodPeople(ts)
+	people, order := sodPeople(rules, ts)
 	var out []SoDViolation
 	for _, sid := range order {
 		for _, rule := range rules {

@@ -116,11 +116,17 @@ func dropEmptyCreates(gs []GroupChange) []GroupChange {
 	return out
 }
 
-// SoDHeld lists what the linked people of in's target hold now: every
-// member of a role's group whose account is linked to a source person.
-func SoDHeld(in *PlanInputs) []SoDHolding {
+// SoDHeld lists what the linked people of in's target hold now of the
+// roles the rules name: every member of such a role's group whose account
+// is linked to a source person.
+func SoDHeld(in *PlanInputs, rules []SoDRule) []SoDHolding {
 	var out []SoDHolding
 	for _, rg := range in.RoleGroups() {
+		if !slices.ContainsFunc(rules, func(rule SoDRule) bool {
+			return slices.ContainsFunc(rule.Roles, func(r SoDRole) bool { return r.Role == rg.Role })
+		}) {
+			continue
+		}
 		for _, a := range rg.Members {
 			if l := in.LinkOf(a.ID); l != nil {
 				out = append(out, SoDHolding{SourceID: l.SourceID, UserName: a.UserName, Role: rg.Role})
