@@ -98,15 +98,13 @@ func (r *Runner) RunChanges(ctx context.Context, opts Options, ch Changes) (*Out
 	}
 	out := &Outcome{}
 	var errs []error
-	for i, t := range r.Targets {
-		p, res, err := r.runTarget(ctx, t, mode, opts, now, src, views[i])
-		if p != nil {
-			out.Plans = append(out.Plans, p)
-			out.Results = append(out.Results, res)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, err))
-		}
+	planned := make([]*plannedTarget, len(r.Targets))
+	for i, t := range r.Targets { // every target planned before any applies: SoD rules see them all
+		planned[i] = r.planTarget(ctx, t, mode, opts, now, src, views[i])
+	}
+	r.checkSoD(planned)
+	for _, pt := range planned {
+		errs = r.applyPlanned(ctx, pt, opts, out, errs)
 	}
 	return out, errors.Join(errs...)
 }

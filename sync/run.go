@@ -50,6 +50,10 @@ type Runner struct {
 	// Retention, when set, is applied to the audit at the end of every
 	// apply run, before the chain head is logged (the [audit] retention).
 	Retention func(ctx context.Context) error
+	// SoD are the segregation-of-duties rules checked against every run's
+	// plans (sod.go); with rules, a full run plans every target before it
+	// applies any, so that a rule across targets sees the whole run.
+	SoD []SoDRule
 }
 
 // Options change one run.
@@ -107,6 +111,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 	}
 	out := &Outcome{}
 	var errs []error
+	var planned []*plannedTarget
 	for i, t := range r.Targets {
 		v := <-views[i]
 		if v.err != nil {
@@ -116,17 +121,33 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, v.err))
 			continue
 		}
-		p, res, err := r.runTarget(ctx, t, mode, opts, now, src, v)
-		if p != nil {
-			out.Plans = append(out.Plans, p)
-			out.Results = append(out.Results, res)
-		}
+		pt := r.planTarget(ctx, t, mode, opts, now, src, v)
 		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t)), t, v))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, err))
+		if len(r.SoD) == 0 { // no rules: apply each target as soon as it is planned
+			errs = r.applyPlanned(ctx, pt, opts, out, errs)
+			continue
 		}
+		planned = append(planned, pt)
+	}
+	r.checkSoD(planned)
+	for _, pt := range planned {
+		errs = r.applyPlanned(ctx, pt, opts, out, errs)
 	}
 	return out, errors.Join(errs...)
+}
+
+// applyPlanned checks the guards of a planned target and applies its plan,
+// adding the outcome to out and any error to errs.
+func (r *Runner) applyPlanned(ctx context.Context, pt *plannedTarget, opts Options, out *Outcome, errs []error) []error {
+	p, res, err := r.applyTarget(ctx, pt, opts)
+	if p != nil {
+		out.Plans = append(out.Plans, p)
+		out.Results = append(out.Results, res)
+	}
+	if err != nil {
+		errs = append(errs, fmt.Errorf("target %s: %w", pt.t.Name, err))
+	}
+	return errs
 }
 
 // recordFailure records a failed run for every target, so that `idsync
@@ -326,26 +347,83 @@ func (r *Runner) listTarget(ctx context.Context, t TargetSpec, paths []string, s
 	return accounts, groups, nil
 }
 
-func (r *Runner) runTarget(ctx context.Context, t TargetSpec, mode string, opts Options, now time.Time,
-	src source, v *targetView) (*Plan, Result, error) {
-	run, err := r.Store.StartRun(ctx, t.Name, mode)
-	if err != nil {
-		return nil, Result{}, err
+// plannedTarget is a target planned and inspected, not yet checked by
+// its guards nor applied; done is set when its run already ended (err).
+type plannedTarget struct {
+	t    TargetSpec
+	run  state.Run
+	p    *Plan
+	src  source
+	v    *targetView
+	held []SoDHolding // what its people hold now, with SoD rules only
+	done bool
+	res  Result
+	err  error
+}
+
+// planTarget starts target t's run, plans it and runs opts.Inspect.
+func (r *Runner) planTarget(ctx context.Context, t TargetSpec, mode string, opts Options, now time.Time,
+	src source, v *targetView) *plannedTarget {
+	pt := &plannedTarget{t: t, v: v}
+	var err error
+	if pt.run, err = r.Store.StartRun(ctx, t.Name, mode); err != nil {
+		pt.done, pt.err = true, err
+		return pt
 	}
 	start := time.Now()
 	src = src.forTarget(t)
+	pt.src = src
 	p := r.plan(t, now, src, v)
+	pt.p = p
 	r.Log.WithFields(logrus.Fields{"target": t.Name, "changes": len(p.Changes), "seconds": time.Since(start).Seconds()}).Debug("plan built")
-	run.SourceCount = p.Summary.InScope
+	pt.run.SourceCount = p.Summary.InScope
 	if v.partial != nil {
-		p.Incremental, run.SourceCount = v.partial, v.lastCount
+		p.Incremental, pt.run.SourceCount = v.partial, v.lastCount
+	}
+	var in *PlanInputs
+	if opts.Inspect != nil || len(r.SoD) > 0 {
+		in = newPlanInputs(src, v, r.Mapper.Roles())
 	}
 	if opts.Inspect != nil {
-		if err := opts.Inspect(p, newPlanInputs(src, v, r.Mapper.Roles())); err != nil {
-			res := Result{}
-			return p, res, r.finish(ctx, run, state.StatusRefused, p, &res, fmt.Errorf("refusing to apply, nothing was changed: %w", err))
+		if err := opts.Inspect(p, in); err != nil {
+			pt.done = true
+			pt.err = r.finish(ctx, pt.run, state.StatusRefused, p, &pt.res, fmt.Errorf("refusing to apply, nothing was changed: %w", err))
+			return pt
 		}
 	}
+	if len(r.SoD) > 0 {
+		pt.held = SoDHeld(in, r.SoD)
+	}
+	return pt
+}
+
+// checkSoD checks the SoD rules against the plans of the targets still
+// to apply, all together.
+func (r *Runner) checkSoD(pts []*plannedTarget) {
+	if len(r.SoD) == 0 {
+		return
+	}
+	var ts []SoDTarget
+	for _, pt := range pts {
+		if !pt.done {
+			ts = append(ts, SoDTarget{Plan: pt.p, Held: pt.held})
+		}
+	}
+	flags, _ := CheckSoD(r.SoD, ts)
+	for _, f := range flags {
+		r.Log.WithFields(logrus.Fields{"target": f.Target, "rule": f.Rule, "role": f.Role, "user": f.UserName,
+			"blocked": f.Blocked}).Warn("segregation of duties: a grant completes a forbidden set of roles")
+	}
+}
+
+// applyTarget checks the guards of a planned target and, unless a dry
+// run, applies its plan and records the run.
+func (r *Runner) applyTarget(ctx context.Context, pt *plannedTarget, opts Options) (*Plan, Result, error) {
+	if pt.done {
+		return pt.p, pt.res, pt.err
+	}
+	t, run, p, src, v := pt.t, pt.run, pt.p, pt.src, pt.v
+	pt.v, pt.src = nil, source{} // let the view go once applied
 	p.Warnings = append(p.Warnings, pendingWarnings(v.pending)...)
 	if gerr := t.Guards.Check(p, v.lastCount, v.haveLast, opts.Overrides); gerr != nil {
 		if opts.DryRun {

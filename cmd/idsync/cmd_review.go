@@ -39,10 +39,13 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	var rows []sync.ReviewRow
+	var rows, all []sync.ReviewRow
 	at := time.Now()
 	if _, err := r.Run(ctx, sync.Options{DryRun: true, Inspect: func(p *sync.Plan, in *sync.PlanInputs) error {
 		rows = append(rows, sync.ReviewRows(p, in, *role)...)
+		if len(r.SoD) > 0 && format == "text" {
+			all = append(all, sync.ReviewRows(p, in, "")...) // SoD rules see every role
+		}
 		return nil
 	}}); err != nil {
 		return err
@@ -61,7 +64,11 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			return enc.Encode(rows)
 		}
-		return sync.WriteReviewText(w, rows)
+		if err := sync.WriteReviewText(w, rows); err != nil || len(r.SoD) == 0 {
+			return err
+		}
+		fmt.Fprintln(w)
+		return sync.WriteSoDText(w, sync.SoDViolations(r.SoD, all))
 	}
 	if *out == "" {
 		return write(stdout)

@@ -33,6 +33,7 @@ type Config struct {
 	Daemon  DaemonConfig   `toml:"-"`
 	Admin   admin.Config   `toml:"admin"`
 	Audit   AuditConfig    `toml:"audit"`
+	SoD     []SoDConfig    `toml:"sod"`
 
 	// path is the file the configuration was read from; name its base
 	// name and lines the line of each key, for messages.

@@ -90,7 +90,7 @@ func (c *Config) validate() []keyErr {
 		}
 		names[t.Name] = true
 	}
-	return out
+	return append(out, c.validateSoD()...)
 }
 
 // sourceMappingDefaults fills the mapping rules the file leaves unset with

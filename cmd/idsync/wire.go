@@ -71,7 +71,7 @@ func newRunner(cfg *Config, store *state.Store, only string, log logrus.FieldLog
 		return nil, err
 	}
 	return &sync.Runner{Source: src, Mapper: cfg.mapper, Store: store, Targets: ts, Log: log,
-		Retention: auditRetention(cfg, store, log)}, nil
+		Retention: auditRetention(cfg, store, log), SoD: sodRules(cfg.SoD)}, nil
 }
 
 // newDaemonRunner is newRunner for the daemon: with a watcher or an
