@@ -14,6 +14,7 @@ import (
 // leavers for people who left scope or were disabled.
 func (b *builder) classifyPeople() {
 	b.matchRehires()
+	b.resolveManagers()
 	out := changeList{list: b.plan.Changes}
 	b.classifyRange(&out, b.people)
 	b.plan.Changes = out.list
