@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -121,6 +122,36 @@ func ManagerRefs(people []mapping.Person) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// managerLinker is a Store that also finds links by source DN
+// (state.Store): LinksByRef returns the links whose source ID or DN is one
+// of refs.
+type managerLinker interface {
+	LinksByRef(ctx context.Context, target string, refs []string) ([]state.Link, error)
+}
+
+var _ managerLinker = (*state.Store)(nil)
+
+// managerLinks returns, for an incremental run, the links of the
+// managers people name who are not among them (Input.ManagerLinks). A
+// Store without LinksByRef finds them by source ID only.
+func (r *Runner) managerLinks(ctx context.Context, target string, people []mapping.Person) ([]state.PlanLink, error) {
+	refs := ManagerRefs(people)
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	var links []state.Link
+	var err error
+	if ml, ok := r.Store.(managerLinker); ok {
+		links, err = ml.LinksByRef(ctx, target, refs)
+	} else {
+		links, err = r.Store.LinksOf(ctx, target, refs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("links of managers: %w", err)
+	}
+	return planLinks(links), nil
 }
 
 // withAttrs returns a with attrs in place of its own when attrs is set.

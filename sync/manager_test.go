@@ -1,9 +1,11 @@
 package sync
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/state"
@@ -121,3 +123,76 @@ func TestManagerRefs(t *testing.T) {
 func outOf(p mapping.Person) mapping.Person { p.InScope = false; return p }
 
 func inactive(l state.PlanLink) state.PlanLink { l.Active = false; return l }
+
+// managerMapper is testMapper with the manager rule: the entry's manager
+// attribute (a DN).
+type managerMapper struct{ testMapper }
+
+func (managerMapper) Map(e mapping.Entry, now time.Time) (mapping.Person, error) {
+	p, err := testMapper{}.Map(e, now)
+	p.Account.Attrs.Set(ManagerPath, e.First("manager"))
+	return p, err
+}
+func (managerMapper) AttributePaths() []string { return []string{"department", "manager", "userName"} }
+
+func withManagerDN(e mapping.Entry, dn string) mapping.Entry {
+	if dn != "" {
+		e.Attrs = append(e.Attrs, mapping.Attr{Name: "manager", Values: []string{dn}})
+	}
+	return e
+}
+
+// TestRunManager: full runs set a manager once the manager's account
+// exists; an incremental run resolves a manager outside its people
+// through the state's links, and a removed manager is cleared.
+func TestRunManager(t *testing.T) {
+	ctx := context.Background()
+	boss, carl := entry("id-boss", "boss", "Eng"), entry("id-carl", "carl", "Eng")
+	src := &changeSource{sliceSource: sliceSource{entries: []mapping.Entry{
+		withManagerDN(entry("id-ann", "ann", "Eng"), boss.DN), boss, carl}}, touched: map[string][]string{}}
+	tgt := newFakeTarget()
+	r, _ := newTestRunner(t, src, tgt)
+	r.Mapper = managerMapper{}
+	manager := func() string {
+		a, _ := accountNamed(tgt, "ann")
+		m := a.Attrs.Get(ManagerPath)
+		for _, b := range tgt.accounts {
+			if b.ID == m {
+				return b.UserName
+			}
+		}
+		return m
+	}
+	out, err := r.Run(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if manager() != "" || !strings.Contains(strings.Join(out.Plans[0].Warnings, "\n"), "set on the next run") {
+		t.Fatalf("first run: manager %q, warnings %q", manager(), out.Plans[0].Warnings)
+	}
+	if _, err := r.Run(ctx, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if manager() != "boss" {
+		t.Fatalf("second run: ann's manager = %q, want boss's account", manager())
+	}
+	converged(t, r)
+
+	src.set(withManagerDN(entry("id-ann", "ann", "Eng"), "UID=carl,dc=x"))
+	if _, err := r.RunChanges(ctx, Options{}, Changes{IDs: []string{"id-ann"}}); err != nil {
+		t.Fatal(err)
+	}
+	if manager() != "carl" {
+		t.Fatalf("incremental run: ann's manager = %q, want carl's account", manager())
+	}
+	converged(t, r)
+
+	src.set(entry("id-ann", "ann", "Eng"))
+	if _, err := r.RunChanges(ctx, Options{}, Changes{IDs: []string{"id-ann"}}); err != nil {
+		t.Fatal(err)
+	}
+	if manager() != "" {
+		t.Fatalf("manager removed: ann's manager = %q, want none", manager())
+	}
+	converged(t, r)
+}
