@@ -358,8 +358,8 @@ func (b *builder) merge(actual, desired targets.Account) targets.Account {
 		default:
 			if v := desired.Attrs.Get(path); v != "" {
 				out.Attrs.Set(path, v)
-			} else {
-				out.Attrs.Delete(path)
+			} else if _, ok := out.Attrs.Lookup(path); ok {
+				out.Attrs.Set(path, "") // "" clears it: the target is sent a remove
 			}
 		}
 	}

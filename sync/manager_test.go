@@ -68,7 +68,11 @@ func TestBuildPlanManager(t *testing.T) {
 			got := "-"
 			for _, c := range p.Changes {
 				if c.UserName == "ann" {
-					got = c.After.Attrs.Get(ManagerPath)
+					var sent bool
+					got, sent = c.After.Attrs.Lookup(ManagerPath)
+					if !sent { // a value the target is not sent is not cleared
+						got = "(not sent)"
+					}
 				} else if c.Kind != Leaver && c.Kind != Joiner {
 					t.Errorf("unexpected change %+v", c)
 				}
