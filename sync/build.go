@@ -101,6 +101,10 @@ type Input struct {
 	// PeopleIndex is IndexPeople(People), or nil to have BuildPlan build
 	// it. An index of another number of people is ignored.
 	PeopleIndex *PeopleIndex
+	// ManagerLinks are the links of managers who are not among People
+	// (an incremental run; see ManagerRefs), for the manager attribute
+	// (manager.go). Their accounts are taken to exist.
+	ManagerLinks []state.PlanLink
 }
 
 // PeopleIndex maps the source IDs of people to their indexes.
@@ -221,6 +225,9 @@ type person struct {
 	link     *state.PlanLink
 	acct     int32 // index of the linked or adopted account; -1 when none
 	adoptWhy string
+	// attrs, when set, are the desired attributes in place of the
+	// mapped ones: with the manager resolved (manager.go).
+	attrs targets.Attrs
 }
 
 // BuildPlan compares what the source wants with what the target has and
@@ -340,7 +347,7 @@ func (b *builder) indexPeople() {
 // source ID for an empty externalId and active when p is wanted (as the
 // mapping sets it). The input is never written to: this is a copy.
 func (p *person) desired() targets.Account {
-	a := p.p.Account
+	a := withAttrs(p.p.Account, p.attrs)
 	if a.ExternalID == "" {
 		a.ExternalID = p.p.SourceID
 	}
@@ -351,7 +358,7 @@ func (p *person) desired() targets.Account {
 // after returns the account a joiner's create makes: the person's own
 // Account when it is the desired one, else a copy.
 func (p *person) after() *targets.Account {
-	if a := &p.p.Account; a.ExternalID != "" && a.Active {
+	if a := &p.p.Account; a.ExternalID != "" && a.Active && p.attrs == nil {
 		return a
 	}
 	a := p.desired()

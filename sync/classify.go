@@ -14,6 +14,7 @@ import (
 // leavers for people who left scope or were disabled.
 func (b *builder) classifyPeople() {
 	b.matchRehires()
+	b.resolveManagers()
 	out := changeList{list: b.plan.Changes}
 	b.classifyRange(&out, b.people)
 	b.plan.Changes = out.list
@@ -357,8 +358,8 @@ func (b *builder) merge(actual, desired targets.Account) targets.Account {
 		default:
 			if v := desired.Attrs.Get(path); v != "" {
 				out.Attrs.Set(path, v)
-			} else {
-				out.Attrs.Delete(path)
+			} else if _, ok := out.Attrs.Lookup(path); ok {
+				out.Attrs.Set(path, "") // "" clears it: the target is sent a remove
 			}
 		}
 	}

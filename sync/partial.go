@@ -166,6 +166,9 @@ func (r *Runner) partialView(ctx context.Context, t TargetSpec, src source, cove
 		return nil, err
 	}
 	v.links = planLinks(links)
+	if v.managerLinks, err = r.managerLinks(ctx, t.Name, src.people); err != nil {
+		return nil, err
+	}
 	if v.groupIDs, err = r.Store.GroupIDs(ctx, t.Name); err != nil {
 		return nil, err
 	}

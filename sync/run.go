@@ -197,6 +197,10 @@ type targetView struct {
 	// covered people's links and accounts.
 	partial *Incremental
 	err     error
+
+	// managerLinks are the links of managers outside an incremental
+	// run's people (Input.ManagerLinks).
+	managerLinks []state.PlanLink
 }
 
 func (r *Runner) view(ctx context.Context, t TargetSpec, o Overrides) *targetView {
@@ -485,7 +489,7 @@ func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *P
 		Target: t.Name, Now: now, People: rewriteUserNames(t.Target, src.people), Unmapped: src.unmapped, Links: v.links,
 		Listing: v.accounts, Groups: groups, GroupIDs: v.groupIDs, StaticRoles: roles,
 		Managed: m.AttributePaths(), Rule: m.Rule, RuleKey: ruleKeyOf(m), Policy: t.Policy,
-		Index: v.index, PeopleIndex: src.index,
+		Index: v.index, PeopleIndex: src.index, ManagerLinks: v.managerLinks,
 	})
 	describeActions(t.Target, p)
 	return p

@@ -34,6 +34,9 @@ type AttributeDef struct {
 	Description string
 	// Primary marks the typed value that is the primary one (emails.work).
 	Primary bool
+	// Ref marks an attribute whose value is the "value" sub-attribute of
+	// a complex reference to another account (the enterprise manager).
+	Ref bool
 }
 
 // Parent returns the attribute that holds the value: "name" for
@@ -66,6 +69,8 @@ var AttributeTable = []AttributeDef{
 	{Path: "employeeNumber", Kind: KindEnterprise, Description: "employee number (enterprise extension)"},
 	{Path: "externalId", Kind: KindFixed, Description: "the source's stable identifier"},
 	{Path: "locale", Kind: KindSimple, Description: "locale, e.g. en-GB"},
+	{Path: "manager", Kind: KindEnterprise, Ref: true,
+		Description: "the manager's account ID in the target (enterprise extension); the rule gives the manager's source DN or ID"},
 	{Path: "name.familyName", Kind: KindSub, Description: "last name"},
 	{Path: "name.formatted", Kind: KindSub, Description: "full name"},
 	{Path: "name.givenName", Kind: KindSub, Description: "first name"},

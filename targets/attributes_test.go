@@ -34,8 +34,11 @@ func TestAttributeTable(t *testing.T) {
 			t.Errorf("%s is not KindFixed", fixed)
 		}
 	}
-	if _, ok := LookupAttribute("manager"); ok {
-		t.Error("LookupAttribute(manager) succeeded")
+	if d, ok := LookupAttribute("manager"); !ok || d.Kind != KindEnterprise || !d.Ref {
+		t.Errorf("LookupAttribute(manager) = %+v, %v", d, ok)
+	}
+	if _, ok := LookupAttribute("manager.value"); ok {
+		t.Error("LookupAttribute(manager.value) succeeded")
 	}
 	d, _ := LookupAttribute("emails.work")
 	if d.Parent() != "emails" || d.Sub() != "work" || !d.Primary {

@@ -101,7 +101,7 @@ func TestRejectedError(t *testing.T) {
 	if err := c.Update(t.Context(), "no-such-id", alice()); !errors.Is(err, targets.ErrNotFound) {
 		t.Errorf("Update of a missing id = %v, want ErrNotFound", err)
 	}
-	if err := c.Update(t.Context(), "x", targets.Account{UserName: "x", Attrs: targets.AttrsOf(map[string]string{"manager": "m"})}); err == nil ||
+	if err := c.Update(t.Context(), "x", targets.Account{UserName: "x", Attrs: targets.AttrsOf(map[string]string{"manager.value": "m"})}); err == nil ||
 		errors.Is(err, targets.ErrRejected) {
 		t.Errorf("Update with an unknown attribute path = %v, want a plain error", err)
 	}

@@ -87,7 +87,7 @@ func TestConfigValidate(t *testing.T) {
 		{"no exclusions", func(c *scim.Config) { c.ExcludedAttributes = &[]string{} }, nil},
 		{"exclusions idsync does not read", func(c *scim.Config) {
 			c.ExcludedAttributes = &[]string{"meta", "GROUPS", "x509Certificates", "emails.display", "emails.primary",
-				"urn:ietf:params:scim:schemas:core:2.0:User:meta", enterpriseURN + ":manager", "urn:example:ext:1.0:User"}
+				"urn:ietf:params:scim:schemas:core:2.0:User:meta", "urn:example:ext:1.0:User"}
 		}, nil},
 		{"malformed exclusions", func(c *scim.Config) {
 			c.ExcludedAttributes = &[]string{"", "meta,groups", "display name", `emails[type eq "work"]`}

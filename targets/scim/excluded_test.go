@@ -52,7 +52,7 @@ func TestExcludedAttributesParameter(t *testing.T) {
 		want     string // "": no parameter
 	}{
 		{"default", nil, "meta,groups"},
-		{"custom", &[]string{"meta", "x509Certificates", enterpriseURN + ":manager"}, "meta,x509Certificates," + enterpriseURN + ":manager"},
+		{"custom", &[]string{"meta", "x509Certificates", "urn:example:ext:1.0:User"}, "meta,x509Certificates,urn:example:ext:1.0:User"},
 		{"none", &[]string{}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -58,6 +58,9 @@ func fieldReader(d targets.AttributeDef) func(*user) scalar {
 	case targets.KindEnterprise:
 		parent := jsonField(ut, schemaEnterprise)
 		idx = append(parent, jsonField(ut.FieldByIndex(parent).Type, d.Path)...)
+		if d.Ref {
+			idx = append(idx, jsonField(ut.FieldByIndex(idx).Type, "value")...)
+		}
 	case targets.KindTyped:
 		list, typ := jsonField(ut, d.Parent()), d.Sub()
 		return func(u *user) scalar {
@@ -179,7 +182,12 @@ func writeAttr(r map[string]any, def targets.AttributeDef, v string) {
 		setCI(subObject(r, def.Parent()), def.Sub(), v)
 		dropEmpty(r, def.Parent())
 	case targets.KindEnterprise:
-		setCI(subObject(r, schemaEnterprise), def.Path, v)
+		ext := subObject(r, schemaEnterprise)
+		if def.Ref && v != "" {
+			ext[keyCI(ext, def.Path)] = map[string]any{"value": v}
+		} else {
+			setCI(ext, def.Path, v)
+		}
 		dropEmpty(r, schemaEnterprise)
 	case targets.KindTyped:
 		key := keyCI(r, def.Parent())

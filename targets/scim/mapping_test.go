@@ -62,6 +62,7 @@ func TestAccountFromResource(t *testing.T) {
 		"emails.work": "a@work", "emails.home": "a@home", "emails.other": "a@other",
 		"phoneNumbers.work": "+1", "phoneNumbers.mobile": "+2",
 		"employeeNumber": "42", "costCenter": "CC", "organization": "Org", "division": "Div", "department": "Dept",
+		"manager": "m1",
 	}
 	noExt := map[string]string{}
 	for k, v := range fullAttrs {
@@ -119,6 +120,7 @@ func TestResourceFromAccount(t *testing.T) {
 	a := targets.Account{UserName: "alice", ExternalID: "g1", Active: true, Attrs: targets.AttrsOf(map[string]string{
 		"displayName": "Alice", "name.givenName": "Alice", "name.familyName": "", "emails.work": "a@work",
 		"emails.home": "a@home", "phoneNumbers.mobile": "+2", "department": "Dept", "nickName": "",
+		"manager": "m7",
 	})}
 	tests := []struct {
 		name       string
@@ -129,7 +131,7 @@ func TestResourceFromAccount(t *testing.T) {
 			`"emails":[{"type":"home","value":"a@home"},{"primary":true,"type":"work","value":"a@work"}],` +
 			`"externalId":"g1","name":{"givenName":"Alice"},"phoneNumbers":[{"type":"mobile","value":"+2"}],` +
 			`"schemas":["urn:ietf:params:scim:schemas:core:2.0:User","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],` +
-			`"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"Dept"},"userName":"alice"}`},
+			`"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"Dept","manager":{"value":"m7"}},"userName":"alice"}`},
 		{"without extension", false, `{"active":true,"displayName":"Alice",` +
 			`"emails":[{"type":"home","value":"a@home"},{"primary":true,"type":"work","value":"a@work"}],` +
 			`"externalId":"g1","name":{"givenName":"Alice"},"phoneNumbers":[{"type":"mobile","value":"+2"}],` +
@@ -146,8 +148,8 @@ func TestResourceFromAccount(t *testing.T) {
 			}
 		})
 	}
-	if _, err := resourceFromAccount(targets.Account{UserName: "x", Attrs: targets.AttrsOf(map[string]string{"manager": "m"})}, true); err == nil ||
-		!strings.Contains(err.Error(), `"manager" is not supported`) {
+	if _, err := resourceFromAccount(targets.Account{UserName: "x", Attrs: targets.AttrsOf(map[string]string{"manager.value": "m"})}, true); err == nil ||
+		!strings.Contains(err.Error(), `"manager.value" is not supported`) {
 		t.Errorf("unknown path: err = %v", err)
 	}
 }

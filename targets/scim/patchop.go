@@ -52,9 +52,12 @@ func userPatchOps(a targets.Account, enterprise bool) ([]patchOp, error) {
 			}
 			continue
 		}
-		if v == "" {
+		switch {
+		case v == "":
 			ops = append(ops, patchOp{Op: "remove", Path: path})
-		} else {
+		case d.Ref:
+			ops = append(ops, patchOp{Op: "replace", Path: path, Value: map[string]any{"value": v}})
+		default:
 			ops = append(ops, patchOp{Op: "replace", Path: path, Value: v})
 		}
 	}

@@ -66,6 +66,13 @@ type enterpriseUser struct {
 	Organization   scalar `json:"organization"`
 	Division       scalar `json:"division"`
 	Department     scalar `json:"department"`
+	Manager        ref    `json:"manager"`
+}
+
+// ref is a complex reference to another resource (the enterprise
+// manager): idsync reads and writes its value, the other's id.
+type ref struct {
+	Value scalar `json:"value"`
 }
 
 // multiValue is one element of a multi-valued attribute (emails,
