@@ -64,6 +64,7 @@ type options struct {
 	dir, bin, scimd, log string
 	source               string
 	hold                 bool
+	noBrowser            bool
 	watch                bool
 	changes              int
 	idle                 time.Duration
@@ -81,6 +82,7 @@ func parseFlags() options {
 	flag.IntVar(&o.repeat, "repeat", 5, "runs of each plan, alternating with ldapsearch; medians are compared")
 	flag.StringVar(&o.log, "log", "warn", "idsync's log level; its logs go to DIR/*.log")
 	flag.BoolVar(&o.hold, "hold", false, "keep slapd and the SCIM server running after the measurements, until interrupted (for profiling)")
+	flag.BoolVar(&o.noBrowser, "no-browser", false, "do not open the HTML report in Chromium (at 100,000 changes that takes minutes)")
 	flag.BoolVar(&o.watch, "watch", false, "measure the daemon (idsync run, watching slapd) instead: change latency, idle CPU, RSS")
 	flag.IntVar(&o.changes, "changes", 200, "with -watch: changes made one after another (title, group move, disable, delete in turn)")
 	flag.DurationVar(&o.idle, "idle", 30*time.Second, "with -watch: how long the daemon idles after the first full reconciliation")
@@ -130,7 +132,7 @@ func run() error {
 		return benchWatch(o, abs, ldifPath, url)
 	}
 
-	var t table
+	t := table{noBrowser: o.noBrowser}
 	if o.source == "ldif" {
 		err = benchLDIF(&t, o, abs, ldifPath, url)
 	} else {
@@ -223,6 +225,9 @@ func (t *table) reports(bin, cfg, dir string) error {
 		}
 		t.add(fmt.Sprintf("idsync plan --format %s --out FILE (%.0f MB)", format, float64(fi.Size())/(1<<20)), m, nil)
 		t.reportRSS = append(t.reportRSS, m.rssMiB)
+	}
+	if t.noBrowser {
+		return nil
 	}
 	return t.openHTML(filepath.Join(dir, "report.html"))
 }

@@ -104,6 +104,7 @@ type row struct {
 type table struct {
 	rows      []row
 	reportRSS []float64 // peak RSS of the report runs
+	noBrowser bool      // skip opening the HTML report in Chromium
 }
 
 func (t *table) add(name string, m measure, base *measure) {
