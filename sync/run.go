@@ -448,7 +448,7 @@ func (r *Runner) applyTarget(ctx context.Context, pt *plannedTarget, opts Option
 		return p, Result{}, r.finish(ctx, run, state.StatusFailed, p, &Result{}, err)
 	}
 	ap := &Applier{Name: t.Name, Target: t.Target, Store: r.Store, RunID: run.ID, Log: r.Log.WithField("target", t.Name), Rehire: t.Policy.Rehire,
-		Now: r.now, InSource: inSource(src)}
+		Protect: t.Policy.Protect, Now: r.now, InSource: inSource(src)}
 	res, err := ap.Apply(ctx, p)
 	if err != nil {
 		err = r.finish(ctx, run, state.StatusFailed, p, &res, err)
