@@ -99,6 +99,11 @@ type Change struct {
 	RolesRemoved []RoleChange     `json:"rolesRemoved,omitempty"`
 	// Reasons say, in words, why the change happens.
 	Reasons []string `json:"reasons"`
+	// DeleteOn is, for a leaver whose deletion is staged (delete_after),
+	// when its disabled account is to be deleted: on a disable, the end of
+	// the retention period that starts with it; on a report, the date
+	// the account waits for.
+	DeleteOn time.Time `json:"deleteOn,omitzero"`
 	// Fingerprint records what the change was computed from, in a plan
 	// saved to be applied later (PlanInputs.Fingerprint); nil otherwise.
 	Fingerprint *Fingerprint `json:"fingerprint,omitempty"`
@@ -134,7 +139,15 @@ type Summary struct {
 	Linked         int `json:"linked"`
 	Joiners        int `json:"joiners"`
 	Movers         int `json:"movers"`
-	Leavers        int `json:"leavers"`
+	// Leavers counts the leavers whose change does something (disable,
+	// delete, roles taken, a record): a leaver listed only as a report
+	// (protected, or disabled and waiting for its staged deletion) is not
+	// one.
+	Leavers int `json:"leavers"`
+	// PendingDeletes counts the leavers' accounts already disabled and
+	// waiting for their staged deletion (delete_after): report only, no
+	// write, not counted in Leavers.
+	PendingDeletes int `json:"pendingDeletes,omitempty"`
 	Orphans        int `json:"orphans"`
 	Adopted        int `json:"adopted"`
 	Rehires        int `json:"rehires,omitempty"`

@@ -74,10 +74,12 @@ func (b *builder) noteStage(p *person, c *Change) {
 	}
 	switch {
 	case c.Action == Disable:
+		c.DeleteOn = b.in.Now.Add(b.in.Policy.DeleteAfter)
 		c.Reasons = append(c.Reasons, fmt.Sprintf("will be deleted on %s (delete_after = %s)",
 			day(b.in.Now.Add(b.in.Policy.DeleteAfter)), FormatRetention(b.in.Policy.DeleteAfter)))
 	case c.Action == Report || c.Action == Roles:
 		if since, due, ok := b.deleteDue(p); ok {
+			c.DeleteOn = due
 			c.Reasons = append(c.Reasons, fmt.Sprintf("disabled on %s; will be deleted on %s (delete_after = %s)",
 				day(since), day(due), FormatRetention(b.in.Policy.DeleteAfter)))
 		}
