@@ -1,6 +1,10 @@
 package sync
 
-import "time"
+import (
+	"time"
+
+	"github.com/idsync/idsync/state"
+)
 
 // Dated events happen with nobody touching the directory: a joiner's
 // account is made ahead of their start date (Policy.ProvisionBefore) and
@@ -30,14 +34,25 @@ func nextDue(now time.Time, people []peopleDates, t TargetSpec, v *targetView) t
 			consider(p.end)
 		}
 	}
-	if t.Policy.DeleteAfter > 0 && t.Policy.Leavers != "delete" && v != nil {
+	if v != nil {
 		for _, l := range v.links {
-			if !l.Active {
-				consider(l.Updated.Add(t.Policy.DeleteAfter))
+			if at, ok := DeleteDue(t.Policy, l); ok {
+				consider(at)
 			}
 		}
 	}
 	return next
+}
+
+// DeleteDue returns when the account of link l is to be deleted under
+// pol: for an inactive link (idsync disabled the account) of a target
+// whose leavers are deleted in stages, the disable's time plus
+// pol.DeleteAfter. ok is false when the account waits for no deletion.
+func DeleteDue(pol Policy, l state.PlanLink) (at time.Time, ok bool) {
+	if pol.DeleteAfter <= 0 || pol.Leavers == "delete" || l.Active {
+		return time.Time{}, false
+	}
+	return l.Updated.Add(pol.DeleteAfter), true
 }
 
 // peopleDates are the dates of one person.
