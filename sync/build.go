@@ -289,6 +289,9 @@ type builder struct {
 	groupMembers map[*targets.Group][]int32
 	// managed are the attribute paths compared, unique.
 	managed []string
+	// names maps account IDs to userNames, for the manager changes;
+	// built on first use (manager_names.go).
+	names map[string]string
 }
 
 func newBuilder(in Input) *builder {

@@ -390,7 +390,9 @@ func (b *builder) attrDiff(ai int32, desired targets.Account) []AttrChange {
 			want = desired.Attrs.Get(path)
 		}
 		if have := b.list.Attr(ai, path); have != want {
-			out = append(out, AttrChange{Path: path, Before: have, After: want, Rule: b.rule("attributes." + path)})
+			d := AttrChange{Path: path, Before: have, After: want, Rule: b.rule("attributes." + path)}
+			b.nameReference(&d)
+			out = append(out, d)
 		}
 	}
 	if len(out) > 1 {

@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/idsync/idsync/targets"
@@ -69,6 +68,11 @@ type AttrChange struct {
 	After  string `json:"after"`
 	// Rule is the mapping rule that produced After ("" for active).
 	Rule string `json:"rule,omitempty"`
+	// BeforeUserName and AfterUserName are, for an attribute that holds
+	// an account ID (manager), the userName of the account Before and
+	// After refer to, when the target or the links know it.
+	BeforeUserName string `json:"beforeUserName,omitempty"`
+	AfterUserName  string `json:"afterUserName,omitempty"`
 }
 
 // RoleChange is a role a person gains or loses.
@@ -212,7 +216,7 @@ func (p *Plan) Removals() int {
 func (c *Change) explainAccount() []string {
 	out := append([]string(nil), c.Reasons...)
 	for _, d := range c.Attrs {
-		line := fmt.Sprintf("%s: %q -> %q", d.Path, d.Before, d.After)
+		line := d.Path + ": " + d.beforeText() + " -> " + d.afterText()
 		if d.Rule != "" {
 			line += " (" + d.Rule + ")"
 		}
