@@ -419,13 +419,21 @@ func (b *builder) estimate() int {
 
 func (p *person) wanted() bool { return p.p.InScope && !p.p.Disabled }
 
+// correlates reports whether p, without an account, is looked for among
+// the unlinked accounts: a wanted person, or one whose account would be
+// created inactive (disabled_people = create-inactive, or ahead of a start
+// date), whose existing account is adopted rather than created again.
+func (b *builder) correlates(p *person) bool {
+	return p.wanted() || b.createInactive(p)
+}
+
 // correlate links unlinked people who should have an account to unlinked
 // target accounts, in passes from the strongest match to the weakest, so a
 // weak match never takes an account another person matches strongly.
 func (b *builder) correlate() {
 	pending := 0
 	for i := range b.people {
-		if p := &b.people[i]; p.acct < 0 && p.wanted() {
+		if p := &b.people[i]; p.acct < 0 && b.correlates(p) {
 			pending++
 		}
 	}
@@ -453,7 +461,7 @@ func (b *builder) correlate() {
 		}
 		for i := range b.people {
 			p := &b.people[i]
-			if p.acct >= 0 || !p.wanted() {
+			if p.acct >= 0 || !b.correlates(p) {
 				continue
 			}
 			v := pass.want(p)

@@ -134,6 +134,8 @@ func (b *builder) classifyRange(out *changeList, people []person) {
 			b.mover(out, p)
 		case p.link != nil:
 			b.leaver(out, p, cmp.Or(b.dateReason(p), p.leaveReason(b.rule)))
+		case p.acct >= 0: // correlated: its account is adopted, inactive
+			b.inactiveAdopt(out, p)
 		case b.createInactive(p):
 			b.inactiveJoiner(out, p)
 		}
