@@ -14,9 +14,11 @@ import (
 // the next one falls, so that a daemon can run then.
 
 // nextDue returns the earliest dated event after now for target t, given
-// the people as t's rules mapped them and its view; zero when there is
-// none.
-func nextDue(now time.Time, people []peopleDates, t TargetSpec, v *targetView) time.Time {
+// the people as t's rules mapped them, its view and its plan (nil when it
+// was not planned: the deletions its disables start); zero when there is
+// none. An incremental run's people and view are those of the people it
+// touched: its next event is theirs.
+func nextDue(now time.Time, people []peopleDates, t TargetSpec, v *targetView, p *Plan) time.Time {
 	var next time.Time
 	consider := func(at time.Time) {
 		if at.After(now) && (next.IsZero() || at.Before(next)) {
@@ -38,6 +40,13 @@ func nextDue(now time.Time, people []peopleDates, t TargetSpec, v *targetView) t
 		for _, l := range v.links {
 			if at, ok := DeleteDue(t.Policy, l); ok {
 				consider(at)
+			}
+		}
+	}
+	if p != nil {
+		for i := range p.Changes {
+			if c := &p.Changes[i]; c.Action == Disable {
+				consider(c.DeleteOn) // zero when the deletion is not staged
 			}
 		}
 	}

@@ -148,8 +148,12 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 		d.pollSince = start
 		d.mu.Unlock()
 	}
-	if out != nil && covers && !req.DryRun && len(out.Plans) > 0 && out.Plans[0].Incremental == nil {
+	switch {
+	case out == nil || req.DryRun || len(out.Plans) == 0:
+	case covers && out.Plans[0].Incremental == nil:
 		d.due.set(out.NextDue) // a full run knows every dated event
+	default:
+		d.due.earlier(out.NextDue) // the dates of the people it touched
 	}
 	if err == nil && out != nil && len(out.Plans) == 0 {
 		return nil // a poll that found nothing changed: nothing ran
