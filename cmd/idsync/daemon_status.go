@@ -182,8 +182,13 @@ func (d *daemon) status(ctx context.Context) (admin.Status, error) {
 		}
 		ts := admin.TargetStatus{Name: t.Name, Running: es.Running != nil, NextRuns: next, LastRuns: []admin.RunInfo{}}
 		summarize(&ts, runs, &hist)
-		ts.PendingDeletions, err = pendingDeletions(ctx, policies[t.Name], st.Generated, func(ctx context.Context, fn func(state.PlanLink) error) error {
-			return d.store.PlanLinks(ctx, t.Name, fn)
+		ts.PendingDeletions, err = pendingDeletions(ctx, policies[t.Name], st.Generated, deletionSources{
+			links: func(ctx context.Context, fn func(state.PlanLink) error) error {
+				return d.store.PlanLinks(ctx, t.Name, fn)
+			},
+			snapshot: func(ctx context.Context, fn func(state.SnapshotEntry) error) error {
+				return d.store.Snapshot(ctx, t.Name, fn)
+			},
 		})
 		if err != nil {
 			return admin.Status{}, fmt.Errorf("pending deletions of target %s: %w", t.Name, err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/idsync/idsync/internal/admin"
@@ -10,53 +11,64 @@ import (
 	"github.com/idsync/idsync/sync"
 )
 
+// deletionSources are what /status reads of a target's state to list its
+// pending deletions.
+type deletionSources struct {
+	// links calls fn once for each link of the target.
+	links func(ctx context.Context, fn func(state.PlanLink) error) error
+	// snapshot calls fn once for each person of the target's last
+	// snapshot: with disabled_people = create-inactive, a person still in
+	// scope and disabled keeps an inactive account that is never deleted.
+	snapshot func(ctx context.Context, fn func(state.SnapshotEntry) error) error
+}
+
 // pendingDeletions lists, for /status, the accounts of a target whose
 // leavers are deleted in stages (pol.DeleteAfter) that idsync disabled and
-// will delete: every inactive link that each calls for, counted, the
-// soonest listed. It is nil when the target does not stage deletions. The
-// links are the state database's: a person back in the source shows until
-// the next run re-enables their account.
-func pendingDeletions(ctx context.Context, pol sync.Policy, now time.Time,
-	each func(ctx context.Context, fn func(state.PlanLink) error) error) (*admin.PendingDeletions, error) {
+// will delete: the inactive links, less those of people the policy keeps
+// inactive, counted, the soonest listed. It is nil when the target does
+// not stage deletions. It is what the state database says as of the last
+// run: a person back in the source shows until the next run re-enables
+// their account.
+func pendingDeletions(ctx context.Context, pol sync.Policy, now time.Time, src deletionSources) (*admin.PendingDeletions, error) {
 	if _, ok := sync.DeleteDue(pol, state.PlanLink{}); !ok {
 		return nil, nil
 	}
-	out := &admin.PendingDeletions{DeleteAfter: sync.FormatRetention(pol.DeleteAfter), Next: []admin.PendingDeletion{}}
-	err := each(ctx, func(l state.PlanLink) error {
-		at, ok := sync.DeleteDue(pol, l)
-		if !ok {
-			return nil
-		}
-		out.Count++
-		if !at.After(now) {
-			out.Due++
-		}
-		d := admin.PendingDeletion{UserName: l.UserName, SourceID: l.SourceID, AccountID: l.TargetID, Disabled: l.Updated, DeleteOn: at}
-		i, _ := slices.BinarySearchFunc(out.Next, d, soonest)
-		if i < admin.MaxPendingDeletions {
-			out.Next = slices.Insert(out.Next, i, d)
-			if len(out.Next) > admin.MaxPendingDeletions {
-				out.Next = out.Next[:admin.MaxPendingDeletions]
-			}
+	var all []admin.PendingDeletion
+	err := src.links(ctx, func(l state.PlanLink) error {
+		if at, ok := sync.DeleteDue(pol, l); ok {
+			all = append(all, admin.PendingDeletion{UserName: l.UserName, SourceID: l.SourceID, AccountID: l.TargetID,
+				Disabled: l.Updated, DeleteOn: at})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	if len(all) > 0 && pol.DisabledPeople == sync.DisabledCreateInactive && src.snapshot != nil {
+		kept := map[string]bool{}
+		err := src.snapshot(ctx, func(e state.SnapshotEntry) error {
+			if e.InScope && e.Disabled {
+				kept[e.SourceID] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		all = slices.DeleteFunc(all, func(d admin.PendingDeletion) bool { return kept[d.SourceID] })
+	}
+	out := &admin.PendingDeletions{DeleteAfter: sync.FormatRetention(pol.DeleteAfter), Count: len(all)}
+	for _, d := range all {
+		if !d.DeleteOn.After(now) {
+			out.Due++
+		}
+	}
+	slices.SortFunc(all, func(a, b admin.PendingDeletion) int {
+		if c := a.DeleteOn.Compare(b.DeleteOn); c != 0 {
+			return c
+		}
+		return strings.Compare(a.UserName, b.UserName)
+	})
+	out.Next = append([]admin.PendingDeletion{}, all[:min(len(all), admin.MaxPendingDeletions)]...)
 	return out, nil
-}
-
-// soonest orders pending deletions by date, then userName.
-func soonest(a, b admin.PendingDeletion) int {
-	if c := a.DeleteOn.Compare(b.DeleteOn); c != 0 {
-		return c
-	}
-	if a.UserName < b.UserName {
-		return -1
-	}
-	if a.UserName > b.UserName {
-		return 1
-	}
-	return 0
 }

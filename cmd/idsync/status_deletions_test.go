@@ -31,7 +31,7 @@ func TestPendingDeletions(t *testing.T) {
 		return nil
 	}
 	staged := sync.Policy{Leavers: "disable", DeleteAfter: 10 * day}
-	p, err := pendingDeletions(context.Background(), staged, now, each)
+	p, err := pendingDeletions(context.Background(), staged, now, deletionSources{links: each})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +46,30 @@ func TestPendingDeletions(t *testing.T) {
 		t.Errorf("tenth = %+v, want u02 in 8 days", last)
 	}
 	for _, pol := range []sync.Policy{{Leavers: "disable"}, {Leavers: "delete", DeleteAfter: 10 * day}} {
-		if p, err := pendingDeletions(context.Background(), pol, now, each); p != nil || err != nil {
+		if p, err := pendingDeletions(context.Background(), pol, now, deletionSources{links: each}); p != nil || err != nil {
 			t.Errorf("policy %+v: %+v, %v; want none", pol, p, err)
 		}
+	}
+	// With create-inactive, a person still in scope and disabled keeps an
+	// inactive account: it is never deleted, and not listed.
+	snapshot := func(_ context.Context, fn func(state.SnapshotEntry) error) error {
+		for _, e := range []state.SnapshotEntry{{SourceID: "s12", InScope: true, Disabled: true}, {SourceID: "s11", InScope: false, Disabled: true}} {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	staged.DisabledPeople = sync.DisabledCreateInactive
+	p, err = pendingDeletions(context.Background(), staged, now, deletionSources{links: each, snapshot: snapshot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Count != 11 || p.Due != 1 || p.Next[0].UserName != "u10" {
+		t.Errorf("with create-inactive: count %d, due %d, first %+v; want 11, 1, u10", p.Count, p.Due, p.Next[0])
+	}
+	p, err = pendingDeletions(context.Background(), staged, now, deletionSources{links: func(context.Context, func(state.PlanLink) error) error { return nil }})
+	if err != nil || p.Count != 0 || p.Next == nil {
+		t.Errorf("no inactive link: %+v, %v; want a count of 0 and an empty list", p, err)
 	}
 }
