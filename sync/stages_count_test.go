@@ -39,6 +39,13 @@ func TestPendingDeletesAreNotLeavers(t *testing.T) {
 	if line := SummaryLine(p); !strings.HasPrefix(line, "No changes:") || !strings.Contains(line, "1 account disabled, awaiting deletion") {
 		t.Errorf("summary line = %q", line)
 	}
+	var html strings.Builder
+	if err := WriteHTML(&html, []*Plan{p}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html.String(), `<td data-count="pendingDeletes">1</td>`) {
+		t.Error("the HTML summary lacks the pending deletions")
+	}
 
 	both := waiting
 	both.Links = append(both.Links, link("s2", "a2", "bob"), link("s3", "a3", "root"))
