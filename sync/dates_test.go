@@ -93,6 +93,12 @@ func TestNextDue(t *testing.T) {
 	if got := nextDue(now, people, spec, v, nil); !got.Equal(day(2)) {
 		t.Errorf("next due %v, want the deletion day %v", got, day(2))
 	}
+	// A person the policy keeps inactive (create-inactive): their
+	// disabled account is never deleted, and no event is due for it.
+	v.links[0].SourceID = "kept"
+	if got := nextDue(now, append(people, peopleDates{id: "kept", kept: true}), spec, v, nil); !got.Equal(day(5)) {
+		t.Errorf("next due %v, want the end date %v (no deletion for a person kept inactive)", got, day(5))
+	}
 	if got := nextDue(now, nil, TargetSpec{}, nil, nil); !got.IsZero() {
 		t.Errorf("next due %v without dates", got)
 	}

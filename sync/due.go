@@ -25,7 +25,14 @@ func nextDue(now time.Time, people []peopleDates, t TargetSpec, v *targetView, p
 			next = at
 		}
 	}
+	var kept map[string]bool // people whose inactive account is never deleted
 	for _, p := range people {
+		if p.kept {
+			if kept == nil {
+				kept = map[string]bool{}
+			}
+			kept[p.id] = true
+		}
 		if !p.start.IsZero() {
 			consider(p.start)
 			if t.Policy.ProvisionBefore > 0 {
@@ -38,7 +45,7 @@ func nextDue(now time.Time, people []peopleDates, t TargetSpec, v *targetView, p
 	}
 	if v != nil {
 		for _, l := range v.links {
-			if at, ok := DeleteDue(t.Policy, l); ok {
+			if at, ok := DeleteDue(t.Policy, l); ok && !kept[l.SourceID] {
 				consider(at)
 			}
 		}
@@ -64,16 +71,23 @@ func DeleteDue(pol Policy, l state.PlanLink) (at time.Time, ok bool) {
 	return l.Updated.Add(pol.DeleteAfter), true
 }
 
-// peopleDates are the dates of one person.
-type peopleDates struct{ start, end time.Time }
+// peopleDates are the dates of one person, and whether the policy keeps
+// their account inactive rather than deleting it (builder.keepInactive).
+type peopleDates struct {
+	id         string
+	start, end time.Time
+	kept       bool
+}
 
-// datesOf lists the dates of the people of src that have any.
-func datesOf(src source) []peopleDates {
+// datesOf lists the people of src that have dates, or whose account pol
+// keeps inactive, as of now.
+func datesOf(src source, pol Policy, now time.Time) []peopleDates {
 	var out []peopleDates
 	for i := range src.people {
 		p := &src.people[i]
-		if !p.StartDate.IsZero() || !p.EndDate.IsZero() {
-			out = append(out, peopleDates{p.StartDate, p.EndDate})
+		kept := p.InScope && p.Disabled && (pol.DisabledPeople == DisabledCreateInactive || now.Before(p.StartDate))
+		if !p.StartDate.IsZero() || !p.EndDate.IsZero() || kept {
+			out = append(out, peopleDates{id: p.SourceID, start: p.StartDate, end: p.EndDate, kept: kept})
 		}
 	}
 	return out

@@ -103,7 +103,7 @@ func (r *Runner) RunChanges(ctx context.Context, opts Options, ch Changes) (*Out
 		planned[i] = r.planTarget(ctx, t, mode, opts, now, src, views[i])
 		// The dated events of the people touched: a date that changed
 		// moves the daemon's timer as a full run would.
-		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t)), t, views[i], planned[i].p))
+		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t), t.Policy, now), t, views[i], planned[i].p))
 	}
 	r.checkSoD(planned)
 	for _, pt := range planned {

@@ -125,7 +125,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 			continue
 		}
 		pt := r.planTarget(ctx, t, mode, opts, now, src, v)
-		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t)), t, v, pt.p))
+		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t), t.Policy, now), t, v, pt.p))
 		if len(r.SoD) == 0 { // no rules: apply each target as soon as it is planned
 			errs = r.applyPlanned(ctx, pt, opts, out, errs)
 			continue
