@@ -19,6 +19,7 @@ type groupCache struct {
 	// it: memberships() answers around the few changed groups.
 	index   *mapping.Groups
 	changed map[string]bool // normalised DNs
+	around  *changedGroups  // made from changed when first asked; nil after a change
 }
 
 // cachedGroup is one group entry as read.
@@ -81,13 +82,14 @@ func (c *groupCache) change(key string) {
 		c.changed = map[string]bool{}
 	}
 	c.changed[key] = true
+	c.around = nil
 }
 
 // groups returns the membership index of the cached groups, built anew
 // when a group changed since it was built.
 func (c *groupCache) groups() *mapping.Groups {
 	if c.index == nil || len(c.changed) > 0 {
-		c.changed = nil
+		c.changed, c.around = nil, nil
 		c.index = mapping.NewGroups()
 		for _, key := range slices.Sorted(maps.Keys(c.byKey)) {
 			g := c.byKey[key]

@@ -17,11 +17,15 @@ type groupsOf interface {
 // now. Rebuilding the index of every group costs a pass over every
 // membership of the directory, so after a few groups changed the old index
 // is kept and each person's groups are worked out around the changed ones
-// (changedGroups); the index is rebuilt only once the changed groups hold
-// a good part of all memberships (1/16) or are many.
+// (changedGroups, kept until a group changes again); the index is rebuilt
+// only once the changed groups hold a good part of all memberships (1/16)
+// or are many.
 func (c *groupCache) memberships() groupsOf {
 	if c.index == nil || len(c.changed) == 0 {
 		return c.groups()
+	}
+	if c.around != nil { // no group changed since the last read
+		return c.around
 	}
 	total, changed := 0, 0
 	for key, g := range c.byKey {
@@ -44,6 +48,7 @@ func (c *groupCache) memberships() groupsOf {
 			v.listedBy[mk] = append(v.listedBy[mk], key)
 		}
 	}
+	c.around = v
 	return v
 }
 

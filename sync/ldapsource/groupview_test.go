@@ -61,6 +61,9 @@ func TestMembershipsAfterChanges(t *testing.T) {
 		got := c.memberships()
 		if _, ok := got.(*changedGroups); ok {
 			checked++
+			if again := c.memberships(); again != got {
+				t.Fatalf("step %d: a second read with no group changed did not reuse the first one's work", step)
+			}
 		}
 		direct := map[string][]string{} // person key -> DNs of the groups listing them
 		for _, g := range c.byKey {
