@@ -143,6 +143,9 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 		out, err = r.Run(ctx, opts)
 	}
 	returned = true
+	if ranFull(req, out) {
+		d.returnMemory()
+	}
 	if err == nil && covers && !req.DryRun {
 		d.mu.Lock()
 		d.pollSince = start
