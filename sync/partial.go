@@ -102,7 +102,9 @@ func (r *Runner) RunChanges(ctx context.Context, opts Options, ch Changes) (*Out
 	for i, t := range r.Targets { // every target planned before any applies: SoD rules see them all
 		planned[i] = r.planTarget(ctx, t, mode, opts, now, src, views[i])
 	}
-	r.checkSoD(planned)
+	if err := r.checkSoD(ctx, planned); err != nil {
+		r.refuseAll(ctx, planned, err)
+	}
 	for _, pt := range planned {
 		errs = r.applyPlanned(ctx, pt, opts, out, errs)
 	}

@@ -36,6 +36,7 @@ article h4 { margin: .2em 0; font-size: 1em; }
 .name, .ids { color: #555; font-weight: normal; }
 .ids { font-size: .85em; }
 table.holders td, table.holders th { border-bottom: 1px solid #ddd; }
+div.sod, li.violation { color: #b3261e; }
 tr[data-status=revoke] td.status { color: #b3261e; font-weight: bold; } tr[data-status=unmanaged] td.status { color: #a07400; }
 table.attrs td { font-family: ui-monospace, monospace; font-size: .9em; }
 .before { color: #8b1a1a; } .after { color: #185c18; } .rule, .why { color: #555; font-style: italic; }
