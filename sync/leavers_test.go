@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,13 +56,11 @@ func TestLeaverDetectedByDirectory(t *testing.T) {
 			t.Errorf("%s is not a leaver: %v", user, got)
 		case w != "" && g != w:
 			t.Errorf("%s detected %q, want %q", user, g, w)
-		case w == "" && !stringsHasSuffix(g, " "+state.DetectedByRun):
+		case w == "" && !strings.HasSuffix(g, " "+state.DetectedByRun):
 			t.Errorf("%s detected %q, want the run's start", user, g)
 		}
 	}
 }
-
-func stringsHasSuffix(s, suffix string) bool { return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix }
 
 func TestLeftAt(t *testing.T) {
 	now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
