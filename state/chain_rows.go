@@ -19,8 +19,9 @@ type rowScan struct {
 	nRed     int64
 }
 
-// rowChunk is how many record IDs one query of the parallel scan covers.
-const rowChunk = 1 << 14
+// rowChunk is how many record IDs one query of the parallel scan covers
+// (a variable for the tests).
+var rowChunk int64 = 1 << 14
 
 // scanParallel computes the digest of every audit record with workers
 // goroutines, each taking the next chunk of IDs in turn, and merges what
