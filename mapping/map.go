@@ -35,7 +35,7 @@ func (m *Mapper) Map(e Entry, now time.Time) (Person, error) {
 // (sync/ldapsource does), and a Person lives for the whole run, so the
 // strings it takes from the entry are copied.
 func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
-	p := Person{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), InScope: true}
+	p := Person{SourceID: strings.Clone(e.ID), DN: strings.Clone(e.DN), InScope: true, Changed: ChangeTime(e)}
 	var err error
 	if m.scope != nil {
 		if p.InScope, err = m.evalBool(st, m.scope); err != nil || !p.InScope {

@@ -30,6 +30,10 @@ type Person struct {
 	// from the end on.
 	StartDate time.Time `json:"startDate,omitzero"`
 	EndDate   time.Time `json:"endDate,omitzero"`
+	// Changed is when the directory last changed the entry, from its
+	// modifyTimestamp (LDAP) or whenChanged (Active Directory) when the
+	// source read one; zero otherwise. It is not part of Hash.
+	Changed time.Time `json:"changed,omitzero"`
 	// DisabledReason is the result of the disabled_reason rule for a
 	// disabled person ("expired on 2024-01-31"); "" without that rule. It
 	// is not part of Hash.

@@ -80,46 +80,38 @@ func newReplay(q AccessQuery) *replay {
 	return &replay{at: ms(q.At), target: q.Target, accounts: map[accountKey]*accountState{}, groups: map[accountKey]string{}}
 }
 
-// replayColumns select what the replay needs of a record, packed like
-// storedColumns: after is "" (none), "T" or "F" (its active flag),
-// members only for a group change, redacted "" or "y".
-var replayColumns = func() string {
-	cols := storedText
-	cols[11] = `CASE WHEN after IS NULL THEN '' WHEN instr(after, '"active":false') > 0 THEN 'F' ELSE 'T' END`
-	cols[12], cols[13] = "''", "''" // detail, error
-	cols[14] = "CASE WHEN kind = 'group' THEN coalesce(members, '') ELSE '' END"
-	cols[15] = "CASE WHEN redacted IS NULL THEN '' ELSE 'y' END"
-	cols[10] = "''" // before
-	cols[5] = "''"  // salt
-	return packColumns(cols)
-}()
-
-// scan replays every record at or before the moment, in ID order.
-func (r *replay) scan(ctx context.Context, s *Store) error {
-	q := `SELECT ` + replayColumns + ` FROM audit WHERE time <= ?`
-	args := []any{r.at}
-	if r.target != "" {
-		q += ` AND target = ?`
-		args = append(args, r.target)
-	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY id`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var sr storedRow
-	for rows.Next() {
-		if err := scanStored(rows, &sr); err != nil {
-			return err
-		}
-		if err := r.row(&sr); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+// wants reports whether the record can change what the replay rebuilds:
+// at or before the moment, of the target asked for, and not refused or
+// failed (those changed nothing).
+func (r *replay) wants(sr *storedRow) bool {
+	return sr.time <= r.at && (r.target == "" || sr.target == r.target) && sr.status != AuditRefused && sr.status != AuditFailed
 }
 
-// row applies one record (as selected by replayColumns). Records the target refused, or that failed,
+// replayForm is the record as the replay keeps it until its turn: after
+// is "" (none), "T" or "F" (its active flag), members only for a group
+// change, redacted "" or "y", and none of the rest of the fields the
+// replay does not read.
+func replayForm(sr *storedRow) storedRow {
+	out := storedRow{id: sr.id, time: sr.time, target: sr.target, kind: sr.kind, action: sr.action, status: sr.status}
+	p, q := &sr.personal, &out.personal
+	q[fSourceID], q[fTargetID], q[fUserName], q[fReasons] = p[fSourceID], p[fTargetID], p[fUserName], p[fReasons]
+	switch {
+	case p[fAfter] == "":
+	case strings.Contains(p[fAfter], `"active":false`):
+		q[fAfter] = "F"
+	default:
+		q[fAfter] = "T"
+	}
+	if sr.kind == "group" {
+		q[fMembers] = p[fMembers]
+	}
+	if sr.redacted != "" {
+		out.redacted = "y"
+	}
+	return out
+}
+
+// row applies one record (in its replayForm). Records the target refused, or that failed,
 // changed nothing; pending and unconfirmed ones count, flagged.
 func (r *replay) row(sr *storedRow) error {
 	if sr.time > r.at || (r.target != "" && sr.target != r.target) {
@@ -224,70 +216,91 @@ func (r *replay) group(sr *storedRow, unconfirmed bool) error {
 	return nil
 }
 
-// result returns the rows matching q, by target, userName and role.
+// result returns the rows matching q, by target, userName (any case),
+// account and role. The accounts are sorted, not the rows, and the rows
+// made in one allocation; equal reasons are decoded once and shared.
 func (r *replay) result(q AccessQuery) ([]AccessRow, error) {
-	var out []AccessRow
+	type pick struct {
+		key  accountKey
+		name string // userName in lower case
+		a    *accountState
+	}
 	person := strings.ToLower(q.Person)
+	picks := make([]pick, 0, len(r.accounts))
+	n := 0
 	for key, a := range r.accounts {
-		if person != "" && strings.ToLower(a.userName) != person && a.sourceID != q.Person && key.id != q.Person {
+		name := strings.ToLower(a.userName)
+		if person != "" && name != person && a.sourceID != q.Person && key.id != q.Person {
 			continue
 		}
-		base := AccessRow{Target: key.target, UserName: a.userName, SourceID: a.sourceID, TargetID: key.id, Active: a.active,
-			Since: fromMS(a.since), Grant: a.grant, Changed: fromMS(a.changed), Change: a.change, Unconfirmed: a.unconfirmed}
-		var err error
-		if base.GrantReasons, err = reasonList(a.grantWhy); err != nil {
-			return nil, err
-		}
-		base.ChangeReasons = base.GrantReasons
-		if a.change != a.grant {
-			if base.ChangeReasons, err = reasonList(a.changeWhy); err != nil {
-				return nil, err
-			}
-		}
-		if len(a.roles) == 0 && q.Role == "" {
-			out = append(out, base)
-		}
-		for role, rs := range a.roles {
-			if q.Role != "" && role != q.Role {
+		switch {
+		case q.Role != "":
+			if a.roles[q.Role] == nil {
 				continue
 			}
-			row := base
-			row.Role, row.RoleSince, row.RoleReason, row.RoleGrant = role, fromMS(rs.since), rs.reason, rs.grant
-			row.Unconfirmed = row.Unconfirmed || rs.unconfirmed
-			out = append(out, row)
+			n++
+		case len(a.roles) == 0:
+			n++
+		default:
+			n += len(a.roles)
 		}
+		picks = append(picks, pick{key, name, a})
 	}
-	return sortAccess(out), nil
-}
-
-// sortAccess orders rows by target, userName (any case), account and role.
-func sortAccess(rows []AccessRow) []AccessRow {
-	type key struct {
-		target, name, id, role string
-		i                      int
-	}
-	keys := make([]key, len(rows))
-	for i, r := range rows {
-		keys[i] = key{r.Target, strings.ToLower(r.UserName), r.TargetID, r.Role, i}
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		x, y := &keys[i], &keys[j]
-		if x.target != y.target {
-			return x.target < y.target
+	sort.Slice(picks, func(i, j int) bool {
+		x, y := &picks[i], &picks[j]
+		if x.key.target != y.key.target {
+			return x.key.target < y.key.target
 		}
 		if x.name != y.name {
 			return x.name < y.name
 		}
-		if x.id != y.id {
-			return x.id < y.id
-		}
-		return x.role < y.role
+		return x.key.id < y.key.id
 	})
-	out := make([]AccessRow, len(rows))
-	for i, k := range keys {
-		out[i] = rows[k.i]
+	reasons := map[string][]string{}
+	decode := func(v string) ([]string, error) {
+		if l, ok := reasons[v]; ok {
+			return l, nil
+		}
+		l, err := reasonList(v)
+		reasons[v] = l
+		return l, err
 	}
-	return out
+	out := make([]AccessRow, 0, n)
+	var roles []string
+	for _, pk := range picks {
+		a := pk.a
+		base := AccessRow{Target: pk.key.target, UserName: a.userName, SourceID: a.sourceID, TargetID: pk.key.id, Active: a.active,
+			Since: fromMS(a.since), Grant: a.grant, Changed: fromMS(a.changed), Change: a.change, Unconfirmed: a.unconfirmed}
+		var err error
+		if base.GrantReasons, err = decode(a.grantWhy); err != nil {
+			return nil, err
+		}
+		base.ChangeReasons = base.GrantReasons
+		if a.change != a.grant {
+			if base.ChangeReasons, err = decode(a.changeWhy); err != nil {
+				return nil, err
+			}
+		}
+		if len(a.roles) == 0 {
+			out = append(out, base)
+			continue
+		}
+		roles = roles[:0]
+		for role := range a.roles {
+			if q.Role == "" || role == q.Role {
+				roles = append(roles, role)
+			}
+		}
+		sort.Strings(roles)
+		for _, role := range roles {
+			rs := a.roles[role]
+			out = append(out, base)
+			row := &out[len(out)-1]
+			row.Role, row.RoleSince, row.RoleReason, row.RoleGrant = role, fromMS(rs.since), rs.reason, rs.grant
+			row.Unconfirmed = row.Unconfirmed || rs.unconfirmed
+		}
+	}
+	return out, nil
 }
 
 func reasonList(v string) ([]string, error) {
@@ -312,7 +325,7 @@ func (s *Store) AccessAt(ctx context.Context, q AccessQuery) (rows []AccessRow, 
 		return nil, res, 0, fmt.Errorf("state: access: no date")
 	}
 	rp := newReplay(q)
-	res, err = s.verify(ctx, VerifyOptions{}, func(ctx context.Context) error { return rp.scan(ctx, s) })
+	res, err = s.verify(ctx, VerifyOptions{}, rp)
 	if err != nil {
 		return nil, res, 0, err
 	}

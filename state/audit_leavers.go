@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -14,9 +15,15 @@ type Leaver struct {
 	UserName string
 	SourceID string
 	TargetID string
-	// Detected is when idsync saw the person leave: the start of the run
+	// Detected is when the directory said the person left, when it says:
+	// the end date that disabled them, or the entry's change time
+	// (modifyTimestamp, whenChanged), as recorded on the first revocation
+	// (SourceChangedDetail); else when idsync saw it, the start of the run
 	// (its read of the source) that first planned the revocation.
-	Detected time.Time
+	// DetectedBy names which: "end date", "modifyTimestamp or
+	// whenChanged", or DetectedByRun.
+	Detected   time.Time
+	DetectedBy string
 	// Revoked is when the target accepted the disable or delete (the
 	// Action of record Record); zero while it has not.
 	Revoked time.Time
@@ -24,6 +31,38 @@ type Leaver struct {
 	Record  int64
 	// Attempts counts the revocations tried, refused and failed included.
 	Attempts int
+}
+
+// DetectedByRun is a Leaver's DetectedBy when the directory gave no time:
+// Detected is the start of the run that first planned the revocation.
+const DetectedByRun = "run start"
+
+// sourceChangedPrefix starts the detail of a leaver's record that holds
+// when the directory said the person left.
+const sourceChangedPrefix = "source changed "
+
+// SourceChangedDetail is the detail recorded on a leaver's audit record
+// when the directory said when the person left: the time (RFC 3339) and
+// what it comes from, e.g. "source changed 2026-12-01T09:30:00Z (end
+// date)". Leavers reads it back.
+func SourceChangedDetail(at time.Time, by string) string {
+	return sourceChangedPrefix + at.UTC().Format(time.RFC3339) + " (" + by + ")"
+}
+
+// parseSourceChanged reads a SourceChangedDetail; ok is false for any
+// other detail (or a redacted one).
+func parseSourceChanged(detail string) (at time.Time, by string, ok bool) {
+	rest, found := strings.CutPrefix(detail, sourceChangedPrefix)
+	if !found {
+		return time.Time{}, "", false
+	}
+	stamp, by, found := strings.Cut(rest, " (")
+	by, closed := strings.CutSuffix(by, ")")
+	t, err := time.Parse(time.RFC3339, stamp)
+	if !found || !closed || err != nil {
+		return time.Time{}, "", false
+	}
+	return t.UTC(), by, true
 }
 
 // Delay is Revoked - Detected, or now - Detected while not revoked.
@@ -38,7 +77,7 @@ func (l Leaver) Delay(now time.Time) time.Duration {
 // set), oldest first: one per person, target and departure (a rehire who
 // leaves again is a second one). A redacted leaver keeps its times.
 func (s *Store) Leavers(ctx context.Context, since time.Time, target string) ([]Leaver, error) {
-	q := `SELECT a.id, a.target, a.source_id, a.target_id, a.user_name, a.action, a.status, a.time, coalesce(r.started, a.time)
+	q := `SELECT a.id, a.target, a.source_id, a.target_id, a.user_name, a.action, a.status, a.time, coalesce(r.started, a.time), a.detail
 		FROM audit a LEFT JOIN runs r ON r.id = a.run_id
 		WHERE a.kind = 'leaver' AND a.action IN ('disable', 'delete')`
 	var args []any
@@ -55,9 +94,9 @@ func (s *Store) Leavers(ctx context.Context, since time.Time, target string) ([]
 	var all []*Leaver
 	for rows.Next() {
 		var l Leaver
-		var status string
+		var status, detail string
 		var at, started int64
-		if err := rows.Scan(&l.Record, &l.Target, &l.SourceID, &l.TargetID, &l.UserName, &l.Action, &status, &at, &started); err != nil {
+		if err := rows.Scan(&l.Record, &l.Target, &l.SourceID, &l.TargetID, &l.UserName, &l.Action, &status, &at, &started, &detail); err != nil {
 			return nil, fmt.Errorf("state: leavers: %w", err)
 		}
 		key := l.Target + "\x00" + l.SourceID + "\x00" + l.TargetID
@@ -67,7 +106,12 @@ func (s *Store) Leavers(ctx context.Context, since time.Time, target string) ([]
 		cur := open[key]
 		if cur == nil {
 			cur = &Leaver{Target: l.Target, UserName: l.UserName, SourceID: l.SourceID, TargetID: l.TargetID, Detected: fromMS(started),
-				Action: l.Action, Record: l.Record}
+				DetectedBy: DetectedByRun, Action: l.Action, Record: l.Record}
+			// A directory time after the run's start is a skewed clock:
+			// the run's start is kept.
+			if t, by, ok := parseSourceChanged(detail); ok && !t.After(cur.Detected) {
+				cur.Detected, cur.DetectedBy = t, by
+			}
 			open[key] = cur
 			all = append(all, cur)
 		}

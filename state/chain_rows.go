@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 )
 
 // rowScan holds what the pass over the audit records found: each
@@ -18,10 +19,16 @@ type rowScan struct {
 	nRed     int64
 }
 
+// rowChunk is how many record IDs one query of the parallel scan covers
+// (a variable for the tests).
+var rowChunk int64 = 1 << 14
+
 // scanParallel computes the digest of every audit record with workers
-// goroutines, each over its own range of IDs, and merges what they found
-// in ID order.
-func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, workers int) error {
+// goroutines, each taking the next chunk of IDs in turn, and merges what
+// they found in ID order. With rp set, the records also feed the replay
+// of report access in the same pass: each chunk's records, in ID order,
+// one chunk after the other, while the workers read the next chunks.
+func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, workers int, rp *replay) error {
 	var lo, hi sql.NullInt64
 	if err := db.QueryRowContext(ctx, `SELECT min(id), max(id) FROM audit`).Scan(&lo, &hi); err != nil {
 		return err
@@ -29,16 +36,79 @@ func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, workers int) err
 	if !lo.Valid {
 		return nil
 	}
-	parts := make([]rowScan, workers)
-	fns := make([]func(context.Context) error, workers)
-	step := (hi.Int64-lo.Int64)/int64(workers) + 1
-	for i := range parts {
-		from, to := lo.Int64+int64(i)*step, lo.Int64+int64(i+1)*step-1
-		fns[i] = func(ctx context.Context) error { return parts[i].scan(ctx, db, from, to) }
+	n := (hi.Int64-lo.Int64)/rowChunk + 1
+	parts := make([]rowScan, n)
+	var fed []chan []storedRow
+	// inFlight bounds the chunks read and not yet replayed: the chunk
+	// the replay waits for is always one of them, so it comes.
+	inFlight := make(chan struct{}, 2*workers)
+	if rp != nil {
+		fed = make([]chan []storedRow, n)
+		for i := range fed {
+			fed[i] = make(chan []storedRow, 1)
+		}
+	}
+	var next atomic.Int64
+	fns := make([]func(context.Context) error, workers, workers+1)
+	for i := range fns {
+		fns[i] = func(ctx context.Context) error {
+			for {
+				if rp != nil {
+					select {
+					case inFlight <- struct{}{}:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				k := next.Add(1) - 1
+				if k >= n {
+					return nil
+				}
+				from := lo.Int64 + k*rowChunk
+				var keep func(*storedRow)
+				var rs []storedRow
+				if rp != nil {
+					keep = func(row *storedRow) {
+						if rp.wants(row) {
+							rs = append(rs, replayForm(row))
+						}
+					}
+				}
+				if err := parts[k].scan(ctx, db, from, from+rowChunk-1, keep); err != nil {
+					return err
+				}
+				if rp != nil {
+					fed[k] <- rs
+				}
+			}
+		}
+	}
+	if rp != nil {
+		fns = append(fns, func(ctx context.Context) error {
+			for k := range fed {
+				select {
+				case rs := <-fed[k]:
+					for i := range rs {
+						if err := rp.row(&rs[i]); err != nil {
+							return err
+						}
+					}
+					<-inFlight
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		})
 	}
 	if err := all(ctx, fns...); err != nil {
 		return err
 	}
+	total := 0
+	for i := range parts {
+		total += len(parts[i].ids)
+	}
+	r.ids, r.digests = make([]int64, 0, total), make([][sha256.Size]byte, 0, total)
 	for i := range parts {
 		r.merge(&parts[i])
 	}
@@ -74,8 +144,8 @@ func (r *rowScan) note(set *map[int64]bool, id int64, why string) {
 }
 
 // scan reads the audit records with IDs from..to in ID order and computes
-// their digests.
-func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64) error {
+// their digests; keep, when set, sees each record after.
+func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64, keep func(*storedRow)) error {
 	rows, err := db.QueryContext(ctx, `SELECT `+storedColumns+` FROM audit WHERE id BETWEEN ? AND ? ORDER BY id`, from, to)
 	if err != nil {
 		return err
@@ -102,6 +172,9 @@ func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64) error {
 		if row.redacted != "" {
 			r.note(&r.redacted, row.id, "")
 			r.nRed++
+		}
+		if keep != nil {
+			keep(&row)
 		}
 	}
 	return rows.Err()

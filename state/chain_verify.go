@@ -79,9 +79,9 @@ func (s *Store) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyResu
 	return s.verify(ctx, opts, nil)
 }
 
-// verify is VerifyAudit running more, when set, in parallel with it (the
-// replay of report access).
-func (s *Store) verify(ctx context.Context, opts VerifyOptions, more func(context.Context) error) (VerifyResult, error) {
+// verify is VerifyAudit feeding rp, when set, the records it reads (the
+// replay of report access, in the same pass).
+func (s *Store) verify(ctx context.Context, opts VerifyOptions, rp *replay) (VerifyResult, error) {
 	var res VerifyResult
 	// The passes run on their own connections, each its own snapshot,
 	// while an apply may be writing: the chain is read up to the head
@@ -95,10 +95,7 @@ func (s *Store) verify(ctx context.Context, opts VerifyOptions, more func(contex
 	var rows rowScan
 	fns := []func(context.Context) error{
 		func(ctx context.Context) error { return chain.scan(ctx, s.db, opts.Head) },
-		func(ctx context.Context) error { return rows.scanParallel(ctx, s.db, verifyWorkers()) },
-	}
-	if more != nil {
-		fns = append(fns, more)
+		func(ctx context.Context) error { return rows.scanParallel(ctx, s.db, verifyWorkers(), rp) },
 	}
 	if err := all(ctx, fns...); err != nil {
 		return res, fmt.Errorf("state: verify audit: %w", err)
@@ -252,8 +249,8 @@ type querier interface {
 func (c *chainScan) read(ctx context.Context, db querier, from, to int64) error {
 	// One text column per entry (see storedColumns): the numbers and
 	// lengths, then the event, note, digest and hash, these two in hex.
-	rows, err := db.QueryContext(ctx, `SELECT printf('%d %d %d %d %d ', seq, audit_id, length(CAST(event AS BLOB)),
-		length(CAST(note AS BLOB)), length(digest) * 2) || event || note || lower(hex(digest)) || lower(hex(hash))
+	rows, err := db.QueryContext(ctx, `SELECT printf('%d %d %d %d %d ', seq, audit_id, octet_length(event),
+		octet_length(note), length(digest) * 2) || event || note || lower(hex(digest)) || lower(hex(hash))
 		FROM audit_chain WHERE seq > ? AND seq <= ? ORDER BY seq`, from, to)
 	if err != nil {
 		return err

@@ -57,11 +57,13 @@ var storedColumns = packColumns(storedText)
 func packColumns(cols [len(storedText)]string) string {
 	var head, body []string
 	for _, c := range cols {
-		head = append(head, "length(CAST("+c+" AS BLOB))")
+		head = append(head, "octet_length("+c+")")
 		body = append(body, c)
 	}
-	return "printf('" + strings.Repeat("%d ", 3+len(cols)) + "', id, coalesce(run_id, 0), time, " + strings.Join(head, ", ") + ") || " +
-		strings.Join(body, " || ")
+	// concat builds the value in one allocation, where a chain of ||
+	// would copy it once per column.
+	return "concat(printf('" + strings.Repeat("%d ", 3+len(cols)) + "', id, coalesce(run_id, 0), time, " + strings.Join(head, ", ") + "), " +
+		strings.Join(body, ", ") + ")"
 }
 
 type scanner interface{ Scan(dst ...any) error }

@@ -191,11 +191,15 @@ func (ap *Applier) account(ctx context.Context, c *Change, r *applyRun) error {
 }
 
 func (ap *Applier) audit(c *Change, action Action) state.Audit {
-	return state.Audit{
+	a := state.Audit{
 		RunID: ap.RunID, Time: ap.Now(), Target: ap.Name, Kind: string(c.Kind), Action: string(action),
 		SourceID: c.SourceID, TargetID: c.TargetID, UserName: c.UserName, Reasons: c.explainAccount(),
 		Before: c.Before, After: c.After,
 	}
+	if !c.SourceChanged.IsZero() {
+		a.Detail = state.SourceChangedDetail(c.SourceChanged, c.SourceChangedBy)
+	}
+	return a
 }
 
 func (ap *Applier) link(c *Change, targetID string, active bool) *state.Link {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/targets"
@@ -280,6 +281,7 @@ func (b *builder) leaver(out *changeList, p *person, why string) {
 	a := b.list.Account(p.acct)
 	c := Change{Kind: Leaver, SourceID: p.link.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: a.UserName, Before: a, Reasons: []string{why}}
+	c.SourceChanged, c.SourceChangedBy = leftAt(p.p, b.in.Now)
 	c.RolesRemoved = b.roleLoss(p, p.acct)
 	switch {
 	case b.in.Policy.Leavers == "delete" && !b.keepInactive(p):
@@ -300,6 +302,25 @@ func (b *builder) leaver(out *changeList, p *person, why string) {
 	b.noteStage(p, &c)
 	out.add(c)
 }
+
+// leftAt returns when the directory said that p left, and how it said
+// so: the end date that disabled p, else the entry's change time; zero
+// when neither is known.
+func leftAt(p *mapping.Person, now time.Time) (time.Time, string) {
+	switch {
+	case p.Disabled && !p.EndDate.IsZero() && !now.Before(p.EndDate):
+		return p.EndDate.UTC(), ChangedByEndDate
+	case !p.Changed.IsZero():
+		return p.Changed.UTC(), ChangedByEntry
+	}
+	return time.Time{}, ""
+}
+
+// What a leaver's SourceChanged comes from.
+const (
+	ChangedByEndDate = "end date"
+	ChangedByEntry   = "modifyTimestamp or whenChanged"
+)
 
 // classifyGoneLinks plans leavers for links whose person is no longer in
 // the source at all.

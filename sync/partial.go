@@ -105,7 +105,9 @@ func (r *Runner) RunChanges(ctx context.Context, opts Options, ch Changes) (*Out
 		// moves the daemon's timer as a full run would.
 		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t), t.Policy, now), t, views[i], planned[i].p))
 	}
-	r.checkSoD(planned)
+	if err := r.checkSoD(ctx, planned); err != nil {
+		r.refuseAll(ctx, planned, err)
+	}
 	for _, pt := range planned {
 		errs = r.applyPlanned(ctx, pt, opts, out, errs)
 	}

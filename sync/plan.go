@@ -101,6 +101,13 @@ type Change struct {
 	Attrs        []AttrChange     `json:"attributes,omitempty"`
 	RolesAdded   []RoleChange     `json:"rolesAdded,omitempty"`
 	RolesRemoved []RoleChange     `json:"rolesRemoved,omitempty"`
+	// SourceChanged is, for a leaver, when the directory said so: the
+	// end date that disabled the person, else the entry's change time
+	// (modifyTimestamp, whenChanged) when the source read one; zero when
+	// the directory does not say (a person gone from it). SourceChangedBy
+	// names which ("end date", "modifyTimestamp or whenChanged").
+	SourceChanged   time.Time `json:"sourceChanged,omitzero"`
+	SourceChangedBy string    `json:"sourceChangedBy,omitempty"`
 	// Reasons say, in words, why the change happens.
 	Reasons []string `json:"reasons"`
 	// DeleteOn is, for a leaver whose deletion is staged (delete_after),

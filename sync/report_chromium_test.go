@@ -3,6 +3,7 @@ package sync
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -30,7 +31,7 @@ func chromiumURL(t *testing.T, url string) *html.Node {
 	if err != nil {
 		testenv.Missing(t, "chromium is not installed (apt-get install chromium)")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
 	args := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=" + t.TempDir(),
 		"--dump-dom"}
@@ -197,4 +198,54 @@ func TestHTMLReportFilters(t *testing.T) {
 func mustAttr(n *html.Node, name string) string {
 	v, _ := attr(n, name)
 	return v
+}
+
+var (
+	htmlLarge    = flag.Int("html-large", 2000, "changes in the large plan TestHTMLLargeInChromium opens (10000, 100000 to measure)")
+	htmlLargeOut = flag.String("html-large-out", "", "also keep the large plan's page at this path")
+)
+
+// TestHTMLLargeInChromium opens the HTML plan of -html-large joiners in
+// headless Chromium and logs how long it took: every change is on the
+// page (the first ones in full, the rest folded), the counts are the
+// plan's, and the last change is there with its reason.
+func TestHTMLLargeInChromium(t *testing.T) {
+	n := *htmlLarge
+	p := BuildPlan(benchInput(n, false))
+	page := filepath.Join(t.TempDir(), "plan.html")
+	if *htmlLargeOut != "" {
+		page = *htmlLargeOut
+	}
+	f, err := os.Create(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteHTML(f, []*Plan{p}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(page)
+	start := time.Now()
+	doc := chromiumDOM(t, page)
+	t.Logf("%d changes, %d MB: opened in Chromium in %s", n, st.Size()>>20, time.Since(start).Round(10*time.Millisecond))
+	changes, joiners := 0, -1
+	var last *html.Node
+	walk(doc, func(n *html.Node) {
+		if n.Data == "article" && strings.HasPrefix(mustAttr(n, "class"), "change") {
+			changes++
+			last = n
+		}
+		if mustAttr(n, "data-count") == "joiners" {
+			joiners, _ = strconv.Atoi(strings.TrimSpace(textOf(n)))
+		}
+	})
+	if changes != n || joiners != n {
+		t.Errorf("%d changes on the page, the summary says %d joiners; the plan has %d", changes, joiners, n)
+	}
+	want := fmt.Sprintf("user%06d", n-1)
+	if last == nil || mustAttr(last, "data-user") != want || !strings.Contains(textOf(last), "in scope and no account linked yet") {
+		t.Errorf("the last change is not %s with its reason", want)
+	}
 }

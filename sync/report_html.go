@@ -4,6 +4,7 @@ import (
 	"html"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -192,10 +193,31 @@ func (h *htmlWriter) kind(p *Plan, k Kind) {
 	}
 	h.raw(`<section class="kind" data-kind="`, string(k), `"><h3>`, kindTitle[k], ` (<span data-count="`, string(k), `">`,
 		strconv.Itoa(n), "</span>)</h3>\n")
+	written := 0
 	for i := range p.Changes {
-		if p.Changes[i].Kind == k {
-			h.change(&p.Changes[i])
+		if p.Changes[i].Kind != k {
+			continue
 		}
+		if written == htmlShown {
+			h.raw(`<details class="more"><summary>The other `, strconv.Itoa(n-htmlShown), " ", strings.ToLower(kindTitle[k]),
+				"</summary>\n")
+		}
+		if written < htmlShown {
+			h.change(&p.Changes[i])
+		} else {
+			h.compact(&p.Changes[i])
+		}
+		written++
+	}
+	if written > htmlShown {
+		h.raw("</details>\n")
 	}
 	h.raw("</section>\n")
 }
+
+// htmlShown is how many changes of a kind the HTML report shows in full;
+// the rest are in one closed <details> block, each change in plain lines
+// (compact): on the page (a search, a check, a reader who opens the block
+// sees them all) but one element each and not laid out until opened, so
+// that a page of 100,000 changes opens in a browser.
+const htmlShown = 500

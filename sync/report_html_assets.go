@@ -36,6 +36,7 @@ article h4 { margin: .2em 0; font-size: 1em; }
 .name, .ids { color: #555; font-weight: normal; }
 .ids { font-size: .85em; }
 table.holders td, table.holders th { border-bottom: 1px solid #ddd; }
+div.sod, li.violation { color: #b3261e; }
 tr[data-status=revoke] td.status { color: #b3261e; font-weight: bold; } tr[data-status=unmanaged] td.status { color: #a07400; }
 table.attrs td { font-family: ui-monospace, monospace; font-size: .9em; }
 .before { color: #8b1a1a; } .after { color: #185c18; } .rule, .why { color: #555; font-style: italic; }
@@ -43,6 +44,8 @@ ul { margin: .2em 0; padding-left: 1.4em; }
 .warnings li { color: #8a5300; }
 .result { font-weight: bold; }
 .result[data-status=applied] { color: #185c18; } .result[data-status=refused], .result[data-status=failed], .result[data-status=partial] { color: #b3261e; }
+article.compact { white-space: pre-line; font-size: .92em; }
+details.more > summary { cursor: pointer; margin: .6em 0; font-weight: bold; }
 #filter { position: sticky; top: 0; background: #fff; padding: .5em 0; border-bottom: 1px solid #ccc; }
 #filter input[type=search] { width: 24em; }
 @media print { #filter { display: none; } article.change { break-inside: avoid; } }
@@ -65,6 +68,8 @@ const htmlScript = `<script>
     document.getElementById("shown").textContent = shown + " of " + items.length + " shown";
   }
   function apply() {
+    // A filter looks into the folded changes too: their blocks open.
+    document.querySelectorAll("details.more").forEach(function (d) { d.open = true; });
     if (texts === null) {
       texts = [];
       for (var i = 0; i < items.length; i++) { texts.push(items[i].textContent.toLowerCase()); }

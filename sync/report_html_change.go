@@ -67,23 +67,9 @@ func (h *htmlWriter) ids(c *Change) {
 	}
 }
 
-// attrs writes the table of what changes: the attribute differences with
-// their rules; for a change without any, the account created (every value
-// after) or, for a disable, active true → false.
+// attrs writes the table of what changes (attrRows).
 func (h *htmlWriter) attrs(c *Change) {
-	rows := c.Attrs
-	switch {
-	case len(rows) > 0:
-	case c.Before == nil && c.After != nil:
-		rows = created(c.After)
-	case c.Action == Disable:
-		rows = []AttrChange{{Path: "active", Before: "true", After: "false"}}
-	case c.Action == Delete:
-		rows = []AttrChange{{Path: "account", Before: c.UserName, After: "(deleted)"}}
-	}
-	if c.PreviousDN != "" {
-		rows = append([]AttrChange{{Path: "dn", Before: c.PreviousDN, After: c.DN, Rule: "renamed or moved in the source"}}, rows...)
-	}
+	rows := attrRows(c)
 	if len(rows) == 0 {
 		return
 	}
@@ -109,6 +95,26 @@ func named(v, name string) string {
 		return v
 	}
 	return v + " (" + name + ")"
+}
+
+// attrRows lists what a change changes: the attribute differences with
+// their rules; for a change without any, the account created (every value
+// after) or, for a disable, active true → false; a rename first.
+func attrRows(c *Change) []AttrChange {
+	rows := c.Attrs
+	switch {
+	case len(rows) > 0:
+	case c.Before == nil && c.After != nil:
+		rows = created(c.After)
+	case c.Action == Disable:
+		rows = []AttrChange{{Path: "active", Before: "true", After: "false"}}
+	case c.Action == Delete:
+		rows = []AttrChange{{Path: "account", Before: c.UserName, After: "(deleted)"}}
+	}
+	if c.PreviousDN != "" {
+		rows = append([]AttrChange{{Path: "dn", Before: c.PreviousDN, After: c.DN, Rule: "renamed or moved in the source"}}, rows...)
+	}
+	return rows
 }
 
 // created lists the values of an account to be created as changes from "".
@@ -181,4 +187,69 @@ func (h *htmlWriter) members(verb string, ms []Member) {
 		h.esc(m.UserName)
 	}
 	h.raw("</p>\n")
+}
+
+// compact writes one change as an article of plain lines, for the changes
+// past the first htmlShown of a kind: the same words as change (heading,
+// attributes before → after with their rules, roles, reasons) in one
+// element rather than forty, so that a page of 100,000 changes parses in
+// seconds. The style sheet keeps its line breaks.
+func (h *htmlWriter) compact(c *Change) {
+	h.raw(`<article class="change compact" data-kind="`, string(c.Kind), `" data-action="`, string(c.Action), `" data-user="`)
+	h.esc(c.UserName)
+	h.raw(`">`, kindMark[c.Kind], " ")
+	h.esc(c.UserName)
+	if name := displayName(c); name != "" {
+		h.raw(" ")
+		h.esc(name)
+	}
+	label := string(c.Action)
+	if c.Action == Report {
+		label = "report only"
+	}
+	h.raw(" [", label, "] ")
+	h.ids(c)
+	for _, d := range attrRows(c) {
+		h.raw("\n  ")
+		h.esc(d.Path)
+		h.raw(`: "`)
+		h.esc(d.Before)
+		h.raw(`"`)
+		h.userName(d.BeforeUserName)
+		h.raw(` → "`)
+		h.esc(d.After)
+		h.raw(`"`)
+		h.userName(d.AfterUserName)
+		if d.Rule != "" {
+			h.raw(" (")
+			h.esc(d.Rule)
+			h.raw(")")
+		}
+	}
+	for _, rs := range []struct {
+		sign string
+		rs   []RoleChange
+	}{{"+", c.RolesAdded}, {"-", c.RolesRemoved}} {
+		for _, r := range rs.rs {
+			h.raw("\n  role ", rs.sign)
+			h.esc(r.Role)
+			h.raw(" (")
+			h.esc(r.Reason)
+			h.raw(")")
+		}
+	}
+	for _, r := range c.Reasons {
+		h.raw("\n  because: ")
+		h.esc(r)
+	}
+	h.raw("</article>\n")
+}
+
+// userName writes " (name)" after an ID whose account's userName is known.
+func (h *htmlWriter) userName(name string) {
+	if name != "" {
+		h.raw(" (")
+		h.esc(name)
+		h.raw(")")
+	}
 }

@@ -27,6 +27,10 @@ type ReviewRow struct {
 	// Why is the rule (and group path) that gives the role, or why the
 	// next apply takes it away, or why idsync leaves it alone.
 	Why string `json:"why"`
+	// SoD are the segregation-of-duties rules this holding breaks now,
+	// with the person's other roles of the rule's set, e.g.
+	// `segregation of duties, rule "NAME": also holds T:R` (MarkReviewSoD).
+	SoD []string `json:"sod,omitempty"`
 }
 
 // Review statuses.
@@ -87,7 +91,7 @@ func why(in *PlanInputs, sourceID, role string) (status, reason string) {
 // ReviewColumns are the columns of the CSV access review, in order; a
 // column is only ever added at the end (docs/reports.md).
 var ReviewColumns = []string{"target", "role", "group_id", "user_name", "display_name", "target_id", "active",
-	"source_id", "dn", "status", "why"}
+	"source_id", "dn", "status", "why", "sod"}
 
 // WriteReviewCSV writes the rows as CSV under a header row (ReviewColumns),
 // values a spreadsheet would run as formulas prefixed with '.
@@ -99,7 +103,7 @@ func WriteReviewCSV(w io.Writer, rows []ReviewRow) error {
 	}
 	for _, r := range rows {
 		rec := []string{r.Target, r.Role, r.GroupID, r.UserName, r.DisplayName, r.TargetID, strconv.FormatBool(r.Active),
-			r.SourceID, r.DN, r.Status, r.Why}
+			r.SourceID, r.DN, r.Status, r.Why, strings.Join(r.SoD, "\n")}
 		for i := range rec {
 			rec[i] = csvSafe(rec[i])
 		}

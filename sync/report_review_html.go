@@ -3,6 +3,7 @@ package sync
 import (
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -15,9 +16,10 @@ var reviewStatuses = []struct{ status, label string }{
 // WriteReviewHTML writes an access review as one self-contained HTML page,
 // like the plan's (WriteHTML): per target and role a table of the current
 // holders with why each holds it, counts in data-count attributes,
-// filterable by words and status with scripts. at is when the listing was
+// filterable by words and status with scripts, and, with SoD rules, the
+// current violations vs (nil without rules). at is when the listing was
 // read.
-func WriteReviewHTML(w io.Writer, rows []ReviewRow, at time.Time) error {
+func WriteReviewHTML(w io.Writer, rows []ReviewRow, vs []SoDViolation, at time.Time) error {
 	h := &htmlWriter{textWriter{w: w, buf: make([]byte, 0, textBuffer)}}
 	h.raw(htmlHead, "<title>idsync access review</title>\n", htmlStyle, "</head>\n<body>\n<h1>idsync access review</h1>\n")
 	h.raw("<p>Current holders of every role, read at <time>", at.UTC().Format(time.RFC3339), "</time>: <span data-count=\"holders\">",
@@ -27,6 +29,9 @@ func WriteReviewHTML(w io.Writer, rows []ReviewRow, at time.Time) error {
 		h.raw(` <label><input type="checkbox" value="`, s.status, `" checked> `, s.label, `</label>`)
 	}
 	h.raw(` <span id="shown"></span></form>`, "\n")
+	if vs != nil {
+		h.sodViolations(vs)
+	}
 	counts := countReview(rows)
 	for i, c := range counts {
 		if i == 0 || c.target != counts[i-1].target {
@@ -78,9 +83,41 @@ func (h *htmlWriter) reviewRole(c reviewCount, rows []ReviewRow) {
 		}
 		h.raw(`</td><td class="status">`, r.Status, `</td><td class="why">`)
 		h.esc(r.Why)
+		for _, v := range r.SoD {
+			h.raw(`<div class="sod">`)
+			h.esc(v)
+			h.raw("</div>")
+		}
 		h.raw(`</td><td class="ids">`)
 		h.esc(r.DN)
 		h.raw("</td></tr>\n")
 	}
 	h.raw("</tbody></table></section>\n")
+}
+
+// sodViolations writes the current segregation-of-duties violations: a
+// line per person and rule, with the roles held.
+func (h *htmlWriter) sodViolations(vs []SoDViolation) {
+	h.raw(`<section class="sod"><h2>Segregation of duties</h2>`, "\n", `<p><span data-count="sodViolations">`, strconv.Itoa(len(vs)),
+		"</span> current violations (idsync does not revoke them; review them).</p>\n")
+	if len(vs) > 0 {
+		h.raw("<ul>\n")
+	}
+	for _, v := range vs {
+		h.raw(`<li class="violation" data-rule="`)
+		h.esc(v.Rule)
+		h.raw(`" data-user="`)
+		h.esc(v.UserName)
+		h.raw(`">`)
+		h.esc(v.UserName)
+		h.raw(` — rule <q>`)
+		h.esc(v.Rule)
+		h.raw("</q>: holds ")
+		h.esc(strings.Join(v.Holds, " and "))
+		h.raw("</li>\n")
+	}
+	if len(vs) > 0 {
+		h.raw("</ul>\n")
+	}
+	h.raw("</section>\n")
 }

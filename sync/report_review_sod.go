@@ -2,9 +2,34 @@ package sync
 
 import (
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
+
+// MarkReviewSoD notes on each row of a current violation's holdings the
+// rule it breaks and the person's other roles of the rule's set.
+func MarkReviewSoD(rows []ReviewRow, vs []SoDViolation) {
+	for i := range rows {
+		r := &rows[i]
+		if r.SourceID == "" {
+			continue
+		}
+		me := r.Target + ":" + r.Role
+		for _, v := range vs {
+			if v.SourceID != r.SourceID || !slices.Contains(v.Holds, me) {
+				continue
+			}
+			var others []string
+			for _, h := range v.Holds {
+				if h != me {
+					others = append(others, h)
+				}
+			}
+			r.SoD = append(r.SoD, sodRuleText(v.Rule)+": also holds "+strings.Join(others, " and "))
+		}
+	}
+}
 
 // WriteSoDText writes the current segregation-of-duties violations of an
 // access review for a terminal: a line per person and rule, values

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -45,7 +46,7 @@ func TestReviewGolden(t *testing.T) {
 			case "csv":
 				err = WriteReviewCSV(&buf, rows)
 			case "html":
-				err = WriteReviewHTML(&buf, rows, in.Now)
+				err = WriteReviewHTML(&buf, rows, nil, in.Now)
 			case "json":
 				err = json.NewEncoder(&buf).Encode(rows)
 			}
@@ -66,7 +67,7 @@ func TestReviewHTMLInChromium(t *testing.T) {
 	in := reviewInput()
 	rows := ReviewRows(BuildPlan(in), NewPlanInputs(in), "")
 	var buf bytes.Buffer
-	if err := WriteReviewHTML(&buf, rows, in.Now); err != nil {
+	if err := WriteReviewHTML(&buf, rows, nil, in.Now); err != nil {
 		t.Fatal(err)
 	}
 	page := filepath.Join(t.TempDir(), "review.html")
@@ -89,5 +90,49 @@ func TestReviewHTMLInChromium(t *testing.T) {
 	}
 	if len(holders) != 5 || !strings.Contains(holders["cat"], "member of cn=eng") || !strings.HasPrefix(holders["handmade"], "unmanaged") {
 		t.Errorf("holders on the page: %v", holders)
+	}
+}
+
+// TestReviewSoDGolden: with a rule across targets that cat breaks (eng in
+// the plan's target, approvers in erp), every format of the review shows
+// the violation: on cat's rows (the JSON "sod" field, the CSV "sod"
+// column, a line in the HTML), in the HTML's and the text's list of
+// violations.
+func TestReviewSoDGolden(t *testing.T) {
+	in := reviewInput()
+	p := BuildPlan(in)
+	rows := ReviewRows(p, NewPlanInputs(in), "")
+	cat := rows[1]
+	all := append(slices.Clone(rows), ReviewRow{Target: "erp", Role: "approvers", GroupID: "g-approvers", UserName: "cat",
+		TargetID: "erp-cat", Active: true, SourceID: cat.SourceID, Status: ReviewKept, Why: "member of cn=finance"})
+	rules := []SoDRule{{Name: "build-and-approve", Roles: []SoDRole{{p.Target, "eng"}, {"erp", "approvers"}}}}
+	vs := SoDViolations(rules, all)
+	MarkReviewSoD(all, vs)
+	want := `segregation of duties, rule "build-and-approve": also holds erp:approvers`
+	if len(vs) != 1 || len(all[1].SoD) != 1 || all[1].SoD[0] != want || all[0].SoD != nil {
+		t.Fatalf("violations %+v; cat's row %q, want %q", vs, all[1].SoD, want)
+	}
+	for _, format := range []string{"text", "csv", "html", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			var err error
+			switch format {
+			case "text":
+				if err = WriteReviewText(&buf, all); err == nil {
+					buf.WriteString("\n")
+					err = WriteSoDText(&buf, vs)
+				}
+			case "csv":
+				err = WriteReviewCSV(&buf, all)
+			case "html":
+				err = WriteReviewHTML(&buf, all, vs, in.Now)
+			case "json":
+				err = json.NewEncoder(&buf).Encode(all)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, filepath.Join("testdata", "review-sod."+goldenExt[format]), buf.Bytes())
+		})
 	}
 }

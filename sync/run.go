@@ -54,6 +54,11 @@ type Runner struct {
 	// plans (sod.go); with rules, a full run plans every target before it
 	// applies any, so that a rule across targets sees the whole run.
 	SoD []SoDRule
+	// SoDOthers names the configured targets not in this run (a run of
+	// one target): what their people hold, as idsync recorded it
+	// (Store.RoleHolders), is checked by the SoD rules with the run's
+	// plans, so that a rule across targets holds in a run of one.
+	SoDOthers []string
 }
 
 // Options change one run.
@@ -132,7 +137,9 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 		}
 		planned = append(planned, pt)
 	}
-	r.checkSoD(planned)
+	if err := r.checkSoD(ctx, planned); err != nil {
+		r.refuseAll(ctx, planned, err)
+	}
 	for _, pt := range planned {
 		errs = r.applyPlanned(ctx, pt, opts, out, errs)
 	}
@@ -405,10 +412,11 @@ func (r *Runner) planTarget(ctx context.Context, t TargetSpec, mode string, opts
 }
 
 // checkSoD checks the SoD rules against the plans of the targets still
-// to apply, all together.
-func (r *Runner) checkSoD(pts []*plannedTarget) {
+// to apply, all together, and what the people of the targets not in the
+// run hold.
+func (r *Runner) checkSoD(ctx context.Context, pts []*plannedTarget) error {
 	if len(r.SoD) == 0 {
-		return
+		return nil
 	}
 	var ts []SoDTarget
 	for _, pt := range pts {
@@ -416,10 +424,33 @@ func (r *Runner) checkSoD(pts []*plannedTarget) {
 			ts = append(ts, SoDTarget{Plan: pt.p, Held: pt.held})
 		}
 	}
+	for _, name := range r.SoDOthers {
+		hs, err := r.Store.RoleHolders(ctx, name)
+		if err != nil {
+			return fmt.Errorf("segregation of duties: what target %s holds: %w", name, err)
+		}
+		t := SoDTarget{Plan: &Plan{Target: name}, Elsewhere: true}
+		for _, h := range hs {
+			t.Held = append(t.Held, SoDHolding{SourceID: h.SourceID, UserName: h.UserName, Role: h.Role})
+		}
+		ts = append(ts, t)
+	}
 	flags, _ := CheckSoD(r.SoD, ts)
 	for _, f := range flags {
 		r.Log.WithFields(logrus.Fields{"target": f.Target, "rule": f.Rule, "role": f.Role, "user": f.UserName,
 			"blocked": f.Blocked}).Warn("segregation of duties: a grant completes a forbidden set of roles")
+	}
+	return nil
+}
+
+// refuseAll ends the runs of the planned targets, refused with err,
+// before anything is written.
+func (r *Runner) refuseAll(ctx context.Context, pts []*plannedTarget, err error) {
+	for _, pt := range pts {
+		if !pt.done {
+			pt.done = true
+			pt.err = r.finish(ctx, pt.run, state.StatusRefused, pt.p, &pt.res, fmt.Errorf("refusing to apply, nothing was changed: %w", err))
+		}
 	}
 }
 

@@ -41,7 +41,7 @@ func (s *sliceSource) Read(_ context.Context, fn func(mapping.Entry) error) erro
 type testMapper struct{}
 
 func (testMapper) Map(e mapping.Entry, _ time.Time) (mapping.Person, error) {
-	p := mapping.Person{SourceID: e.ID, DN: e.DN, InScope: true, Disabled: e.First("disabled") == "yes",
+	p := mapping.Person{SourceID: e.ID, DN: e.DN, InScope: true, Disabled: e.First("disabled") == "yes", Changed: mapping.ChangeTime(&e),
 		Account: targets.Account{UserName: e.First("uid"), Active: e.First("disabled") != "yes",
 			Attrs: targets.AttrsOf(map[string]string{"department": e.First("ou")})}}
 	for _, g := range e.Groups {

@@ -48,6 +48,9 @@ type SoDHolding struct {
 type SoDTarget struct {
 	Plan *Plan
 	Held []SoDHolding
+	// Elsewhere marks a target not in the run: Plan is empty and only
+	// names it, Held is what its people hold; its plan is not written.
+	Elsewhere bool
 }
 
 // SoDFlag is a grant that completes a rule's set.
@@ -92,7 +95,10 @@ type sodPerson struct {
 // a reason on its change and a warning in its target's plan, and under a
 // blocking rule dropped from the plan (its change and the person's other
 // grants proceed; a blocked grant no longer counts for the rules after
-// it). A person who holds a set now is a current violation,
+// it). When the run grants several roles of a set, they are taken in the
+// rule's role order and only the grant that completes the set is flagged:
+// a joiner given both roles of a two-role rule gets the first and not the
+// second. A person who holds a set now is a current violation,
 // warned in the plan of the first target involved; idsync does not revoke
 // it. The plans are changed in place; the flags and violations returned.
 func CheckSoD(rules []SoDRule, ts []SoDTarget) ([]SoDFlag, []SoDViolation) {
@@ -112,19 +118,9 @@ func CheckSoD(rules []SoDRule, ts []SoDTarget) ([]SoDFlag, []SoDViolation) {
 			if covers(rule, sp.kept, nil) || !covers(rule, sp.kept, sp.grants) {
 				continue
 			}
-			var left []holding
-			for _, g := range sp.grants {
-				if !slices.ContainsFunc(rule.Roles, func(r SoDRole) bool { return r.matches(g) }) {
-					left = append(left, g)
-					continue
-				}
-				flags = append(flags, SoDFlag{Rule: rule.Name, Target: g.target, Role: g.role,
-					SourceID: sid, UserName: sp.userName, Blocked: rule.Block, With: with(rule, g, sp)})
-				if !rule.Block {
-					left = append(left, g)
-				}
-			}
-			sp.grants = left // a blocked grant no longer counts for the next rules
+			var fs []SoDFlag
+			fs, sp.grants = completing(rule, sid, sp)
+			flags = append(flags, fs...)
 		}
 	}
 	markSoD(ts, flags, current)
@@ -193,15 +189,51 @@ func sodPeople(rules []SoDRule, ts []SoDTarget) (map[string]*sodPerson, []string
 	return people, order
 }
 
-// with lists the roles of the rule's set other than the grant g that sp
-// would hold, sorted.
-func with(rule SoDRule, g holding, sp *sodPerson) []string {
-	var out []string
-	for _, hs := range [][]holding{sp.kept, sp.grants} {
-		for _, h := range hs {
-			if h != g && slices.ContainsFunc(rule.Roles, func(r SoDRole) bool { return r.matches(h) }) && !slices.Contains(out, h.String()) {
-				out = append(out, h.String())
+// completing takes the person's grants of the rule's roles in the rule's
+// role order (grants of other roles are left as they are) and flags each
+// one that, with what the person keeps and the grants taken before it,
+// completes the set. It returns the flags and the grants left: a blocked
+// one is dropped and no longer counts.
+func completing(rule SoDRule, sid string, sp *sodPerson) ([]SoDFlag, []holding) {
+	have := slices.Clone(sp.kept)
+	blocked := make([]bool, len(sp.grants))
+	taken := make([]bool, len(sp.grants))
+	var flags []SoDFlag
+	for _, role := range rule.Roles {
+		for i, g := range sp.grants {
+			if taken[i] || !role.matches(g) {
+				continue
 			}
+			taken[i] = true
+			if !covers(rule, append(have, g), nil) {
+				have = append(have, g)
+				continue
+			}
+			flags = append(flags, SoDFlag{Rule: rule.Name, Target: g.target, Role: g.role,
+				SourceID: sid, UserName: sp.userName, Blocked: rule.Block, With: with(rule, g, have)})
+			if rule.Block {
+				blocked[i] = true
+			} else {
+				have = append(have, g)
+			}
+		}
+	}
+	var left []holding
+	for i, g := range sp.grants {
+		if !blocked[i] {
+			left = append(left, g)
+		}
+	}
+	return flags, left
+}
+
+// with lists the roles of the rule's set other than the grant g among
+// the holdings hs, sorted.
+func with(rule SoDRule, g holding, hs []holding) []string {
+	var out []string
+	for _, h := range hs {
+		if h != g && slices.ContainsFunc(rule.Roles, func(r SoDRole) bool { return r.matches(h) }) && !slices.Contains(out, h.String()) {
+			out = append(out, h.String())
 		}
 	}
 	slices.Sort(out)

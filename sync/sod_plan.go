@@ -48,10 +48,13 @@ func markSoD(ts []SoDTarget, flags []SoDFlag, current []SoDViolation) {
 	}
 }
 
-// firstPlan returns the plan of the first target (in run order) of one of
-// the holdings ("target:role").
+// firstPlan returns the plan of the first target of the run (in run
+// order) of one of the holdings ("target:role").
 func firstPlan(ts []SoDTarget, holds []string) *Plan {
 	for _, t := range ts {
+		if t.Elsewhere {
+			continue
+		}
 		for _, h := range holds {
 			if strings.HasPrefix(h, t.Plan.Target+":") {
 				return t.Plan

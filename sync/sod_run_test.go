@@ -10,9 +10,10 @@ import (
 )
 
 // TestRunSoDAcrossTargets: with a blocking rule across two targets, a
-// person granted both roles in one run gets neither (every target is
-// planned before the first applies), keeps both accounts, and the others'
-// grants are applied; the next run flags the grants again and changes
+// person granted both roles in one run gets the rule's first role and not
+// the second, the one that completes the set (every target is planned
+// before the first applies), keeps both accounts, and the others' grants
+// are applied; the next run flags the same grant again and changes
 // nothing.
 func TestRunSoDAcrossTargets(t *testing.T) {
 	a, b := newFakeTarget(), newFakeTarget()
@@ -32,8 +33,8 @@ func TestRunSoDAcrossTargets(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run %d: %v", run, err)
 		}
-		if got := groupsOf(a, "ann") + " / " + groupsOf(b, "ann"); got != "y / x" {
-			t.Errorf("run %d: ann's groups in a / b = %q, want the blocked x in a and y in b left out", run, got)
+		if got := groupsOf(a, "ann") + " / " + groupsOf(b, "ann"); got != "x,y / x" {
+			t.Errorf("run %d: ann's groups in a / b = %q, want a:x granted (the rule's first role) and b:y blocked", run, got)
 		}
 		if got := groupsOf(a, "bob") + " / " + groupsOf(b, "bob"); got != "x,y / x" {
 			t.Errorf("run %d: bob's groups in a / b = %q, want b:y blocked, the rest kept", run, got)
@@ -61,4 +62,39 @@ func groupsOf(f *fakeTarget, user string) string {
 	}
 	slices.Sort(out)
 	return strings.Join(out, ",")
+}
+
+// TestRunSoDOneTarget: a run of one target (--target) checks the rules
+// against what the people of the other targets hold as idsync recorded
+// it: bob, who holds a:x, is not granted b:y in a run of b alone, and the
+// plan says why; ann, who holds nothing in a, is.
+func TestRunSoDOneTarget(t *testing.T) {
+	a, b := newFakeTarget(), newFakeTarget()
+	src := &sliceSource{entries: []mapping.Entry{entry("1", "ann", "Eng", "y"), entry("2", "bob", "Eng", "x", "y")}}
+	r, _ := newTestRunner(t, src, a)
+	r.Targets[0].Name = "a"
+	if _, err := r.Run(context.Background(), Options{}); err != nil { // a alone, no rule yet
+		t.Fatal(err)
+	}
+	if got := groupsOf(a, "bob"); got != "x,y" {
+		t.Fatalf("bob's groups in a = %q", got)
+	}
+	r.Targets = []TargetSpec{{Name: "b", Target: b, Guards: DefaultGuards}}
+	r.SoD = []SoDRule{{Name: "x-y", Block: true, Roles: []SoDRole{{"a", "x"}, {"b", "y"}}}}
+	r.SoDOthers = []string{"a"}
+	out, err := r.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := groupsOf(b, "bob"); got != "x" {
+		t.Errorf("bob's groups in b = %q, want b:y blocked (bob holds a:x)", got)
+	}
+	if got := groupsOf(b, "ann"); got != "y" {
+		t.Errorf("ann's groups in b = %q, want y (ann holds nothing the rule names in a)", got)
+	}
+	if !slices.ContainsFunc(out.Plans[0].Warnings, func(w string) bool {
+		return strings.Contains(w, `bob would hold b:y with a:x; the grant is blocked, not applied`)
+	}) {
+		t.Errorf("b's warnings %q lack bob's blocked grant", out.Plans[0].Warnings)
+	}
 }

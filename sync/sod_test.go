@@ -96,13 +96,44 @@ func TestCheckSoD(t *testing.T) {
 			warn:   "the grant is blocked, not applied",
 		},
 		{
-			name:  "a joiner granted both: both blocked, the account still created",
+			name:  "a joiner granted both: the first role of the rule granted, the second blocked",
 			rules: []SoDRule{block(within)},
 			ts: func() []SoDTarget {
 				return []SoDTarget{{Plan: sodPlan("erp", sodChange("bob", Create, []string{"approvers", "requesters"}, nil))}}
 			},
-			flags:  []string{"pay/erp/approvers/bob/true", "pay/erp/requesters/bob/true"},
-			grants: map[string][]string{"erp": nil},
+			flags:  []string{"pay/erp/approvers/bob/true"},
+			grants: map[string][]string{"erp": {"bob:requesters", "group bob:requesters"}},
+			warn:   `rule "pay": bob would hold erp:approvers with erp:requesters; the grant is blocked, not applied`,
+		},
+		{
+			name:  "a joiner granted both under a reporting rule: only the grant that completes the set flagged",
+			rules: []SoDRule{within},
+			ts: func() []SoDTarget {
+				return []SoDTarget{{Plan: sodPlan("erp", sodChange("bob", Create, []string{"approvers", "requesters"}, nil))}}
+			},
+			flags:  []string{"pay/erp/approvers/bob/false"},
+			grants: map[string][]string{"erp": {"bob:approvers", "bob:requesters", "group bob:approvers", "group bob:requesters"}},
+		},
+		{
+			name:  "three roles granted at once: the rule's order decides, the last one blocked",
+			rules: []SoDRule{{Name: "three", Block: true, Roles: []SoDRole{{"erp", "vendors"}, {"erp", "requesters"}, {"erp", "approvers"}}}},
+			ts: func() []SoDTarget {
+				return []SoDTarget{{Plan: sodPlan("erp", sodChange("kim", Create, []string{"approvers", "requesters", "vendors"}, nil))}}
+			},
+			flags:  []string{"three/erp/approvers/kim/true"},
+			grants: map[string][]string{"erp": {"kim:requesters", "kim:vendors", "group kim:requesters", "group kim:vendors"}},
+		},
+		{
+			name:  "both roles granted across targets: the grant of the rule.s second role blocked",
+			rules: []SoDRule{block(across)},
+			ts: func() []SoDTarget {
+				return []SoDTarget{
+					{Plan: sodPlan("expenses", sodChange("lee", Roles, []string{"approvers"}, nil))},
+					{Plan: sodPlan("github", sodChange("lee", Roles, []string{"admins"}, nil))},
+				}
+			},
+			flags:  []string{"admin-approve/expenses/approvers/lee/true"},
+			grants: map[string][]string{"github": {"lee:admins", "group lee:admins"}, "expenses": nil},
 		},
 		{
 			name:  "across targets, blocked in the second target",

@@ -64,6 +64,10 @@ type Store interface {
 	// SettlePending marks target's pending audit rows up to ID upTo
 	// unconfirmed, with note, once a run has reported them.
 	SettlePending(ctx context.Context, target string, upTo int64, note string) (int, error)
+	// RoleHolders lists the linked people idsync made members of each
+	// role's group in target, from the audit (the holdings of a target
+	// not in the run, for the SoD rules).
+	RoleHolders(ctx context.Context, target string) ([]state.RoleHolder, error)
 }
 
 var _ Store = (*state.Store)(nil)

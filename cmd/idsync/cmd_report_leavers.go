@@ -17,7 +17,7 @@ import (
 
 // leaverColumns are the columns of report leavers --format csv, in order.
 var leaverColumns = []string{"target", "user_name", "source_id", "account_id", "detected", "revoked", "delay_seconds",
-	"action", "record", "attempts", "over_threshold"}
+	"action", "record", "attempts", "over_threshold", "detected_by"}
 
 // leaverJSON is one leaver in report leavers --format json.
 type leaverJSON struct {
@@ -32,6 +32,9 @@ type leaverJSON struct {
 	Record        int64   `json:"record"`
 	Attempts      int     `json:"attempts"`
 	OverThreshold bool    `json:"over_threshold"`
+	// DetectedBy says what Detected is: "end date" or "modifyTimestamp or
+	// whenChanged" (the directory's word), else "run start".
+	DetectedBy string `json:"detected_by"`
 }
 
 // leaverReport is report leavers --format json: the leavers and the
@@ -108,7 +111,7 @@ func leaverFigures(ls []state.Leaver, since time.Time, limit time.Duration, now 
 		over := d > limit
 		rep.Leavers = append(rep.Leavers, leaverJSON{Target: l.Target, UserName: l.UserName, SourceID: l.SourceID, AccountID: l.TargetID,
 			Detected: stamp(l.Detected), Revoked: stamp(l.Revoked), DelaySeconds: d.Seconds(), Action: l.Action, Record: l.Record,
-			Attempts: l.Attempts, OverThreshold: over})
+			Attempts: l.Attempts, OverThreshold: over, DetectedBy: l.DetectedBy})
 		if over {
 			rep.OverThreshold++
 		}
@@ -144,7 +147,7 @@ func leaversCSV(w io.Writer, rep leaverReport) error {
 	for _, l := range rep.Leavers {
 		if err := cw.Write([]string{l.Target, l.UserName, l.SourceID, l.AccountID, l.Detected, l.Revoked,
 			strconv.FormatFloat(l.DelaySeconds, 'f', 3, 64), l.Action, strconv.FormatInt(l.Record, 10), strconv.Itoa(l.Attempts),
-			strconv.FormatBool(l.OverThreshold)}); err != nil {
+			strconv.FormatBool(l.OverThreshold), l.DetectedBy}); err != nil {
 			return err
 		}
 	}
@@ -154,7 +157,7 @@ func leaversCSV(w io.Writer, rep leaverReport) error {
 
 func leaversText(w io.Writer, rep leaverReport, limit time.Duration) error {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tUSER\tACCOUNT\tDETECTED\tREVOKED\tDELAY\tRECORD\tNOTE")
+	fmt.Fprintln(tw, "TARGET\tUSER\tACCOUNT\tDETECTED\tBY\tREVOKED\tDELAY\tRECORD\tNOTE")
 	for _, l := range rep.Leavers {
 		revoked, mark := l.Revoked, ""
 		if revoked == "" {
@@ -163,7 +166,7 @@ func leaversText(w io.Writer, rep leaverReport, limit time.Duration) error {
 		if l.OverThreshold {
 			mark = "OVER " + limit.String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", l.Target, text(l.UserName), text(l.AccountID), l.Detected, revoked,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", l.Target, text(l.UserName), text(l.AccountID), l.Detected, l.DetectedBy, revoked,
 			seconds(l.DelaySeconds), l.Record, mark)
 	}
 	if err := tw.Flush(); err != nil {

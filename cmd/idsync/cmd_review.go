@@ -43,19 +43,38 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	at := time.Now()
 	if _, err := r.Run(ctx, sync.Options{DryRun: true, Inspect: func(p *sync.Plan, in *sync.PlanInputs) error {
 		rows = append(rows, sync.ReviewRows(p, in, *role)...)
-		if len(r.SoD) > 0 && format == "text" {
+		if len(r.SoD) > 0 {
 			all = append(all, sync.ReviewRows(p, in, "")...) // SoD rules see every role
 		}
 		return nil
 	}}); err != nil {
 		return err
 	}
+	var vs []sync.SoDViolation
+	if len(r.SoD) > 0 {
+		// A review of one target checks the rules against what the
+		// people of the others hold, as idsync recorded it.
+		for _, name := range r.SoDOthers {
+			hs, err := s.store.RoleHolders(ctx, name)
+			if err != nil {
+				return err
+			}
+			for _, h := range hs {
+				all = append(all, sync.ReviewRow{Target: name, Role: h.Role, UserName: h.UserName, SourceID: h.SourceID, TargetID: h.TargetID})
+			}
+		}
+		vs = sync.SoDViolations(r.SoD, all)
+		if vs == nil {
+			vs = []sync.SoDViolation{}
+		}
+		sync.MarkReviewSoD(rows, vs)
+	}
 	write := func(w io.Writer) error {
 		switch format {
 		case "csv":
 			return sync.WriteReviewCSV(w, rows)
 		case "html":
-			return sync.WriteReviewHTML(w, rows, at)
+			return sync.WriteReviewHTML(w, rows, vs, at)
 		case "json":
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
@@ -64,11 +83,11 @@ func cmdReview(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			}
 			return enc.Encode(rows)
 		}
-		if err := sync.WriteReviewText(w, rows); err != nil || len(r.SoD) == 0 {
+		if err := sync.WriteReviewText(w, rows); err != nil || vs == nil {
 			return err
 		}
 		fmt.Fprintln(w)
-		return sync.WriteSoDText(w, sync.SoDViolations(r.SoD, all))
+		return sync.WriteSoDText(w, vs)
 	}
 	if *out == "" {
 		return write(stdout)

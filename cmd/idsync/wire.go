@@ -71,7 +71,22 @@ func newRunner(cfg *Config, store *state.Store, only string, log logrus.FieldLog
 		return nil, err
 	}
 	return &sync.Runner{Source: src, Mapper: cfg.mapper, Store: store, Targets: ts, Log: log,
-		Retention: auditRetention(cfg, store, log), SoD: sodRules(cfg.SoD)}, nil
+		Retention: auditRetention(cfg, store, log), SoD: sodRules(cfg.SoD), SoDOthers: sodOthers(cfg, only)}, nil
+}
+
+// sodOthers names, for a run of one target with SoD rules, the other
+// configured targets: the rules check what their people hold too.
+func sodOthers(cfg *Config, only string) []string {
+	if only == "" || len(cfg.SoD) == 0 {
+		return nil
+	}
+	var out []string
+	for _, t := range cfg.Targets {
+		if t.Name != only {
+			out = append(out, t.Name)
+		}
+	}
+	return out
 }
 
 // newDaemonRunner is newRunner for the daemon: with a watcher or an

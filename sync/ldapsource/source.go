@@ -58,7 +58,7 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	if u, err := url.Parse(cfg.URL); err == nil && u.Scheme == "ldap" && !cfg.StartTLS && !loopback.Host(u.Hostname()) {
 		log.WithField("url", cfg.URL).Warn("ldap: allow_insecure_ldap is set: the bind password and every entry cross the network in clear text")
 	}
-	extra := []string{cfg.IDAttribute}
+	extra := append([]string{cfg.IDAttribute}, mapping.ChangeAttributes...) // a leaver's change time
 	if *cfg.UseMemberOf {
 		extra = append(extra, "memberOf")
 	}

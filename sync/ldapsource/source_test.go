@@ -274,8 +274,8 @@ member: uid=bob,`+p+`
 		if e.First("uid") == "bob" {
 			assertGroups(t, "bob without memberOf", e.Groups, []mapping.Membership{{DN: "cn=U," + g, Name: "U"}})
 		}
-		if len(e.Attrs) != 3 || e.First("sn") != "" || e.First("memberof") != "" {
-			t.Errorf("attributes = %v, want uid, cn and entryuuid", e.Attrs)
+		if len(e.Attrs) != 4 || e.First("sn") != "" || e.First("memberof") != "" || mapping.ChangeTime(&e).IsZero() {
+			t.Errorf("attributes = %v, want uid, cn, entryuuid and modifytimestamp (a leaver's change time)", e.Attrs)
 		}
 	}
 }
