@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -29,11 +30,16 @@ func adWatch(t *testing.T, cfg Config, cookie []byte) (<-chan Event, func() erro
 			return nil
 		})
 	}()
+	var once gosync.Once
+	var werr error
 	stop := func() error {
-		cancel()
-		return <-done
+		once.Do(func() {
+			cancel()
+			werr = <-done
+		})
+		return werr
 	}
-	t.Cleanup(func() { _ = stop })
+	t.Cleanup(func() { _ = stop() })
 	return events, stop
 }
 
@@ -65,25 +71,6 @@ func guidOf(t *testing.T, c *ldap.Conn, dn string) string {
 	return g
 }
 
-// grantDirSync gives the service account "Replicating Directory Changes"
-// (DS-Replication-Get-Changes) on the domain root, as docs/ad.md asks.
-func grantDirSync(t *testing.T, s *sambatest.Server, c *ldap.Conn) {
-	t.Helper()
-	res, err := c.Search(ldap.NewSearchRequest(sambatest.ServiceDNValue, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
-		"(objectClass=*)", []string{"objectSid"}, nil))
-	if err != nil || len(res.Entries) != 1 {
-		t.Fatalf("read the service account: %v", err)
-	}
-	sid, err := formatSID(res.Entries[0].GetRawAttributeValue("objectSid"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Tool("dsacl", "set", "--objectdn="+sambatest.BaseDN,
-		"--sddl=(OA;;CR;1131f6aa-9c07-11d1-f79f-00c04fc2dcd2;;"+sid+")"); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestADWatch: DirSync woken by change notifications against Samba: a
 // first start is Full; a modified person is Changed, a group's member
 // change is in Groups, a deleted person (tombstone) is Deleted; a restart
@@ -91,9 +78,22 @@ func grantDirSync(t *testing.T, s *sambatest.Server, c *ldap.Conn) {
 // cookie of another DC, or one the DC refuses, gives Full.
 func TestADWatch(t *testing.T) {
 	s := sambatest.Start(t)
+	t.Cleanup(func() {
+		if t.Failed() {
+			s.Stop()
+			b, _ := os.ReadFile(s.Dir + "/log.samba")
+			os.WriteFile("/tmp/ad-watch-samba.log", b, 0o600)
+			if len(b) > 3000 {
+				b = b[len(b)-3000:]
+			}
+			t.Log(string(b))
+		}
+	})
 	cfg := adConfig(t, s)
 	c := s.Conn(t)
-	grantDirSync(t, s, c)
+	if err := s.GrantDirSync(sambatest.ServiceDNValue, true); err != nil {
+		t.Fatal(err)
+	}
 	dn := func(n int) string { return sambatest.UserDN(sambatest.StaffCN(n), sambatest.StaffOU(n)) }
 	events, stop := adWatch(t, cfg, nil)
 	first := next(t, events)
@@ -140,17 +140,6 @@ func TestADWatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	events, stop = adWatch(t, cfg, saved)
-	t.Cleanup(func() {
-		if t.Failed() {
-			s.Stop()
-			b, _ := os.ReadFile(s.Dir + "/log.samba")
-			os.WriteFile("/tmp/ad-watch-samba.log", b, 0o600)
-			if len(b) > 3000 {
-				b = b[len(b)-3000:]
-			}
-			t.Log(string(b))
-		}
-	})
 	e = next(t, events)
 	if id := guidOf(t, c, dn(23)); e.Full || !slices.Contains(e.Changed, id) {
 		t.Fatalf("resumed: %+v, want %s changed", e, id)

@@ -146,7 +146,7 @@ func (w *Watcher) adSession(ctx context.Context, saved []byte, emit func(Event) 
 	nctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	notes := nconn.SearchAsync(nctx, ldap.NewSearchRequest(nc, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
-		"(objectClass=*)", []string{"objectGUID"}, []ldap.Control{ldap.NewControlMicrosoftNotification()}), 64)
+		"(objectClass=*)", []string{"objectGUID"}, []ldap.Control{ldap.NewControlMicrosoftNotification(), ldap.NewControlMicrosoftShowDeleted()}), 64)
 	r := &dirSyncRound{w: w, conn: conn, nc: nc, dc: dc}
 	if err := r.run(ck, emit); err != nil {
 		return progressed, err
