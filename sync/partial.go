@@ -36,6 +36,11 @@ type Changes struct {
 	IDs []string
 	// Groups are the DNs of groups added, changed or renamed.
 	Groups []string
+	// Deleted are those of IDs the source reported deleted from the
+	// directory, not merely gone out of scope (Active Directory tombstones):
+	// a linked person among them who is not read again leaves with the
+	// reason "deleted".
+	Deleted []string
 }
 
 // Incremental describes the part of the directory an incremental plan
@@ -141,6 +146,12 @@ func (r *Runner) readChanges(ctx context.Context, cr ChangeReader, ch Changes, n
 	slices.Sort(covered)
 	covered = slices.Compact(covered)
 	src.partial = covered
+	if len(ch.Deleted) > 0 {
+		src.deleted = make(map[string]bool, len(ch.Deleted))
+		for _, id := range ch.Deleted {
+			src.deleted[id] = true
+		}
+	}
 	r.Log.WithFields(logrus.Fields{"changes": len(ch.IDs) + len(ch.Groups), "covered": len(covered),
 		"people": len(src.people), "seconds": time.Since(start).Seconds()}).Debug("changes read")
 	return src, covered, full, nil
