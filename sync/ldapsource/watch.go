@@ -28,6 +28,8 @@ type Event struct {
 	// Cookie is the resume point to save once the event is handled; nil
 	// when it does not move.
 	Cookie []byte
+	// Tombstones says Deleted are deletions (the AD watcher's tombstones).
+	Tombstones bool
 }
 
 // Watcher follows an OpenLDAP directory with syncrepl (RFC 4533,

@@ -51,7 +51,7 @@ func (r *dirSyncRound) run(ck adCookie, emit func(Event) error) error {
 		}
 	}
 	r.last = adCookie{DC: r.dc, DirSync: cookie}
-	ev := Event{Full: full, Cookie: r.last.encode()}
+	ev := Event{Full: full, Cookie: r.last.encode(), Tombstones: true}
 	if !full {
 		ev.Changed, ev.Deleted, ev.Groups = changed.list, deleted.list, groups.list
 		if ev.Changed == nil && ev.Deleted == nil && ev.Groups == nil {
