@@ -104,7 +104,6 @@ func (s *Source) deletedAfter(ctx context.Context, conn *ldap.Conn, nc, stamp st
 	return ids, nil
 }
 
-
 // readUSN reads the DC's identity and highestCommittedUSN from the root DSE.
 func readUSN(conn *ldap.Conn) (usnMark, error) {
 	res, err := conn.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
