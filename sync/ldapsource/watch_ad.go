@@ -94,7 +94,8 @@ func (w *Watcher) watchAD(ctx context.Context, cookie []byte, fn func(Event) err
 			continue
 		case ldap.IsErrorAnyOf(err, ldap.LDAPResultInsufficientAccessRights):
 			return fmt.Errorf("%w: DirSync was refused to %s: grant it \"Replicating Directory Changes\" "+
-				"on the domain root, or read access to what it syncs", err, w.src.cfg.BindDN)
+				"on the domain root (docs/ad.md), or set daemon.watch = false and schedule mode = \"incremental\" "+
+				"runs, which poll by uSNChanged without that right", err, w.src.cfg.BindDN)
 		case errors.Is(err, errBind), permanent(err):
 			return err
 		}
@@ -102,6 +103,9 @@ func (w *Watcher) watchAD(ctx context.Context, cookie []byte, fn func(Event) err
 			attempt = 0
 		}
 		attempt++
+		if w.opts.state != nil {
+			w.opts.state(false, err)
+		}
 		w.log.WithError(err).WithField("attempt", attempt).Warn("ldap: watch: connection lost, reconnecting")
 		if err := w.opts.backoff(ctx, attempt); err != nil {
 			return fmt.Errorf("ldap: watch: %w", err)
@@ -126,6 +130,9 @@ func (w *Watcher) adSession(ctx context.Context, saved []byte, emit func(Event) 
 		return false, fmt.Errorf("ldap: watch: read the root DSE: %w", err)
 	}
 	progressed = true
+	if w.opts.state != nil {
+		w.opts.state(true, nil)
+	}
 	ck, err := parseADCookie(saved)
 	if err != nil {
 		w.log.WithError(err).Warn("ldap: watch: saved cookie ignored (full reconciliation)")
