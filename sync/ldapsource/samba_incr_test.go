@@ -180,7 +180,7 @@ func staffDN(n int) string { return sambatest.UserDN(sambatest.StaffCN(n), samba
 
 // TestADWatchToSCIM: changes made on a Samba DC reach a SCIM target through
 // DirSync, change notifications and incremental runs (never a full run):
-// a new title, a move from Backend to Frontend, a disable, a delete (a
+// a new title, a new hire (samba-tool user create), a move from Backend to Frontend, a disable, a delete (a
 // leaver with reason "deleted"), a person whose primary group gives a role;
 // then a full plan finds nothing left to do.
 func TestADWatchToSCIM(t *testing.T) {
@@ -197,6 +197,15 @@ func TestADWatchToSCIM(t *testing.T) {
 	p.incremental("title")
 	if got := p.users()[sam(20)].Attrs.Get("title"); got != "Director" {
 		t.Errorf("title of %s = %v", sam(20), got)
+	}
+
+	// A new hire, made with samba-tool as an AD admin would.
+	if _, err := p.s.Tool("user", "create", "newhire", "N3w-Hire-Passw0rd!", "--mail-address=newhire@example.org",
+		"--userou=OU=People,OU=Corp"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ok := p.users()["newhire"]; !ok; _, ok = p.users()["newhire"] {
+		p.incremental("the new hire")
 	}
 
 	p.modify(sambatest.GroupDN("Backend"), func(r *ldap.ModifyRequest) { r.Delete("member", []string{staffDN(backend)}) })

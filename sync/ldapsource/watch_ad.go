@@ -41,17 +41,15 @@ func (c adCookie) encode() []byte {
 	return b
 }
 
-// dirSyncFlags: incremental values (member changes as the values added and
-// removed). Not object security: with it, an account without the
-// "Replicating Directory Changes" right sees no tombstones (deletions would
-// go unseen until a full run), and Samba 4.17 exits on such a round after a
-// deletion. The bind account needs that right on the domain root.
+// dirSyncFlags: none. Not LDAP_DIRSYNC_OBJECT_SECURITY: with it an account
+// needs no right but sees only what it may read, and no tombstones
+// (deletions would go unseen until a full run); without it the DC checks
+// the "Replicating Directory Changes" right on the domain root and answers
+// insufficientAccessRights when it is missing. Not incremental values
+// either: a group's member change is reported with the group, which is
+// read again anyway.
 const dirSyncFlags = 0
 
-// dirSyncAttrs are what the watcher asks DirSync for: DirSync reports an
-// object only when one of the attributes asked for changed, so the people's
-// attributes (users.attributes, "*" by default), and what tells groups
-// (member) and deletions (isDeleted) from people.
 // dirSyncFilter selects what DirSync reports: people and groups by object
 // class only, since a tombstone keeps its objectClass but loses
 // objectCategory (users.filter's AD default would miss every deletion).
@@ -59,8 +57,18 @@ const dirSyncFlags = 0
 // scope.
 const dirSyncFilter = "(|(objectClass=user)(objectClass=group))"
 
+// dirSyncAttrs are what the watcher asks DirSync for. DirSync reports an
+// object only when one of the attributes asked for changed, so: the
+// people's attributes (users.attributes, "*" by default, with
+// userAccountControl, primaryGroupID and the like), a group's name and
+// members, and what tells deletions (isDeleted) and groups (objectClass)
+// apart.
 func (w *Watcher) dirSyncAttrs() []string {
-	return attrList(w.src.userAttrs, "objectGUID", "objectClass", "isDeleted", "member")
+	extra := []string{"objectGUID", "objectClass", "isDeleted", "name", "member"}
+	if n := w.src.cfg.Groups.NameAttribute; n != "" {
+		extra = append(extra, n)
+	}
+	return attrList(w.src.userAttrs, extra...)
 }
 
 // watchAD implements Watch for flavour = "ad": DirSync over the domain's
