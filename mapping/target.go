@@ -28,11 +28,26 @@ type TargetRules struct {
 	// target, among the static roles and the names group_roles give; nil
 	// means all.
 	Roles []string
+	// StartDate and EndDate, when set, replace the [mapping] start_date
+	// and end_date rules for this target ("" inherits them).
+	StartDate, EndDate string
 }
 
 // IsZero reports whether r inherits every global rule.
 func (r TargetRules) IsZero() bool {
-	return r.Scope == "" && len(r.ScopeGroups) == 0 && len(r.Attributes) == 0 && r.Roles == nil
+	return r.Scope == "" && len(r.ScopeGroups) == 0 && len(r.Attributes) == 0 && r.Roles == nil && len(r.dates()) == 0
+}
+
+// dates returns the date rules t sets, by key (start_date, end_date).
+func (r TargetRules) dates() map[string]string {
+	out := map[string]string{}
+	if strings.TrimSpace(r.StartDate) != "" {
+		out["start_date"] = r.StartDate
+	}
+	if strings.TrimSpace(r.EndDate) != "" {
+		out["end_date"] = r.EndDate
+	}
+	return out
 }
 
 // targetScopeKey is the internal key of a target's scope rule.
@@ -49,6 +64,13 @@ func CompileTarget(global Config, t TargetRules) (*Mapper, error) {
 		cfg.Attributes = map[string]string{}
 	}
 	maps.Copy(cfg.Attributes, t.Attributes)
+	dates := t.dates()
+	if src, ok := dates["start_date"]; ok {
+		cfg.StartDate = src
+	}
+	if src, ok := dates["end_date"]; ok {
+		cfg.EndDate = src
+	}
 	var errs []error
 	m, err := Compile(cfg)
 	if err != nil {
@@ -63,6 +85,9 @@ func CompileTarget(global Config, t TargetRules) (*Mapper, error) {
 	m.keys = map[string]string{}
 	for p := range t.Attributes {
 		m.keys["attributes."+p] = prefix + "mapping.attributes." + p
+	}
+	for key := range dates {
+		m.keys[key] = prefix + "mapping." + key
 	}
 	if src, key, ok := scopeRule(t); ok {
 		c := newCompiler()

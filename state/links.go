@@ -268,12 +268,3 @@ func (s *Store) LinkOf(ctx context.Context, target, targetID string) (Link, erro
 	l.Created, l.Updated = fromMS(created), fromMS(updated)
 	return l, nil
 }
-
-// LinkCount returns the number of links of target.
-func (s *Store) LinkCount(ctx context.Context, target string) (int, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM links WHERE target = ?`, target).Scan(&n); err != nil {
-		return 0, fmt.Errorf("state: link count of %s: %w", target, err)
-	}
-	return n, nil
-}

@@ -24,6 +24,7 @@ var migrations = []migration{
 	{name: "partial runs, audit status", sql: schemaV2},
 	{name: "watch cookies", sql: schemaWatchCookies},
 	{name: "audit hash chain, members, redaction", sql: schemaAuditChain, after: chainExisting},
+	{name: "link counts", sql: schemaLinkCounts},
 }
 
 // schemaV1: runs, links, groups, snapshot, audit. Tables are STRICT;

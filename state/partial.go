@@ -68,6 +68,8 @@ func (s *Store) UpdateSnapshot(ctx context.Context, target string, runID int64, 
 			inScopeDelta++
 		}
 	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	err = s.write(ctx, what, func(tx *sql.Tx) error {
 		var n int
 		err := tx.QueryRowContext(ctx, `SELECT entries FROM snapshot_info WHERE target = ?`, target).Scan(&n)
@@ -77,7 +79,7 @@ func (s *Store) UpdateSnapshot(ctx context.Context, target string, runID int64, 
 		if err != nil {
 			return err
 		}
-		before, err := inScopeOf(ctx, tx, target, ids)
+		rowsBefore, before, err := countOf(ctx, tx, target, ids)
 		if err != nil {
 			return err
 		}
@@ -99,12 +101,18 @@ func (s *Store) UpdateSnapshot(ctx context.Context, target string, runID int64, 
 				return fmt.Errorf("entry %d (source id %q): %w", i+1, e.SourceID, err)
 			}
 		}
+		// The count moves by the rows of these IDs alone: counting every
+		// row would cost a whole snapshot per change.
+		rowsAfter, _, err := countOf(ctx, tx, target, ids)
+		if err != nil {
+			return err
+		}
 		var run any
 		if runID != 0 {
 			run = runID
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE snapshot_info SET run_id = ?, saved = ?,
-			entries = (SELECT count(*) FROM snapshot WHERE target = ?) WHERE target = ?`, run, ms(now()), target, target)
+		_, err = tx.ExecContext(ctx, `UPDATE snapshot_info SET run_id = ?, saved = ?, entries = ? WHERE target = ?`,
+			run, ms(now()), n+rowsAfter-rowsBefore, target)
 		if err != nil {
 			return err
 		}
@@ -116,21 +124,19 @@ func (s *Store) UpdateSnapshot(ctx context.Context, target string, runID int64, 
 	return inScopeDelta, nil
 }
 
-// inScopeOf counts the people among ids (distinct) in scope in target's
-// snapshot.
-func inScopeOf(ctx context.Context, tx *sql.Tx, target string, ids []string) (int, error) {
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	total := 0
+// countOf counts the rows of target's snapshot among ids (sorted,
+// distinct), and those of them in scope.
+func countOf(ctx context.Context, tx *sql.Tx, target string, ids []string) (rows, inScope int, err error) {
 	for chunk := range slices.Chunk(ids, idChunk) {
-		var n int
-		q := `SELECT count(*) FROM snapshot WHERE target = ? AND in_scope AND source_id IN (` + placeholders(len(chunk)) + `)`
-		if err := tx.QueryRowContext(ctx, q, args(target, chunk)...).Scan(&n); err != nil {
-			return 0, err
+		var n, in int
+		q := `SELECT count(*), coalesce(sum(in_scope), 0) FROM snapshot WHERE target = ? AND source_id IN (` + placeholders(len(chunk)) + `)`
+		if err := tx.QueryRowContext(ctx, q, args(target, chunk)...).Scan(&n, &in); err != nil {
+			return 0, 0, err
 		}
-		total += n
+		rows += n
+		inScope += in
 	}
-	return total, nil
+	return rows, inScope, nil
 }
 
 // SnapshotInScope returns how many people of target's snapshot are in

@@ -90,6 +90,11 @@ func TestUpdateSnapshot(t *testing.T) {
 	if n, _, _ := s.SnapshotInScope(ctx, "t"); n != 1 {
 		t.Errorf("SnapshotInScope = %d, want 1", n)
 	}
+	// The recorded number of entries follows the rows (a, d gone; e new).
+	var recorded int
+	if err := s.db.QueryRowContext(ctx, `SELECT entries FROM snapshot_info WHERE target = 't'`).Scan(&recorded); err != nil || recorded != 3 {
+		t.Errorf("snapshot_info.entries = %d, %v, want 3", recorded, err)
+	}
 	want = allSnapshot(t, s, "t")
 	if _, ok, _ := s.SnapshotInScope(ctx, "none"); ok {
 		t.Error("SnapshotInScope of a target without a snapshot: ok")

@@ -118,8 +118,11 @@ func (s *Store) failInterruptedRuns(ctx context.Context, mode string) error {
 // read was whole (a partial run read everything; the target refused some
 // of its changes).
 func (s *Store) LastSourceCount(ctx context.Context, target string) (n int, ok bool, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT source_count FROM runs WHERE target = ? AND status IN ('applied', 'partial')
-		ORDER BY id DESC LIMIT 1`, target).Scan(&n)
+	// One index seek per status: with IN and ORDER BY, SQLite sorts every
+	// applied run of the target, and a daemon makes one run per change.
+	err = s.db.QueryRowContext(ctx, `SELECT source_count FROM runs WHERE id = max(
+		coalesce((SELECT max(id) FROM runs WHERE target = ?1 AND status = 'applied'), 0),
+		coalesce((SELECT max(id) FROM runs WHERE target = ?1 AND status = 'partial'), 0))`, target).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}

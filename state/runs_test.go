@@ -104,6 +104,9 @@ func TestLastSourceCount(t *testing.T) {
 			{"t", ModeApply, StatusRefused, 1},
 			{"t", ModeApply, StatusRunning, 0},
 		}, 10, true},
+		{"newest partial wins", []run{{"t", ModeApply, StatusApplied, 10}, {"t", ModeApply, StatusPartial, 11}}, 11, true},
+		{"newest applied after a partial wins", []run{{"t", ModeApply, StatusPartial, 11}, {"t", ModeApply, StatusApplied, 13},
+			{"t", ModeApply, StatusFailed, 2}}, 13, true},
 		{"other target ignored", []run{{"t", ModeApply, StatusApplied, 10}, {"u", ModeApply, StatusApplied, 99}}, 10, true},
 		{"applied with zero people", []run{{"t", ModeApply, StatusApplied, 0}}, 0, true},
 	}

@@ -49,6 +49,10 @@ type Applier struct {
 	// Rehire is the target's Policy.Rehire: with RehireOff a create
 	// refused for its userName never takes over a disabled account.
 	Rehire string
+	// Protect is the target's Policy.Protect: a create refused because
+	// its userName exists never takes over a protected account
+	// (apply_protect.go).
+	Protect Protect
 
 	// held is the outcome of the last write, not committed yet: it is
 	// committed with the next write's intent (one transaction, one sync

@@ -16,6 +16,7 @@ import (
 //   - linked to a person gone from the source and disabled: rehired
 //     (updated, re-activated, and its link moved to this person in one
 //     commit);
+//   - protected (Policy.Protect): left alone, and the create stays refused;
 //   - linked to a person still in the source, or still active (the
 //     leaver's disable or delete was not applied): left alone, and the
 //     create stays refused.
@@ -27,6 +28,13 @@ func (ap *Applier) adoptOnConflict(ctx context.Context, c *Change, conflict erro
 	acc, err := f.FindByUserName(ctx, c.After.UserName)
 	if err != nil {
 		return "", fmt.Errorf("create conflicted and the existing account was not found: %w", err)
+	}
+	if why, err := ap.protectedAt(ctx, &acc); err != nil || why != "" {
+		if err != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("userName %q is taken by account %s, which is protected (%s): idsync never adopts or changes it: %w",
+			c.After.UserName, acc.ID, why, conflict)
 	}
 	if err := ap.flush(ctx); err != nil {
 		return "", err

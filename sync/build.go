@@ -294,6 +294,9 @@ type builder struct {
 	groupMembers map[*targets.Group][]int32
 	// managed are the attribute paths compared, unique.
 	managed []string
+	// names maps account IDs to userNames, for the manager changes;
+	// built on first use (manager_names.go).
+	names map[string]string
 }
 
 func newBuilder(in Input) *builder {
@@ -421,13 +424,21 @@ func (b *builder) estimate() int {
 
 func (p *person) wanted() bool { return p.p.InScope && !p.p.Disabled }
 
+// correlates reports whether p, without an account, is looked for among
+// the unlinked accounts: a wanted person, or one whose account would be
+// created inactive (disabled_people = create-inactive, or ahead of a start
+// date), whose existing account is adopted rather than created again.
+func (b *builder) correlates(p *person) bool {
+	return p.wanted() || b.createInactive(p)
+}
+
 // correlate links unlinked people who should have an account to unlinked
 // target accounts, in passes from the strongest match to the weakest, so a
 // weak match never takes an account another person matches strongly.
 func (b *builder) correlate() {
 	pending := 0
 	for i := range b.people {
-		if p := &b.people[i]; p.acct < 0 && p.wanted() {
+		if p := &b.people[i]; p.acct < 0 && b.correlates(p) {
 			pending++
 		}
 	}
@@ -455,7 +466,7 @@ func (b *builder) correlate() {
 		}
 		for i := range b.people {
 			p := &b.people[i]
-			if p.acct >= 0 || !p.wanted() {
+			if p.acct >= 0 || !b.correlates(p) {
 				continue
 			}
 			v := pass.want(p)

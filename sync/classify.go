@@ -134,6 +134,8 @@ func (b *builder) classifyRange(out *changeList, people []person) {
 			b.mover(out, p)
 		case p.link != nil:
 			b.leaver(out, p, cmp.Or(b.dateReason(p), p.leaveReason(b.rule)))
+		case p.acct >= 0: // correlated: its account is adopted, inactive
+			b.inactiveAdopt(out, p)
 		case b.createInactive(p):
 			b.inactiveJoiner(out, p)
 		}
@@ -393,7 +395,9 @@ func (b *builder) attrDiff(ai int32, desired targets.Account) []AttrChange {
 			want = desired.Attrs.Get(path)
 		}
 		if have := b.list.Attr(ai, path); have != want {
-			out = append(out, AttrChange{Path: path, Before: have, After: want, Rule: b.rule("attributes." + path)})
+			d := AttrChange{Path: path, Before: have, After: want, Rule: b.rule("attributes." + path)}
+			b.nameReference(&d)
+			out = append(out, d)
 		}
 	}
 	if len(out) > 1 {

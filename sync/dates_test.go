@@ -85,15 +85,21 @@ func TestNextDue(t *testing.T) {
 	day := func(d int) time.Time { return now.AddDate(0, 0, d) }
 	people := []peopleDates{{start: day(10)}, {end: day(5)}, {start: day(-3), end: day(40)}}
 	spec := TargetSpec{Policy: Policy{ProvisionBefore: 7 * 24 * time.Hour}}
-	if got := nextDue(now, people, spec, nil); !got.Equal(day(3)) {
+	if got := nextDue(now, people, spec, nil, nil); !got.Equal(day(3)) {
 		t.Errorf("next due %v, want the provisioning day %v", got, day(3))
 	}
 	spec.Policy = Policy{Leavers: "disable", DeleteAfter: 30 * 24 * time.Hour}
 	v := &targetView{links: []state.PlanLink{{Active: false, Updated: day(-28)}, {Active: true, Updated: day(-100)}}}
-	if got := nextDue(now, people, spec, v); !got.Equal(day(2)) {
+	if got := nextDue(now, people, spec, v, nil); !got.Equal(day(2)) {
 		t.Errorf("next due %v, want the deletion day %v", got, day(2))
 	}
-	if got := nextDue(now, nil, TargetSpec{}, nil); !got.IsZero() {
+	// A person the policy keeps inactive (create-inactive): their
+	// disabled account is never deleted, and no event is due for it.
+	v.links[0].SourceID = "kept"
+	if got := nextDue(now, append(people, peopleDates{id: "kept", kept: true}), spec, v, nil); !got.Equal(day(5)) {
+		t.Errorf("next due %v, want the end date %v (no deletion for a person kept inactive)", got, day(5))
+	}
+	if got := nextDue(now, nil, TargetSpec{}, nil, nil); !got.IsZero() {
 		t.Errorf("next due %v without dates", got)
 	}
 }

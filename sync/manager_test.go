@@ -200,3 +200,58 @@ func TestRunManager(t *testing.T) {
 	}
 	converged(t, r)
 }
+
+// TestManagerChangeNamesAccounts: a manager change names the accounts its
+// IDs refer to (from the listing, or the links of an incremental run's
+// managers), in the plan's JSON fields and in its text, CSV and audit
+// lines.
+func TestManagerChangeNamesAccounts(t *testing.T) {
+	carlDN := "uid=carl,ou=people,dc=example,dc=org"
+	ann := withManager(mkPerson("s1", "ann", "Eng"), carlDN)
+	in := Input{Target: "T", Managed: append(slices.Clone(managed), ManagerPath),
+		People:   []mapping.Person{ann, mkPerson("s2", "bob", "Eng"), mkPerson("s3", "carl", "Eng")},
+		Links:    []state.PlanLink{link("s1", "a1", "ann"), link("s2", "b1", "bob"), link("s3", "c1", "carl")},
+		Accounts: []targets.Account{acctManager(account("a1", "ann", "Eng", true), "b1"), account("b1", "bob", "Eng", true), account("c1", "carl", "Eng", true)}}
+	incremental := Input{Target: "T", Managed: in.Managed, People: []mapping.Person{ann},
+		Links: in.Links[:1], Accounts: in.Accounts[:1], ManagerLinks: []state.PlanLink{link("s3", "c1", "carl")}}
+	for name, in := range map[string]Input{"full": in, "incremental": incremental} {
+		t.Run(name, func(t *testing.T) {
+			p := BuildPlan(in)
+			var d *AttrChange
+			for i := range p.Changes {
+				for j := range p.Changes[i].Attrs {
+					if p.Changes[i].Attrs[j].Path == ManagerPath {
+						d = &p.Changes[i].Attrs[j]
+					}
+				}
+			}
+			if d == nil || d.Before != "b1" || d.After != "c1" || d.AfterUserName != "carl" {
+				t.Fatalf("manager change = %+v, want b1 -> c1 (carl)", d)
+			}
+			wantBefore := "bob"
+			if name == "incremental" {
+				wantBefore = "" // bob's account is neither listed nor linked here
+			}
+			if d.BeforeUserName != wantBefore {
+				t.Errorf("beforeUserName = %q, want %q", d.BeforeUserName, wantBefore)
+			}
+			var text, csv strings.Builder
+			if err := WriteText(&text, p); err != nil {
+				t.Fatal(err)
+			}
+			if err := WriteCSV(&csv, []*Plan{p}); err != nil {
+				t.Fatal(err)
+			}
+			want := `manager: "b1" (bob) -> "c1" (carl)`
+			if name == "incremental" {
+				want = `manager: "b1" -> "c1" (carl)`
+			}
+			if !strings.Contains(text.String(), want) || !strings.Contains(csv.String(), strings.ReplaceAll(want, `"`, `""`)) {
+				t.Errorf("text or CSV lacks %s:\n%s\n%s", want, text.String(), csv.String())
+			}
+			if got := strings.Join(p.Changes[0].Explain(), "\n"); !strings.Contains(got, want) {
+				t.Errorf("audit reasons lack %s: %s", want, got)
+			}
+		})
+	}
+}

@@ -106,6 +106,9 @@ func (r *Runner) RunChanges(ctx context.Context, opts Options, ch Changes) (*Out
 	planned := make([]*plannedTarget, len(r.Targets))
 	for i, t := range r.Targets { // every target planned before any applies: SoD rules see them all
 		planned[i] = r.planTarget(ctx, t, mode, opts, now, src, views[i])
+		// The dated events of the people touched: a date that changed
+		// moves the daemon's timer as a full run would.
+		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t), t.Policy, now), t, views[i], planned[i].p))
 	}
 	r.checkSoD(planned)
 	for _, pt := range planned {
@@ -195,7 +198,7 @@ func (r *Runner) partialView(ctx context.Context, t TargetSpec, src source, cove
 	}
 	v.accounts = ListingOf(r.mapperOf(t).AttributePaths(), rd.accounts)
 	if rd.roles {
-		if v.groups, err = rd.roleGroups(src.people, v.groupIDs); err != nil {
+		if v.groups, v.groupIDs, err = rd.roleGroups(src.people, v.groupIDs, r.mapperOf(t).Roles()); err != nil {
 			return nil, err
 		}
 	}
@@ -323,11 +326,16 @@ func (rd *accountReader) findJoiners(ctx context.Context, st Store, target strin
 	return nil
 }
 
-// roleGroups returns the groups of the roles idsync manages, with the
-// accounts read as their only members. Planning then adds and removes
-// those accounts alone. A role someone should have whose group idsync has
-// not recorded needs a full run, which finds or creates the group.
-func (rd *accountReader) roleGroups(people []mapping.Person, groupIDs map[string]string) ([]targets.Group, error) {
+// roleGroups returns the groups of the roles that matter to the people
+// read, with the accounts read as their only members, and groupIDs cut
+// down to those roles: the roles they have or are given, the roles the
+// rules name, and the groups their accounts are in. Planning then adds
+// and removes those accounts alone; any other group would plan nothing,
+// and going through every group at every change would cost as much as
+// the directory has groups. A role someone should have whose group
+// idsync has not recorded needs a full run, which finds or creates the
+// group.
+func (rd *accountReader) roleGroups(people []mapping.Person, groupIDs map[string]string, static []string) ([]targets.Group, map[string]string, error) {
 	for i := range people {
 		p := &people[i]
 		if !p.InScope || p.Disabled {
@@ -335,16 +343,35 @@ func (rd *accountReader) roleGroups(people []mapping.Person, groupIDs map[string
 		}
 		for _, role := range p.Roles {
 			if _, ok := groupIDs[role.Name]; !ok {
-				return nil, needFull("role %q has no group in the target yet", role.Name)
+				return nil, nil, needFull("role %q has no group in the target yet", role.Name)
 			}
 		}
 	}
-	groups := make([]targets.Group, 0, len(groupIDs))
-	for _, role := range sortedKeys(groupIDs) {
-		id := groupIDs[role]
+	ids := map[string]string{}
+	keep := func(role string) {
+		if id, ok := groupIDs[role]; ok {
+			ids[role] = id
+		}
+	}
+	for _, role := range static {
+		keep(role)
+	}
+	for i := range people {
+		for _, role := range people[i].Roles {
+			keep(role.Name)
+		}
+	}
+	for role, id := range groupIDs {
+		if len(rd.memberOf[id]) > 0 {
+			ids[role] = id
+		}
+	}
+	groups := make([]targets.Group, 0, len(ids))
+	for _, role := range sortedKeys(ids) {
+		id := ids[role]
 		groups = append(groups, targets.Group{ID: id, DisplayName: role, Members: rd.memberOf[id]})
 	}
-	return groups, nil
+	return groups, ids, nil
 }
 
 func sortedKeys(m map[string]string) []string {

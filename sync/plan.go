@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/idsync/idsync/targets"
@@ -69,6 +68,11 @@ type AttrChange struct {
 	After  string `json:"after"`
 	// Rule is the mapping rule that produced After ("" for active).
 	Rule string `json:"rule,omitempty"`
+	// BeforeUserName and AfterUserName are, for an attribute that holds
+	// an account ID (manager), the userName of the account Before and
+	// After refer to, when the target or the links know it.
+	BeforeUserName string `json:"beforeUserName,omitempty"`
+	AfterUserName  string `json:"afterUserName,omitempty"`
 }
 
 // RoleChange is a role a person gains or loses.
@@ -99,6 +103,11 @@ type Change struct {
 	RolesRemoved []RoleChange     `json:"rolesRemoved,omitempty"`
 	// Reasons say, in words, why the change happens.
 	Reasons []string `json:"reasons"`
+	// DeleteOn is, for a leaver whose deletion is staged (delete_after),
+	// when its disabled account is to be deleted: on a disable, the end of
+	// the retention period that starts with it; on a report, the date
+	// the account waits for.
+	DeleteOn time.Time `json:"deleteOn,omitzero"`
 	// Fingerprint records what the change was computed from, in a plan
 	// saved to be applied later (PlanInputs.Fingerprint); nil otherwise.
 	Fingerprint *Fingerprint `json:"fingerprint,omitempty"`
@@ -134,7 +143,15 @@ type Summary struct {
 	Linked         int `json:"linked"`
 	Joiners        int `json:"joiners"`
 	Movers         int `json:"movers"`
-	Leavers        int `json:"leavers"`
+	// Leavers counts the leavers whose change does something (disable,
+	// delete, roles taken, a record): a leaver listed only as a report
+	// (protected, or disabled and waiting for its staged deletion) is not
+	// one.
+	Leavers int `json:"leavers"`
+	// PendingDeletes counts the leavers' accounts already disabled and
+	// waiting for their staged deletion (delete_after): report only, no
+	// write, not counted in Leavers.
+	PendingDeletes int `json:"pendingDeletes,omitempty"`
 	Orphans        int `json:"orphans"`
 	Adopted        int `json:"adopted"`
 	Rehires        int `json:"rehires,omitempty"`
@@ -199,7 +216,7 @@ func (p *Plan) Removals() int {
 func (c *Change) explainAccount() []string {
 	out := append([]string(nil), c.Reasons...)
 	for _, d := range c.Attrs {
-		line := fmt.Sprintf("%s: %q -> %q", d.Path, d.Before, d.After)
+		line := d.Path + ": " + d.beforeText() + " -> " + d.afterText()
 		if d.Rule != "" {
 			line += " (" + d.Rule + ")"
 		}

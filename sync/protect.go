@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/idsync/idsync/targets"
 )
@@ -165,6 +166,7 @@ func protectChange(c *Change, why string) {
 	was := c.Action
 	if was == Report {
 		c.Reasons = append([]string{"protected (" + why + "): idsync never changes this account"}, c.Reasons...)
+		c.DeleteOn = time.Time{}
 		return
 	}
 	reasons := make([]string, 0, len(c.Reasons)+1)
@@ -173,6 +175,7 @@ func protectChange(c *Change, why string) {
 		reasons = append(reasons, "would "+string(was)+": "+r)
 	}
 	c.Action, c.After, c.Attrs, c.RolesAdded, c.RolesRemoved, c.Reasons = Report, nil, nil, nil, nil, reasons
+	c.DeleteOn = time.Time{} // a protected account is never deleted
 }
 
 func dropMembers(ms []Member, drop func(Member) bool) []Member {

@@ -69,14 +69,24 @@ func summaryLine(p *Plan) string {
 		if s.Orphans > 0 {
 			line += fmt.Sprintf(" %s reported.", plural(s.Orphans, "orphan", "orphans"))
 		}
-		return line
+		return line + awaiting(s.PendingDeletes)
 	}
 	return "Summary: " + plural(s.Joiners, "joiner", "joiners") + ", " + plural(s.Movers, "mover", "movers") + ", " +
 		plural(s.Leavers, "leaver", "leavers") + ", " + rehired(s.Rehires) + fmt.Sprintf("%d adopted", s.Adopted) + ", " +
 		plural(s.Orphans, "orphan", "orphans") + "; " +
 		fmt.Sprintf("%d to create, %d to update, %d to disable, %d to delete; ", s.Creates, s.Updates, s.Disables, s.Deletes) +
 		plural(s.GroupsCreated, "group", "groups") + " to create, " +
-		plural(s.MembersAdded, "membership", "memberships") + " to add, " + fmt.Sprintf("%d to remove; %d unchanged.", s.MembersRemoved, s.Unchanged)
+		plural(s.MembersAdded, "membership", "memberships") + " to add, " + fmt.Sprintf("%d to remove; %d unchanged.", s.MembersRemoved, s.Unchanged) +
+		awaiting(s.PendingDeletes)
+}
+
+// awaiting names the disabled accounts waiting for their staged deletion,
+// when there are any.
+func awaiting(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" %s disabled, awaiting deletion (delete_after).", plural(n, "account", "accounts"))
 }
 
 // rehired names the rehires of a summary, when there are any.

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/csv"
 	"io"
-	"strconv"
 	"strings"
 )
 
@@ -44,7 +43,7 @@ func WriteCSV(w io.Writer, plans []*Plan) error {
 func csvRow(row []string, target string, c *Change) {
 	attrs := make([]string, 0, len(c.Attrs))
 	for _, d := range c.Attrs {
-		line := d.Path + ": " + strconv.Quote(d.Before) + " -> " + strconv.Quote(d.After)
+		line := d.Path + ": " + d.beforeText() + " -> " + d.afterText()
 		if d.Rule != "" {
 			line += " (" + d.Rule + ")"
 		}

@@ -150,6 +150,12 @@ func (h *htmlWriter) summary(s *Summary) {
 		{"Groups to create", "groupsCreated", s.GroupsCreated}, {"Memberships to add", "membersAdded", s.MembersAdded},
 		{"Memberships to remove", "membersRemoved", s.MembersRemoved},
 	}
+	if s.PendingDeletes > 0 {
+		rows = append(rows, struct {
+			label, key string
+			n          int
+		}{"Awaiting deletion", "pendingDeletes", s.PendingDeletes})
+	}
 	h.raw(`<table class="summary"><tbody>`, "\n")
 	for _, r := range rows {
 		h.raw("<tr><th>", r.label, `</th><td data-count="`, r.key, `">`, strconv.Itoa(r.n), "</td></tr>\n")

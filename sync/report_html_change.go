@@ -92,14 +92,23 @@ func (h *htmlWriter) attrs(c *Change) {
 		h.raw(`<tr><td class="path">`)
 		h.esc(d.Path)
 		h.raw(`</td><td class="before">`)
-		h.esc(d.Before)
+		h.esc(named(d.Before, d.BeforeUserName))
 		h.raw(`</td><td>→</td><td class="after">`)
-		h.esc(d.After)
+		h.esc(named(d.After, d.AfterUserName))
 		h.raw(`</td><td class="rule">`)
 		h.esc(d.Rule)
 		h.raw("</td></tr>\n")
 	}
 	h.raw("</tbody></table>\n")
+}
+
+// named is v followed by the userName of the account it refers to, when
+// known: "u012 (olivia)".
+func named(v, name string) string {
+	if name == "" {
+		return v
+	}
+	return v + " (" + name + ")"
 }
 
 // created lists the values of an account to be created as changes from "".

@@ -121,7 +121,7 @@ func (t *textWriter) change(c *Change) {
 		if d.Rule != "" {
 			rule = "  (" + d.Rule + ")"
 		}
-		t.line("    ", d.Path, ": ", strconv.Quote(d.Before), " -> ", strconv.Quote(d.After), rule)
+		t.line("    ", d.Path, ": ", d.beforeText(), " -> ", d.afterText(), rule)
 	}
 	for _, r := range c.RolesAdded {
 		t.line("    role +", r.Role, " (", r.Reason, ")")

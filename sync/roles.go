@@ -256,42 +256,7 @@ func compareMembers(x, y Member) int {
 // finish sorts the changes and counts them.
 func (b *builder) finish() {
 	b.sortChanges()
-	s := &b.plan.Summary
-	for _, c := range b.plan.Changes {
-		switch c.Kind {
-		case Joiner:
-			s.Joiners++
-		case Mover:
-			s.Movers++
-		case Leaver:
-			s.Leavers++
-		case Orphan:
-			s.Orphans++
-		case Adopt:
-			s.Adopted++
-		}
-		switch c.Action {
-		case Create:
-			s.Creates++
-		case Update:
-			s.Updates++
-		case Link:
-			if len(c.Attrs) > 0 {
-				s.Updates++
-			}
-		case Disable:
-			s.Disables++
-		case Delete:
-			s.Deletes++
-		}
-	}
-	for _, g := range b.plan.Groups {
-		if g.Create {
-			s.GroupsCreated++
-		}
-		s.MembersAdded += len(g.Add)
-		s.MembersRemoved += len(g.Remove)
-	}
+	recount(b.plan)
 	if len(b.plan.Warnings) > 0 {
 		sort.Strings(b.plan.Warnings)
 	}

@@ -74,8 +74,11 @@ type Options struct {
 type Outcome struct {
 	Plans   []*Plan
 	Results []Result
-	// NextDue is when the next dated event of a full run falls (a start
-	// or end date, a staged deletion: due.go); zero when none is known.
+	// NextDue is when the next dated event falls (a start or end date, a
+	// staged deletion: due.go); zero when none is known. A full run's is
+	// the next of every person's; an incremental run's (Plan.Incremental
+	// set) is the next of the people it touched: it can only bring the
+	// full run's earlier.
 	NextDue time.Time
 }
 
@@ -122,7 +125,7 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 			continue
 		}
 		pt := r.planTarget(ctx, t, mode, opts, now, src, v)
-		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t)), t, v))
+		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t), t.Policy, now), t, v, pt.p))
 		if len(r.SoD) == 0 { // no rules: apply each target as soon as it is planned
 			errs = r.applyPlanned(ctx, pt, opts, out, errs)
 			continue
@@ -451,7 +454,7 @@ func (r *Runner) applyTarget(ctx context.Context, pt *plannedTarget, opts Option
 		return p, Result{}, r.finish(ctx, run, state.StatusFailed, p, &Result{}, err)
 	}
 	ap := &Applier{Name: t.Name, Target: t.Target, Store: r.Store, RunID: run.ID, Log: r.Log.WithField("target", t.Name), Rehire: t.Policy.Rehire,
-		Now: r.now, InSource: inSource(src)}
+		Protect: t.Policy.Protect, Now: r.now, InSource: inSource(src)}
 	res, err := ap.Apply(ctx, p)
 	if err != nil {
 		err = r.finish(ctx, run, state.StatusFailed, p, &res, err)

@@ -174,13 +174,20 @@ func keepMembers(ms []Member, keep func(Member) bool) []Member {
 // holds, as BuildPlan counts them (the source and target counts stay).
 func recount(p *Plan) {
 	s := &p.Summary
-	s.Joiners, s.Movers, s.Leavers, s.Orphans, s.Adopted, s.Rehires = 0, 0, 0, 0, 0, 0
+	s.Joiners, s.Movers, s.Leavers, s.Orphans, s.Adopted, s.Rehires, s.PendingDeletes = 0, 0, 0, 0, 0, 0, 0
 	s.Creates, s.Updates, s.Disables, s.Deletes = 0, 0, 0, 0
 	s.GroupsCreated, s.MembersAdded, s.MembersRemoved = 0, 0, 0
 	kinds := map[Kind]*int{Joiner: &s.Joiners, Mover: &s.Movers, Leaver: &s.Leavers, Orphan: &s.Orphans, Adopt: &s.Adopted, Rehire: &s.Rehires}
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		if n := kinds[c.Kind]; n != nil {
+		switch n := kinds[c.Kind]; {
+		case c.Kind == Leaver && c.Action == Report:
+			// Not a pending write: a protected leaver, or an account
+			// waiting for its staged deletion.
+			if !c.DeleteOn.IsZero() {
+				s.PendingDeletes++
+			}
+		case n != nil:
 			*n++
 		}
 		switch {

@@ -74,10 +74,12 @@ func (b *builder) noteStage(p *person, c *Change) {
 	}
 	switch {
 	case c.Action == Disable:
+		c.DeleteOn = b.in.Now.Add(b.in.Policy.DeleteAfter)
 		c.Reasons = append(c.Reasons, fmt.Sprintf("will be deleted on %s (delete_after = %s)",
 			day(b.in.Now.Add(b.in.Policy.DeleteAfter)), FormatRetention(b.in.Policy.DeleteAfter)))
 	case c.Action == Report || c.Action == Roles:
 		if since, due, ok := b.deleteDue(p); ok {
+			c.DeleteOn = due
 			c.Reasons = append(c.Reasons, fmt.Sprintf("disabled on %s; will be deleted on %s (delete_after = %s)",
 				day(since), day(due), FormatRetention(b.in.Policy.DeleteAfter)))
 		}
@@ -113,13 +115,42 @@ func (b *builder) createInactive(p *person) bool {
 func (b *builder) inactiveJoiner(out *changeList, p *person) {
 	after := p.desired()
 	after.Active = false
-	why := withRule("disabled in the source; created inactive (disabled_people = \"create-inactive\")", b.rule("disabled"))
-	if b.startsLater(p) {
-		why = withRule(fmt.Sprintf("starts on %s; created inactive ahead (provision_before = %s) and activated on that day",
-			day(p.p.StartDate), FormatRetention(b.in.Policy.ProvisionBefore)), b.rule("start_date"))
-	}
 	out.add(Change{Kind: Joiner, Action: Create, SourceID: p.p.SourceID, DN: p.p.DN,
-		UserName: after.UserName, After: &after, Reasons: []string{why}})
+		UserName: after.UserName, After: &after, Reasons: []string{b.inactiveWhy(p, "created")}})
+}
+
+// inactiveWhy says why p's account is made (done: "created", "adopted")
+// inactive.
+func (b *builder) inactiveWhy(p *person, done string) string {
+	if b.startsLater(p) {
+		return withRule(fmt.Sprintf("starts on %s; %s inactive ahead (provision_before = %s) and activated on that day",
+			day(p.p.StartDate), done, FormatRetention(b.in.Policy.ProvisionBefore)), b.rule("start_date"))
+	}
+	return withRule("disabled in the source; "+done+" inactive (disabled_people = \"create-inactive\")", b.rule("disabled"))
+}
+
+// inactiveAdopt plans the adoption of the unlinked account that matches
+// a person whose account would be created inactive (createInactive):
+// linked, updated to the rules and kept inactive, without roles.
+func (b *builder) inactiveAdopt(out *changeList, p *person) {
+	a := b.list.Account(p.acct)
+	want := p.desired()
+	want.Active = false
+	after := b.merge(*a, want)
+	after.Active = false
+	why := b.inactiveWhy(p, "adopted")
+	c := Change{Kind: Adopt, Action: Link, SourceID: p.p.SourceID, DN: p.p.DN, TargetID: a.ID,
+		UserName: after.UserName, Before: a, After: &after, Reasons: []string{p.adoptWhy, why}}
+	for _, d := range b.attrDiff(p.acct, want) {
+		if d.Path != "active" {
+			c.Attrs = append(c.Attrs, d)
+		}
+	}
+	if a.Active {
+		c.Attrs = append([]AttrChange{{Path: "active", Before: "true", After: "false", Rule: why}}, c.Attrs...)
+	}
+	c.RolesRemoved = b.roleLoss(p, p.acct)
+	out.add(c)
 }
 
 // startsLater reports whether p's start date is still to come.

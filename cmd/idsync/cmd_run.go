@@ -157,13 +157,20 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 		out, err = r.Run(ctx, opts)
 	}
 	returned = true
+	if ranFull(req, out) {
+		d.returnMemory()
+	}
 	if err == nil && covers && !req.DryRun {
 		d.mu.Lock()
 		d.pollSince, d.pollMark = start, mark
 		d.mu.Unlock()
 	}
-	if out != nil && covers && !req.DryRun && len(out.Plans) > 0 && out.Plans[0].Incremental == nil {
+	switch {
+	case out == nil || req.DryRun || len(out.Plans) == 0:
+	case covers && out.Plans[0].Incremental == nil:
 		d.due.set(out.NextDue) // a full run knows every dated event
+	default:
+		d.due.earlier(out.NextDue) // the dates of the people it touched
 	}
 	if err == nil && out != nil && len(out.Plans) == 0 {
 		return nil // a poll that found nothing changed: nothing ran

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	gosync "sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -46,8 +47,15 @@ func (c *Config) validateAudit() []keyErr {
 	return out
 }
 
+// retentionEvery is how often a daemon applies [audit] retention: at the
+// end of its first apply run, then of the first one an hour or more
+// later. A retention is counted in days, and applying it at every change
+// would cost a look through the old records each time.
+const retentionEvery = time.Hour
+
 // auditRetention returns the hook that applies [audit] retention after
-// an apply run, or nil when the audit is kept forever.
+// an apply run (at most once every retentionEvery), or nil when the audit
+// is kept forever.
 func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger) func(ctx context.Context) error {
 	a := cfg.Audit
 	if a.retention == 0 {
@@ -57,7 +65,7 @@ func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger) fun
 	if mode == "" {
 		mode = state.RetentionDelete
 	}
-	return func(ctx context.Context) error {
+	return onceEvery(retentionEvery, time.Now, func(ctx context.Context) error {
 		before := time.Now().Add(-a.retention)
 		upTo, n, err := store.PruneAudit(ctx, before, mode)
 		if err != nil {
@@ -66,6 +74,26 @@ func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger) fun
 		if n > 0 {
 			log.WithFields(logrus.Fields{"records": n, "up_to": upTo, "mode": mode, "older_than": stamp(before)}).Info("audit retention applied")
 		}
+		return nil
+	})
+}
+
+// onceEvery returns f run at its first call and then at the first call
+// every or more after the last success; the other calls do nothing.
+func onceEvery(every time.Duration, now func() time.Time, f func(ctx context.Context) error) func(ctx context.Context) error {
+	var mu gosync.Mutex
+	var last time.Time
+	return func(ctx context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		t := now()
+		if !last.IsZero() && t.Sub(last) < every {
+			return nil
+		}
+		if err := f(ctx); err != nil {
+			return err
+		}
+		last = t
 		return nil
 	}
 }

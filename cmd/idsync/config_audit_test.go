@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,38 @@ func TestValidateAudit(t *testing.T) {
 			t.Errorf("%q %q: %v, want %q", c.retention, c.mode, got, c.want)
 		case c.want == "" && cfg.Audit.retention != c.age:
 			t.Errorf("%q: retention %s, want %s", c.retention, cfg.Audit.retention, c.age)
+		}
+	}
+}
+
+func TestOnceEvery(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	calls := 0
+	fail := errors.New("busy")
+	var result error
+	f := onceEvery(time.Hour, func() time.Time { return now }, func(context.Context) error {
+		calls++
+		return result
+	})
+	ctx := context.Background()
+	for _, step := range []struct {
+		after time.Duration
+		err   error
+		want  int
+	}{
+		{0, nil, 1},                 // the first call runs
+		{time.Minute, nil, 1},       // too soon
+		{59 * time.Minute, fail, 2}, // an hour after the last: runs, fails
+		{time.Second, nil, 3},       // a failure does not count as a run
+		{30 * time.Minute, nil, 3},
+	} {
+		now = now.Add(step.after)
+		result = step.err
+		if err := f(ctx); !errors.Is(err, step.err) {
+			t.Errorf("+%s: err %v, want %v", step.after, err, step.err)
+		}
+		if calls != step.want {
+			t.Errorf("+%s: %d calls, want %d", step.after, calls, step.want)
 		}
 	}
 }

@@ -14,6 +14,10 @@ import (
 // that override or add to [mapping.attributes] for this target alone.
 type TargetMapping struct {
 	Attributes map[string]string `toml:"attributes"`
+	// StartDate and EndDate replace the [mapping] start_date and end_date
+	// rules for this target; empty: inherited.
+	StartDate string `toml:"start_date"`
+	EndDate   string `toml:"end_date"`
 }
 
 // GuardOverrides is a target's [target.guards] table: each key set
@@ -96,7 +100,7 @@ func parseRetention(s string) (time.Duration, error) {
 // rules returns the target's own mapping rules.
 func (t *TargetConfig) rules() mapping.TargetRules {
 	return mapping.TargetRules{Name: t.Name, Scope: t.Scope, ScopeGroups: t.ScopeGroups,
-		Attributes: t.Mapping.Attributes, Roles: t.Roles}
+		Attributes: t.Mapping.Attributes, Roles: t.Roles, StartDate: t.Mapping.StartDate, EndDate: t.Mapping.EndDate}
 }
 
 // validatePolicy checks the target's lifecycle keys and compiles its own

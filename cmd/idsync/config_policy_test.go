@@ -57,6 +57,15 @@ func TestTargetPolicyConfig(t *testing.T) {
 	if got := gh.Mapper.(interface{ RuleKey(string) string }).RuleKey("target.scope"); got != "target.github.scope_groups" {
 		t.Errorf("github scope key %q", got)
 	}
+	if got := gh.Mapper.Rule("end_date"); got != `attr("githubAccessEnd")` {
+		t.Errorf("github end_date rule %q, want its own", got)
+	}
+	if got := gh.Mapper.(interface{ RuleKey(string) string }).RuleKey("end_date"); got != "target.github.mapping.end_date" {
+		t.Errorf("github end_date key %q", got)
+	}
+	if got := gh.Mapper.Rule("start_date"); got != `attr("startDate")` {
+		t.Errorf("github start_date rule %q, want the inherited one", got)
+	}
 	if got := exp.Mapper.Roles(); len(got) != 0 {
 		t.Errorf("expenses roles %v, want none", got)
 	}

@@ -34,7 +34,8 @@ func newDueTimer(fire func()) *dueTimer {
 
 // set makes the timer fire at next, replacing the time set before; a zero
 // next clears it. Only a full run knows every dated event, so only a full
-// run sets the timer.
+// run sets the timer; an incremental run can only bring it forward
+// (earlier).
 func (t *dueTimer) set(next time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -52,6 +53,22 @@ func (t *dueTimer) set(next time.Time) {
 		t.mu.Unlock()
 		t.fire()
 	})
+}
+
+// earlier makes the timer fire at next when that is before the time set,
+// or no time is set: an incremental run knows only the dated events of
+// the people it touched, which can bring the next one forward, never
+// push it back (a date moved later leaves the timer as it is: the full
+// run then finds nothing due and sets the true next time). A zero next
+// changes nothing.
+func (t *dueTimer) earlier(next time.Time) {
+	if next.IsZero() {
+		return
+	}
+	if at := t.next(); !at.IsZero() && !next.Before(at) {
+		return
+	}
+	t.set(next)
 }
 
 // next returns when the timer fires; zero when it is not set.

@@ -40,3 +40,27 @@ func TestDueTimer(t *testing.T) {
 		t.Error("a zero time did not clear the timer")
 	}
 }
+
+// TestDueTimerEarlier: an incremental run's next dated event brings the
+// timer forward, or sets it when none is set; a later or zero time leaves
+// it as it is.
+func TestDueTimerEarlier(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	var waits []time.Duration
+	d := newDueTimer(func() {})
+	d.now = func() time.Time { return now }
+	d.after = func(wait time.Duration, f func()) func() {
+		waits = append(waits, wait)
+		return func() {}
+	}
+	d.earlier(now.Add(48 * time.Hour)) // none set: set
+	d.earlier(now.Add(72 * time.Hour)) // later: kept
+	d.earlier(time.Time{})             // nothing known: kept
+	if got := d.next(); !got.Equal(now.Add(48 * time.Hour)) {
+		t.Fatalf("next = %v, want in 48h", got)
+	}
+	d.earlier(now.Add(time.Hour)) // an end date brought forward
+	if got := d.next(); !got.Equal(now.Add(time.Hour)) || len(waits) != 2 || waits[1] != time.Hour {
+		t.Errorf("next = %v, waits %v; want in 1h", got, waits)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -162,6 +163,10 @@ func (d *daemon) status(ctx context.Context) (admin.Status, error) {
 	es := d.engine.Status()
 	d.mu.Lock()
 	cfg, hist, lastErr := d.cfg, runHistory{runs: append([]daemonRun(nil), d.history.runs...)}, d.lastErr
+	policies := map[string]sync.Policy{}
+	for _, t := range d.runner.Targets {
+		policies[t.Name] = t.Policy
+	}
 	d.mu.Unlock()
 	st := admin.Status{Generated: time.Now(), Started: d.started, LastError: lastErr, Targets: []admin.TargetStatus{}}
 	next := nextRuns(cfg, es.NextRuns)
@@ -177,6 +182,17 @@ func (d *daemon) status(ctx context.Context) (admin.Status, error) {
 		}
 		ts := admin.TargetStatus{Name: t.Name, Running: es.Running != nil, NextRuns: next, LastRuns: []admin.RunInfo{}}
 		summarize(&ts, runs, &hist)
+		ts.PendingDeletions, err = pendingDeletions(ctx, policies[t.Name], st.Generated, deletionSources{
+			links: func(ctx context.Context, fn func(state.PlanLink) error) error {
+				return d.store.PlanLinks(ctx, t.Name, fn)
+			},
+			snapshot: func(ctx context.Context, fn func(state.SnapshotEntry) error) error {
+				return d.store.Snapshot(ctx, t.Name, fn)
+			},
+		})
+		if err != nil {
+			return admin.Status{}, fmt.Errorf("pending deletions of target %s: %w", t.Name, err)
+		}
 		st.Targets = append(st.Targets, ts)
 	}
 	if d.watch != nil {

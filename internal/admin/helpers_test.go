@@ -143,6 +143,10 @@ func exampleStatus() Status {
 						Finished: ptr(at("2026-12-07T01:01:31Z")), Status: "applied",
 						Counts: RunCounts{Read: 12408, Changes: 3, Applied: 3}},
 				},
+				PendingDeletions: &PendingDeletions{DeleteAfter: "90d", Count: 2, Due: 0, Next: []PendingDeletion{
+					{UserName: "eve", SourceID: "uid=eve", AccountID: "7f3c", Disabled: at("2026-09-20T02:01:13Z"), DeleteOn: at("2026-12-19T02:01:13Z")},
+					{UserName: "zoe", SourceID: "uid=zoe", AccountID: "91ab", Disabled: at("2026-12-01T02:00:40Z"), DeleteOn: at("2027-03-01T02:00:40Z")},
+				}},
 			},
 			{
 				Name:                "slack",

@@ -93,6 +93,42 @@ func (r *renderer) target(t TargetStatus, now time.Time) {
 	if t.LastError != nil {
 		r.line("  Last error: %s", r.errorInfo(*t.LastError))
 	}
+	if t.PendingDeletions != nil {
+		r.pendingDeletions(*t.PendingDeletions, now)
+	}
+}
+
+// pendingDeletions lists the disabled accounts waiting for their deletion.
+func (r *renderer) pendingDeletions(p PendingDeletions, now time.Time) {
+	if p.Count == 0 {
+		r.line("  Pending deletions (delete_after = %s): none", p.DeleteAfter)
+		return
+	}
+	due := ""
+	if p.Due > 0 {
+		due = fmt.Sprintf(", %d due (the next full run deletes them)", p.Due)
+	}
+	r.line("  Pending deletions (delete_after = %s): %d%s", p.DeleteAfter, p.Count, due)
+	tw := tabwriter.NewWriter(&r.b, 0, 0, 2, ' ', 0)
+	for _, d := range p.Next {
+		when := "due now"
+		if d.DeleteOn.After(now) {
+			when = "in " + r.days(d.DeleteOn.Sub(now))
+		}
+		fmt.Fprintf(tw, "    %s\twill be deleted on %s\t(%s)\tdisabled %s\tsource %s\n", d.UserName, r.time(d.DeleteOn), when, r.time(d.Disabled), d.SourceID)
+	}
+	_ = tw.Flush() // writes to a strings.Builder
+	if more := p.Count - len(p.Next); more > 0 {
+		r.line("    and %d more", more)
+	}
+}
+
+// days writes d in whole days, or as dur does under a day.
+func (r *renderer) days(d time.Duration) string {
+	if d < 24*time.Hour {
+		return r.dur(d)
+	}
+	return fmt.Sprintf("%dd", d/(24*time.Hour))
 }
 
 func (r *renderer) runs(runs []RunInfo, now time.Time) {

@@ -38,7 +38,11 @@ func TestRender(t *testing.T) {
 	}
 	empty := Status{Generated: at("2026-12-07T01:00:05Z"), Started: at("2026-12-07T01:00:00Z")}
 	fresh := Status{Generated: at("2026-12-07T01:00:05Z"), Started: at("2026-12-07T01:00:00Z"),
-		Targets: []TargetStatus{{Name: "okta", NextRuns: []NextRun{{Schedule: "nightly", Mode: "full", Spec: "0 2 * * *", At: at("2026-12-08T02:00:00Z")}}}},
+		Targets: []TargetStatus{{Name: "okta", NextRuns: []NextRun{{Schedule: "nightly", Mode: "full", Spec: "0 2 * * *", At: at("2026-12-08T02:00:00Z")}},
+			PendingDeletions: &PendingDeletions{DeleteAfter: "30d", Count: 12, Due: 1, Next: []PendingDeletion{
+				{UserName: "ann", SourceID: "s1", AccountID: "a1", Disabled: at("2026-11-07T00:00:00Z"), DeleteOn: at("2026-12-07T00:00:00Z")},
+				{UserName: "bob", SourceID: "s2", AccountID: "a2", Disabled: at("2026-11-07T03:00:00Z"), DeleteOn: at("2026-12-07T03:00:00Z")}}}},
+			{Name: "slack", PendingDeletions: &PendingDeletions{DeleteAfter: "90d", Next: []PendingDeletion{}}}},
 		Watcher: &WatcherStatus{Kind: "syncrepl", State: "disconnected", Since: at("2026-12-07T01:00:01Z"), Error: "ldap: dial tcp 127.0.0.1:389: connection refused"}}
 	tests := []struct {
 		name string

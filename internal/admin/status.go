@@ -67,6 +67,38 @@ type TargetStatus struct {
 	NextRuns            []NextRun  `json:"nextRuns,omitempty"`    // soonest first
 	LastRuns            []RunInfo  `json:"lastRuns"`              // newest first
 	LastError           *ErrorInfo `json:"lastError,omitempty"`
+	// PendingDeletions are the leavers' accounts idsync disabled and will
+	// delete once the target's delete_after has passed; absent when the
+	// target does not stage deletions.
+	PendingDeletions *PendingDeletions `json:"pendingDeletions,omitempty"`
+}
+
+// PendingDeletions are a target's staged deletions, as the state database
+// has them.
+type PendingDeletions struct {
+	// DeleteAfter is the target's retention period, as configured ("90d").
+	DeleteAfter string `json:"deleteAfter"`
+	// Count is how many disabled accounts wait for their deletion.
+	Count int `json:"count"`
+	// Due counts those whose date has passed: the next full run deletes
+	// them.
+	Due int `json:"due"`
+	// Next are the soonest of them (at most MaxPendingDeletions), soonest
+	// first.
+	Next []PendingDeletion `json:"next"`
+}
+
+// MaxPendingDeletions is how many pending deletions /status lists per
+// target.
+const MaxPendingDeletions = 10
+
+// PendingDeletion is one disabled account waiting for its deletion.
+type PendingDeletion struct {
+	UserName  string    `json:"userName"`
+	SourceID  string    `json:"sourceId"`
+	AccountID string    `json:"accountId"`
+	Disabled  time.Time `json:"disabled"` // when idsync disabled it
+	DeleteOn  time.Time `json:"deleteOn"` // Disabled + delete_after
 }
 
 // NextRun is a scheduled run to come.

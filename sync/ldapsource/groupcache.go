@@ -14,7 +14,12 @@ import (
 type groupCache struct {
 	byKey map[string]*cachedGroup // normalised DN -> group
 	byID  map[string]string       // the group entry's ID -> normalised DN
-	index *mapping.Groups         // built from byKey; nil once a group changed
+	// index is built from byKey as it was before the groups in changed
+	// were put or removed (nil: not built yet). A change does not rebuild
+	// it: memberships() answers around the few changed groups.
+	index   *mapping.Groups
+	changed map[string]bool // normalised DNs
+	around  *changedGroups  // made from changed when first asked; nil after a change
 }
 
 // cachedGroup is one group entry as read.
@@ -35,6 +40,7 @@ func (c *groupCache) put(g *cachedGroup) (old *cachedGroup) {
 		if k, ok := c.byID[g.id]; ok && k != key {
 			old = c.byKey[k]
 			delete(c.byKey, k)
+			c.change(k)
 		}
 		c.byID[g.id] = key
 	}
@@ -42,7 +48,7 @@ func (c *groupCache) put(g *cachedGroup) (old *cachedGroup) {
 		old = o
 	}
 	c.byKey[key] = g
-	c.index = nil
+	c.change(key)
 	return old
 }
 
@@ -56,13 +62,34 @@ func (c *groupCache) removeID(id string) *cachedGroup {
 	delete(c.byID, id)
 	g := c.byKey[key]
 	delete(c.byKey, key)
-	c.index = nil
+	c.change(key)
 	return g
 }
 
-// groups returns the membership index of the cached groups.
-func (c *groupCache) groups() *mapping.Groups {
+// removeKey forgets the group at normalised DN key.
+func (c *groupCache) removeKey(key string) {
+	delete(c.byKey, key)
+	c.change(key)
+}
+
+// change records that the group at normalised DN key was put or removed
+// after the index was built.
+func (c *groupCache) change(key string) {
 	if c.index == nil {
+		return // built from byKey when first asked
+	}
+	if c.changed == nil {
+		c.changed = map[string]bool{}
+	}
+	c.changed[key] = true
+	c.around = nil
+}
+
+// groups returns the membership index of the cached groups, built anew
+// when a group changed since it was built.
+func (c *groupCache) groups() *mapping.Groups {
+	if c.index == nil || len(c.changed) > 0 {
+		c.changed, c.around = nil, nil
 		c.index = mapping.NewGroups()
 		for _, key := range slices.Sorted(maps.Keys(c.byKey)) {
 			g := c.byKey[key]
@@ -122,7 +149,8 @@ func (c *groupCache) affected(old, new *cachedGroup, oldPeople map[string]string
 }
 
 // clone returns a copy of c that can change without changing c; the
-// groups themselves are shared (they are replaced, never changed).
+// groups themselves and the index are shared (they are replaced, never
+// changed).
 func (c *groupCache) clone() *groupCache {
-	return &groupCache{byKey: maps.Clone(c.byKey), byID: maps.Clone(c.byID)}
+	return &groupCache{byKey: maps.Clone(c.byKey), byID: maps.Clone(c.byID), index: c.index, changed: maps.Clone(c.changed)}
 }

@@ -102,7 +102,7 @@ func (s *Source) readChanges(ctx context.Context, ids, groups []string, fn func(
 	if err := r.refreshGroupsOf(ctx, changed); err != nil {
 		return nil, err
 	}
-	r.groups = r.cache.groups()
+	r.groups = r.cache.memberships()
 	for _, e := range changed {
 		if _, err := r.deliver(e); err != nil {
 			return nil, err
@@ -164,8 +164,7 @@ func (s *Source) changedGroups(ctx context.Context, conn *ldap.Conn, conv *conve
 			if prev != nil && prev.id != "" {
 				next.removeID(prev.id)
 			} else if prev != nil {
-				delete(next.byKey, mapping.NormalizeDN(prev.dn))
-				next.index = nil
+				next.removeKey(mapping.NormalizeDN(prev.dn))
 			}
 		} else {
 			next.put(g)
@@ -217,9 +216,9 @@ type changeRead struct {
 	s       *Source
 	conn    *ldap.Conn
 	conv    *converter
-	cache   *groupCache     // the groups as they are after the changes
-	prim    *primaryIndex   // groups by SID; nil when primary groups are not read
-	groups  *mapping.Groups // cache's index, once the groups are read
+	cache   *groupCache   // the groups as they are after the changes
+	prim    *primaryIndex // groups by SID; nil when primary groups are not read
+	groups  groupsOf      // cache's memberships, once the groups are read
 	fn      func(mapping.Entry) error
 	seen    map[string]bool // IDs passed to fn
 	covered []string        // IDs of people read by DN
