@@ -105,6 +105,11 @@ type Input struct {
 	// (an incremental run; see ManagerRefs), for the manager attribute
 	// (manager.go). Their accounts are taken to exist.
 	ManagerLinks []state.PlanLink
+	// Deleted are the source IDs the source reported deleted from the
+	// directory (Active Directory tombstones): a person linked under one of
+	// them who is gone from the source leaves with the reason "deleted"
+	// instead of "gone from the source". Nil for a full run.
+	Deleted map[string]bool
 }
 
 // PeopleIndex maps the source IDs of people to their indexes.

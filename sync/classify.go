@@ -330,6 +330,9 @@ func (b *builder) classifyGoneLinks() {
 		l := &b.in.Links[i]
 		ghost := &person{p: &mapping.Person{SourceID: l.SourceID, DN: l.DN}, link: l, acct: b.linked[i]}
 		why := "gone from the source"
+		if b.in.Deleted[l.SourceID] {
+			why = "deleted"
+		}
 		if l.DN != "" {
 			why += " (last seen as " + l.DN + ")"
 		}

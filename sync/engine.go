@@ -36,6 +36,9 @@ type Request struct {
 	// the last run. Unused by a full run.
 	SourceIDs []string
 	Groups    []string
+	// Deleted are those of SourceIDs deleted from the directory
+	// (sync.Changes.Deleted).
+	Deleted []string
 	// DryRun stops the run after the plan.
 	DryRun bool
 }

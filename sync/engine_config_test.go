@@ -135,6 +135,12 @@ func TestPendingMerge(t *testing.T) {
 		{"groups union", []Request{groups("w", "g2", "g1"), inc("w", "a"), groups("w", "g1", "g3")},
 			Request{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a"}, Groups: []string{"g1", "g2", "g3"}}},
 		{"groups then poll", []Request{groups("w", "g"), poll}, Request{Kind: RunIncremental, Reason: "w, poll"}},
+		{"deleted union", []Request{
+			{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a", "b"}, Deleted: []string{"b"}},
+			{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"c"}, Deleted: []string{"c"}}},
+			Request{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a", "b", "c"}, Deleted: []string{"b", "c"}}},
+		{"full drops deleted", []Request{{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a"}, Deleted: []string{"a"}},
+			full("nightly")}, Request{Kind: RunFull, Reason: "w, nightly"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,10 +16,10 @@ type pending struct {
 }
 
 func newPending(req Request, res chan<- error, now time.Time) *pending {
-	req.SourceIDs, req.Groups = slices.Clone(req.SourceIDs), slices.Clone(req.Groups)
+	req.SourceIDs, req.Groups, req.Deleted = slices.Clone(req.SourceIDs), slices.Clone(req.Groups), slices.Clone(req.Deleted)
 	p := &pending{req: req, since: now, waiters: []chan<- error{res}}
 	if req.Kind == RunFull {
-		p.req.SourceIDs, p.req.Groups = nil, nil
+		p.req.SourceIDs, p.req.Groups, p.req.Deleted = nil, nil, nil
 	}
 	p.addReason(req.Reason)
 	return p
@@ -36,13 +36,16 @@ func (p *pending) merge(req Request, res chan<- error) {
 	switch {
 	case p.req.Kind == RunFull:
 	case req.Kind == RunFull:
-		p.req.Kind, p.req.SourceIDs, p.req.Groups = RunFull, nil, nil
+		p.req.Kind, p.req.SourceIDs, p.req.Groups, p.req.Deleted = RunFull, nil, nil, nil
 	case p.req.everything():
 	case req.everything():
-		p.req.SourceIDs, p.req.Groups = nil, nil
+		p.req.SourceIDs, p.req.Groups, p.req.Deleted = nil, nil, nil
 	default:
 		p.req.SourceIDs = union(p.req.SourceIDs, req.SourceIDs)
 		p.req.Groups = union(p.req.Groups, req.Groups)
+		// An ID deleted in one request and changed in a later one is read
+		// again: found, it is no leaver; not found, it was deleted.
+		p.req.Deleted = union(p.req.Deleted, req.Deleted)
 	}
 }
 

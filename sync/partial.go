@@ -36,6 +36,11 @@ type Changes struct {
 	IDs []string
 	// Groups are the DNs of groups added, changed or renamed.
 	Groups []string
+	// Deleted are those of IDs the source reported deleted from the
+	// directory, not merely gone out of scope (Active Directory tombstones):
+	// a linked person among them who is not read again leaves with the
+	// reason "deleted".
+	Deleted []string
 }
 
 // Incremental describes the part of the directory an incremental plan
@@ -146,6 +151,12 @@ func (r *Runner) readChanges(ctx context.Context, cr ChangeReader, ch Changes, n
 	slices.Sort(covered)
 	covered = slices.Compact(covered)
 	src.partial = covered
+	if len(ch.Deleted) > 0 {
+		src.deleted = make(map[string]bool, len(ch.Deleted))
+		for _, id := range ch.Deleted {
+			src.deleted[id] = true
+		}
+	}
 	r.Log.WithFields(logrus.Fields{"changes": len(ch.IDs) + len(ch.Groups), "covered": len(covered),
 		"people": len(src.people), "seconds": time.Since(start).Seconds()}).Debug("changes read")
 	return src, covered, full, nil
@@ -430,6 +441,47 @@ type ChangeLister interface {
 	// ChangedSince returns the IDs of the people and the DNs of the
 	// groups added or changed at or after since. Deletions are not seen.
 	ChangedSince(ctx context.Context, since time.Time) (ids, groups []string, err error)
+}
+
+// WatermarkLister is a Source that lists what changed after a watermark
+// it hands out, for an incremental poll: Active Directory's
+// highestCommittedUSN of one domain controller (*ldapsource.Source with
+// flavour = "ad").
+type WatermarkLister interface {
+	// Watermark returns the source's position now: a run that starts
+	// after the call and succeeds covers every change before it. Nil, with
+	// no error, says the source has none (polls go by ChangedSince).
+	Watermark(ctx context.Context) ([]byte, error)
+	// ChangedAfter returns the IDs of the people and the DNs of the groups
+	// changed after mark. full is true, with nothing listed, when the
+	// source cannot tell (the mark is another server's: a failover).
+	ChangedAfter(ctx context.Context, mark []byte) (ids, groups []string, full bool, err error)
+}
+
+// RunAfter runs an incremental pass (RunChanges) over what the source
+// says changed after mark (from WatermarkLister.Watermark, taken before the
+// last run that succeeded): an incremental poll by watermark. A source
+// that cannot list by watermark, or that cannot tell what changed after
+// mark, runs a full reconciliation instead. When nothing changed, nothing
+// runs and the Outcome has no plans.
+func (r *Runner) RunAfter(ctx context.Context, opts Options, mark []byte) (*Outcome, error) {
+	wl, ok := r.Source.(WatermarkLister)
+	if !ok || mark == nil {
+		return r.full(ctx, opts, "the source has no watermark to list changes after")
+	}
+	ids, groups, full, err := wl.ChangedAfter(ctx, mark)
+	if err != nil {
+		err = fmt.Errorf("list changes: %w (nothing was planned or changed)", err)
+		return nil, errors.Join(err, r.recordFailure(ctx, modeOf(opts), err))
+	}
+	if full {
+		return r.full(ctx, opts, "the source cannot list the changes after its watermark")
+	}
+	r.Log.WithFields(logrus.Fields{"people": len(ids), "groups": len(groups)}).Debug("changes listed after the watermark")
+	if len(ids) == 0 && len(groups) == 0 {
+		return &Outcome{}, nil
+	}
+	return r.RunChanges(ctx, opts, Changes{IDs: ids, Groups: groups})
 }
 
 // RunSince runs an incremental pass (RunChanges) over what the source

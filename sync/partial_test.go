@@ -332,3 +332,73 @@ func TestRunSince(t *testing.T) {
 	}
 	converged(t, r)
 }
+
+// TestRunChangesDeletedReason: a person the source reports deleted from
+// the directory (Changes.Deleted: AD tombstones) leaves with the reason
+// "deleted"; one only gone from the changes' read, "gone from the source".
+func TestRunChangesDeletedReason(t *testing.T) {
+	r, src, _, _ := incrementalSetup(t)
+	deleted, gone := src.entries[5].ID, src.entries[6].ID
+	src.remove(deleted)
+	src.remove(gone)
+	out, err := r.RunChanges(context.Background(), Options{DryRun: true},
+		Changes{IDs: []string{deleted, gone}, Deleted: []string{deleted}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := map[string]string{}
+	for _, c := range out.Plans[0].Changes {
+		if c.Kind == Leaver {
+			why[c.SourceID] = c.Reasons[0]
+		}
+	}
+	if !strings.HasPrefix(why[deleted], "deleted") || !strings.HasPrefix(why[gone], "gone from the source") {
+		t.Errorf("leaver reasons = %v", why)
+	}
+}
+
+// markSource is a changeSource that lists changes by watermark.
+type markSource struct {
+	*changeSource
+	full  bool   // ChangedAfter answers full (another DC's mark)
+	asked []byte // the mark ChangedAfter was given
+}
+
+func (s *markSource) Watermark(context.Context) ([]byte, error) { return []byte("mark"), nil }
+
+func (s *markSource) ChangedAfter(_ context.Context, mark []byte) ([]string, []string, bool, error) {
+	s.asked = mark
+	if s.full {
+		return nil, nil, true, nil
+	}
+	return s.listed, nil, false, nil
+}
+
+// TestRunAfter: a poll by watermark runs an incremental pass over what
+// the source lists after the mark, nothing when nothing changed, and a
+// full reconciliation when the source cannot tell (a failover) or there
+// is no mark.
+func TestRunAfter(t *testing.T) {
+	ctx := context.Background()
+	r, src, _, _ := incrementalSetup(t)
+	ms := &markSource{changeSource: src}
+	r.Source = ms
+	reads := src.reads
+	src.set(entry(src.entries[2].ID, "ca", "Sales", "staff"))
+	src.listed = []string{src.entries[2].ID}
+	out, err := r.RunAfter(ctx, Options{}, []byte("m1"))
+	if err != nil || len(out.Plans) != 1 || out.Plans[0].Incremental == nil || string(ms.asked) != "m1" {
+		t.Fatalf("RunAfter = %+v, %v (asked %q), want an incremental run after m1", out, err, ms.asked)
+	}
+	src.listed = nil
+	if out, err := r.RunAfter(ctx, Options{}, []byte("m2")); err != nil || len(out.Plans) != 0 {
+		t.Errorf("nothing changed: %+v, %v", out, err)
+	}
+	ms.full = true
+	if _, err := r.RunAfter(ctx, Options{}, []byte("m3")); err != nil || src.reads != reads+1 {
+		t.Errorf("another DC's mark: %v, %d full reads, want 1", err, src.reads-reads)
+	}
+	if _, err := r.RunAfter(ctx, Options{}, nil); err != nil || src.reads != reads+2 {
+		t.Errorf("no mark: %v, %d full reads, want 2", err, src.reads-reads)
+	}
+}

@@ -309,6 +309,9 @@ type source struct {
 	// partial, for an incremental run, are the source IDs it covered,
 	// sorted; nil for a full run.
 	partial []string
+	// deleted, for an incremental run, are the IDs the changes say were
+	// deleted from the directory (Changes.Deleted).
+	deleted map[string]bool
 	// others are the people as the targets' own mappers made them
 	// (target_rules.go).
 	others []*mapped
@@ -523,7 +526,7 @@ func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *P
 		Target: t.Name, Now: now, People: rewriteUserNames(t.Target, src.people), Unmapped: src.unmapped, Links: v.links,
 		Listing: v.accounts, Groups: groups, GroupIDs: v.groupIDs, StaticRoles: roles,
 		Managed: m.AttributePaths(), Rule: m.Rule, RuleKey: ruleKeyOf(m), Policy: t.Policy,
-		Index: v.index, PeopleIndex: src.index, ManagerLinks: v.managerLinks,
+		Index: v.index, PeopleIndex: src.index, ManagerLinks: v.managerLinks, Deleted: src.deleted,
 	})
 	describeActions(t.Target, p)
 	return p

@@ -64,6 +64,10 @@ type WatchEvent struct {
 	// Cookie is the resume point after this event, to save once the event
 	// is handled; nil when it does not move.
 	Cookie []byte
+	// Tombstones says that Deleted are deletions from the directory
+	// (Active Directory tombstones), not entries that may only have left
+	// the watched scope: the leavers they make have the reason "deleted".
+	Tombstones bool
 }
 
 // Empty reports whether e asks for nothing but saving its cookie.

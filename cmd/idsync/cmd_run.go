@@ -48,6 +48,10 @@ type daemon struct {
 	// pollSince is when the last full run or poll that succeeded
 	// started: an incremental poll reads what changed since.
 	pollSince time.Time
+	// pollMark is the source's watermark (sync.WatermarkLister) taken
+	// before the last full run or poll that succeeded; polls list the
+	// changes after it when set (Active Directory: by uSNChanged).
+	pollMark []byte
 }
 
 // pollOverlap is how far before the last successful run's start a poll
@@ -127,10 +131,20 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 	opts := sync.Options{DryRun: req.DryRun}
 	var out *sync.Outcome
 	covers := true // the run covers every change made before it started
+	changes := req.Kind == sync.RunIncremental && (len(req.SourceIDs) > 0 || len(req.Groups) > 0)
+	var mark []byte // the source's watermark before a run that covers everything
+	if !changes {
+		mark = d.watermark(ctx, r.Source)
+	}
+	d.mu.Lock()
+	last := d.pollMark
+	d.mu.Unlock()
 	switch {
-	case req.Kind == sync.RunIncremental && (len(req.SourceIDs) > 0 || len(req.Groups) > 0):
-		out, err = r.RunChanges(ctx, opts, sync.Changes{IDs: req.SourceIDs, Groups: req.Groups})
+	case changes:
+		out, err = r.RunChanges(ctx, opts, sync.Changes{IDs: req.SourceIDs, Groups: req.Groups, Deleted: req.Deleted})
 		covers = false
+	case req.Kind == sync.RunIncremental && mark != nil && last != nil:
+		out, err = r.RunAfter(ctx, opts, last)
 	case req.Kind == sync.RunIncremental:
 		d.mu.Lock()
 		since := d.pollSince
@@ -148,7 +162,7 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 	}
 	if err == nil && covers && !req.DryRun {
 		d.mu.Lock()
-		d.pollSince = start
+		d.pollSince, d.pollMark = start, mark
 		d.mu.Unlock()
 	}
 	switch {
@@ -358,4 +372,20 @@ func configFlag(fs *flag.FlagSet) *string {
 	fs.StringVar(p, "c", defaultConfigPath(), "configuration `file`")
 	fs.StringVar(p, "config", defaultConfigPath(), "configuration `file`")
 	return p
+}
+
+// watermark returns the source's watermark before a run (see
+// sync.WatermarkLister), nil when it has none or cannot give it now (the
+// poll then goes by modification time, or the run fails on its own).
+func (d *daemon) watermark(ctx context.Context, src sync.Source) []byte {
+	wl, ok := src.(sync.WatermarkLister)
+	if !ok {
+		return nil
+	}
+	mark, err := wl.Watermark(ctx)
+	if err != nil {
+		d.log.WithError(err).Warn("poll: the source's watermark could not be read: the next poll goes by modification time")
+		return nil
+	}
+	return mark
 }

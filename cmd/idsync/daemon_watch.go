@@ -44,6 +44,9 @@ func (d *daemon) handle(ctx context.Context, source string, ev sync.WatchEvent) 
 	if !ev.Empty() {
 		req := sync.Request{Kind: sync.RunIncremental, Reason: reasonWatch,
 			SourceIDs: append(append([]string(nil), ev.Changed...), ev.Deleted...), Groups: ev.Groups}
+		if ev.Tombstones {
+			req.Deleted = ev.Deleted
+		}
 		full := ev.Full || d.retry.needFull()
 		if full {
 			req = sync.Request{Kind: sync.RunFull, Reason: reasonWatch}

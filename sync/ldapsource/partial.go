@@ -18,14 +18,19 @@ import (
 // holds its lock for the whole read, so changes apply one at a time.
 type keptGroups struct {
 	mu    gosync.Mutex
-	cache *groupCache // nil until a full Read ends
+	cache *groupCache   // nil until a full Read ends
+	prim  *primaryIndex // the groups by SID, when primary groups are read
 }
 
-func (k *keptGroups) set(c *groupCache) {
+func (k *keptGroups) set(c *groupCache, prim *primaryIndex) {
 	k.mu.Lock()
-	k.cache = c
+	k.cache, k.prim = c, prim
 	k.mu.Unlock()
 }
+
+// errReadAll says a change read cannot tell what the changes touch: the
+// caller must read everything.
+var errReadAll = errors.New("the changes need a full read")
 
 // KeepGroups makes every full Read keep the groups it read, so that
 // ReadChanges can read a few changed people, and know the former members of
@@ -52,55 +57,65 @@ const idChunk = 100
 // (found or not: an ID not found is deleted or out of scope) and the ID of
 // every person read through a group. full is true, with nothing read, when
 // ReadChanges cannot tell what the changes touch: KeepGroups was not
-// called, no full Read has ended since the Source was made, or people's
-// primary groups are read (ad.primary_groups); the caller
-// must then read everything. The group changes are remembered once the read
+// called, or no full Read has ended since the Source was made. With
+// people's primary groups read (ad.primary_groups), a person's primary group
+// is found by its SID among the groups of the last full read; full is also
+// true (and what fn saw is to be discarded) when a changed group is, or
+// contains, someone's primary group (its primary members are in no member
+// list), or when a person's primary group is not among the groups known.
+// The group changes are remembered once the read
 // succeeds, so the same changes passed twice read their people once more
 // and find nothing new about the groups. Errors are as for Read, and leave
 // the kept groups as they were.
 func (s *Source) ReadChanges(ctx context.Context, ids, groups []string, fn func(mapping.Entry) error) (covered []string, full bool, err error) {
-	if s.keep == nil || s.cfg.primaryGroups() {
-		// Primary groups (Active Directory's primaryGroupID) are resolved
-		// by a full read only.
+	covered, err = s.readChanges(ctx, ids, groups, fn)
+	if errors.Is(err, errReadAll) {
 		return nil, true, nil
+	}
+	return covered, false, err
+}
+
+func (s *Source) readChanges(ctx context.Context, ids, groups []string, fn func(mapping.Entry) error) (covered []string, err error) {
+	if s.keep == nil {
+		return nil, errReadAll
 	}
 	s.keep.mu.Lock()
 	defer s.keep.mu.Unlock()
-	if s.keep.cache == nil {
-		return nil, true, nil
+	if s.keep.cache == nil || s.cfg.primaryGroups() && s.keep.prim == nil {
+		return nil, errReadAll
 	}
 	conn, closeConn, err := s.open(ctx)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	defer closeConn()
 	conv := newConverter(s.cfg.IDAttribute)
 	next, dns, err := s.changedGroups(ctx, conn, conv, ids, groups)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	r := &changeRead{s: s, conn: conn, conv: conv, cache: next, fn: fn, seen: map[string]bool{}}
+	r := &changeRead{s: s, conn: conn, conv: conv, cache: next, prim: s.keep.prim, fn: fn, seen: map[string]bool{}}
 	changed, err := r.byIDs(ctx, ids)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if err := r.refreshGroupsOf(ctx, changed); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	r.groups = r.cache.memberships()
 	for _, e := range changed {
 		if _, err := r.deliver(e); err != nil {
-			return nil, false, err
+			return nil, err
 		}
 	}
 	if err := r.byDNs(ctx, dns); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	s.keep.cache = r.cache
 	covered = append(slices.Clone(ids), r.covered...)
 	s.log.WithFields(logrus.Fields{"ids": len(ids), "groups": len(groups), "through_groups": len(dns),
 		"people": r.read}).Debug("ldap: read changes")
-	return covered, false, nil
+	return covered, nil
 }
 
 // changedGroups reads the groups named in groups and finds the groups
@@ -119,9 +134,13 @@ func (s *Source) changedGroups(ctx context.Context, conn *ldap.Conn, conv *conve
 		return old, nil, nil
 	}
 	next := old.clone()
+	prim := s.keep.prim
 	var dns []string
 	for _, id := range deleted {
 		g := next.byKey[next.byID[id]]
+		if prim != nil && prim.touches(next, g) {
+			return nil, nil, errReadAll
+		}
 		before := next.people(g)
 		next.removeID(id)
 		dns = append(dns, next.affected(g, nil, before)...)
@@ -136,6 +155,9 @@ func (s *Source) changedGroups(ctx context.Context, conn *ldap.Conn, conv *conve
 			if k, ok := next.byID[g.id]; ok {
 				prev = next.byKey[k] // renamed: the entry's old DN
 			}
+		}
+		if prim != nil && (prim.touches(next, prev) || prim.touches(next, g)) {
+			return nil, nil, errReadAll
 		}
 		before := next.people(prev)
 		if g == nil {
@@ -194,8 +216,9 @@ type changeRead struct {
 	s       *Source
 	conn    *ldap.Conn
 	conv    *converter
-	cache   *groupCache // the groups as they are after the changes
-	groups  groupsOf    // cache's memberships, once the groups are read
+	cache   *groupCache   // the groups as they are after the changes
+	prim    *primaryIndex // groups by SID; nil when primary groups are not read
+	groups  groupsOf      // cache's memberships, once the groups are read
 	fn      func(mapping.Entry) error
 	seen    map[string]bool // IDs passed to fn
 	covered []string        // IDs of people read by DN
@@ -215,6 +238,19 @@ func (r *changeRead) deliver(e mapping.Entry) (string, error) {
 	var memberOf []string
 	if *r.s.cfg.UseMemberOf {
 		memberOf = e.Attrs.Get("memberof")
+	}
+	if r.prim != nil {
+		dn, err := r.prim.group(e)
+		var miss *missingPrimaryError
+		switch {
+		case errors.As(err, &miss):
+			return "", errReadAll // a group the last full read did not see
+		case err != nil:
+			return "", fmt.Errorf("ldap: %w", err)
+		case dn != "":
+			memberOf = append(memberOf[:len(memberOf):len(memberOf)], dn)
+			r.prim.use(dn)
+		}
 	}
 	sidString(&e)
 	e.Groups = r.groups.Of(e.DN, memberOf)

@@ -21,8 +21,13 @@ func (s *Source) ChangedSince(ctx context.Context, since time.Time) (ids, groups
 		return nil, nil, err
 	}
 	defer closeConn()
+	return s.changed(ctx, conn, "(modifyTimestamp>="+since.UTC().Format("20060102150405Z")+")")
+}
+
+// changed lists the people and groups that match stamp, a filter on
+// when they changed.
+func (s *Source) changed(ctx context.Context, conn *ldap.Conn, stamp string) (ids, groups []string, err error) {
 	conv := newConverter(s.cfg.IDAttribute)
-	stamp := "(modifyTimestamp>=" + since.UTC().Format("20060102150405Z") + ")"
 	q := query{what: "changed users", base: s.cfg.Users.BaseDN, scope: s.scope(),
 		filter: "(&" + s.cfg.Users.Filter + stamp + ")", attrs: []string{s.cfg.IDAttribute}}
 	_, err = s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {

@@ -14,9 +14,46 @@ import (
 // domain of the person's own objectSid.
 type primaryIndex struct {
 	bySID map[string]string // binary SID -> group DN
+	// used are the groups that are someone's primary group, by
+	// normalised DN: a change of one of them, or of a group that contains
+	// one, changes memberships no member list shows.
+	used map[string]bool
 }
 
-func newPrimaryIndex() *primaryIndex { return &primaryIndex{bySID: map[string]string{}} }
+func newPrimaryIndex() *primaryIndex {
+	return &primaryIndex{bySID: map[string]string{}, used: map[string]bool{}}
+}
+
+// use records that the group dn is someone's primary group.
+func (p *primaryIndex) use(dn string) { p.used[mapping.NormalizeDN(dn)] = true }
+
+// touches reports whether g is, or contains (directly or through nested
+// groups of c), a group that is someone's primary group.
+func (p *primaryIndex) touches(c *groupCache, g *cachedGroup) bool {
+	if g == nil {
+		return false
+	}
+	if p.used[mapping.NormalizeDN(g.dn)] {
+		return true
+	}
+	seen := map[string]bool{mapping.NormalizeDN(g.dn): true}
+	stack := [][]string{g.members}
+	for len(stack) > 0 {
+		members := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, m := range members {
+			key := mapping.NormalizeDN(m)
+			if p.used[key] {
+				return true
+			}
+			if sub, ok := c.byKey[key]; ok && !seen[key] {
+				seen[key] = true
+				stack = append(stack, sub.members)
+			}
+		}
+	}
+	return false
+}
 
 // add records the group e, whose objectSid is read; a group without one
 // (not AD) is left out.

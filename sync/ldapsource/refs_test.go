@@ -76,14 +76,3 @@ func TestReferencesRefused(t *testing.T) {
 		}
 	}
 }
-
-// TestWatchADNotYet: the daemon's watch on an AD source says it is not
-// there yet rather than that the ID attribute is wrong.
-func TestWatchADNotYet(t *testing.T) {
-	cfg := fakeConfig("ldap://127.0.0.1")
-	cfg.Flavour = FlavourAD
-	t.Setenv("IDSYNC_FAKE_PW", "pw")
-	if _, err := NewWatcher(cfg, quietLog()); err == nil || !strings.Contains(err.Error(), "not implemented yet") {
-		t.Errorf("NewWatcher: %v", err)
-	}
-}

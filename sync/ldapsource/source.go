@@ -153,6 +153,7 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 					return fmt.Errorf("ldap: search users under %q: %w", q.base, err)
 				case dn != "":
 					memberOf = append(memberOf[:len(memberOf):len(memberOf)], dn)
+					prim.use(dn)
 				}
 			}
 			sidString(&e)
@@ -172,7 +173,7 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 		return err
 	}
 	if cache != nil {
-		s.keep.set(cache)
+		s.keep.set(cache, prim)
 	}
 	refs.report(s.log)
 	for sid, n := range noPrimary {

@@ -28,6 +28,8 @@ type Event struct {
 	// Cookie is the resume point to save once the event is handled; nil
 	// when it does not move.
 	Cookie []byte
+	// Tombstones says Deleted are deletions (the AD watcher's tombstones).
+	Tombstones bool
 }
 
 // Watcher follows an OpenLDAP directory with syncrepl (RFC 4533,
@@ -94,11 +96,7 @@ func NewWatcher(cfg Config, log logrus.FieldLogger, opts ...WatchOption) (*Watch
 		return nil, err
 	}
 	c := src.cfg
-	if c.isAD() {
-		return nil, fmt.Errorf("ldap: watch: following Active Directory (DirSync) is not implemented yet: " +
-			"set daemon.watch = false and schedule runs")
-	}
-	if !strings.EqualFold(c.IDAttribute, "entryUUID") {
+	if !c.isAD() && !strings.EqualFold(c.IDAttribute, "entryUUID") {
 		return nil, fmt.Errorf("ldap: watch: id_attribute must be entryUUID for syncrepl, got %q", c.IDAttribute)
 	}
 	w := &Watcher{src: src, log: log, base: c.Users.BaseDN, filter: c.Users.Filter, groupOC: map[string]bool{}}
@@ -156,7 +154,13 @@ func commonSuffix(a, b string) (string, error) {
 // refused or a server without syncprov is returned as an error; any other
 // failure reconnects after the backoff and resumes from the last cookie
 // fn accepted.
+//
+// With flavour = "ad" it follows Active Directory with DirSync and change
+// notifications instead (see watchAD).
 func (w *Watcher) Watch(ctx context.Context, cookie []byte, fn func(Event) error) error {
+	if w.src.cfg.isAD() {
+		return w.watchAD(ctx, cookie, fn)
+	}
 	attempt := 0
 	for {
 		progressed, err := w.session(ctx, cookie, func(e Event) error {

@@ -1,0 +1,125 @@
+package ldapsource
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/sirupsen/logrus"
+)
+
+// usnMark is an Active Directory watermark: the highestCommittedUSN of one
+// domain controller (named by its dsServiceName). USNs are counted by each
+// DC for itself, so a mark is only good on the DC that gave it.
+type usnMark struct {
+	DC  string `json:"dc"`
+	USN uint64 `json:"usn"`
+	nc  string // the DC's default naming context (not kept)
+}
+
+// Watermark returns, for flavour = "ad", the position of the domain
+// controller idsync reads now (its highestCommittedUSN), for ChangedAfter
+// once a run that started after the call has succeeded; nil, for other
+// directories, says polls go by modifyTimestamp (ChangedSince).
+func (s *Source) Watermark(ctx context.Context) ([]byte, error) {
+	if !s.cfg.isAD() {
+		return nil, nil
+	}
+	conn, closeConn, err := s.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeConn()
+	m, err := readUSN(conn)
+	if err != nil {
+		return nil, fmt.Errorf("ldap: watermark: %w", err)
+	}
+	return json.Marshal(m)
+}
+
+// ChangedAfter lists the people (IDs) and groups (DNs) changed after mark
+// (from Watermark) by uSNChanged, for an incremental poll on Active
+// Directory without the DirSync right. People deleted after mark are
+// listed too when the bind account can read CN=Deleted Objects (see
+// docs/ad.md): reading them again finds them gone. full is true, with
+// nothing listed, when another domain controller answers than the one
+// that gave mark (a failover) or mark cannot be read: the caller must
+// reconcile everything. Errors are as for Read.
+func (s *Source) ChangedAfter(ctx context.Context, mark []byte) (ids, groups []string, full bool, err error) {
+	var m usnMark
+	if err := json.Unmarshal(mark, &m); err != nil || m.DC == "" {
+		s.log.WithField("mark", string(mark)).Warn("ldap: poll: not a USN watermark: full reconciliation")
+		return nil, nil, true, nil
+	}
+	conn, closeConn, err := s.open(ctx)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer closeConn()
+	now, err := readUSN(conn)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("ldap: poll: %w", err)
+	}
+	if !strings.EqualFold(now.DC, m.DC) || now.USN < m.USN {
+		s.log.WithFields(logrus.Fields{"was": m.DC, "now": now.DC}).Warn(
+			"ldap: poll: another domain controller answers (failover), or it was restored: USNs are per DC: full reconciliation")
+		return nil, nil, true, nil
+	}
+	stamp := "(uSNChanged>=" + strconv.FormatUint(m.USN+1, 10) + ")"
+	if ids, groups, err = s.changed(ctx, conn, stamp); err != nil {
+		return nil, nil, false, err
+	}
+	gone, err := s.deletedAfter(ctx, conn, now.nc, stamp)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return append(ids, gone...), groups, false, nil
+}
+
+// deletedAfter lists the IDs of the people deleted (tombstones) that match
+// stamp; none when the bind account cannot see deleted objects.
+func (s *Source) deletedAfter(ctx context.Context, conn *ldap.Conn, nc, stamp string) ([]string, error) {
+	conv := newConverter(s.cfg.IDAttribute)
+	req := ldap.NewSearchRequest("CN=Deleted Objects,"+nc, ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 0, 0, false,
+		"(&(isDeleted=TRUE)(objectClass=user)"+stamp+")", []string{s.cfg.IDAttribute},
+		[]ldap.Control{ldap.NewControlMicrosoftShowDeleted()})
+	res, err := conn.Search(req)
+	if ldap.IsErrorAnyOf(err, ldap.LDAPResultNoSuchObject, ldap.LDAPResultInsufficientAccessRights) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.ctxErr(ctx, fmt.Errorf("ldap: search deleted users: %w", searchErr(err)))
+	}
+	var ids []string
+	for _, le := range res.Entries {
+		e, _ := conv.entry(le)
+		if err := conv.setID(&e); err == nil {
+			ids = append(ids, e.ID)
+		}
+	}
+	return ids, nil
+}
+
+// readUSN reads the DC's identity and highestCommittedUSN from the root DSE.
+func readUSN(conn *ldap.Conn) (usnMark, error) {
+	res, err := conn.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", []string{"dsServiceName", "highestCommittedUSN", "defaultNamingContext"}, nil))
+	if err != nil {
+		return usnMark{}, fmt.Errorf("read the root DSE: %w", err)
+	}
+	if len(res.Entries) != 1 {
+		return usnMark{}, errors.New("read the root DSE: no entry")
+	}
+	e := res.Entries[0]
+	m := usnMark{DC: e.GetAttributeValue("dsServiceName"), nc: e.GetAttributeValue("defaultNamingContext")}
+	usn, err := strconv.ParseUint(e.GetAttributeValue("highestCommittedUSN"), 10, 64)
+	if m.DC == "" || err != nil {
+		return usnMark{}, errors.New("the root DSE has no dsServiceName or highestCommittedUSN: not an Active Directory domain controller")
+	}
+	m.USN = usn
+	return m, nil
+}

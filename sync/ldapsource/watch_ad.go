@@ -1,0 +1,197 @@
+package ldapsource
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+	"github.com/sirupsen/logrus"
+)
+
+// adCookie is the resume point of the Active Directory watcher: a DirSync
+// cookie is only good on the domain controller that issued it, so the DC
+// (its dsServiceName, the DN of its NTDS Settings) is kept with it.
+type adCookie struct {
+	DC      string `json:"dc"`
+	DirSync []byte `json:"dirsync"`
+}
+
+// parseADCookie decodes a saved cookie; nil or empty gives the zero
+// cookie. It is outside input (the state database): malformed is an error,
+// which the watcher treats as no cookie.
+func parseADCookie(b []byte) (adCookie, error) {
+	var c adCookie
+	if len(b) == 0 {
+		return c, nil
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return adCookie{}, fmt.Errorf("not an Active Directory watch cookie: %w", err)
+	}
+	if c.DC == "" || len(c.DirSync) == 0 {
+		return adCookie{}, errors.New("not an Active Directory watch cookie: dc or dirsync missing")
+	}
+	return c, nil
+}
+
+func (c adCookie) encode() []byte {
+	b, _ := json.Marshal(c) // a struct of a string and bytes always encodes
+	return b
+}
+
+// dirSyncFlags: none. Not LDAP_DIRSYNC_OBJECT_SECURITY: with it an account
+// needs no right but sees only what it may read, and no tombstones
+// (deletions would go unseen until a full run); without it the DC checks
+// the "Replicating Directory Changes" right on the domain root and answers
+// insufficientAccessRights when it is missing. Not incremental values
+// either: a group's member change is reported with the group, which is
+// read again anyway.
+const dirSyncFlags = 0
+
+// dirSyncFilter selects what DirSync reports: people and groups by object
+// class only, since a tombstone keeps its objectClass but loses
+// objectCategory (users.filter's AD default would miss every deletion).
+// Computers are user objects too: reading them again finds them out of
+// scope.
+const dirSyncFilter = "(|(objectClass=user)(objectClass=group))"
+
+// dirSyncAttrs are what the watcher asks DirSync for. DirSync reports an
+// object only when one of the attributes asked for changed, so: the
+// people's attributes (users.attributes, "*" by default, with
+// userAccountControl, primaryGroupID and the like), a group's name and
+// members, and what tells deletions (isDeleted) and groups (objectClass)
+// apart.
+func (w *Watcher) dirSyncAttrs() []string {
+	extra := []string{"objectGUID", "objectClass", "isDeleted", "name", "member"}
+	if n := w.src.cfg.Groups.NameAttribute; n != "" {
+		extra = append(extra, n)
+	}
+	return attrList(w.src.userAttrs, extra...)
+}
+
+// watchAD implements Watch for flavour = "ad": DirSync over the domain's
+// naming context, one round at start and one after each change
+// notification (LDAP_SERVER_NOTIFICATION_OID) on it. Starting without a
+// cookie, with the cookie of another DC (after a failover), or with one the
+// DC refuses yields an event with Full set and a fresh cookie.
+func (w *Watcher) watchAD(ctx context.Context, cookie []byte, fn func(Event) error) error {
+	attempt := 0
+	for {
+		progressed, err := w.adSession(ctx, cookie, func(e Event) error {
+			if err := fn(e); err != nil {
+				return &fnError{err}
+			}
+			if e.Cookie != nil {
+				cookie = e.Cookie
+			}
+			return nil
+		})
+		if cerr := ctx.Err(); cerr != nil {
+			return fmt.Errorf("ldap: watch: %w", cerr)
+		}
+		var fe *fnError
+		switch {
+		case errors.As(err, &fe):
+			return fe.err
+		case errors.Is(err, errCookieRefused):
+			w.log.WithError(err).Warn("ldap: watch: the domain controller refused the DirSync cookie: " +
+				"starting again without it (full reconciliation)")
+			cookie = nil
+			continue
+		case ldap.IsErrorAnyOf(err, ldap.LDAPResultInsufficientAccessRights):
+			return fmt.Errorf("%w: DirSync was refused to %s: grant it \"Replicating Directory Changes\" "+
+				"on the domain root (docs/ad.md), or set daemon.watch = false and schedule mode = \"incremental\" "+
+				"runs, which poll by uSNChanged without that right", err, w.src.cfg.BindDN)
+		case errors.Is(err, errBind), permanent(err):
+			return err
+		}
+		if progressed {
+			attempt = 0
+		}
+		attempt++
+		if w.opts.state != nil {
+			w.opts.state(false, err)
+		}
+		w.log.WithError(err).WithField("attempt", attempt).Warn("ldap: watch: connection lost, reconnecting")
+		if err := w.opts.backoff(ctx, attempt); err != nil {
+			return fmt.Errorf("ldap: watch: %w", err)
+		}
+	}
+}
+
+// errCookieRefused: the DC answered the first DirSync with a saved cookie
+// with an error.
+var errCookieRefused = errors.New("DirSync cookie refused")
+
+// adSession connects, runs a DirSync round, then one per change
+// notification, until the connection fails.
+func (w *Watcher) adSession(ctx context.Context, saved []byte, emit func(Event) error) (progressed bool, err error) {
+	conn, closeConn, err := w.src.open(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer closeConn()
+	dc, nc, err := rootDSE(conn)
+	if err != nil {
+		return false, fmt.Errorf("ldap: watch: read the root DSE: %w", err)
+	}
+	progressed = true
+	if w.opts.state != nil {
+		w.opts.state(true, nil)
+	}
+	ck, err := parseADCookie(saved)
+	if err != nil {
+		w.log.WithError(err).Warn("ldap: watch: saved cookie ignored (full reconciliation)")
+	}
+	if ck.DC != "" && !strings.EqualFold(ck.DC, dc) {
+		w.log.WithFields(logrus.Fields{"was": ck.DC, "now": dc}).Warn(
+			"ldap: watch: the cookie is from another domain controller (failover): full reconciliation")
+		ck = adCookie{}
+	}
+	// Notifications first, so that no change falls between the round
+	// and the wait.
+	nconn, closeN, err := w.src.open(ctx)
+	if err != nil {
+		return progressed, err
+	}
+	defer closeN()
+	nconn.SetTimeout(0)
+	nctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	notes := nconn.SearchAsync(nctx, ldap.NewSearchRequest(nc, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", []string{"objectGUID"}, []ldap.Control{ldap.NewControlMicrosoftNotification(), ldap.NewControlMicrosoftShowDeleted()}), 64)
+	r := &dirSyncRound{w: w, conn: conn, nc: nc, dc: dc}
+	if err := r.run(ck, emit); err != nil {
+		return progressed, err
+	}
+	for notes.Next() {
+		if err := r.run(r.last, emit); err != nil {
+			return progressed, err
+		}
+	}
+	if err := notes.Err(); err != nil {
+		return progressed, fmt.Errorf("ldap: watch %s: change notifications: %w", w.src.cfg.URL, err)
+	}
+	return progressed, fmt.Errorf("ldap: watch %s: %w", w.src.cfg.URL, errSearchEnded)
+}
+
+// rootDSE reads the DC's identity (dsServiceName) and its default naming
+// context, the base DirSync needs.
+func rootDSE(conn *ldap.Conn) (dc, nc string, err error) {
+	res, err := conn.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", []string{"dsServiceName", "defaultNamingContext"}, nil))
+	if err != nil {
+		return "", "", err
+	}
+	if len(res.Entries) != 1 {
+		return "", "", fmt.Errorf("got %d entries, want 1", len(res.Entries))
+	}
+	e := res.Entries[0]
+	dc, nc = e.GetAttributeValue("dsServiceName"), e.GetAttributeValue("defaultNamingContext")
+	if dc == "" || nc == "" {
+		return "", "", errors.New("no dsServiceName or defaultNamingContext: not an Active Directory domain controller")
+	}
+	return dc, nc, nil
+}
