@@ -106,15 +106,16 @@ func TestReadServerAnswers(t *testing.T) {
 			return [][]byte{user(id), result(id, ldap.ApplicationSearchResultDone, ldap.LDAPResultTimeLimitExceeded, "too slow", nil)}
 		}, `LDAP Result Code 3 "Time Limit Exceeded": too slow`, ldap.LDAPResultTimeLimitExceeded},
 		// go-ldap drops what it cannot match to a request (a notice of
-		// disconnection, a wrong message ID, a malformed message): the
-		// page then fails at the timeout.
+		// disconnection, a wrong message ID): the page then fails at the
+		// timeout. A message of the search with an unknown operation fails
+		// it at once.
 		{"notice of disconnection", func(id int64) [][]byte {
 			return [][]byte{user(id), result(0, ldap.ApplicationExtendedResponse, ldap.LDAPResultUnavailable, "shutting down", nil)}
 		}, "connection timed out", 0},
 		{"wrong message ID", func(id int64) [][]byte { return [][]byte{user(id + 7)} }, "connection timed out", 0},
 		{"malformed entry", func(id int64) [][]byte {
 			return [][]byte{envelope(id, ldap.NewControlPaging(1).Encode())}
-		}, "connection timed out", 0},
+		}, "unknown tag: 16", 0},
 		{"garbage", func(id int64) [][]byte { return [][]byte{[]byte("\x30\x03\x02\x01"), nil} }, "unable to read LDAP response packet", 0},
 		{"bad length", func(id int64) [][]byte { return [][]byte{[]byte("\x30\x80\x02\x01"), nil} }, "unable to read LDAP response packet", 0},
 		{"huge length", func(id int64) [][]byte { return [][]byte{[]byte("\x30\x84\x7f\xff\xff\xff\x02\x01"), nil} },
