@@ -158,3 +158,64 @@ func TestFnErrorStopsRead(t *testing.T) {
 		t.Errorf("err = %v after %d calls, want stop after 1", err, calls)
 	}
 }
+
+// TestEntriesHandedOnAsTheyArrive: an entry reaches fn before its page
+// ends (here the page never does: the read then fails at the timeout).
+func TestEntriesHandedOnAsTheyArrive(t *testing.T) {
+	url := startFake(t, func(r fakeRequest) [][]byte {
+		return [][]byte{entryMsg(r.id, "uid=a,ou=people,dc=x", attr{"entryUUID", []string{"a"}})}
+	})
+	cfg := fakeConfig(url)
+	cfg.Groups.BaseDN = ""
+	cfg.Timeout = duration.Of(time.Second)
+	t.Setenv("IDSYNC_FAKE_PW", "pw")
+	var seen []string
+	err := newTestSource(t, cfg).Read(context.Background(), func(e mapping.Entry) error {
+		seen = append(seen, e.ID)
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Errorf("err = %v, want the page timed out", err)
+	}
+	if !reflect.DeepEqual(seen, []string{"a"}) {
+		t.Errorf("fn saw %v before the page ended, want [a]", seen)
+	}
+}
+
+// TestRangedEntryMidPage: an entry with a ranged attribute in the middle
+// of a page is completed once the page ends, and the entries after it are
+// handed on after it, in the page's order.
+func TestRangedEntryMidPage(t *testing.T) {
+	url := startFake(t, func(r fakeRequest) [][]byte {
+		base, attrs, _ := r.search()
+		switch {
+		case base == "ou=people,dc=x":
+			return [][]byte{
+				entryMsg(r.id, "uid=a,ou=people,dc=x", attr{"entryUUID", []string{"a"}}),
+				entryMsg(r.id, "uid=b,ou=people,dc=x", attr{"entryUUID", []string{"b"}}, attr{"description;range=0-0", []string{"one"}}),
+				entryMsg(r.id, "uid=c,ou=people,dc=x", attr{"entryUUID", []string{"c"}}),
+				done(r.id, nil),
+			}
+		case base == "uid=b,ou=people,dc=x" && len(attrs) == 1 && attrs[0] == "description;range=1-*":
+			return [][]byte{entryMsg(r.id, base, attr{"description;range=1-*", []string{"two"}}), done(r.id, nil)}
+		}
+		t.Errorf("unexpected request %s %v", base, attrs)
+		return [][]byte{result(r.id, ldap.ApplicationSearchResultDone, ldap.LDAPResultOperationsError, "unexpected", nil)}
+	})
+	cfg := fakeConfig(url)
+	cfg.Groups.BaseDN = ""
+	got, err := fakeRead(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range got {
+		ids = append(ids, e.ID)
+	}
+	if !reflect.DeepEqual(ids, []string{"a", "b", "c"}) {
+		t.Fatalf("entries %v, want [a b c]", ids)
+	}
+	if d := got[1].Values("description"); !reflect.DeepEqual(d, []string{"one", "two"}) {
+		t.Errorf("b's description = %q, want [one two]", d)
+	}
+}
