@@ -114,7 +114,9 @@ func (s *Source) onePage(ctx context.Context, conn *ldap.Conn, conv *converter, 
 	// goroutine for it ends.
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	res := conn.SearchAsync(sctx, req, 0)
+	// A few entries may wait decoded, so that go-ldap's goroutine and
+	// this one do not hand over every entry in lockstep.
+	res := conn.SearchAsync(sctx, req, 64)
 	var one [1]mapping.Entry
 	for res.Next() {
 		if r := res.Referral(); r != "" {
@@ -125,6 +127,9 @@ func (s *Source) onePage(ctx context.Context, conn *ldap.Conn, conv *converter, 
 		if le == nil {
 			out.controls = res.Controls()
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return out, err // the entries go-ldap still has are not handed on
 		}
 		out.entries++
 		e, ranged := conv.entry(le)
