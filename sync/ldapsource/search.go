@@ -27,9 +27,9 @@ type query struct {
 // search per page in a cookie loop, and calls page with the entries
 // (ranged attributes completed) as they arrive: go-ldap decodes each
 // entry on its own (SearchAsync) and idsync converts it and hands it on
-// before the next is decoded, so memory holds an entry or two, not a page
-// (a page of go-ldap's decoded packets is several times its size on the
-// wire). An entry with a ranged attribute, and the rest of its page after
+// as soon as it is decoded, so memory holds a few entries (at most 64 wait
+// decoded), not a page (a page of go-ldap's decoded packets is several
+// times its size on the wire). An entry with a ranged attribute, and the rest of its page after
 // it, are held until the page ends: the base searches that complete its
 // ranges go over the same connection, which must be done with the page.
 // The next page is asked for once page has seen every entry of this one.

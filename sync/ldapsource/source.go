@@ -1,6 +1,6 @@
 // Package ldapsource reads people and their groups from an LDAP directory
 // (OpenLDAP, Active Directory, Samba): a paged, streaming search that holds
-// an entry or two and the group index in memory, with nested groups resolved,
+// a few entries and the group index in memory, with nested groups resolved,
 // Active Directory range retrieval and objectGUID identifiers. Any read
 // problem is an error; a read never ends short and quiet.
 package ldapsource
