@@ -65,7 +65,14 @@ func (m *Mapper) mapEntry(st *state, e *Entry) (Person, error) {
 	p.Account.Active = !p.Disabled
 	// m.attrs is sorted by key, "attributes." + path: appending keeps
 	// Attrs sorted by path.
-	p.Account.Attrs = make(targets.Attrs, 0, len(m.attrs))
+	// Room for exactly the attributes: a person lives for the whole run.
+	n := len(m.attrs)
+	for _, r := range m.attrs {
+		if r.path == "userName" || r.path == "externalId" {
+			n--
+		}
+	}
+	p.Account.Attrs = make(targets.Attrs, 0, n)
 	for _, r := range m.attrs {
 		v, err := m.evalString(st, r)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -104,12 +105,21 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 	// failed source read cancels the rest.
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The people the run's mapper maps share the equal strings of the
+	// first target that plans with that mapper (share.go).
 	views := make([]chan *targetView, len(r.Targets))
+	sh, shareWith := &sharer{}, slices.IndexFunc(r.Targets, func(t TargetSpec) bool { return t.Mapper == nil })
 	for i, t := range r.Targets {
 		views[i] = make(chan *targetView, 1)
-		go func(t TargetSpec, ch chan<- *targetView) { ch <- r.view(lctx, t, opts.Overrides) }(t, views[i])
+		go func(t TargetSpec, ch chan<- *targetView) {
+			v := r.view(lctx, t, opts.Overrides)
+			if i == shareWith {
+				sh.ready(v)
+			}
+			ch <- v
+		}(t, views[i])
 	}
-	src, err := r.readSource(ctx, now, r.sizeHint(ctx))
+	src, err := r.readSource(ctx, now, r.sizeHint(ctx), sh)
 	if err != nil {
 		cancel()
 		for _, ch := range views {
@@ -128,6 +138,12 @@ func (r *Runner) Run(ctx context.Context, opts Options) (*Outcome, error) {
 			}
 			errs = append(errs, fmt.Errorf("target %s: %w", t.Name, v.err))
 			continue
+		}
+		if i == shareWith && v.index != nil {
+			// The view was ready only after the read ended.
+			for k := range src.people[:src.unshared] {
+				v.share(&src.people[k])
+			}
 		}
 		pt := r.planTarget(ctx, t, mode, opts, now, src, v)
 		out.NextDue = earliest(out.NextDue, nextDue(now, datesOf(src.forTarget(t), t.Policy, now), t, v, pt.p))
@@ -267,14 +283,35 @@ func (r *Runner) now() time.Time {
 // readSource reads and maps every person, in source order, on the calling
 // goroutine. A mapping error for one person is kept as Unmapped (the plan
 // leaves that person's account alone). The people are indexed once the
-// read ends. sizeHint is how many people to make room for.
-func (r *Runner) readSource(ctx context.Context, now time.Time, sizeHint int) (source, error) {
-	src := source{people: make([]mapping.Person, 0, sizeHint), others: r.targetMappers()}
+// read ends. sizeHint is how many people to make room for. Once sh's view
+// is ready, the people share its strings (share.go): those mapped before
+// at once, the others as they are mapped; src.unshared counts the people
+// left to share when the view was not ready before the read ended (sh may
+// be nil). Equal role lists are shared too.
+func (r *Runner) readSource(ctx context.Context, now time.Time, sizeHint int, sh *sharer) (source, error) {
+	src := source{people: make([]mapping.Person, 0, sizeHint), others: r.targetMappers(), unshared: -1}
+	var roles roleLists
 	start := time.Now()
 	err := r.Source.Read(ctx, func(e mapping.Entry) error {
+		n := len(src.people)
 		r.mapEntry(&src, e, now)
+		if len(src.people) == n {
+			return nil // unmapped
+		}
+		p := &src.people[n]
+		p.Roles = roles.intern(p.Roles)
+		if sh.share(p) && src.unshared < 0 {
+			// The view is ready: the people mapped before share now.
+			for k := range src.people[:n] {
+				sh.share(&src.people[k])
+			}
+			src.unshared = 0
+		}
 		return nil
 	})
+	if src.unshared < 0 {
+		src.unshared = len(src.people)
+	}
 	if err == nil {
 		src.index = NewPeopleIndex(len(src.people))
 		err = src.index.Add(src.people)
@@ -315,6 +352,9 @@ type source struct {
 	// others are the people as the targets' own mappers made them
 	// (target_rules.go).
 	others []*mapped
+	// unshared is how many people, from the first, have not shared the
+	// strings of the view that was ready only after the read (share.go).
+	unshared int
 }
 
 // inSource returns a func reporting whether a person of src (mapped or not)

@@ -337,7 +337,7 @@ func TestReadSourceMapsEveryEntryOnce(t *testing.T) {
 		log := logrus.New()
 		log.SetOutput(io.Discard)
 		r := &Runner{Source: &sliceSource{entries: entries}, Mapper: badSevens{}, Log: log}
-		src, err := r.readSource(context.Background(), time.Now(), hint)
+		src, err := r.readSource(context.Background(), time.Now(), hint, nil)
 		if err != nil {
 			t.Fatalf("hint %d: %v", hint, err)
 		}

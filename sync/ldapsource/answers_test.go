@@ -106,15 +106,16 @@ func TestReadServerAnswers(t *testing.T) {
 			return [][]byte{user(id), result(id, ldap.ApplicationSearchResultDone, ldap.LDAPResultTimeLimitExceeded, "too slow", nil)}
 		}, `LDAP Result Code 3 "Time Limit Exceeded": too slow`, ldap.LDAPResultTimeLimitExceeded},
 		// go-ldap drops what it cannot match to a request (a notice of
-		// disconnection, a wrong message ID, a malformed message): the
-		// page then fails at the timeout.
+		// disconnection, a wrong message ID): the page then fails at the
+		// timeout. A message of the search with an unknown operation fails
+		// it at once.
 		{"notice of disconnection", func(id int64) [][]byte {
 			return [][]byte{user(id), result(0, ldap.ApplicationExtendedResponse, ldap.LDAPResultUnavailable, "shutting down", nil)}
 		}, "connection timed out", 0},
 		{"wrong message ID", func(id int64) [][]byte { return [][]byte{user(id + 7)} }, "connection timed out", 0},
 		{"malformed entry", func(id int64) [][]byte {
 			return [][]byte{envelope(id, ldap.NewControlPaging(1).Encode())}
-		}, "connection timed out", 0},
+		}, "unknown tag: 16", 0},
 		{"garbage", func(id int64) [][]byte { return [][]byte{[]byte("\x30\x03\x02\x01"), nil} }, "unable to read LDAP response packet", 0},
 		{"bad length", func(id int64) [][]byte { return [][]byte{[]byte("\x30\x80\x02\x01"), nil} }, "unable to read LDAP response packet", 0},
 		{"huge length", func(id int64) [][]byte { return [][]byte{[]byte("\x30\x84\x7f\xff\xff\xff\x02\x01"), nil} },
@@ -155,5 +156,66 @@ func TestFnErrorStopsRead(t *testing.T) {
 	err := newTestSource(t, cfg).Read(context.Background(), func(mapping.Entry) error { calls++; return stop })
 	if err != stop || calls != 1 {
 		t.Errorf("err = %v after %d calls, want stop after 1", err, calls)
+	}
+}
+
+// TestEntriesHandedOnAsTheyArrive: an entry reaches fn before its page
+// ends (here the page never does: the read then fails at the timeout).
+func TestEntriesHandedOnAsTheyArrive(t *testing.T) {
+	url := startFake(t, func(r fakeRequest) [][]byte {
+		return [][]byte{entryMsg(r.id, "uid=a,ou=people,dc=x", attr{"entryUUID", []string{"a"}})}
+	})
+	cfg := fakeConfig(url)
+	cfg.Groups.BaseDN = ""
+	cfg.Timeout = duration.Of(time.Second)
+	t.Setenv("IDSYNC_FAKE_PW", "pw")
+	var seen []string
+	err := newTestSource(t, cfg).Read(context.Background(), func(e mapping.Entry) error {
+		seen = append(seen, e.ID)
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Errorf("err = %v, want the page timed out", err)
+	}
+	if !reflect.DeepEqual(seen, []string{"a"}) {
+		t.Errorf("fn saw %v before the page ended, want [a]", seen)
+	}
+}
+
+// TestRangedEntryMidPage: an entry with a ranged attribute in the middle
+// of a page is completed once the page ends, and the entries after it are
+// handed on after it, in the page's order.
+func TestRangedEntryMidPage(t *testing.T) {
+	url := startFake(t, func(r fakeRequest) [][]byte {
+		base, attrs, _ := r.search()
+		switch {
+		case base == "ou=people,dc=x":
+			return [][]byte{
+				entryMsg(r.id, "uid=a,ou=people,dc=x", attr{"entryUUID", []string{"a"}}),
+				entryMsg(r.id, "uid=b,ou=people,dc=x", attr{"entryUUID", []string{"b"}}, attr{"description;range=0-0", []string{"one"}}),
+				entryMsg(r.id, "uid=c,ou=people,dc=x", attr{"entryUUID", []string{"c"}}),
+				done(r.id, nil),
+			}
+		case base == "uid=b,ou=people,dc=x" && len(attrs) == 1 && attrs[0] == "description;range=1-*":
+			return [][]byte{entryMsg(r.id, base, attr{"description;range=1-*", []string{"two"}}), done(r.id, nil)}
+		}
+		t.Errorf("unexpected request %s %v", base, attrs)
+		return [][]byte{result(r.id, ldap.ApplicationSearchResultDone, ldap.LDAPResultOperationsError, "unexpected", nil)}
+	})
+	cfg := fakeConfig(url)
+	cfg.Groups.BaseDN = ""
+	got, err := fakeRead(t, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range got {
+		ids = append(ids, e.ID)
+	}
+	if !reflect.DeepEqual(ids, []string{"a", "b", "c"}) {
+		t.Fatalf("entries %v, want [a b c]", ids)
+	}
+	if d := got[1].Values("description"); !reflect.DeepEqual(d, []string{"one", "two"}) {
+		t.Errorf("b's description = %q, want [one two]", d)
 	}
 }

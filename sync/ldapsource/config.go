@@ -66,9 +66,8 @@ type Config struct {
 	// A string with a unit ("30s"): a bare number is refused.
 	Timeout duration.Duration `toml:"timeout"`
 	// PageSize is the paged-results page size; default 250, at most 10000.
-	// A page is decoded whole by go-ldap (several times its size on the
-	// wire) and held while the rest of the run is in memory, so a small
-	// page keeps the peak down; more round trips cost little.
+	// Entries are handed on one by one as they arrive, so the page size
+	// only sets the number of round trips, not what memory holds.
 	PageSize int `toml:"page_size"`
 	// IDAttribute holds each person's stable identifier; default entryUUID.
 	// objectGUID is read as binary and formatted as a GUID string.

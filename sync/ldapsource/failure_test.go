@@ -40,8 +40,10 @@ func TestReadServerKilled(t *testing.T) {
 // before slapd had stopped, the old client read a page ahead, and the
 // cancel came from a 200 ms timer, by which time the read had sometimes
 // finished. Pause now waits until the kernel reports slapd stopped, the
-// reader asks for a page only after fn saw the last one, and the cancel
-// is triggered by the read itself.
+// reader asks for a page only after fn saw the last one, and the pause and
+// the cancel are triggered by the read itself, as it asks for page 2 (fn
+// sees entries as they arrive: a pause from fn could stop slapd in the
+// middle of page 1).
 func TestReadCancel(t *testing.T) {
 	t.Parallel()
 	srv := generated(t, 1500, 5)
@@ -58,7 +60,12 @@ func TestReadCancel(t *testing.T) {
 	cfg.Timeout = duration.Of(time.Hour)
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	log, hook := quietLog(), &cancelHook{page: 2, cancel: cancel}
+	pause := func() {
+		if err := srv.Pause(); err != nil {
+			t.Error(err)
+		}
+	}
+	log, hook := quietLog(), &cancelHook{page: 2, before: pause, cancel: cancel}
 	log.SetLevel(logrus.DebugLevel)
 	log.AddHook(hook)
 	s, err := New(cfg, log)
@@ -66,14 +73,7 @@ func TestReadCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls = 0
-	err = s.Read(ctx, func(mapping.Entry) error {
-		if calls++; calls == 1 {
-			if err := srv.Pause(); err != nil {
-				t.Error(err)
-			}
-		}
-		return nil
-	})
+	err = s.Read(ctx, func(mapping.Entry) error { calls++; return nil })
 	if err := srv.Resume(); err != nil {
 		t.Error(err)
 	}
@@ -83,9 +83,11 @@ func TestReadCancel(t *testing.T) {
 	}
 }
 
-// cancelHook calls cancel when the users search asks for page.
+// cancelHook calls before (when set), then cancel, when the users search
+// asks for page.
 type cancelHook struct {
 	page   int
+	before func()
 	cancel func()
 	fired  bool
 }
@@ -95,13 +97,18 @@ func (h *cancelHook) Levels() []logrus.Level { return []logrus.Level{logrus.Debu
 func (h *cancelHook) Fire(e *logrus.Entry) error {
 	if e.Message == "ldap: page requested" && e.Data["search"] == "users" && e.Data["page"] == h.page {
 		h.fired = true
+		if h.before != nil {
+			h.before()
+		}
 		h.cancel()
 	}
 	return nil
 }
 
 // TestReadTimeout: a server that stops answering fails the read after the
-// configured timeout.
+// configured timeout. (Entries are handed on as they arrive, so the page
+// that times out is the one in flight when the server stopped: page 1 or
+// 2, as the server's writes and the test's pause race.)
 func TestReadTimeout(t *testing.T) {
 	t.Parallel()
 	srv := generated(t, 1500, 5)
@@ -120,7 +127,7 @@ func TestReadTimeout(t *testing.T) {
 	if err := srv.Resume(); err != nil {
 		t.Error(err)
 	}
-	if err == nil || !strings.Contains(err.Error(), "timed out") || !strings.Contains(err.Error(), "page 2") {
-		t.Errorf("err = %v, want page 2 timed out", err)
+	if err == nil || !strings.Contains(err.Error(), "timed out") || !strings.Contains(err.Error(), `search users under "ou=people,dc=example,dc=org": page `) {
+		t.Errorf("err = %v, want the users search timed out", err)
 	}
 }

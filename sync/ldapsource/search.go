@@ -24,14 +24,22 @@ type query struct {
 }
 
 // paged runs q with the simple paged results control (RFC 2696), one
-// conn.Search per page in a cookie loop, and calls page with each page's
-// entries (ranged attributes completed) before it asks for the next: memory
-// holds one page. The entries are the caller's.
+// search per page in a cookie loop, and calls page with the entries
+// (ranged attributes completed) as they arrive: go-ldap decodes each
+// entry on its own (SearchAsync) and idsync converts it and hands it on
+// as soon as it is decoded, so memory holds a few entries (at most 64 wait
+// decoded), not a page (a page of go-ldap's decoded packets is several
+// times its size on the wire). An entry with a ranged attribute, and the rest of its page after
+// it, are held until the page ends: the base searches that complete its
+// ranges go over the same connection, which must be done with the page.
+// The next page is asked for once page has seen every entry of this one.
+// The entries are the caller's.
 //
 // Any error, a result code other than success (size or time limit,
 // referral, ...) and any search continuation reference end the search
-// with an error; the entries of a failed page are not passed on. An error
-// page returns is returned as it is. paged returns the number of pages.
+// with an error, possibly after page saw some of the page's entries: a
+// caller discards everything on an error. An error page returns is
+// returned as it is. paged returns the number of pages.
 func (s *Source) paged(ctx context.Context, conn *ldap.Conn, conv *converter, q query, page func(entries []mapping.Entry) error) (int, error) {
 	paging := ldap.NewControlPaging(uint32(s.cfg.PageSize))
 	for n := 1; ; n++ {
@@ -44,38 +52,112 @@ func (s *Source) paged(ctx context.Context, conn *ldap.Conn, conv *converter, q 
 		s.log.WithFields(logrus.Fields{"search": q.what, "page": n}).Debug("ldap: page requested")
 		req := ldap.NewSearchRequest(q.base, q.scope, ldap.NeverDerefAliases, 0, 0, false, q.filter, q.attrs,
 			[]ldap.Control{paging})
-		res, err := conn.Search(req)
-		if err != nil {
-			return fail(searchErr(err))
+		res, err := s.onePage(ctx, conn, conv, req, page)
+		var perr pageError
+		if errors.As(err, &perr) {
+			return n, perr.err
 		}
-		if len(res.Referrals) > 0 {
+		if err != nil {
+			return fail(err)
+		}
+		if len(res.referrals) > 0 {
+			// The entries seen so far are discarded with the read.
 			if s.cfg.References != ReferencesIgnore {
 				return fail(fmt.Errorf("server returned a continuation reference to %s; references are not followed: "+
 					"point base_dn at a container without other naming contexts, or set references = \"ignore\"",
-					strings.Join(res.Referrals, " ")))
+					strings.Join(res.referrals, " ")))
 			}
-			q.refs.add(q.what, res.Referrals)
+			q.refs.add(q.what, res.referrals)
 		}
-		entries := make([]mapping.Entry, len(res.Entries))
-		for i, e := range res.Entries {
-			var ranged bool
-			entries[i], ranged = conv.entry(e)
-			if ranged {
-				if err := completeRangesBy(rangeReader{conn: conn, conv: conv}, &entries[i], s.cfg.Groups.RangeSize); err != nil {
+		if len(res.ranged) > 0 {
+			for i := range res.ranged {
+				if err := completeRangesBy(rangeReader{conn: conn, conv: conv}, &res.ranged[i], s.cfg.Groups.RangeSize); err != nil {
 					return fail(err)
 				}
 			}
+			if err := page(res.ranged); err != nil {
+				return n, err
+			}
 		}
-		s.log.WithFields(logrus.Fields{"search": q.what, "page": n, "entries": len(entries)}).Debug("ldap: page read")
-		if err := page(entries); err != nil {
-			return n, err
-		}
-		ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
+		s.log.WithFields(logrus.Fields{"search": q.what, "page": n, "entries": res.entries}).Debug("ldap: page read")
+		ctrl, ok := ldap.FindControl(res.controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
 		if !ok || len(ctrl.Cookie) == 0 {
 			return n, nil
 		}
 		paging.SetCookie(ctrl.Cookie)
 	}
+}
+
+// pageError is an error the page callback returned, told from a read
+// error by onePage's caller.
+type pageError struct{ err error }
+
+func (e pageError) Error() string { return e.err.Error() }
+
+// pageResult is what onePage read of a page besides the entries it
+// passed on.
+type pageResult struct {
+	entries   int
+	referrals []string
+	controls  []ldap.Control // of the SearchResultDone
+	// ranged are the entry with a ranged attribute and the page's entries
+	// after it, not passed on yet.
+	ranged []mapping.Entry
+}
+
+// onePage runs req and passes each entry to page as it arrives (see
+// paged). An error page returns is returned as a pageError.
+func (s *Source) onePage(ctx context.Context, conn *ldap.Conn, conv *converter, req *ldap.SearchRequest,
+	page func(entries []mapping.Entry) error) (pageResult, error) {
+	var out pageResult
+	// Cancelled when the page is done or abandoned, so that go-ldap's
+	// goroutine for it ends.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// A few entries may wait decoded, so that go-ldap's goroutine and
+	// this one do not hand over every entry in lockstep.
+	res := conn.SearchAsync(sctx, req, 64)
+	var one [1]mapping.Entry
+	for res.Next() {
+		if r := res.Referral(); r != "" {
+			out.referrals = append(out.referrals, r)
+			continue
+		}
+		le := res.Entry()
+		if le == nil {
+			out.controls = res.Controls()
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return out, err // the entries go-ldap still has are not handed on
+		}
+		out.entries++
+		e, ranged := conv.entry(le)
+		if ranged || out.ranged != nil {
+			out.ranged = append(out.ranged, e)
+			continue
+		}
+		one[0] = e
+		err := page(one[:])
+		one[0] = mapping.Entry{}
+		if err != nil {
+			return out, pageError{err}
+		}
+	}
+	if err := res.Err(); err != nil {
+		return out, searchErr(err)
+	}
+	// go-ldap ends a search that was cancelled, or that it did not send
+	// because the connection was closing, as one that succeeded (as it
+	// does one whose SearchResultDone has no controls): never take that
+	// for the end of the page.
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	if out.controls == nil && conn.IsClosing() {
+		return out, errors.New("the connection closed before the page ended")
+	}
+	return out, nil
 }
 
 // searchErr explains a referral result, which go-ldap returns as an

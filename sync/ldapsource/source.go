@@ -1,6 +1,6 @@
 // Package ldapsource reads people and their groups from an LDAP directory
 // (OpenLDAP, Active Directory, Samba): a paged, streaming search that holds
-// one page and the group index in memory, with nested groups resolved,
+// a few entries and the group index in memory, with nested groups resolved,
 // Active Directory range retrieval and objectGUID identifiers. Any read
 // problem is an error; a read never ends short and quiet.
 package ldapsource
@@ -88,9 +88,10 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 // groups.base_dn, nested groups, and memberOf when use_member_of is on).
 // Each entry is the caller's: nothing else refers to it.
 //
-// Groups are read first, then people page by page; fn sees each page's
-// entries as soon as the page arrives, and the next page is asked for once
-// fn has seen them all. Any read problem (connection, bind, timeout, size
+// Groups are read first, then people page by page; fn sees each entry as
+// soon as it arrives (an entry with a ranged attribute, and the rest of its
+// page, once the page ends), and the next page is asked for once fn has
+// seen the page's entries. Any read problem (connection, bind, timeout, size
 // or time limit, referral, ctx cancelled, server gone mid-read, an entry
 // without the ID attribute) returns an error, and the caller must discard
 // everything fn has seen. An error fn returns stops the read and is
