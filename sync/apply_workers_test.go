@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idsync/idsync/internal/progress"
 	"github.com/idsync/idsync/mapping"
 	"github.com/idsync/idsync/state"
 	"github.com/idsync/idsync/targets"
@@ -451,5 +452,40 @@ func TestAccountKeys(t *testing.T) {
 				t.Errorf("keys %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// countingProgress records the applies it is told of.
+type countingProgress struct {
+	meters map[string]*progress.Meter
+	ended  []string
+}
+
+func (p *countingProgress) Begin(target string, steps int) *progress.Meter {
+	m := progress.New(steps, nil)
+	p.meters[target] = m
+	return m
+}
+
+func (p *countingProgress) End(target string) { p.ended = append(p.ended, target) }
+
+// TestApplyProgress: an apply counts one step per account change and per
+// group's removals or additions, from its workers, up to the total it
+// announced.
+func TestApplyProgress(t *testing.T) {
+	src := &sliceSource{entries: staffOf(20)}
+	r, _ := newTestRunner(t, src, nil)
+	pr := &countingProgress{meters: map[string]*progress.Meter{}}
+	r.Targets[0].Target, r.Targets[0].Concurrency = newConcTarget(t, newFakeTarget(), 0), 4
+	r.Progress = pr
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s := pr.meters["t"].Snapshot()
+	if s.Total != 22 || s.Done != 22 { // 20 creates, 2 groups
+		t.Errorf("progress %d/%d, want 22/22", s.Done, s.Total)
+	}
+	if !slices.Equal(pr.ended, []string{"t"}) {
+		t.Errorf("ended %v, want [t]", pr.ended)
 	}
 }

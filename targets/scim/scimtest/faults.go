@@ -22,6 +22,7 @@ type faults struct {
 	every429After              string
 	storm                      int
 	stormAfter                 string
+	stormAt, stormAtN          int // a storm of stormAtN begins once writes reach stormAt (stormAtN 0: off)
 	failNext, failNextStatus   int
 	latency                    time.Duration
 	maxMembers                 int
@@ -78,6 +79,9 @@ func (f *faults) before(method string) *failure {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.stormAtN > 0 && f.writes >= f.stormAt {
+		f.storm, f.stormAtN = f.stormAtN, 0
+	}
 	throttle := func(after string) *failure {
 		f.throttled++
 		return &failure{err: errorf(http.StatusTooManyRequests, "", "too many requests"), retryAfter: after}
@@ -145,6 +149,14 @@ func (s *Server) RateLimit429(every, retryAfter int) {
 // retryAfter seconds (0 for fast tests; negative: no header).
 func (s *Server) Storm429(n, retryAfter int) {
 	s.setFaults(func(f *faults) { f.storm, f.stormAfter = n, retryAfterValue(retryAfter) })
+}
+
+// Storm429AfterWrites answers n requests in a row with 429 and
+// Retry-After: retryAfter seconds (negative: no header) once w more
+// writes have succeeded: a storm in the middle of an apply rather than at
+// its first request.
+func (s *Server) Storm429AfterWrites(w, n, retryAfter int) {
+	s.setFaults(func(f *faults) { f.stormAt, f.stormAtN, f.stormAfter = f.writes+w, n, retryAfterValue(retryAfter) })
 }
 
 // FailNext answers the next n requests with status (e.g. 500, 503).
@@ -227,7 +239,7 @@ func (f *faults) paging() (pageCap int, ignoreStart bool) {
 // IgnoreStartIndex) and the counters stay.
 func (s *Server) ResetFaults() {
 	s.setFaults(func(f *faults) {
-		f.failAfterStatus, f.every429, f.storm, f.failNext, f.latency = 0, 0, 0, 0, 0
+		f.failAfterStatus, f.every429, f.storm, f.failNext, f.latency, f.stormAtN = 0, 0, 0, 0, 0, 0
 		f.refusals = nil
 	})
 }

@@ -319,6 +319,14 @@ func TestFaults(t *testing.T) {
 	if st.Writes != 3 || st.Throttled != 4 || st.Injected != 2 {
 		t.Errorf("stats = %+v", st)
 	}
+
+	// A storm that waits for one more write, then throttles two requests.
+	srv.Storm429AfterWrites(1, 2, 0)
+	a.mustCall("GET", "/Users", "", 200)
+	a.mustCall("POST", "/Users", `{"userName":"d"}`, 201)
+	a.mustCall("GET", "/Users", "", 429)
+	a.mustCall("POST", "/Users", `{"userName":"e"}`, 429)
+	a.mustCall("GET", "/Users", "", 200)
 }
 
 func TestDiscoveryEndpoints(t *testing.T) {
