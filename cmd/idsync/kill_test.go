@@ -100,18 +100,20 @@ func killApplyAfter(t *testing.T, srv *scimtest.Server, e *env, writes int) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for srv.Stats().Writes < writes {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			t.Fatal("the apply never got going")
-		}
-		time.Sleep(2 * time.Millisecond)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-srv.WritesReached(writes):
+	case err := <-exited:
+		t.Fatalf("the apply ended (%v) before %d writes", err, writes)
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the apply never got going")
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = cmd.Wait()
+	<-exited
 }
 
 // assertOneCreateEach checks that the audit has one applied create or

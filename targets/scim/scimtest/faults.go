@@ -30,6 +30,13 @@ type faults struct {
 	pageCap                    int            // 0: off
 	ignoreStartIndex           bool           //
 	refusals                   map[string]int // "METHOD /Endpoint" -> status
+	waiters                    []writeWaiter
+}
+
+// writeWaiter is a channel closed once writes reach n.
+type writeWaiter struct {
+	n  int
+	ch chan struct{}
 }
 
 // failure is a response the server gives instead of doing the request.
@@ -110,8 +117,32 @@ func (f *faults) before(method string) *failure {
 
 func (f *faults) wrote() {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.writes++
-	f.mu.Unlock()
+	kept := f.waiters[:0]
+	for _, w := range f.waiters {
+		if f.writes >= w.n {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	f.waiters = kept
+}
+
+// WritesReached returns a channel closed once the server has taken n
+// successful writes in all (counted as Stats.Writes): a test waits on it
+// instead of polling.
+func (s *Server) WritesReached(n int) <-chan struct{} {
+	ch := make(chan struct{})
+	s.setFaults(func(f *faults) {
+		if f.writes >= n {
+			close(ch)
+			return
+		}
+		f.waiters = append(f.waiters, writeWaiter{n: n, ch: ch})
+	})
+	return ch
 }
 
 func (f *faults) memberLimit() int {
