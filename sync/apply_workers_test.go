@@ -489,3 +489,55 @@ func TestApplyProgress(t *testing.T) {
 		t.Errorf("ended %v, want [t]", pr.ended)
 	}
 }
+
+// hangingCreates is a concTarget whose creates hang until ctx ends; the
+// n-th create in flight cancels the run (idsync told to stop).
+type hangingCreates struct {
+	*concTarget
+	n      int
+	cancel context.CancelFunc
+	mu     gosync.Mutex
+	calls  int
+}
+
+func (h *hangingCreates) Create(ctx context.Context, a targets.Account) (string, error) {
+	h.mu.Lock()
+	h.calls++
+	if h.calls == h.n {
+		h.cancel()
+	}
+	h.mu.Unlock()
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+
+// TestConcurrentApplyStopped: idsync is told to stop while 8 creates are
+// in flight: the run ends with the cancellation, no create starts after
+// it, and each of the 8 has its audit row completed as failed (none left
+// pending).
+func TestConcurrentApplyStopped(t *testing.T) {
+	src := &sliceSource{entries: staffOf(40)}
+	r, store := newTestRunner(t, src, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := &hangingCreates{concTarget: newConcTarget(t, newFakeTarget(), 0), n: 8, cancel: cancel}
+	r.Targets[0].Target, r.Targets[0].Concurrency = h, 8
+	if _, err := r.Run(ctx, Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want the cancellation", err)
+	}
+	if h.calls != 8 {
+		t.Errorf("%d creates sent, want the 8 in flight", h.calls)
+	}
+	failed := 0
+	for _, a := range auditOf(t, store, state.AuditFilter{Target: "t"}) {
+		switch a.Status {
+		case state.AuditPending:
+			t.Errorf("pending audit row left: %s %s", a.Action, a.UserName)
+		case state.AuditFailed:
+			failed++
+		}
+	}
+	if failed != 8 {
+		t.Errorf("%d failed audit rows, want 8", failed)
+	}
+}
