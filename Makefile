@@ -11,7 +11,7 @@ PKG_LDFLAGS  = -s -w -X main.version=$(PKG_VERSION)
 NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 WINZIP       = dist/idsync_$(PKG_VERSION)_windows_amd64
 
-.PHONY: all build demo test unit lint fmt-check vet layout scimmy-deps bench bench-incremental fuzz windows clean \
+.PHONY: all build demo test unit lint fmt-check vet layout scimmy-deps bench bench-apply bench-incremental fuzz windows clean \
 	package windows-zip windows-service-test
 
 all: build
@@ -57,11 +57,11 @@ layout:
 scimmy-deps:
 	@if [ ! -d $(SCIMMY)/node_modules ]; then npm ci --prefix $(SCIMMY) --no-audit --no-fund; fi
 
-## bench: SIZE people (default 100,000) in slapd: ldapsearch vs idsync plan, the
-## report formats, apply and the linked plan (wall, CPU, peak RSS; not run in CI);
-## then bench-incremental
+## bench: the apply throughput benchmarks (bench-apply), then SIZE people (default
+## 100,000) in slapd: ldapsearch vs idsync plan, the report formats, apply and the
+## linked plan (wall, CPU, peak RSS; not run in CI); then bench-incremental
 SIZE ?= 100000
-bench: build
+bench: build bench-apply
 	$(GO) build -o bin/scimd ./targets/scim/scimtest/scimd
 	$(GO) run ./cmd/idsync-bench -idsync bin/idsync -scimd bin/scimd -size $(SIZE)
 	$(MAKE) bench-incremental
@@ -70,6 +70,11 @@ bench: build
 ## linked people (state and target seeded, no servers): CPU and allocations per change
 bench-incremental:
 	IDSYNC_BENCH_PEOPLE=$(SIZE) $(GO) test -run '^$$' -bench 'RunChanges' -benchtime 200x ./sync/
+
+## bench-apply: apply throughput at concurrency 8 against a raw net/http client,
+## and under a write rate limit against its ideal time (Go benchmarks, a minute or two)
+bench-apply:
+	$(GO) test -run '^$$' -bench 'ApplyVsRawHTTP|ApplyUnderRateLimit' -benchtime 1x ./cmd/idsync-bench
 
 ## fuzz: a short run (FUZZTIME each) of every fuzz target in the module, found with go test -list
 FUZZTIME ?= 20s

@@ -65,6 +65,10 @@ type Store struct {
 	users *fileLock     // held shared by every open Store
 	wsem  chan struct{} // one writer at a time, acquired with ctx
 	stmts statements
+	// queue holds the writes waiting for the next transaction (see
+	// write.go): writes made at once share one commit.
+	qmu   sync.Mutex
+	queue []*writeReq
 
 	closeOnce sync.Once
 	closeErr  error
@@ -231,36 +235,6 @@ func (s *Store) Close() error {
 		}
 	})
 	return s.closeErr
-}
-
-// write runs fn in one write transaction: all of it is committed or none.
-// what names the operation in errors.
-func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	select {
-	case s.wsem <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("state: %s: %w", what, ctx.Err())
-	}
-	defer func() { <-s.wsem }()
-
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("state: %s: begin: %w", what, err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("state: %s: %w", what, err)
-	}
-	if s.beforeCommit != nil {
-		if err := s.beforeCommit(ctx); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("state: %s: %w", what, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("state: %s: commit: %w", what, err)
-	}
-	return nil
 }
 
 // ms converts t to stored milliseconds; the zero time is stored as 0.

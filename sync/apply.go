@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	gosync "sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -53,6 +54,12 @@ type Applier struct {
 	// its userName exists never takes over a protected account
 	// (apply_protect.go).
 	Protect Protect
+	// Concurrency is how many writes to different objects may be in
+	// flight at once (see runPhase); 0 or 1 applies one change at a time.
+	// The Target must be safe for concurrent use when it is more than 1.
+	Concurrency int
+	// Progress, when set, follows the apply's steps.
+	Progress Progress
 
 	// held is the outcome of the last write, not committed yet: it is
 	// committed with the next write's intent (one transaction, one sync
@@ -60,8 +67,10 @@ type Applier struct {
 	held *state.Op
 }
 
-// applyRun is what one Apply has done so far.
+// applyRun is what one Apply has done so far. Its workers share it: mu
+// guards res, made and notDone.
 type applyRun struct {
+	mu  gosync.Mutex
 	res Result
 	// made maps the source IDs of accounts created, adopted or rehired in
 	// this run to their target IDs.
@@ -76,7 +85,10 @@ type applyRun struct {
 // Apply performs the plan: revocations first, then grants. Members leave
 // their groups, then leavers (and orphans, when the policy says so) are
 // disabled or deleted; then movers, rehires, adoptions and joiners are
-// written, then groups are created and members added.
+// written, then groups are created and members added. Each of these four
+// phases ends before the next starts; within one, up to Concurrency
+// changes to different objects are in flight at once (never two writes to
+// one account, userName, person or group).
 //
 // Every target write is recorded as intended before it is sent and
 // completed with its outcome after. A change the target refuses, or that
@@ -113,28 +125,19 @@ func (ap *Applier) apply(ctx context.Context, p *Plan) (Result, error) {
 			return r.res, fmt.Errorf("target %s does not manage groups", ap.Name)
 		}
 	}
-	for i := range p.Groups {
-		if err := ap.revoke(ctx, gm, &p.Groups[i], r); err != nil {
-			return r.res, err
+	phases := ap.phases(p, gm, r)
+	step := func() {}
+	if ap.Progress != nil {
+		m := ap.Progress.Begin(ap.Name, steps(phases))
+		defer ap.Progress.End(ap.Name)
+		step = func() { m.Add(1) }
+	}
+	for _, jobs := range phases {
+		if err := ap.runPhase(ctx, jobs, step); err != nil {
+			return r.result(), err
 		}
 	}
-	for _, revocations := range []bool{true, false} {
-		for i := range p.Changes {
-			c := &p.Changes[i]
-			if c.Action == Report || revokes(c) != revocations {
-				continue
-			}
-			if err := ap.account(ctx, c, r); err != nil {
-				return r.res, err
-			}
-		}
-	}
-	for i := range p.Groups {
-		if err := ap.grant(ctx, gm, &p.Groups[i], r); err != nil {
-			return r.res, err
-		}
-	}
-	return r.res, nil
+	return r.result(), nil
 }
 
 // revokes reports whether the change takes access away: leavers, and
@@ -156,6 +159,8 @@ func refusal(err error) bool {
 // settle counts the outcome of one step. A per-object error is kept in the
 // result and nil returned: the run goes on. Any other error is returned.
 func (r *applyRun) settle(what string, err error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	switch {
 	case err == nil:
 		r.res.Applied++
@@ -177,6 +182,7 @@ func (ap *Applier) account(ctx context.Context, c *Change, r *applyRun) error {
 		return err
 	}
 	id, err := ap.change(ctx, c)
+	r.mu.Lock()
 	if err == nil && id != "" {
 		r.made[c.SourceID] = id
 	}
@@ -184,6 +190,7 @@ func (ap *Applier) account(ctx context.Context, c *Change, r *applyRun) error {
 		// The person has no account of theirs to add to groups.
 		r.notDone[c.SourceID] = fmt.Sprintf("%s of %q was not applied: %v", c.Action, c.UserName, err)
 	}
+	r.mu.Unlock()
 	if err != nil {
 		ap.Log.WithError(err).WithFields(logrus.Fields{"user": c.UserName, "action": c.Action}).Warn("change not applied; the next run plans it again")
 	}

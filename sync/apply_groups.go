@@ -113,6 +113,8 @@ func (ap *Applier) notSent(ctx context.Context, g *GroupChange, ms []Member, why
 	if err := ap.Store.Commit(ctx, state.Op{Audit: a}); err != nil {
 		return err
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.res.Failed++
 	r.res.Refused++
 	r.res.Errors = append(r.res.Errors, fmt.Sprintf("add %d to group %q: not sent: %s", len(ms), g.Role, why))
@@ -187,6 +189,8 @@ func findGroup(ctx context.Context, gm targets.GroupManager, role string) (strin
 // created in this run taken from r.made), and those left out because their
 // account change was not applied.
 func (ap *Applier) resolve(ms []Member, r *applyRun) (sent []Member, ids []string, skipped []Member) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	for _, m := range ms {
 		id := m.TargetID
 		if m.SourceID != "" {

@@ -37,6 +37,10 @@ type TargetSpec struct {
 	// Mapper, when set, is the target's own rules (scope, attributes,
 	// roles); nil: the runner's Mapper.
 	Mapper Mapper
+	// Concurrency is how many writes to different objects of this target
+	// an apply may have in flight at once (Applier.Concurrency); 0 or 1:
+	// one at a time.
+	Concurrency int
 }
 
 // Runner runs the flow for one source and its targets.
@@ -60,6 +64,9 @@ type Runner struct {
 	// (Store.RoleHolders), is checked by the SoD rules with the run's
 	// plans, so that a rule across targets holds in a run of one.
 	SoDOthers []string
+	// Progress, when set, follows every apply (a terminal line, or log
+	// lines under the daemon).
+	Progress Progress
 }
 
 // Options change one run.
@@ -525,7 +532,7 @@ func (r *Runner) applyTarget(ctx context.Context, pt *plannedTarget, opts Option
 		return p, Result{}, r.finish(ctx, run, state.StatusFailed, p, &Result{}, err)
 	}
 	ap := &Applier{Name: t.Name, Target: t.Target, Store: r.Store, RunID: run.ID, Log: r.Log.WithField("target", t.Name), Rehire: t.Policy.Rehire,
-		Protect: t.Policy.Protect, Now: r.now, InSource: inSource(src)}
+		Protect: t.Policy.Protect, Now: r.now, InSource: inSource(src), Concurrency: t.Concurrency, Progress: r.Progress}
 	res, err := ap.Apply(ctx, p)
 	if err != nil {
 		err = r.finish(ctx, run, state.StatusFailed, p, &res, err)

@@ -42,7 +42,7 @@ func cmdOrphansAdopt(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	tgt, err := tc.section.build(s.log.WithField("target", tc.Name))
+	tgt, err := tc.section.build(s.log.WithField("target", tc.Name), nil)
 	if err != nil {
 		return fmt.Errorf("target %s: %w", tc.Name, err)
 	}
@@ -82,7 +82,7 @@ func targetConfig(cfg *Config, name string) (*TargetConfig, error) {
 // person whose ID or DN is who; they must be in the target's scope and
 // not disabled.
 func findPerson(ctx context.Context, s *session, tc *TargetConfig, who string) (mapping.Person, error) {
-	src, err := s.cfg.Source.section.build(s.log)
+	src, err := s.cfg.Source.section.build(s.log, nil)
 	if err != nil {
 		return mapping.Person{}, fmt.Errorf("source %s: %w", s.cfg.Source.Kind, err)
 	}

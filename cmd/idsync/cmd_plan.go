@@ -154,6 +154,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	r.Progress = newProgressView(stderr, s.log)
 	opts := sync.Options{Overrides: o}
 	var saved *sync.SavedPlan
 	if *planFile != "" {

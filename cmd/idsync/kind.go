@@ -8,6 +8,7 @@ import (
 
 	"github.com/idsync/idsync/internal/secret"
 	"github.com/idsync/idsync/sync"
+	"github.com/idsync/idsync/targets/scim"
 )
 
 // kind is one kind of source or target (T is what it builds: a sync.Source
@@ -36,8 +37,9 @@ type section[T any] interface {
 	// secrets lists the section's secret references by key under the
 	// section; unset references are left out.
 	secrets() map[string]secret.Ref
-	// build constructs the component.
-	build(log logrus.FieldLogger) (T, error)
+	// build constructs the component; sh is what it shares with the
+	// other components built from the same configuration (nil: nothing).
+	build(log logrus.FieldLogger, sh *shared) (T, error)
 	// watcher constructs the kind's change watcher; an error when the
 	// kind has none. state, when not nil, is told when the watcher
 	// connects and when it lost its connection and reconnects.
@@ -55,7 +57,7 @@ type spec[C any, T any] struct {
 	// secrets returns the section's secret references by key.
 	secrets func(*C) map[string]secret.Ref
 	// build constructs the component from its configuration.
-	build func(C, logrus.FieldLogger) (T, error)
+	build func(C, logrus.FieldLogger, *shared) (T, error)
 	// watch constructs the change watcher of a source kind that has one;
 	// nil for the others.
 	watch func(c C, log logrus.FieldLogger, state func(connected bool, err error)) (sync.Watcher, error)
@@ -105,9 +107,17 @@ func (c *configured[C, T]) secrets() map[string]secret.Ref {
 	return out
 }
 
-func (c *configured[C, T]) build(log logrus.FieldLogger) (T, error) {
-	return c.spec.build(*c.cfg, log)
+func (c *configured[C, T]) build(log logrus.FieldLogger, sh *shared) (T, error) {
+	return c.spec.build(*c.cfg, log, sh)
 }
+
+// shared is what the components built from one configuration share: the
+// pacing of the SCIM targets that point at one vendor tenant.
+type shared struct {
+	tenants *scim.Tenants
+}
+
+func newShared() *shared { return &shared{tenants: scim.NewTenants()} }
 
 func (c *configured[C, T]) watcher(log logrus.FieldLogger, state func(bool, error)) (sync.Watcher, error) {
 	if c.spec.watch == nil {

@@ -28,7 +28,7 @@ var sourceKinds = []kind[sync.Source]{
 		secrets: func(c *ldapsource.Config) map[string]secret.Ref {
 			return map[string]secret.Ref{"bind_password": c.BindPassword}
 		},
-		build: func(c ldapsource.Config, log logrus.FieldLogger) (sync.Source, error) {
+		build: func(c ldapsource.Config, log logrus.FieldLogger, _ *shared) (sync.Source, error) {
 			return ldapsource.New(c, log.WithField("source", "ldap"))
 		},
 		watch: func(c ldapsource.Config, log logrus.FieldLogger, state func(bool, error)) (sync.Watcher, error) {
@@ -48,7 +48,7 @@ var sourceKinds = []kind[sync.Source]{
 	spec[ldif.Config, sync.Source]{
 		name: "ldif", validate: (*ldif.Config).Validate,
 		paths: func(c *ldif.Config) []*string { return []*string{&c.Path} },
-		build: func(c ldif.Config, _ logrus.FieldLogger) (sync.Source, error) { return ldif.New(c) },
+		build: func(c ldif.Config, _ logrus.FieldLogger, _ *shared) (sync.Source, error) { return ldif.New(c) },
 	},
 }
 
@@ -58,8 +58,11 @@ var targetKinds = []kind[targets.Target]{
 		name: "scim", validate: (*scim.Config).Validate,
 		paths:   func(c *scim.Config) []*string { return []*string{&c.CAFile, &c.Token.File} },
 		secrets: func(c *scim.Config) map[string]secret.Ref { return map[string]secret.Ref{"token": c.Token} },
-		build: func(c scim.Config, log logrus.FieldLogger) (targets.Target, error) {
-			return scim.New(c, log)
+		build: func(c scim.Config, log logrus.FieldLogger, sh *shared) (targets.Target, error) {
+			if sh == nil {
+				return scim.New(c, log)
+			}
+			return scim.New(c, log, scim.WithTenants(sh.tenants))
 		},
 	},
 }

@@ -33,11 +33,12 @@ func newLogger(cfg LogConfig, w io.Writer) *logrus.Logger {
 // newTargets builds the configured targets, all or only the one named.
 func newTargets(cfg *Config, only string, log logrus.FieldLogger) ([]sync.TargetSpec, error) {
 	var out []sync.TargetSpec
+	sh := newShared()
 	for _, t := range cfg.Targets {
 		if only != "" && t.Name != only {
 			continue
 		}
-		tgt, err := t.section.build(log.WithField("target", t.Name))
+		tgt, err := t.section.build(log.WithField("target", t.Name), sh)
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
@@ -52,6 +53,9 @@ func newTargets(cfg *Config, only string, log logrus.FieldLogger) ([]sync.Target
 		if t.mapper != nil { // not a nil *Mapper in the interface
 			spec.Mapper = t.mapper
 		}
+		if c, ok := tgt.(interface{ Concurrency() int }); ok {
+			spec.Concurrency = c.Concurrency()
+		}
 		out = append(out, spec)
 	}
 	if len(out) == 0 {
@@ -62,7 +66,7 @@ func newTargets(cfg *Config, only string, log logrus.FieldLogger) ([]sync.Target
 
 // newRunner wires the configuration into a runner over an open store.
 func newRunner(cfg *Config, store *state.Store, only string, log logrus.FieldLogger) (*sync.Runner, error) {
-	src, err := cfg.Source.section.build(log)
+	src, err := cfg.Source.section.build(log, nil)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", cfg.Source.Kind, err)
 	}
@@ -98,6 +102,7 @@ func newDaemonRunner(cfg *Config, store *state.Store, log logrus.FieldLogger) (*
 	if err != nil {
 		return nil, err
 	}
+	r.Progress = &progressView{log: log, every: logEvery}
 	incremental := cfg.Daemon.Watch
 	for _, s := range cfg.Daemon.Schedules {
 		incremental = incremental || s.Mode == sync.RunIncremental

@@ -16,8 +16,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Policy bounds the retries of one request.
@@ -43,10 +41,12 @@ type Clock interface {
 }
 
 // Retrier paces and retries attempts. It is safe for concurrent use; all
-// requests made through one Retrier share its rate limit.
+// requests made through one Retrier share its rate limit, and a
+// Retry-After one of them is told holds the others back too (see Pacer,
+// which several Retriers may share).
 type Retrier struct {
 	policy  Policy
-	limiter *rate.Limiter
+	pacer   *Pacer
 	clock   Clock
 	jitter  func(n int64) int64 // a random number in [0, n)
 	onRetry func(err error, wait time.Duration)
@@ -71,18 +71,16 @@ func WithOnRetry(fn func(err error, wait time.Duration)) Option {
 // New returns a Retrier with the given policy that sends at most perSecond
 // requests per second, burst at once; perSecond 0 means no limit.
 func New(p Policy, perSecond float64, burst int, opts ...Option) *Retrier {
-	limit := rate.Limit(perSecond)
-	if perSecond <= 0 {
-		limit = rate.Inf
-	}
 	r := &Retrier{
-		policy:  p,
-		limiter: rate.NewLimiter(limit, max(burst, 1)),
-		clock:   realClock{},
-		jitter:  rand.Int64N,
+		policy: p,
+		clock:  realClock{},
+		jitter: rand.Int64N,
 	}
 	for _, o := range opts {
 		o(r)
+	}
+	if r.pacer == nil {
+		r.pacer = NewPacer(perSecond, burst)
 	}
 	return r
 }
@@ -117,6 +115,11 @@ func (r *Retrier) Do(ctx context.Context, fn Attempt) error {
 		if asked > r.policy.MaxWait {
 			return &GiveUpError{Err: again.err, Retries: attempt, Asked: asked, MaxWait: r.policy.MaxWait}
 		}
+		if asked > 0 {
+			// The server said how long it is busy: the other requests
+			// paced with this one hold off too.
+			r.pacer.Pause(r.clock.Now().Add(asked))
+		}
 		if r.policy.MaxTotalWait > 0 && waited+wait > r.policy.MaxTotalWait {
 			return &GiveUpError{Err: again.err, Retries: attempt, TotalWait: waited, MaxTotalWait: r.policy.MaxTotalWait}
 		}
@@ -130,13 +133,19 @@ func (r *Retrier) Do(ctx context.Context, fn Attempt) error {
 	}
 }
 
-// pace waits for the rate limiter on r's clock.
+// pace waits out a pause a server asked for, then for the rate limiter,
+// on r's clock.
 func (r *Retrier) pace(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if d := r.pacer.pausedFor(r.clock.Now()); d > 0 {
+		if err := r.clock.Sleep(ctx, d); err != nil {
+			return err
+		}
+	}
 	now := r.clock.Now()
-	res := r.limiter.ReserveN(now, 1)
+	res := r.pacer.limiter.ReserveN(now, 1)
 	if !res.OK() { // burst 0 cannot happen: New makes it at least 1
 		return errors.New("retry: rate limiter refused a request")
 	}

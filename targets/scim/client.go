@@ -41,7 +41,8 @@ const (
 )
 
 // Client is a SCIM 2.0 target. It is safe for concurrent use; all its
-// requests share one rate limit.
+// requests share one rate limit (with the other clients of its tenant,
+// see WithTenants).
 type Client struct {
 	cfg   settings
 	token secret.Secret
@@ -69,7 +70,11 @@ var (
 // New validates cfg, loads the bearer token and builds the HTTP client (TLS
 // verification on unless cfg says otherwise). It sends no request. log may
 // be nil; the caller adds fields such as the target's name.
-func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
+func New(cfg Config, log logrus.FieldLogger, opts ...Option) (*Client, error) {
+	var o options
+	for _, fn := range opts {
+		fn(&o)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("scim: invalid config: %w", err)
 	}
@@ -92,19 +97,23 @@ func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	transport.TLSClientConfig = tlsConfig
-	transport.MaxIdleConnsPerHost = max(4, s.burst)
+	transport.MaxIdleConnsPerHost = max(4, s.burst, s.Concurrency)
 	policy := retry.Policy{
 		MaxRetries:   s.maxRetries,
 		MinWait:      s.RetryMinWait.Duration,
 		MaxWait:      s.RetryMaxWait.Duration,
 		MaxTotalWait: s.RetryMaxTotalWait.Duration,
 	}
-	var writes *rate.Limiter
-	if s.writeRate > 0 {
-		writes = rate.NewLimiter(rate.Limit(s.writeRate), s.writeBurst)
+	pacing := newPacing(s)
+	if o.tenants != nil {
+		if o.tenants.others(s) {
+			log.WithField("tenant", s.tenantKey()).Warn("scim: another target on this tenant has other rate limits; " +
+				"the two are paced apart: give them the same rate_limit, burst, write_rate_limit and write_burst to share the tenant's limit")
+		}
+		pacing, _ = o.tenants.pacingFor(s)
 	}
 	return &Client{
-		writes: writes,
+		writes: pacing.writes,
 		cfg:    s,
 		token:  token,
 		http: &http.Client{
@@ -113,7 +122,7 @@ func New(cfg Config, log logrus.FieldLogger) (*Client, error) {
 			// following one at all is unusual for an API: refuse it.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		retry: retry.New(policy, s.rateLimit, s.burst, retry.WithOnRetry(func(err error, wait time.Duration) {
+		retry: retry.New(policy, s.rateLimit, s.burst, retry.WithPacer(pacing.requests), retry.WithOnRetry(func(err error, wait time.Duration) {
 			logRetry(log, err, wait)
 		})),
 		log: log,

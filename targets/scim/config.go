@@ -23,6 +23,8 @@ const (
 	DefaultRetryMinWait       = time.Second
 	DefaultRetryMaxWait       = 2 * time.Minute
 	DefaultRetryMaxTotalWait  = 10 * time.Minute
+	DefaultConcurrency        = 4
+	MaxConcurrency            = 64
 	maxPageSize               = 1000
 )
 
@@ -102,6 +104,15 @@ type Config struct {
 	// WriteRateLimit applies (default: the profile's, else WriteRateLimit
 	// rounded up).
 	WriteBurst int `toml:"write_burst"`
+	// Concurrency is how many writes to different objects an apply sends
+	// at once (default: the profile's, else DefaultConcurrency; at most
+	// MaxConcurrency). 1 sends one at a time.
+	Concurrency int `toml:"concurrency"`
+	// Tenant names the vendor tenant (organisation, workspace) behind the
+	// URL, for limits that are org-wide: targets with the same tenant
+	// (default: the URL's host) and the same rate limits share one pacing
+	// and hold back together when the server asks to wait.
+	Tenant string `toml:"tenant"`
 }
 
 // Validate reports every problem in c at once, each message starting with
@@ -162,6 +173,9 @@ func (c *Config) Validate() error {
 	}
 	if c.WriteBurst < 0 {
 		add("write_burst: must not be negative, got %d", c.WriteBurst)
+	}
+	if c.Concurrency < 0 || c.Concurrency > MaxConcurrency {
+		add("concurrency: must be between 1 and %d, got %d", MaxConcurrency, c.Concurrency)
 	}
 	if c.ExcludedAttributes != nil {
 		enterprise := c.EnterpriseExtension == nil || *c.EnterpriseExtension
@@ -243,6 +257,9 @@ func (c Config) withDefaults() settings {
 	}
 	if s.MaxMembersPerPatch == 0 {
 		s.MaxMembersPerPatch = DefaultMaxMembersPerPatch
+	}
+	if s.Concurrency == 0 {
+		s.Concurrency = DefaultConcurrency
 	}
 	if c.EnterpriseExtension != nil {
 		s.enterprise = *c.EnterpriseExtension

@@ -85,6 +85,9 @@ func TestConfigValidate(t *testing.T) {
 		{"query", func(c *scim.Config) { c.URL = "https://x/scim?a=1" }, []string{`url: must not have a query or fragment, got "https://x/scim?a=1"`}},
 		{"both token sources", func(c *scim.Config) { c.Token.File = "/t" }, []string{"token: set either file or env, not both"}},
 		{"no exclusions", func(c *scim.Config) { c.ExcludedAttributes = &[]string{} }, nil},
+		{"concurrency", func(c *scim.Config) { c.Concurrency = 64; c.Tenant = "acme" }, nil},
+		{"concurrency too high", func(c *scim.Config) { c.Concurrency = 65 }, []string{"concurrency: must be between 1 and 64, got 65"}},
+		{"concurrency negative", func(c *scim.Config) { c.Concurrency = -1 }, []string{"concurrency: must be between 1 and 64, got -1"}},
 		{"exclusions idsync does not read", func(c *scim.Config) {
 			c.ExcludedAttributes = &[]string{"meta", "GROUPS", "x509Certificates", "emails.display", "emails.primary",
 				"urn:ietf:params:scim:schemas:core:2.0:User:meta", "urn:example:ext:1.0:User"}

@@ -69,6 +69,8 @@ type Profile struct {
 	// (0: writes are paced by RateLimit alone).
 	RateLimit, WriteRateLimit float64
 	Burst, WriteBurst         int
+	// Concurrency is the default concurrency (0: DefaultConcurrency).
+	Concurrency int
 	// SingleValued says the target keeps one value per multi-valued
 	// attribute (AWS): an account with two e-mails or two phone numbers
 	// is refused before it is sent.
@@ -96,7 +98,7 @@ func Profiles() []Profile {
 			Disable: "deactivates the Slack account (reversible; sessions end)",
 			Delete:  "deactivates the Slack account too: Slack never deletes a user over SCIM (reversible)",
 			// 600 writes a minute org-wide, burst 180.
-			WriteRateLimit: 10, WriteBurst: 180, RateLimit: 20, Burst: 20,
+			WriteRateLimit: 10, WriteBurst: 180, RateLimit: 20, Burst: 20, Concurrency: 8,
 			Notes: []string{"userName: at most 21 characters, lower case; other characters become _",
 				"a write overlapping another write to the same object is answered 429 (retried)",
 				"group updates over 15,000 members are refused"},
@@ -108,7 +110,7 @@ func Profiles() []Profile {
 			Disable:  "suspends the managed user (reversible)",
 			Delete:   "permanently deletes the managed user: identity, keys and owned repositories are gone (irreversible)",
 			// About 1,000 users an hour.
-			WriteRateLimit: 1000.0 / 3600, WriteBurst: 20,
+			WriteRateLimit: 1000.0 / 3600, WriteBurst: 20, Concurrency: 2,
 			Notes: []string{"userName is normalised (lower case, characters other than letters, digits and - become -, the e-mail domain is dropped)",
 				"one filter per request"},
 		},

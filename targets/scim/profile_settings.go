@@ -18,6 +18,9 @@ func (s *settings) applyProfile() {
 	if s.MaxMembersPerPatch == 0 {
 		s.MaxMembersPerPatch = p.MaxMembersPerPatch
 	}
+	if s.Concurrency == 0 {
+		s.Concurrency = p.Concurrency
+	}
 	if s.RateLimit == nil && p.RateLimit > 0 {
 		s.rateLimit = p.RateLimit
 		if s.Burst == 0 {
@@ -70,6 +73,10 @@ func (c *Client) Meaning(action string) string {
 	}
 	return ""
 }
+
+// Concurrency is how many writes to different objects an apply may send
+// at once (the concurrency key, else the profile's default).
+func (c *Client) Concurrency() int { return c.cfg.Concurrency }
 
 // Profile returns the profile the client runs with.
 func (c *Client) Profile() Profile { return c.cfg.profile }

@@ -22,6 +22,7 @@ type faults struct {
 	every429After              string
 	storm                      int
 	stormAfter                 string
+	stormAt, stormAtN          int // a storm of stormAtN begins once writes reach stormAt (stormAtN 0: off)
 	failNext, failNextStatus   int
 	latency                    time.Duration
 	maxMembers                 int
@@ -29,6 +30,13 @@ type faults struct {
 	pageCap                    int            // 0: off
 	ignoreStartIndex           bool           //
 	refusals                   map[string]int // "METHOD /Endpoint" -> status
+	waiters                    []writeWaiter
+}
+
+// writeWaiter is a channel closed once writes reach n.
+type writeWaiter struct {
+	n  int
+	ch chan struct{}
 }
 
 // failure is a response the server gives instead of doing the request.
@@ -78,6 +86,9 @@ func (f *faults) before(method string) *failure {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.stormAtN > 0 && f.writes >= f.stormAt {
+		f.storm, f.stormAtN = f.stormAtN, 0
+	}
 	throttle := func(after string) *failure {
 		f.throttled++
 		return &failure{err: errorf(http.StatusTooManyRequests, "", "too many requests"), retryAfter: after}
@@ -106,8 +117,32 @@ func (f *faults) before(method string) *failure {
 
 func (f *faults) wrote() {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.writes++
-	f.mu.Unlock()
+	kept := f.waiters[:0]
+	for _, w := range f.waiters {
+		if f.writes >= w.n {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	f.waiters = kept
+}
+
+// WritesReached returns a channel closed once the server has taken n
+// successful writes in all (counted as Stats.Writes): a test waits on it
+// instead of polling.
+func (s *Server) WritesReached(n int) <-chan struct{} {
+	ch := make(chan struct{})
+	s.setFaults(func(f *faults) {
+		if f.writes >= n {
+			close(ch)
+			return
+		}
+		f.waiters = append(f.waiters, writeWaiter{n: n, ch: ch})
+	})
+	return ch
 }
 
 func (f *faults) memberLimit() int {
@@ -145,6 +180,14 @@ func (s *Server) RateLimit429(every, retryAfter int) {
 // retryAfter seconds (0 for fast tests; negative: no header).
 func (s *Server) Storm429(n, retryAfter int) {
 	s.setFaults(func(f *faults) { f.storm, f.stormAfter = n, retryAfterValue(retryAfter) })
+}
+
+// Storm429AfterWrites answers n requests in a row with 429 and
+// Retry-After: retryAfter seconds (negative: no header) once w more
+// writes have succeeded: a storm in the middle of an apply rather than at
+// its first request.
+func (s *Server) Storm429AfterWrites(w, n, retryAfter int) {
+	s.setFaults(func(f *faults) { f.stormAt, f.stormAtN, f.stormAfter = f.writes+w, n, retryAfterValue(retryAfter) })
 }
 
 // FailNext answers the next n requests with status (e.g. 500, 503).
@@ -227,7 +270,7 @@ func (f *faults) paging() (pageCap int, ignoreStart bool) {
 // IgnoreStartIndex) and the counters stay.
 func (s *Server) ResetFaults() {
 	s.setFaults(func(f *faults) {
-		f.failAfterStatus, f.every429, f.storm, f.failNext, f.latency = 0, 0, 0, 0, 0
+		f.failAfterStatus, f.every429, f.storm, f.failNext, f.latency, f.stormAtN = 0, 0, 0, 0, 0, 0
 		f.refusals = nil
 	})
 }

@@ -319,6 +319,29 @@ func TestFaults(t *testing.T) {
 	if st.Writes != 3 || st.Throttled != 4 || st.Injected != 2 {
 		t.Errorf("stats = %+v", st)
 	}
+
+	// A storm that waits for one more write, then throttles two requests.
+	srv.Storm429AfterWrites(1, 2, 0)
+	a.mustCall("GET", "/Users", "", 200)
+	a.mustCall("POST", "/Users", `{"userName":"d"}`, 201)
+	a.mustCall("GET", "/Users", "", 429)
+	a.mustCall("POST", "/Users", `{"userName":"e"}`, 429)
+	a.mustCall("GET", "/Users", "", 200)
+
+	// A channel closed once the writes reach a count.
+	reached, next := srv.WritesReached(srv.Stats().Writes), srv.WritesReached(srv.Stats().Writes+1)
+	select {
+	case <-reached:
+	default:
+		t.Error("WritesReached of the writes so far is not closed")
+	}
+	select {
+	case <-next:
+		t.Error("WritesReached of one more write is closed before it")
+	default:
+	}
+	a.mustCall("POST", "/Users", `{"userName":"f"}`, 201)
+	<-next
 }
 
 func TestDiscoveryEndpoints(t *testing.T) {
