@@ -28,29 +28,44 @@ import (
 type adPipeline struct {
 	t      *testing.T
 	s      *sambatest.Server
+	cfg    Config
 	c      *ldap.Conn
 	r      *sync.Runner
 	target *scim.Client
+	store  *idstate.Store
 	runs   chan *sync.Outcome // one per event handled
 }
 
 func startADPipeline(t *testing.T) *adPipeline {
 	t.Helper()
+	s := startDirSyncDC(t)
+	return newADPipeline(t, s, adConfig(t, s), mapping.Config{Scope: `has("mail")`,
+		Attributes: map[string]string{"title": `attr("title")`}, Roles: []mapping.RoleRule{
+			{Name: "backend", When: `memberOf("Backend")`},
+			{Name: "frontend", When: `memberOf("Frontend")`},
+			{Name: "primary", When: `memberOf("` + sambatest.PrimaryGroup + `")`},
+		}})
+}
+
+// startDirSyncDC starts a Samba DC whose service account may use DirSync.
+func startDirSyncDC(t *testing.T) *sambatest.Server {
+	t.Helper()
 	s := sambatest.Start(t)
 	if err := s.GrantDirSync(sambatest.ServiceDNValue, true); err != nil {
 		t.Fatal(err)
 	}
-	cfg := adConfig(t, s)
+	return s
+}
+
+// newADPipeline wires a runner reading s with cfg and mapping mc into a
+// new SCIM test server and state database, and makes its first full run.
+func newADPipeline(t *testing.T, s *sambatest.Server, cfg Config, mc mapping.Config) *adPipeline {
+	t.Helper()
 	src, err := New(cfg, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
 	src.KeepGroups()
-	mc := mapping.Config{Scope: `has("mail")`, Attributes: map[string]string{"title": `attr("title")`}, Roles: []mapping.RoleRule{
-		{Name: "backend", When: `memberOf("Backend")`},
-		{Name: "frontend", When: `memberOf("Frontend")`},
-		{Name: "primary", When: `memberOf("` + sambatest.PrimaryGroup + `")`},
-	}}
 	cfg.MappingDefaults(&mc)
 	m, err := mapping.Compile(mc)
 	if err != nil {
@@ -73,7 +88,7 @@ func startADPipeline(t *testing.T) *adPipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &adPipeline{t: t, s: s, c: s.Conn(t), target: client, runs: make(chan *sync.Outcome, 16),
+	p := &adPipeline{t: t, s: s, cfg: cfg, c: s.Conn(t), target: client, store: store, runs: make(chan *sync.Outcome, 16),
 		r: &sync.Runner{Source: src, Mapper: m, Store: store, Log: quietLog(),
 			Targets: []sync.TargetSpec{{Name: "scim", Target: client, Policy: sync.Policy{Leavers: "disable"}, Guards: sync.Guards{MaxDeletes: 10}}}}}
 	if _, err := p.r.Run(ctx, sync.Options{}); err != nil {
@@ -86,7 +101,7 @@ func startADPipeline(t *testing.T) *adPipeline {
 // run outcome goes to p.runs.
 func (p *adPipeline) follow(cookie []byte) {
 	t := p.t
-	w, err := NewWatcher(adConfig(t, p.s), quietLog(), WithBackoff(func(ctx context.Context, _ int) error { return ctx.Err() }))
+	w, err := NewWatcher(p.cfg, quietLog(), WithBackoff(func(ctx context.Context, _ int) error { return ctx.Err() }))
 	if err != nil {
 		t.Fatal(err)
 	}
