@@ -11,7 +11,7 @@ PKG_LDFLAGS  = -s -w -X main.version=$(PKG_VERSION)
 NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 WINZIP       = dist/idsync_$(PKG_VERSION)_windows_amd64
 
-.PHONY: all build demo test unit lint fmt-check vet layout scimmy-deps bench bench-apply bench-incremental fuzz windows clean \
+.PHONY: all build demo test unit lint fmt-check vet layout scimmy-deps bench bench-apply bench-incremental bench-ad fuzz windows clean \
 	package windows-zip windows-service-test
 
 all: build
@@ -70,6 +70,11 @@ bench: build bench-apply
 ## linked people (state and target seeded, no servers): CPU and allocations per change
 bench-incremental:
 	IDSYNC_BENCH_PEOPLE=$(SIZE) $(GO) test -run '^$$' -bench 'RunChanges' -benchtime 200x ./sync/
+
+## bench-ad: Active Directory on a Samba DC (as root): a full plan of 10,000 people
+## against ldapsearch, and 100 changes through DirSync to a SCIM target (minutes)
+bench-ad:
+	$(GO) test -run '^$$' -bench 'BenchmarkAD' -benchtime 1x -timeout 0 -v ./sync/ldapsource/
 
 ## bench-apply: apply throughput at concurrency 8 against a raw net/http client,
 ## and under a write rate limit against its ideal time (Go benchmarks, a minute or two)

@@ -26,7 +26,7 @@ import (
 // event is a full run, any other an incremental run (RunChanges) over what
 // it names.
 type adPipeline struct {
-	t      *testing.T
+	t      testing.TB
 	s      *sambatest.Server
 	cfg    Config
 	c      *ldap.Conn
@@ -36,7 +36,7 @@ type adPipeline struct {
 	runs   chan *sync.Outcome // one per event handled
 }
 
-func startADPipeline(t *testing.T) *adPipeline {
+func startADPipeline(t testing.TB) *adPipeline {
 	t.Helper()
 	s := startDirSyncDC(t)
 	return newADPipeline(t, s, adConfig(t, s), mapping.Config{Scope: `has("mail")`,
@@ -48,7 +48,7 @@ func startADPipeline(t *testing.T) *adPipeline {
 }
 
 // startDirSyncDC starts a Samba DC whose service account may use DirSync.
-func startDirSyncDC(t *testing.T) *sambatest.Server {
+func startDirSyncDC(t testing.TB) *sambatest.Server {
 	t.Helper()
 	s := sambatest.Start(t)
 	if err := s.GrantDirSync(sambatest.ServiceDNValue, true); err != nil {
@@ -59,7 +59,7 @@ func startDirSyncDC(t *testing.T) *sambatest.Server {
 
 // newADPipeline wires a runner reading s with cfg and mapping mc into a
 // new SCIM test server and state database, and makes its first full run.
-func newADPipeline(t *testing.T, s *sambatest.Server, cfg Config, mc mapping.Config) *adPipeline {
+func newADPipeline(t testing.TB, s *sambatest.Server, cfg Config, mc mapping.Config) *adPipeline {
 	t.Helper()
 	src, err := New(cfg, quietLog())
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 
 // adConfig reads the whole domain of s from its root over LDAPS as the
 // service account, with the AD defaults and members in chunks of 100.
-func adConfig(t *testing.T, s *sambatest.Server) Config {
+func adConfig(t testing.TB, s *sambatest.Server) Config {
 	t.Helper()
 	pw := filepath.Join(t.TempDir(), "pw")
 	if err := os.WriteFile(pw, []byte(sambatest.ServicePassword+"\n"), 0o600); err != nil {
