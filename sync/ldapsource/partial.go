@@ -118,32 +118,44 @@ func (s *Source) readChanges(ctx context.Context, ids, groups []string, fn func(
 	return covered, nil
 }
 
-// changedGroups reads the groups named in groups and finds the groups
-// among ids that the cache knows (deleted groups). It returns the cache as
-// it is after those changes (a copy: the kept one changes only once the
-// read succeeds) and the DNs of the people whose memberships they change.
+// changedGroups reads the groups named in groups, and the groups among ids
+// that the cache knows, by their ID: a group named by its ID alone may be
+// deleted (a syncrepl delete) or only changed or renamed (an Active
+// Directory DirSync round reports a changed group's changed attributes,
+// without objectClass), so it is removed only when no group in scope has
+// that ID any more. It returns the cache as it is after those changes (a
+// copy: the kept one changes only once the read succeeds) and the DNs of
+// the people whose memberships they change.
 func (s *Source) changedGroups(ctx context.Context, conn *ldap.Conn, conv *converter, ids, groups []string) (*groupCache, []string, error) {
 	old := s.keep.cache
-	var deleted []string
+	var known []string
 	for _, id := range ids {
 		if _, ok := old.byID[id]; ok {
-			deleted = append(deleted, id)
+			known = append(known, id)
 		}
 	}
-	if len(groups) == 0 && len(deleted) == 0 {
+	if len(groups) == 0 && len(known) == 0 {
 		return old, nil, nil
 	}
 	next := old.clone()
 	prim := s.keep.prim
 	var dns []string
-	for _, id := range deleted {
-		g := next.byKey[next.byID[id]]
-		if prim != nil && prim.touches(next, g) {
+	for _, id := range known {
+		prev := next.byKey[next.byID[id]]
+		g, err := s.readGroupByID(ctx, conn, conv, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if prim != nil && (prim.touches(next, prev) || prim.touches(next, g)) {
 			return nil, nil, errReadAll
 		}
-		before := next.people(g)
-		next.removeID(id)
-		dns = append(dns, next.affected(g, nil, before)...)
+		before := next.people(prev)
+		if g == nil {
+			next.removeID(id)
+		} else {
+			next.put(g)
+		}
+		dns = append(dns, next.affected(prev, g, before)...)
 	}
 	for _, dn := range groups {
 		g, err := s.readGroup(ctx, conn, conv, dn)
@@ -186,6 +198,26 @@ func (s *Source) readGroup(ctx context.Context, conn *ldap.Conn, conv *converter
 		return nil, err
 	}
 	return s.group(conv, *e), nil
+}
+
+// readGroupByID reads the group whose ID is id, wherever it is now under
+// groups.base_dn; nil when no group in scope has it (deleted, moved out,
+// or no longer matching groups.filter).
+func (s *Source) readGroupByID(ctx context.Context, conn *ldap.Conn, conv *converter, id string) (*cachedGroup, error) {
+	v, err := conv.filterValue(id)
+	if err != nil || s.cfg.Groups.BaseDN == "" {
+		return nil, nil
+	}
+	q := query{what: "changed group", base: s.cfg.Groups.BaseDN, scope: ldap.ScopeWholeSubtree,
+		filter: fmt.Sprintf("(&%s(%s=%s))", s.cfg.Groups.Filter, s.cfg.IDAttribute, v), attrs: s.groupAttrs}
+	var g *cachedGroup
+	_, err = s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
+		for _, e := range entries {
+			g = s.group(conv, e)
+		}
+		return nil
+	})
+	return g, err
 }
 
 // readOne reads the entry dn if it matches filter; nil when it does not or

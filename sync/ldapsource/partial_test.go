@@ -130,6 +130,30 @@ func TestReadChanges(t *testing.T) {
 		}
 		return ids
 	}
+	// A group changed without its members, named by its ID only (as an
+	// Active Directory DirSync round reports it: the changed attributes,
+	// no objectClass): its members keep it. Renamed that way, they get
+	// its new name.
+	modify(t, admin, slapdtest.GroupDN(6), func(m *ldap.ModifyRequest) { m.Replace("description", []string{"edited"}) })
+	got = readChanges(t, s, []string{slapdtest.GroupUUID(6)}, nil)
+	for id, g := range got.groups {
+		if !slices.Contains(g, "group0006") {
+			t.Errorf("%s lost group6 when only its description changed: %v", id, g)
+		}
+	}
+	if err := admin.ModifyDN(ldap.NewModifyDNRequest(slapdtest.GroupDN(6), "cn=renamed6", true, "")); err != nil {
+		t.Fatal(err)
+	}
+	got = readChanges(t, s, []string{slapdtest.GroupUUID(6)}, nil)
+	if want := sortedIDs(append(members(6), slapdtest.GroupUUID(6))...); !slices.Equal(got.covered, want) {
+		t.Fatalf("group6 renamed, by ID: covered %v, want %v", got.covered, want)
+	}
+	for id, g := range got.groups {
+		if !slices.Contains(g, "renamed6") || slices.Contains(g, "group0006") {
+			t.Errorf("%s groups after group6's rename, by ID: %v", id, g)
+		}
+	}
+
 	if err := admin.Del(ldap.NewDelRequest(slapdtest.GroupDN(7), nil)); err != nil {
 		t.Fatal(err)
 	}

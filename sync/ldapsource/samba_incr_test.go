@@ -242,6 +242,24 @@ func TestADWatchToSCIM(t *testing.T) {
 		return !in["backend"] && in["frontend"]
 	})
 
+	// A group edited without its members: its members keep it, whether
+	// DirSync reports it with its objectClass (Samba) or with the changed
+	// attributes only (it is then looked up by its objectGUID; the slapd
+	// TestReadChanges covers that path). A title change made after it
+	// marks when its event has been handled.
+	p.modify(sambatest.GroupDN("Frontend"), func(r *ldap.ModifyRequest) { r.Replace("description", []string{"Web and apps"}) })
+	p.modify(staffDN(23), func(r *ldap.ModifyRequest) { r.Replace("title", []string{"Marker"}) })
+	for _, c := range p.until("a group's description, then a title", func() bool {
+		return users()[sam(23)].Attrs.Get("title") == "Marker"
+	}) {
+		for _, r := range c.RolesRemoved {
+			t.Errorf("%s loses %s when only a group's description changed", c.UserName, r.Role)
+		}
+	}
+	if !p.memberships(sam(backend))["frontend"] {
+		t.Errorf("%s left frontend when only its description changed", sam(backend))
+	}
+
 	p.modify(staffDN(1), func(r *ldap.ModifyRequest) { r.Replace("title", []string{"Primary"}) })
 	for _, c := range p.until("the title of a person with a primary group", func() bool {
 		return users()[sam(1)].Attrs.Get("title") == "Primary"
