@@ -133,7 +133,7 @@ func (ap *Applier) runPhase(ctx context.Context, jobs []job, done func()) error 
 					continue
 				}
 				locks.lock(j.keys)
-				err := j.run(ctx, w)
+				err := runRecovered(ctx, j, w)
 				locks.unlock(j.keys)
 				if err != nil {
 					fail(err)
@@ -155,6 +155,19 @@ func (ap *Applier) runPhase(ctx context.Context, jobs []job, done func()) error 
 	close(queue)
 	wg.Wait()
 	return failed
+}
+
+// runRecovered runs j, turning a panic (in a target client, say) into an
+// error that stops the run: a worker goroutine is not the engine's, whose
+// recovery would otherwise fail the run and keep the daemon up. The
+// write's intent is on record; the next run marks it unconfirmed.
+func runRecovered(ctx context.Context, j job, w *Applier) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("apply %s: panic: %v", strings.Join(j.keys, " "), r)
+		}
+	}()
+	return j.run(ctx, w)
 }
 
 // worker returns a copy of ap for one worker goroutine: same target,

@@ -433,6 +433,20 @@ func TestRunPhaseKeys(t *testing.T) {
 	}
 }
 
+// TestRunPhasePanic: a job that panics on a worker goroutine fails the
+// phase with an error naming its keys; the process goes on.
+func TestRunPhasePanic(t *testing.T) {
+	ap := &Applier{Concurrency: 2}
+	jobs := []job{
+		{keys: []string{"account:u1"}, run: func(context.Context, *Applier) error { panic("client bug") }},
+		{keys: []string{"account:u2"}, run: func(context.Context, *Applier) error { return nil }},
+	}
+	err := ap.runPhase(context.Background(), jobs, func() {})
+	if err == nil || !strings.Contains(err.Error(), "account:u1: panic: client bug") {
+		t.Fatalf("err = %v, want the panic as an error", err)
+	}
+}
+
 // TestAccountKeys: what an account change locks.
 func TestAccountKeys(t *testing.T) {
 	for _, tc := range []struct {
