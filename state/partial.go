@@ -70,6 +70,7 @@ func (s *Store) UpdateSnapshot(ctx context.Context, target string, runID int64, 
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
+	added := inScopeDelta // in scope among entries; what was there is taken off in fn
 	err = s.write(ctx, what, func(tx *sql.Tx) error {
 		var n int
 		err := tx.QueryRowContext(ctx, `SELECT entries FROM snapshot_info WHERE target = ?`, target).Scan(&n)
@@ -83,7 +84,7 @@ func (s *Store) UpdateSnapshot(ctx context.Context, target string, runID int64, 
 		if err != nil {
 			return err
 		}
-		inScopeDelta -= before
+		inScopeDelta = added - before // fn may run twice (state/write.go)
 		for _, id := range gone {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM snapshot WHERE target = ? AND source_id = ?`, target, id); err != nil {
 				return fmt.Errorf("delete source id %q: %w", id, err)

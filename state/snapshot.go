@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -71,7 +72,15 @@ func (s *Store) SaveSnapshot(ctx context.Context, target string, runID int64, ne
 	if err := needTarget(what, target); err != nil {
 		return err
 	}
+	used := false
 	return s.write(ctx, what, func(tx *sql.Tx) error {
+		// next cannot be read twice: should the write be made again (a
+		// group of writes retried, state/write.go), fail it rather than
+		// save what is left of next, an empty snapshot.
+		if used {
+			return errors.New("the entries were consumed by an earlier attempt; nothing saved")
+		}
+		used = true
 		if _, err := tx.ExecContext(ctx, `DELETE FROM snapshot WHERE target = ?`, target); err != nil {
 			return err
 		}

@@ -76,6 +76,9 @@ type Store struct {
 	// beforeCommit, when set (tests only), runs inside every write
 	// transaction just before COMMIT; an error rolls the transaction back.
 	beforeCommit func(ctx context.Context) error
+	// queued, when set (tests only), is called once a write has joined
+	// the queue.
+	queued func()
 }
 
 // Open opens (creating it if needed) the state database at path for the

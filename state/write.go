@@ -32,6 +32,11 @@ type writeReq struct {
 // then its write is not there). A write alone runs as a transaction of its
 // own, as it always did. A ctx done before the write is taken returns
 // ctx's error with nothing written.
+//
+// fn may run more than once: a group is made again without a write whose
+// ctx ended before the commit. So fn must compute what it records afresh
+// on each run, not consume its inputs or carry state from one run to the
+// next (SaveSnapshot, whose entries can be read once, fails instead).
 func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("state: %s: %w", what, err)
@@ -40,6 +45,9 @@ func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) erro
 	s.qmu.Lock()
 	s.queue = append(s.queue, req)
 	s.qmu.Unlock()
+	if s.queued != nil {
+		s.queued()
+	}
 	for {
 		select {
 		case err := <-req.done:

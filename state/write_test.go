@@ -7,6 +7,7 @@ import (
 	"fmt"
 	gosync "sync"
 	"testing"
+	"time"
 )
 
 // TestCommitGroup: writes committed in one transaction each keep their
@@ -51,6 +52,52 @@ func TestCommitGroup(t *testing.T) {
 	}
 	if res, err := s.VerifyAudit(bg, VerifyOptions{}); err != nil || !res.OK() {
 		t.Errorf("chain: %+v, %v", res.Problems, err)
+	}
+}
+
+// TestGroupMadeAgainKeepsSnapshot: a group of writes made again without
+// one whose ctx ended before the commit runs the others' functions a
+// second time. SaveSnapshot's entries can be read once: it fails then,
+// and never saves an empty snapshot as if it had saved them.
+func TestGroupMadeAgainKeepsSnapshot(t *testing.T) {
+	s := openTest(t)
+	bg := context.Background()
+	queued := make(chan struct{}, 2)
+	s.queued = func() { queued <- struct{}{} }
+	cctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	s.beforeCommit = func(context.Context) error { cancel(); return nil } // the cookie's caller gives up before the commit
+	s.wsem <- struct{}{}                                                  // hold the store: both writes go in one group
+	errc := make(chan error, 2)
+	go func() { errc <- s.SaveWatchCookie(cctx, "ldap", []byte("c"), time.Now()) }()
+	<-queued
+	i := 0
+	go func() {
+		errc <- s.SaveSnapshot(bg, "t", 0, func() (SnapshotEntry, bool, error) {
+			if i++; i > 3 {
+				return SnapshotEntry{}, false, nil
+			}
+			return SnapshotEntry{SourceID: fmt.Sprint("p", i), InScope: true}, true, nil
+		})
+	}()
+	<-queued
+	<-s.wsem
+	var saveErr error
+	for range 2 {
+		if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
+			saveErr = err
+		}
+	}
+	s.beforeCommit = nil
+	n := 0
+	if err := s.Snapshot(bg, "t", func(SnapshotEntry) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if saveErr == nil && n != 3 {
+		t.Errorf("SaveSnapshot of 3 entries returned nil, and the snapshot has %d rows", n)
+	}
+	if saveErr != nil && n != 0 {
+		t.Errorf("SaveSnapshot failed (%v), yet the snapshot has %d rows", saveErr, n)
 	}
 }
 
