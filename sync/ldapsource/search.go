@@ -21,6 +21,8 @@ type query struct {
 	attrs  []string
 	// refs collects the continuation references of a read.
 	refs *refLog
+	// controls are sent with every page, beside the paging control.
+	controls []ldap.Control
 }
 
 // paged runs q with the simple paged results control (RFC 2696), one
@@ -51,7 +53,7 @@ func (s *Source) paged(ctx context.Context, conn *ldap.Conn, conv *converter, q 
 		}
 		s.log.WithFields(logrus.Fields{"search": q.what, "page": n}).Debug("ldap: page requested")
 		req := ldap.NewSearchRequest(q.base, q.scope, ldap.NeverDerefAliases, 0, 0, false, q.filter, q.attrs,
-			[]ldap.Control{paging})
+			append([]ldap.Control{paging}, q.controls...))
 		res, err := s.onePage(ctx, conn, conv, req, page)
 		var perr pageError
 		if errors.As(err, &perr) {

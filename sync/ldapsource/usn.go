@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
+	"github.com/idsync/idsync/mapping"
 	"github.com/sirupsen/logrus"
 )
 
@@ -84,22 +85,23 @@ func (s *Source) ChangedAfter(ctx context.Context, mark []byte) (ids, groups []s
 // stamp; none when the bind account cannot see deleted objects.
 func (s *Source) deletedAfter(ctx context.Context, conn *ldap.Conn, nc, stamp string) ([]string, error) {
 	conv := newConverter(s.cfg.IDAttribute)
-	req := ldap.NewSearchRequest("CN=Deleted Objects,"+nc, ldap.ScopeSingleLevel, ldap.NeverDerefAliases, 0, 0, false,
-		"(&(isDeleted=TRUE)(objectClass=user)"+stamp+")", []string{s.cfg.IDAttribute},
-		[]ldap.Control{ldap.NewControlMicrosoftShowDeleted()})
-	res, err := conn.Search(req)
+	q := query{what: "deleted users", base: "CN=Deleted Objects," + nc, scope: ldap.ScopeSingleLevel,
+		filter: "(&(isDeleted=TRUE)(objectClass=user)" + stamp + ")", attrs: []string{s.cfg.IDAttribute},
+		controls: []ldap.Control{ldap.NewControlMicrosoftShowDeleted()}}
+	var ids []string
+	_, err := s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
+		for i := range entries {
+			if err := conv.setID(&entries[i]); err == nil {
+				ids = append(ids, entries[i].ID)
+			}
+		}
+		return nil
+	})
 	if ldap.IsErrorAnyOf(err, ldap.LDAPResultNoSuchObject, ldap.LDAPResultInsufficientAccessRights) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, s.ctxErr(ctx, fmt.Errorf("ldap: search deleted users: %w", searchErr(err)))
-	}
-	var ids []string
-	for _, le := range res.Entries {
-		e, _ := conv.entry(le)
-		if err := conv.setID(&e); err == nil {
-			ids = append(ids, e.ID)
-		}
+		return nil, err
 	}
 	return ids, nil
 }
