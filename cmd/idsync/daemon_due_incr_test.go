@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,14 +21,7 @@ func TestDaemonIncrementalMovesDue(t *testing.T) {
 	slapd := slapdtest.Start(t, slapdtest.WithLDIFFile("../../testdata/sample/day1.ldif"))
 	url, token := scimtest.StartSCIMMY(t)
 	e := newEnv(t, slapd, url, token, "")
-	cfg, err := os.ReadFile(e.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.Replace(string(cfg), "[mapping]\n", "[mapping]\nend_date = 'attr(\"carLicense\")'\n", 1)
-	if err := os.WriteFile(e.cfg, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	e.insertConfig("[mapping]", `end_date = 'attr("carLicense")'`+"\n")
 	addr := freeAddr(t)
 	e.appendConfig("\n[daemon]\n[[daemon.schedule]]\nname = \"poll\"\ncron = \"0 0 1 1 *\"\nmode = \"incremental\"\n\n[admin]\nlisten = \"" + addr + "\"\n")
 	d := startDaemon(t, e, addr)

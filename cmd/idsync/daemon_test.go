@@ -66,6 +66,25 @@ func (e *env) appendConfig(text string) {
 	}
 }
 
+// insertConfig inserts text after the first line of the configuration
+// that is after (a section header such as "[mapping]"); the test fails
+// when there is none.
+func (e *env) insertConfig(after, text string) {
+	e.t.Helper()
+	cfg, err := os.ReadFile(e.cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	old := after + "\n"
+	if !strings.Contains(string(cfg), old) {
+		e.t.Fatalf("the test configuration has no line %q", after)
+	}
+	edited := strings.Replace(string(cfg), old, old+text, 1)
+	if err := os.WriteFile(e.cfg, []byte(edited), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func errorsJoin(a, b error) error {
 	if a != nil {
 		return a

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -21,14 +20,7 @@ func TestStatusPendingDeletions(t *testing.T) {
 	slapd := slapdtest.Start(t, slapdtest.WithLDIFFile("../../testdata/sample/day1.ldif"))
 	url, token := scimtest.StartSCIMMY(t)
 	e := newEnv(t, slapd, url, token, "")
-	cfg, err := os.ReadFile(e.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.Replace(string(cfg), "name = \"scim\"\nkind = \"scim\"\n", "name = \"scim\"\nkind = \"scim\"\nleavers = \"disable\"\ndelete_after = \"30d\"\n", 1)
-	if err := os.WriteFile(e.cfg, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	e.insertConfig(`kind = "scim"`, "leavers = \"disable\"\ndelete_after = \"30d\"\n")
 	addr := freeAddr(t)
 	e.appendConfig("\n[admin]\nlisten = \"" + addr + "\"\n")
 	e.mustIdsync(exitOK, "apply")
