@@ -32,11 +32,26 @@ func (p *Plan) RoleRemovals() (memberships, accounts int) {
 	return memberships, len(losing)
 }
 
-// disables counts the changes that disable an account.
+// disables counts the changes that disable an account: the disables, and
+// the other writes that make an active account inactive (deactivations).
 func (p *Plan) disables() int {
-	n := 0
+	n := p.deactivations()
 	for _, c := range p.Changes {
 		if c.Action == Disable {
+			n++
+		}
+	}
+	return n
+}
+
+// deactivations counts the writes other than a disable that make an
+// active account inactive: an unlinked active account adopted for a person
+// disabled in the source (disabled_people = "create-inactive").
+func (p *Plan) deactivations() int {
+	n := 0
+	for _, c := range p.Changes {
+		if c.Action != Disable && c.Action != Report && c.Before != nil && c.After != nil &&
+			c.Before.Active && !c.After.Active {
 			n++
 		}
 	}
@@ -49,16 +64,17 @@ func (g Guards) checkFiner(p *Plan, managed int, o Overrides) []error {
 	var errs []error
 	sec := g.section()
 	disables := p.disables()
-	if o.AllowDeletes > 0 && p.Removals() <= o.AllowDeletes {
+	allow := p.Removals() + p.deactivations() // what --allow-deletes must cover
+	if o.AllowDeletes > 0 && allow <= o.AllowDeletes {
 		disables = 0 // allowed with the removals
 	}
 	if g.MaxDisables > 0 && disables > g.MaxDisables {
 		errs = append(errs, fmt.Errorf("%w: %d accounts would be disabled, more than %s.max_disables = %d; "+
-			"review the plan, then rerun with --allow-deletes %d or raise the limit", ErrGuard, disables, sec, g.MaxDisables, p.Removals()))
+			"review the plan, then rerun with --allow-deletes %d or raise the limit", ErrGuard, disables, sec, g.MaxDisables, allow))
 	}
 	if pct := percent(disables, managed); g.MaxDisablesPercent > 0 && managed >= minManagedForPercent && pct > g.MaxDisablesPercent {
 		errs = append(errs, fmt.Errorf("%w: %d of %d managed accounts (%.1f%%) would be disabled, more than %s.max_disables_percent = %v; "+
-			"review the plan, then rerun with --allow-deletes %d or raise the limit", ErrGuard, disables, managed, pct, sec, g.MaxDisablesPercent, p.Removals()))
+			"review the plan, then rerun with --allow-deletes %d or raise the limit", ErrGuard, disables, managed, pct, sec, g.MaxDisablesPercent, allow))
 	}
 	roles, losing := p.RoleRemovals()
 	if o.AllowRoleRemovals > 0 && roles <= o.AllowRoleRemovals {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/idsync/idsync/targets"
 )
 
 // finerPlan has disables disables, deletes deletes and, in the group
@@ -24,6 +26,17 @@ func finerPlan(disables, deletes, roles, linked int) *Plan {
 		g.Remove = append(g.Remove, Member{TargetID: "d" + itoa(0)}) // goes with the disable
 	}
 	p.Groups = []GroupChange{g}
+	return p
+}
+
+// deactivatingAdoptions has n active accounts adopted inactive, for people
+// disabled in the source (disabled_people = "create-inactive").
+func deactivatingAdoptions(n int) *Plan {
+	p := &Plan{Summary: Summary{Linked: 1000, InScope: 1000}}
+	for i := 0; i < n; i++ {
+		p.Changes = append(p.Changes, Change{Kind: Adopt, Action: Link, TargetID: "a" + itoa(i),
+			Before: &targets.Account{Active: true}, After: &targets.Account{}})
+	}
 	return p
 }
 
@@ -48,6 +61,10 @@ func TestGuardsFiner(t *testing.T) {
 		{name: "disables percent", g: Guards{MaxDeletes: -1, MaxDisablesPercent: 10}, p: finerPlan(6, 0, 0, 50),
 			want: []string{"6 of 50 managed accounts (12.0%) would be disabled, more than guards.max_disables_percent = 10"}},
 		{name: "allow-deletes lets the disables through", g: Guards{MaxDeletes: -1, MaxDisables: 3}, p: finerPlan(4, 0, 0, 1000),
+			o: Overrides{AllowDeletes: 4}},
+		{name: "adoptions that deactivate count as disables", g: Guards{MaxDeletes: -1, MaxDisables: 3}, p: deactivatingAdoptions(4),
+			want: []string{"4 accounts would be disabled, more than guards.max_disables = 3", "--allow-deletes 4"}},
+		{name: "and --allow-deletes covers them", g: Guards{MaxDeletes: -1, MaxDisables: 3}, p: deactivatingAdoptions(4),
 			o: Overrides{AllowDeletes: 4}},
 		{name: "role removals over their limit", g: Guards{MaxDeletes: -1, MaxRoleRemovals: 100}, p: finerPlan(1, 0, 101, 1000),
 			want: []string{"101 role memberships would be removed from 101 accounts that keep their account, more than guards.max_role_removals = 100", "--allow-role-removals 101"}},
