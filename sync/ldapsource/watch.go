@@ -156,14 +156,31 @@ func commonSuffix(a, b string) (string, error) {
 // fn accepted.
 //
 // With flavour = "ad" it follows Active Directory with DirSync and change
-// notifications instead (see watchAD).
+// notifications instead (see adSession and adFinal).
 func (w *Watcher) Watch(ctx context.Context, cookie []byte, fn func(Event) error) error {
 	if w.src.cfg.isAD() {
-		return w.watchAD(ctx, cookie, fn)
+		return w.loop(ctx, cookie, fn, w.adSession, w.adFinal)
 	}
+	return w.loop(ctx, cookie, fn, w.session, w.syncreplFinal)
+}
+
+// sessionFunc connects and follows the directory from cookie, passing
+// each event to emit, until the connection fails; progressed says it got
+// as far as a bound connection.
+type sessionFunc func(ctx context.Context, cookie []byte, emit func(Event) error) (progressed bool, err error)
+
+// finalFunc sorts the error a session ended with: restart says start
+// again at once without the cookie (the server refused it), a non-nil
+// error ends Watch with it, and neither means reconnect after the backoff.
+type finalFunc func(err error, cookie []byte) (restart bool, final error)
+
+// loop is Watch's reconnection loop, shared by both flavours: it runs
+// session from the last cookie fn accepted until fn fails, ctx ends, or
+// final says the error is for good.
+func (w *Watcher) loop(ctx context.Context, cookie []byte, fn func(Event) error, session sessionFunc, final finalFunc) error {
 	attempt := 0
 	for {
-		progressed, err := w.session(ctx, cookie, func(e Event) error {
+		progressed, err := session(ctx, cookie, func(e Event) error {
 			if err := fn(e); err != nil {
 				return &fnError{err}
 			}
@@ -176,19 +193,16 @@ func (w *Watcher) Watch(ctx context.Context, cookie []byte, fn func(Event) error
 			return fmt.Errorf("ldap: watch: %w", cerr)
 		}
 		var fe *fnError
-		switch {
-		case errors.As(err, &fe):
+		if errors.As(err, &fe) {
 			return fe.err
-		case refused(err, cookie):
-			w.log.WithError(err).Warn("ldap: watch: the server refused the cookie: starting again without it (full reconciliation)")
+		}
+		restart, ferr := final(err, cookie)
+		if ferr != nil {
+			return ferr
+		}
+		if restart {
 			cookie = nil
 			continue
-		case ldap.IsErrorAnyOf(err, ldap.LDAPResultSizeLimitExceeded, ldap.LDAPResultAdminLimitExceeded):
-			return fmt.Errorf("%w (a syncrepl consumer reads every entry in scope at its first start: "+
-				"give %q no size limit, e.g. limits dn.exact=%q size=unlimited in slapd.conf)",
-				err, w.src.cfg.BindDN, w.src.cfg.BindDN)
-		case permanent(err):
-			return err
 		}
 		if progressed {
 			attempt = 0
@@ -202,6 +216,22 @@ func (w *Watcher) Watch(ctx context.Context, cookie []byte, fn func(Event) error
 			return fmt.Errorf("ldap: watch: %w", err)
 		}
 	}
+}
+
+// syncreplFinal is the finalFunc of the syncrepl watcher.
+func (w *Watcher) syncreplFinal(err error, cookie []byte) (bool, error) {
+	switch {
+	case refused(err, cookie):
+		w.log.WithError(err).Warn("ldap: watch: the server refused the cookie: starting again without it (full reconciliation)")
+		return true, nil
+	case ldap.IsErrorAnyOf(err, ldap.LDAPResultSizeLimitExceeded, ldap.LDAPResultAdminLimitExceeded):
+		return false, fmt.Errorf("%w (a syncrepl consumer reads every entry in scope at its first start: "+
+			"give %q no size limit, e.g. limits dn.exact=%q size=unlimited in slapd.conf)",
+			err, w.src.cfg.BindDN, w.src.cfg.BindDN)
+	case permanent(err):
+		return false, err
+	}
+	return false, nil
 }
 
 // fnError carries an error of the caller's fn out of a session unchanged.

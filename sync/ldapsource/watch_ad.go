@@ -71,54 +71,26 @@ func (w *Watcher) dirSyncAttrs() []string {
 	return attrList(w.src.userAttrs, extra...)
 }
 
-// watchAD implements Watch for flavour = "ad": DirSync over the domain's
+// adFinal is the finalFunc of flavour = "ad": DirSync over the domain's
 // naming context, one round at start and one after each change
-// notification (LDAP_SERVER_NOTIFICATION_OID) on it. Starting without a
-// cookie, with the cookie of another DC (after a failover), or with one the
-// DC refuses yields an event with Full set and a fresh cookie.
-func (w *Watcher) watchAD(ctx context.Context, cookie []byte, fn func(Event) error) error {
-	attempt := 0
-	for {
-		progressed, err := w.adSession(ctx, cookie, func(e Event) error {
-			if err := fn(e); err != nil {
-				return &fnError{err}
-			}
-			if e.Cookie != nil {
-				cookie = e.Cookie
-			}
-			return nil
-		})
-		if cerr := ctx.Err(); cerr != nil {
-			return fmt.Errorf("ldap: watch: %w", cerr)
-		}
-		var fe *fnError
-		switch {
-		case errors.As(err, &fe):
-			return fe.err
-		case errors.Is(err, errCookieRefused):
-			w.log.WithError(err).Warn("ldap: watch: the domain controller refused the DirSync cookie: " +
-				"starting again without it (full reconciliation)")
-			cookie = nil
-			continue
-		case ldap.IsErrorAnyOf(err, ldap.LDAPResultInsufficientAccessRights):
-			return fmt.Errorf("%w: DirSync was refused to %s: grant it \"Replicating Directory Changes\" "+
-				"on the domain root (docs/ad.md), or set daemon.watch = false and schedule mode = \"incremental\" "+
-				"runs, which poll by uSNChanged without that right", err, w.src.cfg.BindDN)
-		case errors.Is(err, errBind), permanent(err):
-			return err
-		}
-		if progressed {
-			attempt = 0
-		}
-		attempt++
-		if w.opts.state != nil {
-			w.opts.state(false, err)
-		}
-		w.log.WithError(err).WithField("attempt", attempt).Warn("ldap: watch: connection lost, reconnecting")
-		if err := w.opts.backoff(ctx, attempt); err != nil {
-			return fmt.Errorf("ldap: watch: %w", err)
-		}
+// notification (LDAP_SERVER_NOTIFICATION_OID) on it (see adSession).
+// Starting without a cookie, with the cookie of another DC (after a
+// failover), or with one the DC refuses yields an event with Full set and
+// a fresh cookie.
+func (w *Watcher) adFinal(err error, _ []byte) (bool, error) {
+	switch {
+	case errors.Is(err, errCookieRefused):
+		w.log.WithError(err).Warn("ldap: watch: the domain controller refused the DirSync cookie: " +
+			"starting again without it (full reconciliation)")
+		return true, nil
+	case ldap.IsErrorAnyOf(err, ldap.LDAPResultInsufficientAccessRights):
+		return false, fmt.Errorf("%w: DirSync was refused to %s: grant it \"Replicating Directory Changes\" "+
+			"on the domain root (docs/ad.md), or set daemon.watch = false and schedule mode = \"incremental\" "+
+			"runs, which poll by uSNChanged without that right", err, w.src.cfg.BindDN)
+	case errors.Is(err, errBind), permanent(err):
+		return false, err
 	}
+	return false, nil
 }
 
 // errCookieRefused: the DC answered the first DirSync with a saved cookie
