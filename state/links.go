@@ -19,7 +19,10 @@ type Link struct {
 	DN       string // the source DN when last written (changes on rename/move)
 	Active   bool   // false once idsync disabled the account
 	Created  time.Time
-	Updated  time.Time
+	// Updated is when idsync last wrote an active link; for an inactive
+	// one, when it turned inactive (the disable), which later writes to it
+	// keep: delete_after's retention counts from it.
+	Updated time.Time
 }
 
 // Op is one applied change to record with Commit: its audit row and the link
@@ -33,7 +36,8 @@ type Op struct {
 	// Link, when non-nil, is inserted or, when (Target, SourceID) is
 	// already linked, updated (TargetID, UserName, DN, Active). An empty
 	// Link.Target means Audit.Target. Created and Updated are set from
-	// Audit.Time (Created only on insert). Linking an account that is
+	// Audit.Time (Created only on insert; Updated not on an inactive link
+	// that stays inactive on the same account, see Link.Updated). Linking an account that is
 	// linked to another source ID fails with ErrLinkConflict, unless that
 	// source ID is Replaces.
 	Link *Link
@@ -218,7 +222,7 @@ type PlanLink struct {
 	UserName string    // the account's userName when last written
 	DN       string    // the source DN when last written
 	Active   bool      // false once idsync disabled the account
-	Updated  time.Time // when idsync last wrote the link (disabling the account, for one inactive)
+	Updated  time.Time // see Link.Updated
 }
 
 // PlanLinks calls fn exactly once for each link of target, in source ID

@@ -17,6 +17,7 @@ func audit(kind, action, sourceID, targetID string) Audit {
 func TestCommitLinks(t *testing.T) {
 	t0 := time.Date(2025, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
 	t1 := t0.Add(time.Hour)
+	t2 := t1.Add(24 * time.Hour)
 	at := func(a Audit, tm time.Time) Audit { a.Time = tm; return a }
 	tests := []struct {
 		name string
@@ -33,6 +34,20 @@ func TestCommitLinks(t *testing.T) {
 			{Audit: at(audit("joiner", "create", "s1", "u1"), t0), Link: &Link{SourceID: "s1", TargetID: "u1", UserName: "ann", Active: true}},
 			{Audit: at(audit("mover", "update", "s1", "u1"), t1), Link: &Link{Target: "t", SourceID: "s1", TargetID: "u1", UserName: "anna", DN: "cn=anna", Active: false}},
 		}, map[string]Link{"s1": {Target: "t", SourceID: "s1", TargetID: "u1", UserName: "anna", DN: "cn=anna", Created: t0, Updated: t1}}},
+		{"a later write to an inactive link keeps when it turned inactive (the retention clock)", []Op{
+			{Audit: at(audit("joiner", "create", "s1", "u1"), t0), Link: &Link{SourceID: "s1", TargetID: "u1", UserName: "ann", Active: true}},
+			{Audit: at(audit("leaver", "disable", "s1", "u1"), t1), Link: &Link{SourceID: "s1", TargetID: "u1", UserName: "ann"}},
+			{Audit: at(audit("mover", "update", "s1", "u1"), t2), Link: &Link{SourceID: "s1", TargetID: "u1", UserName: "ann", DN: "cn=ann,ou=gone"}},
+		}, map[string]Link{"s1": {Target: "t", SourceID: "s1", TargetID: "u1", UserName: "ann", DN: "cn=ann,ou=gone", Created: t0, Updated: t1}}},
+		{"an inactive link to another account starts the clock again", []Op{
+			{Audit: at(audit("leaver", "disable", "s1", "u1"), t0), Link: &Link{SourceID: "s1", TargetID: "u1"}},
+			{Audit: at(audit("joiner", "create", "s1", "u2"), t2), Link: &Link{SourceID: "s1", TargetID: "u2"}},
+		}, map[string]Link{"s1": {Target: "t", SourceID: "s1", TargetID: "u2", Created: t0, Updated: t2}}},
+		{"re-enabled and disabled again starts the clock again", []Op{
+			{Audit: at(audit("leaver", "disable", "s1", "u1"), t0), Link: &Link{SourceID: "s1", TargetID: "u1"}},
+			{Audit: at(audit("mover", "enable", "s1", "u1"), t1), Link: &Link{SourceID: "s1", TargetID: "u1", Active: true}},
+			{Audit: at(audit("leaver", "disable", "s1", "u1"), t2), Link: &Link{SourceID: "s1", TargetID: "u1"}},
+		}, map[string]Link{"s1": {Target: "t", SourceID: "s1", TargetID: "u1", Created: t0, Updated: t2}}},
 		{"relink to a new account", []Op{
 			{Audit: at(audit("joiner", "create", "s1", "u1"), t0), Link: &Link{SourceID: "s1", TargetID: "u1"}},
 			{Audit: at(audit("joiner", "create", "s1", "u2"), t1), Link: &Link{SourceID: "s1", TargetID: "u2"}},

@@ -47,7 +47,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmts.upsertLink, `INSERT INTO links (target, source_id, target_id, user_name, dn, active, created, updated)
 			VALUES (?,?,?,?,?,?,?,?)
 			ON CONFLICT (target, source_id) DO UPDATE SET target_id = excluded.target_id,
-			user_name = excluded.user_name, dn = excluded.dn, active = excluded.active, updated = excluded.updated`},
+			user_name = excluded.user_name, dn = excluded.dn, active = excluded.active,
+			updated = CASE WHEN NOT links.active AND NOT excluded.active AND links.target_id = excluded.target_id
+				THEN links.updated ELSE excluded.updated END`},
 		{&s.stmts.unlinkSource, `DELETE FROM links WHERE target = ? AND source_id = ?`},
 		{&s.stmts.unlinkBoth, `DELETE FROM links WHERE target = ? AND source_id = ? AND target_id = ?`},
 		{&s.stmts.unlinkTarget, `DELETE FROM links WHERE target = ? AND target_id = ?`},
