@@ -235,15 +235,32 @@ func (s *Store) PlanLinks(ctx context.Context, target string, fn func(PlanLink) 
 		return err
 	}
 	rows, err := s.stmts.planLinks.QueryContext(ctx, target)
+	return scanPlanLinks(rows, err, "links of "+target, fn)
+}
+
+// InactiveLinks is PlanLinks for the inactive links of target only (the
+// accounts idsync disabled); the database, not the caller, skips the rest.
+func (s *Store) InactiveLinks(ctx context.Context, target string, fn func(PlanLink) error) error {
+	if err := needTarget("links", target); err != nil {
+		return err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT source_id, target_id, user_name, dn, active, updated
+		FROM links WHERE target = ? AND NOT active ORDER BY source_id`, target)
+	return scanPlanLinks(rows, err, "inactive links of "+target, fn)
+}
+
+// scanPlanLinks calls fn with each row of a planLinks-shaped query, then
+// closes rows.
+func scanPlanLinks(rows *sql.Rows, err error, what string, fn func(PlanLink) error) error {
 	if err != nil {
-		return fmt.Errorf("state: links of %s: %w", target, err)
+		return fmt.Errorf("state: %s: %w", what, err)
 	}
 	defer rows.Close()
 	var l PlanLink
 	var updated int64
 	for rows.Next() {
 		if err := rows.Scan(&l.SourceID, &l.TargetID, &l.UserName, &l.DN, &l.Active, &updated); err != nil {
-			return fmt.Errorf("state: links of %s: %w", target, err)
+			return fmt.Errorf("state: %s: %w", what, err)
 		}
 		l.Updated = fromMS(updated)
 		if err := fn(l); err != nil {
@@ -251,7 +268,7 @@ func (s *Store) PlanLinks(ctx context.Context, target string, fn func(PlanLink) 
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("state: links of %s: %w", target, err)
+		return fmt.Errorf("state: %s: %w", what, err)
 	}
 	return nil
 }

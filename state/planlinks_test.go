@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -73,5 +74,38 @@ func TestPlanLinksStopsAtError(t *testing.T) {
 	}
 	if err := s.PlanLinks(ctx, "", func(PlanLink) error { return nil }); err == nil {
 		t.Error("PlanLinks of no target succeeded")
+	}
+}
+
+func TestInactiveLinks(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for _, l := range []Link{
+		{SourceID: "a", TargetID: "ua", UserName: "a", Active: true},
+		{SourceID: "b", TargetID: "ub", UserName: "b"},
+		{SourceID: "c", TargetID: "uc", UserName: "c", Active: true},
+		{SourceID: "d", TargetID: "ud", UserName: "d"},
+	} {
+		if err := s.Commit(ctx, Op{Audit: audit("joiner", "create", l.SourceID, l.TargetID), Link: &l}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := audit("joiner", "create", "x", "ux")
+	other.Target = "other"
+	if err := s.Commit(ctx, Op{Audit: other, Link: &Link{SourceID: "x", TargetID: "ux"}}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := s.InactiveLinks(ctx, "t", func(l PlanLink) error {
+		if l.Active {
+			t.Errorf("active link %+v", l)
+		}
+		got = append(got, l.SourceID+"="+l.TargetID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"b=ub", "d=ud"}; !slices.Equal(got, want) {
+		t.Errorf("InactiveLinks = %v, want %v", got, want)
 	}
 }

@@ -26,11 +26,20 @@ const ctxCheckEvery = 1024
 // source ID order, and stops at the first error fn returns, returning it
 // unwrapped. A Snapshot that returns nil has seen every entry.
 func (s *Store) Snapshot(ctx context.Context, target string, fn func(SnapshotEntry) error) error {
+	return s.snapshotWhere(ctx, target, "", fn)
+}
+
+// DisabledInScope is Snapshot for the people in scope and disabled only.
+func (s *Store) DisabledInScope(ctx context.Context, target string, fn func(SnapshotEntry) error) error {
+	return s.snapshotWhere(ctx, target, " AND in_scope AND disabled", fn)
+}
+
+func (s *Store) snapshotWhere(ctx context.Context, target, where string, fn func(SnapshotEntry) error) error {
 	if err := needTarget("snapshot", target); err != nil {
 		return err
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT source_id, dn, user_name, in_scope, disabled, hash
-		FROM snapshot WHERE target = ? ORDER BY source_id`, target)
+		FROM snapshot WHERE target = ?`+where+` ORDER BY source_id`, target)
 	if err != nil {
 		return fmt.Errorf("state: snapshot of %s: %w", target, err)
 	}

@@ -32,6 +32,13 @@ func TestSaveSnapshotReplaces(t *testing.T) {
 	if got := allSnapshot(t, s, "t"); !reflect.DeepEqual(got, first) {
 		t.Fatalf("snapshot = %+v, want %+v", got, first)
 	}
+	var kept []SnapshotEntry
+	if err := s.DisabledInScope(ctx, "t", func(e SnapshotEntry) error { kept = append(kept, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := first[1:2]; !reflect.DeepEqual(kept, want) {
+		t.Errorf("DisabledInScope = %+v, want %+v", kept, want)
+	}
 	if err := s.SaveSnapshot(ctx, "t", run.ID, entries(second...)); err != nil {
 		t.Fatal(err)
 	}

@@ -184,10 +184,10 @@ func (d *daemon) status(ctx context.Context) (admin.Status, error) {
 		summarize(&ts, runs, &hist)
 		ts.PendingDeletions, err = pendingDeletions(ctx, policies[t.Name], st.Generated, deletionSources{
 			links: func(ctx context.Context, fn func(state.PlanLink) error) error {
-				return d.store.PlanLinks(ctx, t.Name, fn)
+				return d.store.InactiveLinks(ctx, t.Name, fn)
 			},
 			snapshot: func(ctx context.Context, fn func(state.SnapshotEntry) error) error {
-				return d.store.Snapshot(ctx, t.Name, fn)
+				return d.store.DisabledInScope(ctx, t.Name, fn)
 			},
 		})
 		if err != nil {

@@ -14,10 +14,11 @@ import (
 // deletionSources are what /status reads of a target's state to list its
 // pending deletions.
 type deletionSources struct {
-	// links calls fn once for each link of the target.
+	// links calls fn once for each link of the target (the inactive ones
+	// are enough).
 	links func(ctx context.Context, fn func(state.PlanLink) error) error
 	// snapshot calls fn once for each person of the target's last
-	// snapshot: with disabled_people = create-inactive, a person still in
+	// snapshot (those in scope and disabled are enough): with disabled_people = create-inactive, a person still in
 	// scope and disabled keeps an inactive account that is never deleted.
 	snapshot func(ctx context.Context, fn func(state.SnapshotEntry) error) error
 }
