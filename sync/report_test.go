@@ -230,3 +230,27 @@ func TestWriteReportFails(t *testing.T) {
 		}
 	}
 }
+
+// A section header counts as the summary does: a leaver's report-only
+// line (protected, or awaiting its staged deletion) is not a change.
+func TestTextSectionCounts(t *testing.T) {
+	leaver := func(name string, a Action) Change { return Change{Kind: Leaver, Action: a, UserName: name} }
+	tests := []struct {
+		changes []Change
+		want    string
+	}{
+		{[]Change{leaver("a", Disable), leaver("b", Delete)}, "\nLeavers (2)\n"},
+		{[]Change{leaver("a", Report)}, "\nLeavers (1 report only)\n"},
+		{[]Change{leaver("a", Disable), leaver("b", Report), leaver("c", Report)}, "\nLeavers (1 to change, 2 report only)\n"},
+		{[]Change{{Kind: Orphan, Action: Report, UserName: "o"}}, "\nOrphans (1)\n"},
+	}
+	for _, tt := range tests {
+		var b strings.Builder
+		if err := WriteText(&b, &Plan{Target: "t", Changes: tt.changes}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tt.want) {
+			t.Errorf("text plan of %v lacks %q:\n%s", tt.changes, tt.want, b.String())
+		}
+	}
+}

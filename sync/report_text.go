@@ -25,16 +25,28 @@ func WriteText(w io.Writer, p *Plan) error {
 	tw.printf("source: %d people, %d in scope, %d of them disabled; target: %d accounts, %d linked\n",
 		s.SourcePeople, s.InScope, s.Disabled, s.TargetAccounts, s.Linked)
 	for _, k := range []Kind{Joiner, Mover, Leaver, Rehire, Adopt, Orphan} {
-		n := 0
+		n, reports := 0, 0
 		for i := range p.Changes {
-			if p.Changes[i].Kind == k {
+			switch c := &p.Changes[i]; {
+			case c.Kind != k:
+			case k == Leaver && c.Action == Report:
+				reports++
+			default:
 				n++
 			}
 		}
-		if n == 0 {
+		switch {
+		case n+reports == 0:
 			continue
+		case reports > 0 && n == 0:
+			// As the summary counts them: a leaver's report-only line
+			// (protected, or awaiting its staged deletion) is no change.
+			tw.printf("\n%s (%d report only)\n", kindTitle[k], reports)
+		case reports > 0:
+			tw.printf("\n%s (%d to change, %d report only)\n", kindTitle[k], n, reports)
+		default:
+			tw.printf("\n%s (%d)\n", kindTitle[k], n)
 		}
-		tw.printf("\n%s (%d)\n", kindTitle[k], n)
 		for i := range p.Changes {
 			if p.Changes[i].Kind == k {
 				tw.change(&p.Changes[i])
