@@ -576,6 +576,7 @@ func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *P
 		Index: v.index, PeopleIndex: src.index, ManagerLinks: v.managerLinks, Deleted: src.deleted,
 	})
 	describeActions(t.Target, p)
+	limitGroupSizes(t.Target, groups, v.index, p)
 	return p
 }
 

@@ -66,3 +66,76 @@ func describeActions(t targets.Target, p *Plan) {
 		}
 	}
 }
+
+// groupSizeLimiter is a target whose groups may hold a limited number of
+// members (the SCIM target's slack profile: 15,000).
+type groupSizeLimiter interface {
+	// MaxGroupMembers is the most members a group may have; 0 for no limit.
+	MaxGroupMembers() int
+}
+
+// limitGroupSizes drops the additions of every group change of p that
+// would leave its group with more members than t allows, with a warning
+// naming the group, and the role from the changes of the people left out
+// (a change that only granted it goes): the target would refuse the whole
+// update, and the plan says so instead of a refused write. Removals still
+// go. A group's size is what the target's listing (or the view's index of
+// it) says it holds now, its members that are accounts; an incremental
+// run that knows fewer members checks less, and the target's refusal is
+// then recorded as any other.
+func limitGroupSizes(t targets.Target, groups []targets.Group, x *TargetIndex, p *Plan) {
+	l, ok := t.(groupSizeLimiter)
+	if !ok || l.MaxGroupMembers() <= 0 {
+		return
+	}
+	limit := l.MaxGroupMembers()
+	size := make(map[string]int, len(groups))
+	for gi, g := range groups {
+		size[g.ID] = len(g.Members)
+		if x != nil && len(x.members) == len(groups) {
+			size[g.ID] = len(x.members[gi]) // the view's index holds them
+		}
+	}
+	type grant struct{ role, person string }
+	left := map[grant]bool{}
+	for i := range p.Groups {
+		g := &p.Groups[i]
+		n := len(g.Add) - len(g.Remove)
+		if !g.Create {
+			n += size[g.GroupID]
+		}
+		if len(g.Add) == 0 || n <= limit {
+			continue
+		}
+		p.Warnings = append(p.Warnings, fmt.Sprintf(
+			"group %q would have %d members, and the target allows at most %d: its %d additions are not sent "+
+				"(split the role, or narrow its rule)", g.Role, n, limit, len(g.Add)))
+		for _, m := range g.Add {
+			left[grant{g.Role, m.SourceID}] = true
+		}
+		g.Add = nil
+	}
+	if len(left) == 0 {
+		return
+	}
+	p.Groups = slices.DeleteFunc(p.Groups, func(g GroupChange) bool {
+		return !g.Create && !g.Adopt && len(g.Add) == 0 && len(g.Remove) == 0
+	})
+	kept := p.Changes[:0]
+	for _, c := range p.Changes {
+		had := len(c.RolesAdded)
+		c.RolesAdded = slices.DeleteFunc(c.RolesAdded, func(r RoleChange) bool { return left[grant{r.Role, c.SourceID}] })
+		if len(c.RolesAdded) < had {
+			if c.Action == Roles && len(c.RolesAdded) == 0 && len(c.RolesRemoved) == 0 {
+				p.Summary.Unchanged++ // nothing left to do for this person
+				continue
+			}
+			c.Reasons = append(c.Reasons, plural(had-len(c.RolesAdded), "role", "roles")+
+				" not granted: the target's group is full (see the warnings)")
+		}
+		kept = append(kept, c)
+	}
+	clear(p.Changes[len(kept):])
+	p.Changes = kept
+	recount(p)
+}

@@ -80,3 +80,56 @@ func TestPlanSaysWhatActionsMean(t *testing.T) {
 		t.Errorf("leaver reasons %q do not say what disable means", got)
 	}
 }
+
+// limitedTarget's groups hold at most max members, as Slack's 15,000.
+type limitedTarget struct {
+	*fakeTarget
+	max int
+}
+
+func (l limitedTarget) MaxGroupMembers() int { return l.max }
+
+// TestGroupSizeLimit: additions that would take a group past the target's
+// limit are not planned, with a warning naming the group; removals and the
+// people's accounts still go, and the plan stays the same on the next run.
+func TestGroupSizeLimit(t *testing.T) {
+	tgt := limitedTarget{newFakeTarget(), 3}
+	src := &sliceSource{entries: people(3)}
+	r, _ := newTestRunner(t, src, tgt)
+	out, err := r.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := out.Plans[0].Summary; s.MembersAdded != 3 || len(out.Plans[0].Warnings) != 0 {
+		t.Fatalf("3 people into a group of at most 3: %+v, warnings %q", s, out.Plans[0].Warnings)
+	}
+	src.entries = people(5)
+	out, err = r.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := out.Plans[0]
+	if s := p.Summary; s.Creates != 2 || s.MembersAdded != 0 || len(p.Groups) != 0 {
+		t.Errorf("5 people into a group of at most 3: %+v, groups %+v; want 2 creates and no member added", s, p.Groups)
+	}
+	want := `group "staff" would have 5 members, and the target allows at most 3: its 2 additions are not sent`
+	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], want) {
+		t.Errorf("warnings %q, want one saying %q", p.Warnings, want)
+	}
+	for _, c := range p.Changes {
+		if len(c.RolesAdded) > 0 || !strings.Contains(strings.Join(c.Reasons, "|"), "1 role not granted: the target's group is full") {
+			t.Errorf("change of %s: roles added %v, reasons %q; want the role left out, and said", c.UserName, c.RolesAdded, c.Reasons)
+		}
+	}
+	assertConverged(t, r)
+
+	// One leaves: the group can take one more, so nothing is dropped.
+	src.entries = people(4)[1:]
+	p, err = r.planOnly(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.Join(p.Warnings, "|"), "would have") || len(p.Groups) != 1 || len(p.Groups[0].Add) != 1 || len(p.Groups[0].Remove) != 1 {
+		t.Errorf("after a leaver: groups %+v, warnings %q; want one removed and one added", p.Groups, p.Warnings)
+	}
+}

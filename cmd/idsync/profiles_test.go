@@ -122,6 +122,33 @@ func TestProfilesDayOneDayTwo(t *testing.T) {
 	}
 }
 
+// TestProfileSlackGroupLimit: against the Slack imitation refusing groups
+// past a size (15,000 on Slack; 20 here, and max_group_members = 20), the
+// groups that would pass it get no new members, the plan says which, the
+// apply has nothing refused, and the next plan is empty.
+func TestProfileSlackGroupLimit(t *testing.T) {
+	slapd := slapdtest.Start(t, slapdtest.WithLDIFFile("../../testdata/sample/day1.ldif"))
+	url, token, _ := scimtest.Start(t, scimtest.Options{Profile: scim.ProfileSlack, MaxGroupMembers: 20})
+	e := newEnv(t, slapd, url, token, "profile = \"slack\"\nwrite_rate_limit = 0\nmax_group_members = 20\n")
+	p := e.plan()
+	var full []string
+	for _, w := range p.Warnings {
+		if strings.Contains(w, "and the target allows at most 20: its") {
+			full = append(full, w)
+		}
+	}
+	if len(full) == 0 {
+		t.Fatalf("no group over 20 members is named in the warnings %q", p.Warnings)
+	}
+	e.mustIdsync(exitOK, "apply")
+	e.converged("after the apply")
+	for g, ids := range e.profileMembers(e.profileClient(scim.ProfileSlack)) {
+		if len(ids) > 20 {
+			t.Errorf("group %s has %d members", g, len(ids))
+		}
+	}
+}
+
 // TestProfileIrreversibleDeleteNeedsAcknowledgement: on github-emu,
 // leavers = "delete" is refused at config check until acknowledged.
 func TestProfileIrreversibleDeleteNeedsAcknowledgement(t *testing.T) {

@@ -77,6 +77,10 @@ type Config struct {
 	// MaxMembersPerPatch is the most member changes one group PATCH carries
 	// (default 100).
 	MaxMembersPerPatch int `toml:"max_members_per_patch"`
+	// MaxGroupMembers is the most members a group may have on the target
+	// (default: the profile's, slack 15,000; else none): additions past it
+	// are not planned, with a warning. -1 turns the profile's limit off.
+	MaxGroupMembers int `toml:"max_group_members"`
 	// EnterpriseExtension sends and reads employeeNumber, costCenter,
 	// organization, division and department under the enterprise User
 	// extension (default true). When false those attributes are neither
@@ -164,6 +168,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxMembersPerPatch < 0 {
 		add("max_members_per_patch: must not be negative, got %d", c.MaxMembersPerPatch)
+	}
+	if c.MaxGroupMembers < -1 {
+		add("max_group_members: must be -1 (no limit) or more, got %d", c.MaxGroupMembers)
 	}
 	if _, err := ProfileNamed(c.Profile); err != nil {
 		add("profile: %v", err)

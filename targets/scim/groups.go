@@ -52,9 +52,9 @@ func (c *Client) ModifyMembers(ctx context.Context, groupID string, add, remove 
 		return errors.New("scim: modify members: empty group id")
 	}
 	add, remove = dedupe(add), dedupe(remove)
-	if limit := c.cfg.profile.MaxGroupMembers; limit > 0 && len(add) > limit {
-		return fmt.Errorf("scim: group %s: adding %d members passes the limit of %d members of profile %s: %w",
-			groupID, len(add), limit, c.cfg.profile.Name, targets.ErrRejected)
+	if limit := c.MaxGroupMembers(); limit > 0 && len(add) > limit {
+		return fmt.Errorf("scim: group %s: adding %d members passes the limit of %d members (max_group_members): %w",
+			groupID, len(add), limit, targets.ErrRejected)
 	}
 	type change struct {
 		id  string

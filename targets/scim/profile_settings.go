@@ -18,6 +18,9 @@ func (s *settings) applyProfile() {
 	if s.MaxMembersPerPatch == 0 {
 		s.MaxMembersPerPatch = p.MaxMembersPerPatch
 	}
+	if s.MaxGroupMembers == 0 {
+		s.MaxGroupMembers = p.MaxGroupMembers
+	}
 	if s.Concurrency == 0 {
 		s.Concurrency = p.Concurrency
 	}
@@ -80,6 +83,12 @@ func (c *Client) Concurrency() int { return c.cfg.Concurrency }
 
 // Profile returns the profile the client runs with.
 func (c *Client) Profile() Profile { return c.cfg.profile }
+
+// MaxGroupMembers is the most members a group may have on the target
+// (max_group_members, else the profile's: Slack 15,000); 0 when there is
+// none. The engine plans
+// no addition past it.
+func (c *Client) MaxGroupMembers() int { return max(c.cfg.MaxGroupMembers, 0) }
 
 // RewriteUserName returns the userName the target stores for name: the
 // profile's rewrite (Slack, GitHub), or name. The engine compares a

@@ -154,6 +154,11 @@ func (s *Server) create(c *collection, data map[string]any) (string, []byte, *ht
 			return "", nil, herr
 		}
 	}
+	if c == s.groups {
+		if herr := s.checkGroupSize(data); herr != nil {
+			return "", nil, herr
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if herr := c.conflict("", data); herr != nil {
@@ -248,6 +253,9 @@ func (s *Server) store(c *collection, id string, change func(old map[string]any)
 	data, herr := change(res.data)
 	if herr == nil && c == s.users {
 		herr = s.mode.onWrite(data, res.data)
+	}
+	if herr == nil && c == s.groups {
+		herr = s.checkGroupSize(data)
 	}
 	if herr != nil {
 		return nil, herr

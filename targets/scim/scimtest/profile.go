@@ -53,6 +53,8 @@ type mode struct {
 	// a replace of members or a remove of all of them (AWS).
 	memberCap        int
 	noReplaceMembers bool
+	// maxGroupMembers is the most members a group may have (Slack).
+	maxGroupMembers int
 	// deleteDeactivates makes DELETE of a user set it inactive (Slack).
 	deleteDeactivates bool
 	// irreversible records every deleted user (GitHub EMU): Destroyed.
@@ -77,7 +79,7 @@ func modeFor(name string) (mode, error) {
 		return mode{name: name}, nil
 	case ProfileSlack:
 		return mode{name: name, maxPage: 1000, userFilters: []string{"username", "emails.value", "externalid"},
-			rewrite: slackName, writeLock: true, deleteDeactivates: true}, nil
+			rewrite: slackName, writeLock: true, deleteDeactivates: true, maxGroupMembers: 15000}, nil
 	case ProfileGitHubEMU:
 		return mode{name: name, maxPage: 100, userFilters: []string{"username", "externalid"}, rewrite: githubName,
 			irreversible: true, required: []string{"externalId", "name.givenName", "name.familyName", "emails"}}, nil

@@ -115,6 +115,17 @@ func (m *mode) checkMemberOps(c *collection, ops []patchOp) *httpError {
 	return nil
 }
 
+// checkGroupSize refuses a group's data with more than MaxGroupMembers
+// members (Slack refuses group updates past 15,000 users).
+func (s *Server) checkGroupSize(data map[string]any) *httpError {
+	members, _ := get(data, "members").([]any)
+	if limit := s.opts.MaxGroupMembers; limit > 0 && len(members) > limit {
+		return errorf(http.StatusBadRequest, "invalidValue",
+			"a group may have at most %d members; this change leaves it with %d", limit, len(members))
+	}
+	return nil
+}
+
 // deactivate sets user id inactive instead of deleting it (Slack). s.mu
 // must be held.
 func (s *Server) deactivate(id string) bool {

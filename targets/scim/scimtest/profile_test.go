@@ -129,3 +129,30 @@ func TestProfileAWSPaging(t *testing.T) {
 		t.Errorf("membership filter of a non-member: %d groups, want 0", len(got))
 	}
 }
+
+// TestProfileGroupSizeLimit: Slack refuses a group create or update that
+// leaves the group with more members than its limit (15,000; 3 here).
+func TestProfileGroupSizeLimit(t *testing.T) {
+	a, _ := start(t, scimtest.Options{Profile: scimtest.ProfileSlack, MaxGroupMembers: 3})
+	var ids []string
+	for _, n := range []string{"a", "b", "c", "d"} {
+		ids = append(ids, a.mustCall("POST", "/Users", `{"userName":"`+n+`","active":true}`, 201)["id"].(string))
+	}
+	members := func(ids ...string) string {
+		var v []string
+		for _, id := range ids {
+			v = append(v, `{"value":"`+id+`"}`)
+		}
+		return "[" + strings.Join(v, ",") + "]"
+	}
+	a.mustCall("POST", "/Groups", `{"displayName":"big","members":`+members(ids...)+`}`, 400)
+	g := a.mustCall("POST", "/Groups", `{"displayName":"g","members":`+members(ids[:2]...)+`}`, 201)["id"].(string)
+	a.mustCall("PATCH", "/Groups/"+g, patch(`[{"op":"add","path":"members","value":`+members(ids[2])+`}]`), 200)
+	out := a.mustCall("PATCH", "/Groups/"+g, patch(`[{"op":"add","path":"members","value":`+members(ids[3])+`}]`), 400)
+	if !strings.Contains(out["detail"].(string), "at most 3 members") {
+		t.Errorf("refusal %v does not say the limit", out)
+	}
+	if got := a.mustCall("GET", "/Groups/"+g, "", 200)["members"].([]any); len(got) != 3 {
+		t.Errorf("group has %d members after a refused add, want 3", len(got))
+	}
+}

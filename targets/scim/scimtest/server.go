@@ -48,6 +48,10 @@ type Options struct {
 	// MaxMembersPerPatch rejects a PATCH with more member changes with 400,
 	// like AWS (0 = no limit). Also settable later with MaxMembersPerPatch.
 	MaxMembersPerPatch int
+	// MaxGroupMembers refuses, with 400, a create or update that leaves a
+	// group with more members, like Slack past 15,000 (0 = no limit; the
+	// slack profile's default is 15,000).
+	MaxGroupMembers int
 	// Now replaces time.Now for meta timestamps.
 	Now func() time.Time
 	// NoUserGroups leaves out the read-only "groups" attribute of a user
@@ -89,6 +93,9 @@ func NewServer(opts Options) *Server {
 	}
 	if opts.MaxMembersPerPatch <= 0 {
 		opts.MaxMembersPerPatch = m.memberCap
+	}
+	if opts.MaxGroupMembers <= 0 {
+		opts.MaxGroupMembers = m.maxGroupMembers
 	}
 	opts.NoUserGroups = opts.NoUserGroups || m.emptyMembers
 	if opts.DefaultPageSize <= 0 {
