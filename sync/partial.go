@@ -452,10 +452,11 @@ type WatermarkLister interface {
 	// after the call and succeeds covers every change before it. Nil, with
 	// no error, says the source has none (polls go by ChangedSince).
 	Watermark(ctx context.Context) ([]byte, error)
-	// ChangedAfter returns the IDs of the people and the DNs of the groups
-	// changed after mark. full is true, with nothing listed, when the
+	// ChangedAfter returns the people (IDs) and groups (DNs) changed after
+	// mark, and among those people the ones deleted from the directory
+	// (as Changes.Deleted). full is true, with nothing listed, when the
 	// source cannot tell (the mark is another server's: a failover).
-	ChangedAfter(ctx context.Context, mark []byte) (ids, groups []string, full bool, err error)
+	ChangedAfter(ctx context.Context, mark []byte) (ids, groups, deleted []string, full bool, err error)
 }
 
 // RunAfter runs an incremental pass (RunChanges) over what the source
@@ -469,7 +470,7 @@ func (r *Runner) RunAfter(ctx context.Context, opts Options, mark []byte) (*Outc
 	if !ok || mark == nil {
 		return r.full(ctx, opts, "the source has no watermark to list changes after")
 	}
-	ids, groups, full, err := wl.ChangedAfter(ctx, mark)
+	ids, groups, deleted, full, err := wl.ChangedAfter(ctx, mark)
 	if err != nil {
 		err = fmt.Errorf("list changes: %w (nothing was planned or changed)", err)
 		return nil, errors.Join(err, r.recordFailure(ctx, modeOf(opts), err))
@@ -477,11 +478,13 @@ func (r *Runner) RunAfter(ctx context.Context, opts Options, mark []byte) (*Outc
 	if full {
 		return r.full(ctx, opts, "the source cannot list the changes after its watermark")
 	}
-	r.Log.WithFields(logrus.Fields{"people": len(ids), "groups": len(groups)}).Debug("changes listed after the watermark")
-	if len(ids) == 0 && len(groups) == 0 {
+	ch := Changes{IDs: ids, Groups: groups, Deleted: deleted}
+	r.Log.WithFields(logrus.Fields{"people": len(ch.IDs), "deleted": len(ch.Deleted), "groups": len(ch.Groups)}).Debug(
+		"changes listed after the watermark")
+	if len(ch.IDs) == 0 && len(ch.Groups) == 0 {
 		return &Outcome{}, nil
 	}
-	return r.RunChanges(ctx, opts, Changes{IDs: ids, Groups: groups})
+	return r.RunChanges(ctx, opts, ch)
 }
 
 // RunSince runs an incremental pass (RunChanges) over what the source

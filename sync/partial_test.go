@@ -360,18 +360,19 @@ func TestRunChangesDeletedReason(t *testing.T) {
 // markSource is a changeSource that lists changes by watermark.
 type markSource struct {
 	*changeSource
-	full  bool   // ChangedAfter answers full (another DC's mark)
-	asked []byte // the mark ChangedAfter was given
+	full    bool     // ChangedAfter answers full (another DC's mark)
+	asked   []byte   // the mark ChangedAfter was given
+	deleted []string // the people ChangedAfter says were deleted
 }
 
 func (s *markSource) Watermark(context.Context) ([]byte, error) { return []byte("mark"), nil }
 
-func (s *markSource) ChangedAfter(_ context.Context, mark []byte) ([]string, []string, bool, error) {
+func (s *markSource) ChangedAfter(_ context.Context, mark []byte) ([]string, []string, []string, bool, error) {
 	s.asked = mark
 	if s.full {
-		return nil, nil, true, nil
+		return nil, nil, nil, true, nil
 	}
-	return s.listed, nil, false, nil
+	return s.listed, nil, s.deleted, false, nil
 }
 
 // TestRunAfter: a poll by watermark runs an incremental pass over what
@@ -390,7 +391,16 @@ func TestRunAfter(t *testing.T) {
 	if err != nil || len(out.Plans) != 1 || out.Plans[0].Incremental == nil || string(ms.asked) != "m1" {
 		t.Fatalf("RunAfter = %+v, %v (asked %q), want an incremental run after m1", out, err, ms.asked)
 	}
-	src.listed = nil
+	// A tombstone the poll lists leaves as "deleted".
+	deleted := src.entries[5].ID
+	src.remove(deleted)
+	src.listed, ms.deleted = []string{deleted}, []string{deleted}
+	out, err = r.RunAfter(ctx, Options{}, []byte("m1"))
+	if err != nil || len(out.Plans) != 1 || len(out.Plans[0].Changes) != 1 ||
+		!strings.HasPrefix(out.Plans[0].Changes[0].Reasons[0], "deleted") {
+		t.Fatalf("a deletion listed by the poll: %+v, %v; want a leaver with the reason \"deleted\"", out, err)
+	}
+	src.listed, ms.deleted = nil, nil
 	if out, err := r.RunAfter(ctx, Options{}, []byte("m2")); err != nil || len(out.Plans) != 0 {
 		t.Errorf("nothing changed: %+v, %v", out, err)
 	}

@@ -44,7 +44,7 @@ func TestADPollByUSN(t *testing.T) {
 	if err := c.Del(ldap.NewDelRequest(staffDN(42), nil)); err != nil {
 		t.Fatal(err)
 	}
-	ids, groups, full, err := src.ChangedAfter(ctx, mark)
+	ids, groups, deleted, full, err := src.ChangedAfter(ctx, mark)
 	if err != nil || full {
 		t.Fatalf("ChangedAfter: full %v, %v", full, err)
 	}
@@ -54,6 +54,9 @@ func TestADPollByUSN(t *testing.T) {
 	if !slices.Equal(ids, want) || !slices.Equal(groups, []string{sambatest.GroupDN("Newsletter")}) {
 		t.Errorf("ChangedAfter = %v, %v; want %v, [Newsletter]", ids, groups, want)
 	}
+	if !slices.Equal(deleted, []string{gone}) {
+		t.Errorf("ChangedAfter: deleted %v, want [%s] (the tombstone)", deleted, gone)
+	}
 
 	var m usnMark
 	if err := json.Unmarshal(mark, &m); err != nil {
@@ -62,7 +65,7 @@ func TestADPollByUSN(t *testing.T) {
 	other, _ := json.Marshal(usnMark{DC: "CN=NTDS Settings,CN=DC2,CN=Servers," + m.DC, USN: m.USN})
 	ahead, _ := json.Marshal(usnMark{DC: m.DC, USN: m.USN + 1_000_000})
 	for name, mk := range map[string][]byte{"another DC's": other, "ahead of the DC": ahead, "malformed": []byte("{")} {
-		if ids, groups, full, err := src.ChangedAfter(ctx, mk); err != nil || !full || ids != nil || groups != nil {
+		if ids, groups, _, full, err := src.ChangedAfter(ctx, mk); err != nil || !full || ids != nil || groups != nil {
 			t.Errorf("%s watermark: %v %v full %v, %v; want full", name, ids, groups, full, err)
 		}
 	}

@@ -45,40 +45,40 @@ func (s *Source) Watermark(ctx context.Context) ([]byte, error) {
 // ChangedAfter lists the people (IDs) and groups (DNs) changed after mark
 // (from Watermark) by uSNChanged, for an incremental poll on Active
 // Directory without the DirSync right. People deleted after mark are
-// listed too when the bind account can read CN=Deleted Objects (see
-// docs/ad.md): reading them again finds them gone. full is true, with
+// listed too, in IDs and in Deleted, when the bind account can read
+// CN=Deleted Objects (see docs/ad.md): they leave with the reason
+// "deleted". full is true, with
 // nothing listed, when another domain controller answers than the one
 // that gave mark (a failover) or mark cannot be read: the caller must
 // reconcile everything. Errors are as for Read.
-func (s *Source) ChangedAfter(ctx context.Context, mark []byte) (ids, groups []string, full bool, err error) {
+func (s *Source) ChangedAfter(ctx context.Context, mark []byte) (ids, groups, deleted []string, full bool, err error) {
 	var m usnMark
 	if err := json.Unmarshal(mark, &m); err != nil || m.DC == "" {
 		s.log.WithField("mark", string(mark)).Warn("ldap: poll: not a USN watermark: full reconciliation")
-		return nil, nil, true, nil
+		return nil, nil, nil, true, nil
 	}
 	conn, closeConn, err := s.open(ctx)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, false, err
 	}
 	defer closeConn()
 	now, err := readUSN(conn)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("ldap: poll: %w", err)
+		return nil, nil, nil, false, fmt.Errorf("ldap: poll: %w", err)
 	}
 	if !strings.EqualFold(now.DC, m.DC) || now.USN < m.USN {
 		s.log.WithFields(logrus.Fields{"was": m.DC, "now": now.DC}).Warn(
 			"ldap: poll: another domain controller answers (failover), or it was restored: USNs are per DC: full reconciliation")
-		return nil, nil, true, nil
+		return nil, nil, nil, true, nil
 	}
 	stamp := "(uSNChanged>=" + strconv.FormatUint(m.USN+1, 10) + ")"
 	if ids, groups, err = s.changed(ctx, conn, stamp); err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, false, err
 	}
-	gone, err := s.deletedAfter(ctx, conn, now.nc, stamp)
-	if err != nil {
-		return nil, nil, false, err
+	if deleted, err = s.deletedAfter(ctx, conn, now.nc, stamp); err != nil {
+		return nil, nil, nil, false, err
 	}
-	return append(ids, gone...), groups, false, nil
+	return append(ids, deleted...), groups, deleted, false, nil
 }
 
 // deletedAfter lists the IDs of the people deleted (tombstones) that match
