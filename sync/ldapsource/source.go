@@ -63,6 +63,9 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 		extra = append(extra, "memberOf")
 	}
 	groupExtra := []string{cfg.Groups.NameAttribute}
+	if cfg.isAD() {
+		groupExtra = append(groupExtra, "groupType") // group.scope and group.kind
+	}
 	if cfg.primaryGroups() {
 		extra = append(extra, "objectSid", "primaryGroupID")
 		groupExtra = append(groupExtra, "objectSid")
@@ -119,7 +122,7 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 			if cache != nil {
 				cache.put(g)
 			} else {
-				groups.Add(g.dn, g.name, g.members)
+				groups.AddTyped(g.dn, g.name, g.typ, g.members)
 			}
 			if prim != nil {
 				prim.add(e)
@@ -203,9 +206,9 @@ func (s *Source) readGroups(ctx context.Context, conn *ldap.Conn, conv *converte
 }
 
 // group returns the group entry e: its DN, name, ID (empty when e has
-// none) and member DNs.
+// none), AD group type and member DNs.
 func (s *Source) group(conv *converter, e mapping.Entry) *cachedGroup {
-	g := &cachedGroup{dn: e.DN}
+	g := &cachedGroup{dn: e.DN, typ: mapping.GroupTypeOf(e)}
 	for _, k := range s.memberKeys {
 		g.members = append(g.members, e.Attrs.Get(k)...)
 	}

@@ -64,7 +64,7 @@ const dirSyncFilter = "(|(objectClass=user)(objectClass=group))"
 // members, and what tells deletions (isDeleted) and groups (objectClass)
 // apart.
 func (w *Watcher) dirSyncAttrs() []string {
-	extra := []string{"objectGUID", "objectClass", "isDeleted", "name", "member"}
+	extra := []string{"objectGUID", "objectClass", "isDeleted", "name", "member", "groupType"}
 	if n := w.src.cfg.Groups.NameAttribute; n != "" {
 		extra = append(extra, n)
 	}
