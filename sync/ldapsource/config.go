@@ -33,6 +33,8 @@ type Config struct {
 	URL string `toml:"url"`
 	// FailoverURLs are more servers (domain controllers) tried in order
 	// when the one before cannot be reached; each is checked like url.
+	// After a failover every connection stays on the server failed over
+	// to until it fails in turn (see dcPin).
 	FailoverURLs []string `toml:"failover_urls"`
 	// StartTLS upgrades an ldap:// connection to TLS before binding.
 	StartTLS bool `toml:"start_tls"`

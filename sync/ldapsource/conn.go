@@ -14,15 +14,22 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// open connects (TLS as configured) to url, or to the first of
-// failover_urls that can be reached when it cannot, binds and returns the
+// open connects (TLS as configured) to the server the Sources of this
+// server list use now (see dcPin: url at first), or to the first of the
+// others that can be reached when it cannot, binds and returns the
 // connection and a function that closes it. A server that refuses the
 // bind is not failed over: the next would refuse it too. go-ldap's calls
 // take no context: the connection is closed as soon as ctx is done, which
 // makes the request in flight fail at once, and every request is bounded
 // by the timeout.
 func (s *Source) open(ctx context.Context) (*ldap.Conn, func(), error) {
-	urls := append([]string{s.cfg.URL}, s.cfg.FailoverURLs...)
+	conn, closeConn, _, err := s.openServer(ctx)
+	return conn, closeConn, err
+}
+
+// openServer is open, and also returns the URL connected to.
+func (s *Source) openServer(ctx context.Context) (*ldap.Conn, func(), string, error) {
+	urls := s.pin.ordered(append([]string{s.cfg.URL}, s.cfg.FailoverURLs...))
 	var errs []error
 	for i, u := range urls {
 		conn, closeConn, err := s.openURL(ctx, u)
@@ -30,15 +37,16 @@ func (s *Source) open(ctx context.Context) (*ldap.Conn, func(), error) {
 			if i > 0 {
 				s.log.WithFields(logrus.Fields{"url": u, "unreachable": len(errs)}).Warn("ldap: failed over to another server")
 			}
-			return conn, closeConn, nil
+			s.pin.move(u)
+			return conn, closeConn, u, nil
 		}
 		if !unreachable(err) || ctx.Err() != nil || len(urls) == 1 {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 		s.log.WithError(err).WithField("url", u).Warn("ldap: server unreachable")
 		errs = append(errs, err)
 	}
-	return nil, nil, fmt.Errorf("ldap: no server of %d reachable: %w", len(urls), errors.Join(errs...))
+	return nil, nil, "", fmt.Errorf("ldap: no server of %d reachable: %w", len(urls), errors.Join(errs...))
 }
 
 // unreachable reports whether err says the server could not be reached or

@@ -89,6 +89,9 @@ func (s *Source) readChanges(ctx context.Context, ids, groups []string, fn func(
 		return nil, err
 	}
 	defer closeConn()
+	if err := s.checkReadingDC(ctx, conn); err != nil {
+		return nil, err
+	}
 	conv := newConverter(s.cfg.IDAttribute)
 	next, dns, err := s.changedGroups(ctx, conn, conv, ids, groups)
 	if err != nil {

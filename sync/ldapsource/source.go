@@ -36,6 +36,8 @@ type Source struct {
 	// keep, when set by KeepGroups, holds the groups of the last full
 	// Read for ReadChanges.
 	keep *keptGroups
+	// pin is the server every Source of the same servers uses.
+	pin *dcPin
 }
 
 // New validates cfg and loads the bind password. It does not connect.
@@ -44,7 +46,8 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s := &Source{cfg: cfg, log: log, password: new(secret.Secret)}
+	s := &Source{cfg: cfg, log: log, password: new(secret.Secret),
+		pin: pinFor(strings.Join(append([]string{cfg.URL}, cfg.FailoverURLs...), " "))}
 	if cfg.BindDN != "" || cfg.BindMethod == BindNTLM {
 		pw, err := cfg.BindPassword.Load()
 		if err != nil {

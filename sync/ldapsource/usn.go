@@ -70,6 +70,7 @@ func (s *Source) ChangedAfter(ctx context.Context, mark []byte) (ids, groups []s
 			"ldap: poll: another domain controller answers (failover), or it was restored: USNs are per DC: full reconciliation")
 		return nil, nil, true, nil
 	}
+	s.pin.reading(now.DC) // the reads of these changes must be answered by it too
 	stamp := "(uSNChanged>=" + strconv.FormatUint(m.USN+1, 10) + ")"
 	if ids, groups, err = s.changed(ctx, conn, stamp); err != nil {
 		return nil, nil, false, err
