@@ -29,7 +29,11 @@ func (s *Source) open(ctx context.Context) (*ldap.Conn, func(), error) {
 
 // openServer is open, and also returns the URL connected to.
 func (s *Source) openServer(ctx context.Context) (*ldap.Conn, func(), string, error) {
-	urls := s.pin.ordered(append([]string{s.cfg.URL}, s.cfg.FailoverURLs...))
+	urls, err := s.servers(ctx)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	urls = s.pin.ordered(urls)
 	var errs []error
 	for i, u := range urls {
 		conn, closeConn, err := s.openURL(ctx, u)
@@ -47,6 +51,23 @@ func (s *Source) openServer(ctx context.Context) (*ldap.Conn, func(), string, er
 		errs = append(errs, err)
 	}
 	return nil, nil, "", fmt.Errorf("ldap: no server of %d reachable: %w", len(urls), errors.Join(errs...))
+}
+
+// servers returns the URLs of the servers: url and failover_urls, or
+// those DNS names (discover).
+func (s *Source) servers(ctx context.Context) ([]string, error) {
+	if s.discovery == nil {
+		return append([]string{s.cfg.URL}, s.cfg.FailoverURLs...), nil
+	}
+	urls, err := s.discovery.servers(ctx)
+	if err != nil && len(urls) > 0 {
+		s.log.WithError(err).Warn("ldap: DNS did not answer: trying the domain controllers it named last time")
+		return urls, nil
+	}
+	if err != nil {
+		return nil, s.ctxErr(ctx, err)
+	}
+	return urls, nil
 }
 
 // unreachable reports whether err says the server could not be reached or
@@ -72,7 +93,7 @@ func (s *Source) openURL(ctx context.Context, rawURL string) (*ldap.Conn, func()
 		return nil, nil, fmt.Errorf("ldap: connect to %s: %w", rawURL, err)
 	}
 	timeout := s.cfg.Timeout.Duration
-	opts := []ldap.DialOpt{ldap.DialWithDialer(&net.Dialer{Timeout: timeout})}
+	opts := []ldap.DialOpt{ldap.DialWithDialer(&net.Dialer{Timeout: timeout, Resolver: s.resolver})}
 	if tlsConf != nil {
 		opts = append(opts, ldap.DialWithTLSConfig(tlsConf))
 	}

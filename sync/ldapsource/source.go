@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -38,6 +39,11 @@ type Source struct {
 	keep *keptGroups
 	// pin is the server every Source of the same servers uses.
 	pin *dcPin
+	// discovery finds the servers in DNS (discover.domain); nil when
+	// they are configured. resolver resolves their names (nil: the
+	// system's resolver).
+	discovery *discovery
+	resolver  *net.Resolver
 }
 
 // New validates cfg and loads the bind password. It does not connect.
@@ -48,6 +54,11 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	cfg = cfg.withDefaults()
 	s := &Source{cfg: cfg, log: log, password: new(secret.Secret),
 		pin: pinFor(strings.Join(append([]string{cfg.URL}, cfg.FailoverURLs...), " "))}
+	if cfg.Discover.on() {
+		s.resolver = dnsResolver(cfg.Discover.DNSServer)
+		s.discovery = &discovery{cfg: cfg.Discover, resolver: s.resolver}
+		s.pin = pinFor(cfg.Discover.Scheme + " " + strings.Join(cfg.Discover.names(), " "))
+	}
 	if cfg.BindDN != "" || cfg.BindMethod == BindNTLM {
 		pw, err := cfg.BindPassword.Load()
 		if err != nil {
@@ -58,7 +69,10 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	if cfg.InsecureSkipVerify {
 		log.WithField("url", cfg.URL).Warn("ldap: insecure_skip_verify is set: the server certificate is not verified")
 	}
-	if u, err := url.Parse(cfg.URL); err == nil && u.Scheme == "ldap" && !cfg.StartTLS && !loopback.Host(u.Hostname()) {
+	if cfg.Discover.on() && cfg.Discover.Scheme == "ldap" && !cfg.StartTLS {
+		log.WithField("domain", cfg.Discover.Domain).Warn(
+			"ldap: allow_insecure_ldap is set: the bind password and every entry cross the network in clear text")
+	} else if u, err := url.Parse(cfg.URL); err == nil && u.Scheme == "ldap" && !cfg.StartTLS && !loopback.Host(u.Hostname()) {
 		log.WithField("url", cfg.URL).Warn("ldap: allow_insecure_ldap is set: the bind password and every entry cross the network in clear text")
 	}
 	extra := append([]string{cfg.IDAttribute}, mapping.ChangeAttributes...) // a leaver's change time

@@ -181,7 +181,7 @@ func (w *Watcher) adSession(ctx context.Context, saved []byte, emit func(Event) 
 	defer cancel()
 	notes := nconn.SearchAsync(nctx, ldap.NewSearchRequest(nc, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
 		"(objectClass=*)", []string{"objectGUID"}, []ldap.Control{ldap.NewControlMicrosoftNotification(), ldap.NewControlMicrosoftShowDeleted()}), 64)
-	r := &dirSyncRound{w: w, conn: conn, nc: nc, dc: dc}
+	r := &dirSyncRound{w: w, conn: conn, url: url, nc: nc, dc: dc}
 	if err := r.run(ck, emit); err != nil {
 		return progressed, err
 	}
@@ -194,9 +194,9 @@ func (w *Watcher) adSession(ctx context.Context, saved []byte, emit func(Event) 
 		}
 	}
 	if err := notes.Err(); err != nil {
-		return progressed, fmt.Errorf("ldap: watch %s: change notifications: %w", w.src.cfg.URL, err)
+		return progressed, fmt.Errorf("ldap: watch %s: change notifications: %w", url, err)
 	}
-	return progressed, fmt.Errorf("ldap: watch %s: %w", w.src.cfg.URL, errSearchEnded)
+	return progressed, fmt.Errorf("ldap: watch %s: %w", url, errSearchEnded)
 }
 
 // rootDSE reads the DC's identity (dsServiceName) and its default naming
