@@ -13,12 +13,12 @@ import (
 type GroupType struct {
 	// Scope is "global", "domain-local" or "universal"; "" when none of
 	// the scope bits is set.
-	Scope string
+	Scope string `json:",omitempty"`
 	// Kind is "security" or "distribution".
-	Kind string
+	Kind string `json:",omitempty"`
 	// BuiltIn is true for the groups the system creates
 	// (CN=Builtin: Administrators, Users, ...).
-	BuiltIn bool
+	BuiltIn bool `json:",omitempty"`
 }
 
 // Bits of AD's groupType attribute (MS-ADTS 2.2.12).

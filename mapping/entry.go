@@ -23,9 +23,10 @@ type Membership struct {
 	DN string
 	// Name is the group's cn (or the first RDN value when it has no cn).
 	Name string
-	// Type is the group's AD scope and kind; zero when the source did not
-	// say (not AD, or a group known only from memberOf).
-	Type GroupType
+	// Type is the group's AD scope and kind; zero (and left out of JSON)
+	// when the source did not say (not AD, or a group known only from
+	// memberOf).
+	Type GroupType `json:",omitzero"`
 	// Via lists the DNs of the groups the membership goes through, from the
 	// entry's direct group outwards; empty for a direct membership.
 	Via []string
