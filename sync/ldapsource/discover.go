@@ -76,8 +76,8 @@ func (c DiscoverConfig) names() []string {
 	return append(out, "_ldap._tcp.dc._msdcs."+d)
 }
 
-// validate checks the section and returns whether the connections will
-// use TLS.
+// validateDiscover checks the discover keys and returns whether the
+// connections to the servers found will use TLS.
 func (c Config) validateDiscover(add func(key, format string, args ...any)) bool {
 	d := c.Discover
 	if !d.on() {
