@@ -8,7 +8,9 @@ import (
 	"strings"
 	gosync "sync"
 	"testing"
+	"time"
 
+	ber "github.com/go-asn1-ber/asn1-ber"
 	"github.com/go-ldap/ldap/v3"
 	"github.com/idsync/idsync/mapping"
 )
@@ -163,5 +165,80 @@ func TestADSessionOneDC(t *testing.T) {
 	}
 	if len(errs) != 1 || !errors.Is(errs[0], errOtherDC) || !strings.Contains(errs[0].Error(), "DC1") || !strings.Contains(errs[0].Error(), "DC2") {
 		t.Errorf("session errors %v, want one saying the connections reached two DCs", errs)
+	}
+}
+
+// doneWith is a successful search result done carrying control c.
+func doneWith(id int64, c ldap.Control) []byte {
+	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, ldap.ApplicationSearchResultDone, nil, "")
+	op.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, int64(0), ""))
+	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", ""))
+	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", ""))
+	return envelope(id, op, c.Encode())
+}
+
+func hasControl(r fakeRequest, oid string) bool {
+	if r.controls == nil {
+		return false
+	}
+	for _, c := range r.controls.Children {
+		if len(c.Children) > 0 && c.Children[0].Value == oid {
+			return true
+		}
+	}
+	return false
+}
+
+// TestADSessionFollowsFailover: when the runs' connections failed over to
+// another DC while the watcher's session stayed on the first, the next
+// change notification ends the session (it reconnects where the runs
+// are, with a full reconciliation) instead of running a DirSync round on
+// a DC the runs no longer read.
+func TestADSessionFollowsFailover(t *testing.T) {
+	notify := make(chan struct{})
+	// The deadline only bounds a failing test: one that passes ends
+	// through the backoff's cancel.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dc := fakeDC(constant(ntds("DC1")))
+	url := startFake(t, func(r fakeRequest) [][]byte {
+		switch {
+		case r.op.Tag == ldap.ApplicationSearchRequest && hasControl(r, ldap.ControlTypeMicrosoftNotification):
+			select { // a change, once the test says so
+			case <-notify:
+				return [][]byte{entryMsg(r.id, "CN=x,DC=example,DC=org", attr{"objectGUID", []string{"0123456789abcdef"}})}
+			case <-ctx.Done():
+				return [][]byte{nil}
+			}
+		case r.op.Tag == ldap.ApplicationSearchRequest && hasControl(r, ldap.ControlTypeDirSync):
+			return [][]byte{doneWith(r.id, &ldap.ControlDirSync{Criticality: true, Cookie: []byte("cookie")})}
+		}
+		return dc(r)
+	})
+	var errs []error
+	w, err := NewWatcher(fakeADConfig(url), quietLog(),
+		WithStateFunc(func(connected bool, err error) {
+			if !connected {
+				errs = append(errs, err)
+			}
+		}),
+		WithBackoff(func(ctx context.Context, _ int) error { cancel(); return ctx.Err() }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := 0
+	err = w.Watch(ctx, nil, func(e Event) error {
+		events++
+		if events == 1 { // the first round: the runs fail over, then a change
+			w.src.pin.move("ldap://dc2.example.org")
+			close(notify)
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Watch: %v", err)
+	}
+	if events != 1 || len(errs) != 1 || !errors.Is(errs[0], errPinMoved) || !strings.Contains(errs[0].Error(), "dc2.example.org") {
+		t.Errorf("%d events, session errors %v; want 1 event, then the session ended for the failover", events, errs)
 	}
 }
