@@ -56,6 +56,12 @@
 //
 // group_roles rules see only the group, never the person, so their results
 // are cached per group: group.dn and group.name, plus the helpers and builtins.
+// An Active Directory group also has group.scope ("global", "domain-local" or
+// "universal") and group.kind ("security" or "distribution"), decoded from its
+// groupType, and group.builtIn (true for the groups the system creates);
+// both strings are "" for a group without groupType (generic LDAP):
+//
+//	match = 'group.kind == "security" and group.scope != "domain-local"'
 //
 // disabled_reason, evaluated only for a disabled person, says why in the
 // plan ("expired on 2024-01-31"); it sees what disabled sees.

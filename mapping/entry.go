@@ -23,6 +23,10 @@ type Membership struct {
 	DN string
 	// Name is the group's cn (or the first RDN value when it has no cn).
 	Name string
+	// Type is the group's AD scope and kind; zero (and left out of JSON)
+	// when the source did not say (not AD, or a group known only from
+	// memberOf).
+	Type GroupType `json:",omitzero"`
 	// Via lists the DNs of the groups the membership goes through, from the
 	// entry's direct group outwards; empty for a direct membership.
 	Via []string
@@ -55,7 +59,7 @@ func (e Entry) Clone() Entry {
 	if e.Groups != nil {
 		c.Groups = make([]Membership, len(e.Groups))
 		for i, g := range e.Groups {
-			c.Groups[i] = Membership{DN: strings.Clone(g.DN), Name: strings.Clone(g.Name), Via: cloneStrings(g.Via)}
+			c.Groups[i] = Membership{DN: strings.Clone(g.DN), Name: strings.Clone(g.Name), Type: g.Type, Via: cloneStrings(g.Via)}
 		}
 	}
 	return c

@@ -36,6 +36,13 @@ type groupEnv struct {
 type groupVars struct {
 	DN   string `expr:"dn"`
 	Name string `expr:"name"`
+	// Scope and Kind are an AD group's scope ("global", "domain-local",
+	// "universal") and kind ("security", "distribution") from its
+	// groupType; "" for a group without one. BuiltIn marks the groups
+	// the system creates.
+	Scope   string `expr:"scope"`
+	Kind    string `expr:"kind"`
+	BuiltIn bool   `expr:"builtIn"`
 }
 
 // state is what one evaluation of Map needs for itself: the environments,

@@ -50,6 +50,7 @@ func (g *Groups) listing(key string) iter.Seq[*group] {
 
 type group struct {
 	dn, name string
+	typ      GroupType
 	key      string // normalised dn
 	// parents are the groups this group is a direct member of.
 	parents []*group
@@ -63,6 +64,12 @@ func NewGroups() *Groups {
 // Add records the group dn with display name name (its cn; the first RDN
 // value when empty) and its direct member DNs (people or groups).
 func (g *Groups) Add(dn, name string, members []string) {
+	g.AddTyped(dn, name, GroupType{}, members)
+}
+
+// AddTyped is Add for a group whose AD groupType is known: the
+// memberships Of returns carry it (Membership.Type).
+func (g *Groups) AddTyped(dn, name string, typ GroupType, members []string) {
 	key := NormalizeDN(dn)
 	if name == "" {
 		name = firstRDNValue(dn)
@@ -74,7 +81,7 @@ func (g *Groups) Add(dn, name string, members []string) {
 		gr = &group{key: key}
 		g.byDN[key] = gr
 	}
-	gr.dn, gr.name = dn, name
+	gr.dn, gr.name, gr.typ = dn, name, typ
 	if need := len(g.edges) + len(members); need > cap(g.edges) {
 		// Doubled: append grows a large slice by a quarter at a time.
 		grown := make([]edge, len(g.edges), max(2*cap(g.edges), need, 256))
@@ -173,7 +180,7 @@ func (g *Groups) Of(dn string, memberOf []string) []Membership {
 		var m Membership
 		var parents []*group
 		if it.gr != nil {
-			m = Membership{DN: it.gr.dn, Name: it.gr.name, Via: it.via}
+			m = Membership{DN: it.gr.dn, Name: it.gr.name, Type: it.gr.typ, Via: it.via}
 			parents = it.gr.parents
 		} else {
 			// The membership shares no memory with the entry it came

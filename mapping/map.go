@@ -341,7 +341,7 @@ const maxGroupCache = 1 << 17
 // groupResults evaluates every group_roles rule for the group g, once per
 // group DN and name for the Mapper's lifetime (the rules see only the group).
 func (m *Mapper) groupResults(st *state, g Membership) ([]groupResult, error) {
-	key := groupVars{DN: g.DN, Name: g.Name}
+	key := groupVars{DN: g.DN, Name: g.Name, Scope: g.Type.Scope, Kind: g.Type.Kind, BuiltIn: g.Type.BuiltIn}
 	m.gmu.RLock()
 	res, ok := m.gcache[key]
 	m.gmu.RUnlock()

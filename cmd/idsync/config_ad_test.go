@@ -3,6 +3,7 @@ package main
 import (
 	"testing"
 
+	"github.com/idsync/idsync/sync"
 	"github.com/idsync/idsync/sync/ldapsource"
 )
 
@@ -26,5 +27,22 @@ func TestADConfigDefaults(t *testing.T) {
 		if got := m.Rule(key); got != want {
 			t.Errorf("mapping.%s = %q, want %q", key, got, want)
 		}
+	}
+}
+
+// TestADConfigDiscover: docs/ad.md's discovery example loads, and the
+// source it builds finds its domain controllers in DNS.
+func TestADConfigDiscover(t *testing.T) {
+	cfg, err := loadConfig("testdata/valid-ad-discover.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := cfg.Source.section.(*configured[ldapsource.Config, sync.Source])
+	if !ok {
+		t.Fatalf("source section %T", cfg.Source.section)
+	}
+	want := ldapsource.DiscoverConfig{Domain: "corp.example.com", Site: "HQ", Scheme: "ldaps"}
+	if got := s.cfg.Discover; got != want || s.cfg.URL != "" {
+		t.Errorf("discover = %+v, url %q; want %+v", got, s.cfg.URL, want)
 	}
 }

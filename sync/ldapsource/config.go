@@ -33,7 +33,12 @@ type Config struct {
 	URL string `toml:"url"`
 	// FailoverURLs are more servers (domain controllers) tried in order
 	// when the one before cannot be reached; each is checked like url.
+	// After a failover every connection stays on the server failed over
+	// to until it fails in turn (see dcPin).
 	FailoverURLs []string `toml:"failover_urls"`
+	// Discover finds the servers in DNS instead (SRV records): url and
+	// failover_urls are then left unset.
+	Discover DiscoverConfig `toml:"discover"`
 	// StartTLS upgrades an ldap:// connection to TLS before binding.
 	StartTLS bool `toml:"start_tls"`
 	// CAFile is a PEM bundle of the CAs to trust; the system roots when empty.
@@ -128,6 +133,7 @@ type GroupSearch struct {
 // withDefaults returns c with every unset field at its default.
 func (c Config) withDefaults() Config {
 	c = c.adDefaults()
+	c.Discover = c.Discover.withDefaults()
 	if c.Timeout.Duration == 0 {
 		c.Timeout = duration.Of(DefaultTimeout)
 	}
@@ -174,12 +180,15 @@ func (c *Config) Validate() error {
 	add := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf(key+": "+format, args...))
 	}
-	tls := d.validateURL(add, "url", d.URL)
-	for i, u := range d.FailoverURLs {
-		key := fmt.Sprintf("failover_urls[%d]", i)
-		n := len(errs)
-		if d.validateURL(add, key, u) != tls && len(errs) == n {
-			add(key, "must use TLS when url does and not otherwise (ldaps:// and start_tls apply to every URL)")
+	tls := d.validateDiscover(add)
+	if !d.Discover.on() {
+		tls = d.validateURL(add, "url", d.URL)
+		for i, u := range d.FailoverURLs {
+			key := fmt.Sprintf("failover_urls[%d]", i)
+			n := len(errs)
+			if d.validateURL(add, key, u) != tls && len(errs) == n {
+				add(key, "must use TLS when url does and not otherwise (ldaps:// and start_tls apply to every URL)")
+			}
 		}
 	}
 	if !tls {

@@ -118,6 +118,36 @@ func TestValidate(t *testing.T) {
 			`failover_urls[1]: must use TLS when url does and not otherwise`,
 			`failover_urls[2]: scheme must be ldap or ldaps, got "http"`,
 		}},
+		{"valid discovery", func(c *Config) {
+			c.URL = ""
+			c.Discover = DiscoverConfig{Domain: "corp.example.com", Site: "Default-First-Site-Name", DNSServer: "10.0.0.1:53"}
+		}, nil},
+		{"valid discovery of global catalogs over ldaps", func(c *Config) {
+			c.URL, c.StartTLS = "", false
+			c.Discover = DiscoverConfig{Domain: "corp.example.com.", Service: "gc", Scheme: "ldaps"}
+		}, nil},
+		{"discovery keys", func(c *Config) {
+			c.FailoverURLs = []string{"ldap://dc2.example.org"}
+			c.Discover = DiscoverConfig{Domain: "corp example", Site: "a.", Service: "kdc", Scheme: "ldapi", DNSServer: "10.0.0.1"}
+		}, []string{
+			"discover.domain: set either url (and failover_urls) or discover.domain, not both",
+			`discover.domain: must be a DNS name like corp.example.com, got "corp example"`,
+			`discover.site: must be an AD site name like Default-First-Site-Name, got "a."`,
+			`discover.service: must be "dc", "ldap" or "gc", got "kdc"`,
+			`discover.dns_server: must be host:port (10.0.0.1:53), got "10.0.0.1"`,
+			`discover.scheme: must be "ldap" or "ldaps", got "ldapi"`,
+		}},
+		{"discovery over plain ldap", func(c *Config) {
+			c.URL, c.StartTLS = "", false
+			c.Discover = DiscoverConfig{Domain: "corp.example.com"}
+		}, []string{"discover.scheme: plain ldap to the domain controllers found sends the bind password and every entry in clear text: " +
+			`use scheme = "ldaps", or set start_tls = true, or set allow_insecure_ldap = true to accept it`}},
+		{"discovery over ldaps with start_tls", func(c *Config) {
+			c.URL = ""
+			c.Discover = DiscoverConfig{Domain: "corp.example.com", Scheme: "ldaps"}
+		}, []string{`start_tls: cannot be used with discover.scheme = "ldaps" (already TLS)`}},
+		{"discovery keys without a domain", func(c *Config) { c.Discover.Site = "HQ" }, []string{
+			"discover.domain: required with the other discover keys"}},
 		{"bad flavour", func(c *Config) { c.Flavour = "eDirectory" }, []string{`flavour: must be "ldap" or "ad", got "eDirectory"`}},
 		{"ad keys without ad", func(c *Config) { c.AD.UserName = "userPrincipalName" }, []string{`ad: needs flavour = "ad"`}},
 		{"attribute names", func(c *Config) {

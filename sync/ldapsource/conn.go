@@ -14,15 +14,26 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// open connects (TLS as configured) to url, or to the first of
-// failover_urls that can be reached when it cannot, binds and returns the
+// open connects (TLS as configured) to the server the Sources of this
+// server list use now (see dcPin: url at first), or to the first of the
+// others that can be reached when it cannot, binds and returns the
 // connection and a function that closes it. A server that refuses the
 // bind is not failed over: the next would refuse it too. go-ldap's calls
 // take no context: the connection is closed as soon as ctx is done, which
 // makes the request in flight fail at once, and every request is bounded
 // by the timeout.
 func (s *Source) open(ctx context.Context) (*ldap.Conn, func(), error) {
-	urls := append([]string{s.cfg.URL}, s.cfg.FailoverURLs...)
+	conn, closeConn, _, err := s.openServer(ctx)
+	return conn, closeConn, err
+}
+
+// openServer is open, and also returns the URL connected to.
+func (s *Source) openServer(ctx context.Context) (*ldap.Conn, func(), string, error) {
+	urls, err := s.servers(ctx)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	urls = s.pin.ordered(urls)
 	var errs []error
 	for i, u := range urls {
 		conn, closeConn, err := s.openURL(ctx, u)
@@ -30,15 +41,33 @@ func (s *Source) open(ctx context.Context) (*ldap.Conn, func(), error) {
 			if i > 0 {
 				s.log.WithFields(logrus.Fields{"url": u, "unreachable": len(errs)}).Warn("ldap: failed over to another server")
 			}
-			return conn, closeConn, nil
+			s.pin.move(u)
+			return conn, closeConn, u, nil
 		}
 		if !unreachable(err) || ctx.Err() != nil || len(urls) == 1 {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 		s.log.WithError(err).WithField("url", u).Warn("ldap: server unreachable")
 		errs = append(errs, err)
 	}
-	return nil, nil, fmt.Errorf("ldap: no server of %d reachable: %w", len(urls), errors.Join(errs...))
+	return nil, nil, "", fmt.Errorf("ldap: no server of %d reachable: %w", len(urls), errors.Join(errs...))
+}
+
+// servers returns the URLs of the servers: url and failover_urls, or
+// those DNS names (discover).
+func (s *Source) servers(ctx context.Context) ([]string, error) {
+	if s.discovery == nil {
+		return append([]string{s.cfg.URL}, s.cfg.FailoverURLs...), nil
+	}
+	urls, err := s.discovery.servers(ctx)
+	if err != nil && len(urls) > 0 {
+		s.log.WithError(err).Warn("ldap: DNS did not answer: trying the domain controllers it named last time")
+		return urls, nil
+	}
+	if err != nil {
+		return nil, s.ctxErr(ctx, err)
+	}
+	return urls, nil
 }
 
 // unreachable reports whether err says the server could not be reached or
@@ -64,7 +93,7 @@ func (s *Source) openURL(ctx context.Context, rawURL string) (*ldap.Conn, func()
 		return nil, nil, fmt.Errorf("ldap: connect to %s: %w", rawURL, err)
 	}
 	timeout := s.cfg.Timeout.Duration
-	opts := []ldap.DialOpt{ldap.DialWithDialer(&net.Dialer{Timeout: timeout})}
+	opts := []ldap.DialOpt{ldap.DialWithDialer(&net.Dialer{Timeout: timeout, Resolver: s.resolver})}
 	if tlsConf != nil {
 		opts = append(opts, ldap.DialWithTLSConfig(tlsConf))
 	}

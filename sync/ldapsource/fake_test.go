@@ -40,7 +40,15 @@ func (r fakeRequest) search() (base string, attrs []string, cookie []byte) {
 // URL.
 func startFake(t *testing.T, handle func(r fakeRequest) [][]byte) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, _ := serveFake(t, "127.0.0.1:0", handle)
+	return url
+}
+
+// serveFake is startFake on addr; stop closes the listener (the server is
+// then unreachable; connections made stay open).
+func serveFake(t *testing.T, addr string, handle func(r fakeRequest) [][]byte) (url string, stop func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +96,7 @@ func startFake(t *testing.T, handle func(r fakeRequest) [][]byte) string {
 			}()
 		}
 	}()
-	return "ldap://" + ln.Addr().String()
+	return "ldap://" + ln.Addr().String(), func() { ln.Close() }
 }
 
 func envelope(id int64, op *ber.Packet, controls ...*ber.Packet) []byte {

@@ -25,7 +25,8 @@ type groupCache struct {
 // cachedGroup is one group entry as read.
 type cachedGroup struct {
 	dn, name, id string
-	members      []string // member DNs (people or groups), as the server gave them
+	typ          mapping.GroupType // scope and kind of an AD group
+	members      []string          // member DNs (people or groups), as the server gave them
 }
 
 func newGroupCache() *groupCache {
@@ -93,7 +94,7 @@ func (c *groupCache) groups() *mapping.Groups {
 		c.index = mapping.NewGroups()
 		for _, key := range slices.Sorted(maps.Keys(c.byKey)) {
 			g := c.byKey[key]
-			c.index.Add(g.dn, g.name, g.members)
+			c.index.AddTyped(g.dn, g.name, g.typ, g.members)
 		}
 	}
 	return c.index
@@ -129,10 +130,10 @@ func (c *groupCache) people(g *cachedGroup) map[string]string {
 
 // affected returns the DNs of the people whose memberships a change of a
 // group from old to new (either nil: added or deleted) changes: those in
-// one but not the other, or all of both when its DN or name changed.
+// one but not the other, or all of both when its DN, name or type changed.
 func (c *groupCache) affected(old, new *cachedGroup, oldPeople map[string]string) []string {
 	newPeople := c.people(new)
-	all := old == nil || new == nil || mapping.NormalizeDN(old.dn) != mapping.NormalizeDN(new.dn) || old.name != new.name
+	all := old == nil || new == nil || mapping.NormalizeDN(old.dn) != mapping.NormalizeDN(new.dn) || old.name != new.name || old.typ != new.typ
 	var out []string
 	for k, dn := range oldPeople {
 		if _, in := newPeople[k]; all || !in {

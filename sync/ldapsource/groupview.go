@@ -100,7 +100,7 @@ func (v *changedGroups) Of(dn string, memberOf []string) []mapping.Membership {
 	small := mapping.NewGroups()
 	for _, key := range slices.Sorted(maps.Keys(lists)) {
 		g := c.byKey[key]
-		small.Add(g.dn, g.name, lists[key])
+		small.AddTyped(g.dn, g.name, g.typ, lists[key])
 	}
 	return small.Of(dn, memberOf)
 }

@@ -62,7 +62,9 @@ const idChunk = 100
 // is found by its SID among the groups of the last full read; full is also
 // true (and what fn saw is to be discarded) when a changed group is, or
 // contains, someone's primary group (its primary members are in no member
-// list), or when a person's primary group is not among the groups known.
+// list), or when a person's primary group is not among the groups known,
+// or (Active Directory) when another DC answers than the one whose changes
+// are being read (the watcher's, or a poll's: see dcPin).
 // The group changes are remembered once the read
 // succeeds, so the same changes passed twice read their people once more
 // and find nothing new about the groups. Errors are as for Read, and leave
@@ -89,6 +91,9 @@ func (s *Source) readChanges(ctx context.Context, ids, groups []string, fn func(
 		return nil, err
 	}
 	defer closeConn()
+	if err := s.checkReadingDC(ctx, conn); err != nil {
+		return nil, err
+	}
 	conv := newConverter(s.cfg.IDAttribute)
 	next, dns, err := s.changedGroups(ctx, conn, conv, ids, groups)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -36,6 +37,13 @@ type Source struct {
 	// keep, when set by KeepGroups, holds the groups of the last full
 	// Read for ReadChanges.
 	keep *keptGroups
+	// pin is the server every Source of the same servers uses.
+	pin *dcPin
+	// discovery finds the servers in DNS (discover.domain); nil when
+	// they are configured. resolver resolves their names (nil: the
+	// system's resolver).
+	discovery *discovery
+	resolver  *net.Resolver
 }
 
 // New validates cfg and loads the bind password. It does not connect.
@@ -44,7 +52,13 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s := &Source{cfg: cfg, log: log, password: new(secret.Secret)}
+	s := &Source{cfg: cfg, log: log, password: new(secret.Secret),
+		pin: pinFor(strings.Join(append([]string{cfg.URL}, cfg.FailoverURLs...), " "))}
+	if cfg.Discover.on() {
+		s.resolver = dnsResolver(cfg.Discover.DNSServer)
+		s.discovery = &discovery{cfg: cfg.Discover, resolver: s.resolver}
+		s.pin = pinFor(cfg.Discover.Scheme + " " + strings.Join(cfg.Discover.names(), " "))
+	}
 	if cfg.BindDN != "" || cfg.BindMethod == BindNTLM {
 		pw, err := cfg.BindPassword.Load()
 		if err != nil {
@@ -55,7 +69,10 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	if cfg.InsecureSkipVerify {
 		log.WithField("url", cfg.URL).Warn("ldap: insecure_skip_verify is set: the server certificate is not verified")
 	}
-	if u, err := url.Parse(cfg.URL); err == nil && u.Scheme == "ldap" && !cfg.StartTLS && !loopback.Host(u.Hostname()) {
+	if cfg.Discover.on() && cfg.Discover.Scheme == "ldap" && !cfg.StartTLS {
+		log.WithField("domain", cfg.Discover.Domain).Warn(
+			"ldap: allow_insecure_ldap is set: the bind password and every entry cross the network in clear text")
+	} else if u, err := url.Parse(cfg.URL); err == nil && u.Scheme == "ldap" && !cfg.StartTLS && !loopback.Host(u.Hostname()) {
 		log.WithField("url", cfg.URL).Warn("ldap: allow_insecure_ldap is set: the bind password and every entry cross the network in clear text")
 	}
 	extra := append([]string{cfg.IDAttribute}, mapping.ChangeAttributes...) // a leaver's change time
@@ -63,6 +80,9 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 		extra = append(extra, "memberOf")
 	}
 	groupExtra := []string{cfg.Groups.NameAttribute}
+	if cfg.isAD() {
+		groupExtra = append(groupExtra, "groupType") // group.scope and group.kind
+	}
 	if cfg.primaryGroups() {
 		extra = append(extra, "objectSid", "primaryGroupID")
 		groupExtra = append(groupExtra, "objectSid")
@@ -119,7 +139,7 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 			if cache != nil {
 				cache.put(g)
 			} else {
-				groups.Add(g.dn, g.name, g.members)
+				groups.AddTyped(g.dn, g.name, g.typ, g.members)
 			}
 			if prim != nil {
 				prim.add(e)
@@ -203,9 +223,9 @@ func (s *Source) readGroups(ctx context.Context, conn *ldap.Conn, conv *converte
 }
 
 // group returns the group entry e: its DN, name, ID (empty when e has
-// none) and member DNs.
+// none), AD group type and member DNs.
 func (s *Source) group(conv *converter, e mapping.Entry) *cachedGroup {
-	g := &cachedGroup{dn: e.DN}
+	g := &cachedGroup{dn: e.DN, typ: mapping.GroupTypeOf(e)}
 	for _, k := range s.memberKeys {
 		g.members = append(g.members, e.Attrs.Get(k)...)
 	}

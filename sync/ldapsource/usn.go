@@ -71,6 +71,7 @@ func (s *Source) ChangedAfter(ctx context.Context, mark []byte) (ids, groups, de
 			"ldap: poll: another domain controller answers (failover), or it was restored: USNs are per DC: full reconciliation")
 		return nil, nil, nil, true, nil
 	}
+	s.pin.reading(now.DC) // the reads of these changes must be answered by it too
 	stamp := "(uSNChanged>=" + strconv.FormatUint(m.USN+1, 10) + ")"
 	if ids, groups, err = s.changed(ctx, conn, stamp); err != nil {
 		return nil, nil, nil, false, err

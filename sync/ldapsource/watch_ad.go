@@ -64,7 +64,7 @@ const dirSyncFilter = "(|(objectClass=user)(objectClass=group))"
 // members, and what tells deletions (isDeleted) and groups (objectClass)
 // apart.
 func (w *Watcher) dirSyncAttrs() []string {
-	extra := []string{"objectGUID", "objectClass", "isDeleted", "name", "member"}
+	extra := []string{"objectGUID", "objectClass", "isDeleted", "name", "member", "groupType"}
 	if n := w.src.cfg.Groups.NameAttribute; n != "" {
 		extra = append(extra, n)
 	}
@@ -93,14 +93,27 @@ func (w *Watcher) adFinal(err error, _ []byte) (bool, error) {
 	return false, nil
 }
 
+var (
+	// errOtherDC: the two connections of a watch session reached
+	// different DCs (a URL whose name several DCs answer to).
+	errOtherDC = errors.New("the connections of the watch reached different domain controllers")
+	// errPinMoved: the runner's reads failed over to another DC.
+	errPinMoved = errors.New("the reads failed over to another domain controller")
+)
+
 // errCookieRefused: the DC answered the first DirSync with a saved cookie
 // with an error.
 var errCookieRefused = errors.New("DirSync cookie refused")
 
 // adSession connects, runs a DirSync round, then one per change
 // notification, until the connection fails.
+//
+// Both of its connections are to the same DC (checked by its identity: one
+// URL may name several DCs), and the session ends when the other Sources of
+// the same servers failed over to another one (see dcPin), so that the
+// reads of its events are answered by the DC that reported them.
 func (w *Watcher) adSession(ctx context.Context, saved []byte, emit func(Event) error) (progressed bool, err error) {
-	conn, closeConn, err := w.src.open(ctx)
+	conn, closeConn, url, err := w.src.openServer(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -110,6 +123,19 @@ func (w *Watcher) adSession(ctx context.Context, saved []byte, emit func(Event) 
 		return false, fmt.Errorf("ldap: watch: read the root DSE: %w", err)
 	}
 	progressed = true
+	// Notifications first, so that no change falls between the round
+	// and the wait.
+	nconn, closeN, err := w.src.openURL(ctx, url)
+	if err != nil {
+		return progressed, err
+	}
+	defer closeN()
+	if ndc, err := dsServiceName(nconn); err != nil {
+		return progressed, fmt.Errorf("ldap: watch %s: %w", url, err)
+	} else if !strings.EqualFold(ndc, dc) {
+		return progressed, fmt.Errorf("ldap: watch %s: %w: %s, then %s", url, errOtherDC, dc, ndc)
+	}
+	w.src.pin.reading(dc)
 	if w.opts.state != nil {
 		w.opts.state(true, nil)
 	}
@@ -122,31 +148,27 @@ func (w *Watcher) adSession(ctx context.Context, saved []byte, emit func(Event) 
 			"ldap: watch: the cookie is from another domain controller (failover): full reconciliation")
 		ck = adCookie{}
 	}
-	// Notifications first, so that no change falls between the round
-	// and the wait.
-	nconn, closeN, err := w.src.open(ctx)
-	if err != nil {
-		return progressed, err
-	}
-	defer closeN()
 	nconn.SetTimeout(0)
 	nctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	notes := nconn.SearchAsync(nctx, ldap.NewSearchRequest(nc, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
 		"(objectClass=*)", []string{"objectGUID"}, []ldap.Control{ldap.NewControlMicrosoftNotification(), ldap.NewControlMicrosoftShowDeleted()}), 64)
-	r := &dirSyncRound{w: w, conn: conn, nc: nc, dc: dc}
+	r := &dirSyncRound{w: w, conn: conn, url: url, nc: nc, dc: dc}
 	if err := r.run(ck, emit); err != nil {
 		return progressed, err
 	}
 	for notes.Next() {
+		if now := w.src.pin.current(); now != url {
+			return progressed, fmt.Errorf("ldap: watch %s: %w (to %s): following, with a full reconciliation", url, errPinMoved, now)
+		}
 		if err := r.run(r.last, emit); err != nil {
 			return progressed, err
 		}
 	}
 	if err := notes.Err(); err != nil {
-		return progressed, fmt.Errorf("ldap: watch %s: change notifications: %w", w.src.cfg.URL, err)
+		return progressed, fmt.Errorf("ldap: watch %s: change notifications: %w", url, err)
 	}
-	return progressed, fmt.Errorf("ldap: watch %s: %w", w.src.cfg.URL, errSearchEnded)
+	return progressed, fmt.Errorf("ldap: watch %s: %w", url, errSearchEnded)
 }
 
 // rootDSE reads the DC's identity (dsServiceName) and its default naming

@@ -13,6 +13,7 @@ import (
 type dirSyncRound struct {
 	w      *Watcher
 	conn   *ldap.Conn
+	url    string // the DC's
 	nc, dc string
 	last   adCookie // the cookie after the last round
 }
@@ -31,7 +32,7 @@ func (r *dirSyncRound) run(ck adCookie, emit func(Event) error) error {
 			if len(cookie) > 0 && unchanged(ck, cookie) && refusable(err) {
 				return fmt.Errorf("%w: %w", errCookieRefused, err)
 			}
-			return fmt.Errorf("ldap: watch %s: DirSync: %w", r.w.src.cfg.URL, err)
+			return fmt.Errorf("ldap: watch %s: DirSync: %w", r.url, err)
 		}
 		if !full {
 			for _, e := range res.Entries {
@@ -43,7 +44,7 @@ func (r *dirSyncRound) run(ck adCookie, emit func(Event) error) error {
 		}
 		ctrl, ok := ldap.FindControl(res.Controls, ldap.ControlTypeDirSync).(*ldap.ControlDirSync)
 		if !ok || len(ctrl.Cookie) == 0 {
-			return fmt.Errorf("ldap: watch %s: DirSync answered without a cookie", r.w.src.cfg.URL)
+			return fmt.Errorf("ldap: watch %s: DirSync answered without a cookie", r.url)
 		}
 		cookie = ctrl.Cookie
 		if ctrl.Flags == 0 { // no more results

@@ -23,7 +23,7 @@ var (
 // the events to emit. progressed reports whether the server answered the
 // search at all (it resets the backoff).
 func (w *Watcher) session(ctx context.Context, cookie []byte, emit func(Event) error) (progressed bool, err error) {
-	conn, closeConn, err := w.src.open(ctx)
+	conn, closeConn, url, err := w.src.openServer(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -44,7 +44,7 @@ func (w *Watcher) session(ctx context.Context, cookie []byte, emit func(Event) e
 		progressed = true
 		ev, ok, err := t.handle(resp.Entry(), resp.Controls())
 		if err != nil {
-			return progressed, fmt.Errorf("ldap: watch %s: %w", w.src.cfg.URL, err)
+			return progressed, fmt.Errorf("ldap: watch %s: %w", url, err)
 		}
 		if ok {
 			if err := emit(ev); err != nil {
@@ -53,9 +53,9 @@ func (w *Watcher) session(ctx context.Context, cookie []byte, emit func(Event) e
 		}
 	}
 	if err := resp.Err(); err != nil {
-		return progressed, fmt.Errorf("ldap: watch %s: %w", w.src.cfg.URL, err)
+		return progressed, fmt.Errorf("ldap: watch %s: %w", url, err)
 	}
-	return progressed, fmt.Errorf("ldap: watch %s: %w", w.src.cfg.URL, errSearchEnded)
+	return progressed, fmt.Errorf("ldap: watch %s: %w", url, errSearchEnded)
 }
 
 // tracker turns the messages of one syncrepl search into events. During

@@ -35,7 +35,11 @@ func (s *Source) Read(ctx context.Context, fn func(mapping.Entry) error) error {
 		if cn := r.Get("cn"); len(cn) > 0 {
 			name = cn[0]
 		}
-		groups.Add(r.DN, name, members)
+		var typ mapping.GroupType
+		if gt := r.Get("groupType"); len(gt) > 0 {
+			typ, _ = mapping.ParseGroupType(gt[0]) // an export from AD: group.scope and group.kind
+		}
+		groups.AddTyped(r.DN, name, typ, members)
 		return nil
 	})
 	if err != nil {

@@ -245,3 +245,47 @@ func fmtErr(err error) string {
 	}
 	return err.Error()
 }
+
+// TestReadGroupType: the groups of an export from AD carry the scope and
+// kind their groupType says; a group without groupType has none.
+func TestReadGroupType(t *testing.T) {
+	path := writeFile(t, "ad.ldif", `dn: CN=Jo,OU=People,DC=example,DC=org
+objectClass: user
+cn: Jo
+entryUUID: 44444444-4444-4444-4444-444444444444
+
+dn: CN=Staff,OU=Groups,DC=example,DC=org
+objectClass: group
+cn: Staff
+groupType: -2147483646
+member: CN=Jo,OU=People,DC=example,DC=org
+
+dn: CN=News,OU=Groups,DC=example,DC=org
+objectClass: group
+cn: News
+groupType: 8
+member: CN=Jo,OU=People,DC=example,DC=org
+
+dn: CN=Plain,OU=Groups,DC=example,DC=org
+objectClass: groupOfNames
+cn: Plain
+member: CN=Jo,OU=People,DC=example,DC=org
+`)
+	got, err := read(t, Config{Path: path, UserClasses: []string{"user"}})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("read %d entries: %v", len(got), err)
+	}
+	want := map[string]mapping.GroupType{
+		"Staff": {Scope: mapping.ScopeGlobal, Kind: mapping.KindSecurity},
+		"News":  {Scope: mapping.ScopeUniversal, Kind: mapping.KindDistribution},
+		"Plain": {},
+	}
+	if len(got[0].Groups) != len(want) {
+		t.Fatalf("groups %+v", got[0].Groups)
+	}
+	for _, g := range got[0].Groups {
+		if g.Type != want[g.Name] {
+			t.Errorf("%s: type %+v, want %+v", g.Name, g.Type, want[g.Name])
+		}
+	}
+}

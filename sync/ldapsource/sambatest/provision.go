@@ -87,7 +87,7 @@ func buildTemplate(dir string) error {
 		return fmt.Errorf("sambatest: samba-tool domain provision: %w: %s", err, out)
 	}
 	ip := allocIP()
-	if err := writeConf(dir, ip, false, false); err != nil {
+	if err := writeConf(dir, HostName, ip, false, false, false); err != nil {
 		return err
 	}
 	cmd, exited, err := runSamba(dir, ip)
@@ -109,10 +109,10 @@ func buildTemplate(dir string) error {
 	return os.WriteFile(filepath.Join(dir, "seeded"), nil, 0o600)
 }
 
-// writeConf writes dir/etc/smb.conf for a DC on ip with its files in dir,
+// writeConf writes dir/etc/smb.conf for the DC host on ip with its files in dir,
 // TLS with dir/tls when withTLS, refusing simple binds without TLS when
-// strongAuth.
-func writeConf(dir, ip string, withTLS, strongAuth bool) error {
+// strongAuth, with its DNS and RPC servers when dns.
+func writeConf(dir, host, ip string, withTLS, strongAuth, dns bool) error {
 	for _, d := range []string{"run", "cache", "etc", "tls"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			return err
@@ -121,11 +121,15 @@ func writeConf(dir, ip string, withTLS, strongAuth bool) error {
 	var b strings.Builder
 	set := func(k, v string) { fmt.Fprintf(&b, "\t%s = %s\n", k, v) }
 	b.WriteString("[global]\n")
-	set("netbios name", strings.ToUpper(HostName))
+	set("netbios name", strings.ToUpper(host))
 	set("realm", Realm)
 	set("workgroup", Domain)
 	set("server role", "active directory domain controller")
-	set("server services", "ldap, cldap, kdc")
+	if dns {
+		set("server services", "ldap, cldap, kdc, dns, rpc")
+	} else {
+		set("server services", "ldap, cldap, kdc")
+	}
 	set("interfaces", ip+"/8")
 	set("bind interfaces only", "yes")
 	set("dns forwarder", "")

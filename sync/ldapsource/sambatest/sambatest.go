@@ -85,7 +85,14 @@ type Option func(*options)
 
 type options struct {
 	strongAuth bool
+	dns        bool
 }
+
+// WithDNS runs the DC's own DNS server (port 53 of its address), which
+// answers for the domain's zones with the SRV records provisioning made
+// (_ldap._tcp.dc._msdcs, _gc._tcp, ...), and its RPC server, through
+// which AddDNSRecord changes them.
+func WithDNS() Option { return func(o *options) { o.dns = true } }
 
 // RequireStrongAuth makes the DC refuse simple binds without TLS, as AD
 // does with "LDAP server signing requirements" (ldap server require strong
@@ -114,7 +121,7 @@ func StartProcess(dir string, opts ...Option) (*Server, error) {
 	if err := s.writeCerts(); err != nil {
 		return nil, fmt.Errorf("sambatest: certificates: %w", err)
 	}
-	if err := writeConf(dir, s.IP, true, o.strongAuth); err != nil {
+	if err := writeConf(dir, HostName, s.IP, true, o.strongAuth, o.dns); err != nil {
 		return nil, err
 	}
 	if err := s.Start(); err != nil {
@@ -272,6 +279,14 @@ func (s *Server) Tool(args ...string) (string, error) {
 		return string(out), fmt.Errorf("sambatest: samba-tool %s: %w: %s", strings.Join(args, " "), err, out)
 	}
 	return string(out), nil
+}
+
+// AddDNSRecord adds a record to a zone of the DC's DNS server (WithDNS):
+// AddDNSRecord("example.org", "dc1", "A", "127.0.0.11"), or an SRV record
+// with data "target port priority weight".
+func (s *Server) AddDNSRecord(zone, name, typ, data string) error {
+	_, err := s.Tool("dns", "add", s.IP, zone, name, typ, data, "-U", "Administrator%"+AdminPassword)
+	return err
 }
 
 // tail returns the last lines of a file, for messages.

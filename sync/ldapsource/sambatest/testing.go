@@ -72,3 +72,15 @@ func Shared(t testing.TB) *Server {
 	}
 	return shared
 }
+
+// Join joins a second DC, named host, to the domain of s (started
+// WithDNS) for the test t, and stops it when the test ends.
+func (s *Server) Join(t testing.TB, host string) *Server {
+	t.Helper()
+	j, err := s.JoinProcess(t.TempDir(), host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(j.Close)
+	return j
+}
