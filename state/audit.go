@@ -147,14 +147,16 @@ func (s *Store) putRow(ctx context.Context, tx *sql.Tx, a Audit) (newEntry, erro
 	if err != nil {
 		return newEntry{}, err
 	}
-	res, err := tx.StmtContext(ctx, s.stmts.completeAudit).ExecContext(ctx, a.Target, a.Kind, a.Action, a.SourceID, a.TargetID, a.UserName,
-		e.reasons, e.before, e.after, a.Detail, a.Error, a.Status, e.members, e.rules, a.ID)
-	if err != nil {
-		return newEntry{}, fmt.Errorf("complete audit %d: %w", a.ID, err)
+	n, err := rowsAffected(tx.StmtContext(ctx, s.stmts.completeSame).ExecContext(ctx, a.TargetID, e.reasons, e.before, e.after, a.Detail,
+		a.Error, a.Status, e.members, e.rules, a.ID, a.Target, a.Kind, a.Action, a.SourceID, a.UserName))
+	if err == nil && n == 0 {
+		n, err = rowsAffected(tx.StmtContext(ctx, s.stmts.completeAudit).ExecContext(ctx, a.Target, a.Kind, a.Action, a.SourceID, a.TargetID,
+			a.UserName, e.reasons, e.before, e.after, a.Detail, a.Error, a.Status, e.members, e.rules, a.ID))
 	}
-	if n, err := res.RowsAffected(); err != nil {
+	switch {
+	case err != nil:
 		return newEntry{}, fmt.Errorf("complete audit %d: %w", a.ID, err)
-	} else if n != 1 {
+	case n != 1:
 		return newEntry{}, fmt.Errorf("complete audit %d: no pending audit row with that ID", a.ID)
 	}
 	d, err := s.stored(ctx, tx, a.ID)
@@ -162,6 +164,14 @@ func (s *Store) putRow(ctx context.Context, tx *sql.Tx, a Audit) (newEntry, erro
 		return newEntry{}, err
 	}
 	return newEntry{auditID: a.ID, event: eventComplete, digest: d.digest}, nil
+}
+
+// rowsAffected returns the rows a statement changed.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // encodedAudit holds an Audit's stored forms; nil is stored as NULL.
