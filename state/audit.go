@@ -129,25 +129,49 @@ func (s *Store) Begin(ctx context.Context, a Audit) (int64, error) {
 // time. Completing a row that is not pending is an error: an outcome is
 // recorded once. Either way the row is chained.
 func (s *Store) putAudit(ctx context.Context, tx *sql.Tx, a Audit) error {
-	if a.ID == 0 {
-		_, err := s.insertAudit(ctx, tx, a)
+	e, err := s.putRow(ctx, tx, a)
+	if err != nil {
 		return err
+	}
+	return appendChain(ctx, tx, &s.stmts, e)
+}
+
+// putRow writes a as putAudit does and returns its chain entry, for the
+// caller to append.
+func (s *Store) putRow(ctx context.Context, tx *sql.Tx, a Audit) (newEntry, error) {
+	if a.ID == 0 {
+		d, err := s.insertRow(ctx, tx, a)
+		return newEntry{auditID: d.id, event: eventInsert, digest: d.digest}, err
 	}
 	e, err := encodeAudit(a)
 	if err != nil {
-		return err
+		return newEntry{}, err
 	}
-	res, err := tx.StmtContext(ctx, s.stmts.completeAudit).ExecContext(ctx, a.Target, a.Kind, a.Action, a.SourceID, a.TargetID, a.UserName,
-		e.reasons, e.before, e.after, a.Detail, a.Error, a.Status, e.members, e.rules, a.ID)
+	n, err := rowsAffected(tx.StmtContext(ctx, s.stmts.completeSame).ExecContext(ctx, a.TargetID, e.reasons, e.before, e.after, a.Detail,
+		a.Error, a.Status, e.members, e.rules, a.ID, a.Target, a.Kind, a.Action, a.SourceID, a.UserName))
+	if err == nil && n == 0 {
+		n, err = rowsAffected(tx.StmtContext(ctx, s.stmts.completeAudit).ExecContext(ctx, a.Target, a.Kind, a.Action, a.SourceID, a.TargetID,
+			a.UserName, e.reasons, e.before, e.after, a.Detail, a.Error, a.Status, e.members, e.rules, a.ID))
+	}
+	switch {
+	case err != nil:
+		return newEntry{}, fmt.Errorf("complete audit %d: %w", a.ID, err)
+	case n != 1:
+		return newEntry{}, fmt.Errorf("complete audit %d: no pending audit row with that ID", a.ID)
+	}
+	d, err := s.stored(ctx, tx, a.ID)
 	if err != nil {
-		return fmt.Errorf("complete audit %d: %w", a.ID, err)
+		return newEntry{}, err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("complete audit %d: %w", a.ID, err)
-	} else if n != 1 {
-		return fmt.Errorf("complete audit %d: no pending audit row with that ID", a.ID)
+	return newEntry{auditID: a.ID, event: eventComplete, digest: d.digest}, nil
+}
+
+// rowsAffected returns the rows a statement changed.
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
 	}
-	return seal(ctx, tx, &s.stmts, a.ID, eventComplete, "")
+	return res.RowsAffected()
 }
 
 // encodedAudit holds an Audit's stored forms; nil is stored as NULL.
@@ -200,24 +224,43 @@ func encodeAudit(a Audit) (encodedAudit, error) {
 // insertAudit inserts a (already checked) inside tx, chains it and
 // returns its ID.
 func (s *Store) insertAudit(ctx context.Context, tx *sql.Tx, a Audit) (int64, error) {
-	e, err := encodeAudit(a)
+	d, err := s.insertRow(ctx, tx, a)
 	if err != nil {
 		return 0, err
+	}
+	return d.id, appendChain(ctx, tx, &s.stmts, newEntry{auditID: d.id, event: eventInsert, digest: d.digest})
+}
+
+// insertRow inserts a (already checked) inside tx and returns its ID and
+// the digest of the row as stored: the caller chains it.
+func (s *Store) insertRow(ctx context.Context, tx *sql.Tx, a Audit) (sealed, error) {
+	e, err := encodeAudit(a)
+	if err != nil {
+		return sealed{}, err
 	}
 	var runID any
 	if a.RunID != 0 {
 		runID = a.RunID
 	}
-	res, err := tx.StmtContext(ctx, s.stmts.insertAudit).Exec(runID, ms(a.Time), a.Target, a.Kind, a.Action,
+	res, err := tx.StmtContext(ctx, s.stmts.insertAudit).ExecContext(ctx, runID, ms(a.Time), a.Target, a.Kind, a.Action,
 		a.SourceID, a.TargetID, a.UserName, e.reasons, e.before, e.after, a.Detail, a.Error, a.Status, e.salt, e.members, e.rules)
 	if err != nil {
-		return 0, fmt.Errorf("insert audit: %w", err)
+		return sealed{}, fmt.Errorf("insert audit: %w", err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return 0, fmt.Errorf("insert audit: %w", err)
+		return sealed{}, fmt.Errorf("insert audit: %w", err)
 	}
-	return id, seal(ctx, tx, &s.stmts, id, eventInsert, "")
+	return s.stored(ctx, tx, id)
+}
+
+// stored reads row id back as stored inside tx and returns its digest.
+func (s *Store) stored(ctx context.Context, tx *sql.Tx, id int64) (sealed, error) {
+	d, err := digestRow(tx.StmtContext(ctx, s.stmts.chain[0]).QueryRowContext(ctx, id))
+	if err != nil {
+		return sealed{}, fmt.Errorf("chain audit %d: %w", id, err)
+	}
+	return d, nil
 }
 
 // SettlePending marks target's pending audit rows up to ID upTo (inclusive)

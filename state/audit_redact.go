@@ -235,7 +235,7 @@ func storeRedaction(ctx context.Context, tx *sql.Tx, x *hasher, r *storedRow, ev
 	if event == "" {
 		return nil
 	}
-	return appendChain(ctx, tx, nil, r.id, event, after[:], note)
+	return appendChain(ctx, tx, nil, newEntry{auditID: r.id, event: event, digest: after, note: note})
 }
 
 // Retention modes for PruneAudit.
@@ -273,7 +273,7 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, mode string) (
 		}
 		event := map[string]string{RetentionDelete: eventPrune, RetentionAnonymise: eventAnonymise}[mode]
 		d := sha256.Sum256([]byte(note))
-		return appendChain(ctx, tx, nil, upTo, event, d[:], note)
+		return appendChain(ctx, tx, nil, newEntry{auditID: upTo, event: event, digest: d, note: note})
 	})
 	return upTo, n, err
 }

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -158,51 +159,84 @@ func stmt(ctx context.Context, tx *sql.Tx, p *sql.Stmt, query string) (*sql.Stmt
 // seal reads row id as stored inside tx and appends a chain entry for
 // event with the row's digest. st is nil in a migration.
 func seal(ctx context.Context, tx *sql.Tx, st *statements, id int64, event, note string) error {
-	x := getHasher()
-	defer hashers.Put(x)
-	var r storedRow
 	q, err := stmt(ctx, tx, st.get(0), chainQueries.stored)
 	if err != nil {
 		return fmt.Errorf("chain audit %d: %w", id, err)
 	}
-	if err := scanStored(q.QueryRowContext(ctx, id), &r); err != nil {
-		return fmt.Errorf("chain audit %d: %w", id, err)
-	}
-	d, err := x.digest(&r)
+	d, err := digestRow(q.QueryRowContext(ctx, id))
 	if err != nil {
 		return fmt.Errorf("chain audit %d: %w", id, err)
 	}
-	return appendChain(ctx, tx, st, id, event, d[:], note)
+	return appendChain(ctx, tx, st, newEntry{auditID: id, event: event, digest: d.digest, note: note})
 }
 
-// appendChain appends one entry after the head, inside tx, and moves the
-// head to it.
-func appendChain(ctx context.Context, tx *sql.Tx, st *statements, auditID int64, event string, digest []byte, note string) error {
+// digestRow scans one storedColumns value (a row as stored: read back, or
+// returned by the statement that wrote it) and returns its ID and digest.
+func digestRow(sc scanner) (sealed, error) {
+	var r storedRow
+	if err := scanStored(sc, &r); err != nil {
+		return sealed{}, err
+	}
+	x := getHasher()
+	defer hashers.Put(x)
+	d, err := x.digest(&r)
+	if err != nil {
+		return sealed{}, err
+	}
+	return sealed{id: r.id, digest: d}, nil
+}
+
+// sealed is the ID and digest of a row just written.
+type sealed struct {
+	id     int64
+	digest [sha256.Size]byte
+}
+
+// newEntry is a chain entry to append: the event on an audit row (or, for
+// a retention, the last row concerned) and the digest it chains.
+type newEntry struct {
+	auditID int64
+	event   string
+	digest  [sha256.Size]byte
+	note    string
+}
+
+// appendChain appends entries after the head, in order, inside tx, and
+// moves the head to the last: the head is read and written once however
+// many entries one write appends.
+func appendChain(ctx context.Context, tx *sql.Tx, st *statements, entries ...newEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	first := entries[0].auditID
 	var qs [3]*sql.Stmt
 	for i, q := range []string{chainQueries.head, chainQueries.insert, chainQueries.setHead} {
 		var err error
 		if qs[i], err = stmt(ctx, tx, st.get(1+i), q); err != nil {
-			return fmt.Errorf("chain audit %d: %w", auditID, err)
+			return fmt.Errorf("chain audit %d: %w", first, err)
 		}
 	}
 	var head ChainHead
 	err := qs[0].QueryRowContext(ctx).Scan(&head.Seq, &head.Hash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("chain audit %d: head: %w", auditID, err)
+		return fmt.Errorf("chain audit %d: head: %w", first, err)
 	}
-	e := chainEntry{seq: head.Seq + 1, auditID: auditID, event: event, digest: hex.EncodeToString(digest), note: note}
 	x := getHasher()
-	e.hash = x.link(&e, head.Hash)
-	hashers.Put(x)
-	h, err := hex.DecodeString(e.hash)
-	if err != nil {
-		return err
+	defer hashers.Put(x)
+	var h []byte
+	for _, n := range entries {
+		e := chainEntry{seq: head.Seq + 1, auditID: n.auditID, event: n.event, digest: hex.EncodeToString(n.digest[:]), note: n.note}
+		e.hash = x.link(&e, head.Hash)
+		if h, err = hex.DecodeString(e.hash); err != nil {
+			return err
+		}
+		if _, err := qs[1].ExecContext(ctx, e.seq, e.auditID, e.event, n.digest[:], e.note, h); err != nil {
+			return fmt.Errorf("chain audit %d: %w", n.auditID, err)
+		}
+		head = ChainHead{Seq: e.seq, Hash: e.hash}
 	}
-	if _, err := qs[1].ExecContext(ctx, e.seq, e.auditID, e.event, digest, e.note, h); err != nil {
-		return fmt.Errorf("chain audit %d: %w", auditID, err)
-	}
-	if _, err := qs[2].ExecContext(ctx, e.seq, h); err != nil {
-		return fmt.Errorf("chain audit %d: head: %w", auditID, err)
+	if _, err := qs[2].ExecContext(ctx, head.Seq, h); err != nil {
+		return fmt.Errorf("chain audit %d: head: %w", first, err)
 	}
 	return nil
 }

@@ -160,3 +160,47 @@ func TestCommitNext(t *testing.T) {
 		t.Fatalf("audit = %+v, want ann applied and bob pending with ID %d", rows, next.ID)
 	}
 }
+
+// TestCompleteChangedIndexedFields: completing a pending row usually
+// leaves its indexed fields (target, kind, action, source, userName) as
+// Begin wrote them; when the outcome changes them (an adoption recorded on
+// a create's row, say) the row still gets every field, found by the
+// indexes, and the chain verifies. A row already completed is not
+// completed again either way.
+func TestCompleteChangedIndexedFields(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	begin := func(a Audit) Audit {
+		id, err := s.Begin(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.ID = id
+		return a
+	}
+	same := begin(Audit{Target: "t", Kind: "joiner", Action: "create", SourceID: "s1", UserName: "ann"})
+	same.TargetID, same.Status = "u1", AuditApplied
+	changed := begin(Audit{Target: "t", Kind: "joiner", Action: "create", SourceID: "s2", UserName: "bob"})
+	changed.Kind, changed.Action, changed.UserName, changed.TargetID, changed.Status = "adopt", "link", "Bob", "u2", AuditApplied
+	for _, a := range []Audit{same, changed} {
+		if err := s.Commit(ctx, Op{Audit: a}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(ctx, Op{Audit: a}); err == nil {
+			t.Errorf("audit %d completed twice", a.ID)
+		}
+	}
+	rows := allAudit(t, s, AuditFilter{})
+	if len(rows) != 2 || rows[0].TargetID != "u1" || rows[0].Status != AuditApplied || rows[0].Kind != "joiner" {
+		t.Fatalf("audit = %+v, want ann's create applied to u1", rows)
+	}
+	if r := rows[1]; r.Kind != "adopt" || r.Action != "link" || r.UserName != "Bob" || r.TargetID != "u2" || r.Status != AuditApplied {
+		t.Errorf("audit %+v, want Bob adopted as u2", r)
+	}
+	if got := allAudit(t, s, AuditFilter{Target: "t", UserName: "Bob"}); len(got) != 1 {
+		t.Errorf("%d rows found by the new userName, want 1", len(got))
+	}
+	if res := verify(t, s, VerifyOptions{}); !res.OK() {
+		t.Errorf("the chain does not verify: %+v", res.Problems)
+	}
+}

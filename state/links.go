@@ -109,7 +109,8 @@ func (s *Store) Commit(ctx context.Context, op Op) error {
 	}
 	var nextID int64
 	err := s.write(ctx, what, func(tx *sql.Tx) error {
-		if err := s.putAudit(ctx, tx, a); err != nil {
+		done, err := s.putRow(ctx, tx, a)
+		if err != nil {
 			return err
 		}
 		if op.Replaces != "" {
@@ -117,18 +118,26 @@ func (s *Store) Commit(ctx context.Context, op Op) error {
 				return err
 			}
 		}
-		var err error
 		switch {
 		case op.Link != nil:
 			err = s.upsertLink(ctx, tx, l, a.Time)
 		case op.Unlink:
 			err = s.unlink(ctx, tx, a.Target, a.SourceID, a.TargetID)
 		}
-		if err != nil || op.Next == nil {
+		if err != nil {
 			return err
 		}
-		nextID, err = s.insertAudit(ctx, tx, next)
-		return err
+		if op.Next == nil {
+			return appendChain(ctx, tx, &s.stmts, done)
+		}
+		d, err := s.insertRow(ctx, tx, next)
+		if err != nil {
+			return err
+		}
+		nextID = d.id
+		// The outcome's entry, then the intent's: one read and one write
+		// of the chain's head.
+		return appendChain(ctx, tx, &s.stmts, done, newEntry{auditID: d.id, event: eventInsert, digest: d.digest})
 	})
 	if err == nil && op.Next != nil {
 		op.Next.ID = nextID

@@ -12,6 +12,7 @@ import (
 type statements struct {
 	insertAudit    *sql.Stmt
 	completeAudit  *sql.Stmt
+	completeSame   *sql.Stmt
 	linkOwner      *sql.Stmt
 	linkOf         *sql.Stmt
 	upsertLink     *sql.Stmt
@@ -41,6 +42,12 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmts.completeAudit, `UPDATE audit SET target = ?, kind = ?, action = ?, source_id = ?, target_id = ?,
 			user_name = ?, reasons = ?, before = ?, after = ?, detail = ?, error = ?, status = ?,
 			members = ?, rules = ? WHERE id = ? AND status = 'pending'`},
+		// completeSame completes a pending row whose indexed columns the
+		// outcome leaves as they are (the usual case), so that SQLite
+		// rewrites only the pending index, not the five others.
+		{&s.stmts.completeSame, `UPDATE audit SET target_id = ?, reasons = ?, before = ?, after = ?, detail = ?, error = ?,
+			status = ?, members = ?, rules = ? WHERE id = ? AND status = 'pending'
+			AND target = ? AND kind = ? AND action = ? AND source_id = ? AND user_name = ?`},
 		{&s.stmts.linkOwner, `SELECT source_id FROM links WHERE target = ? AND target_id = ?`},
 		{&s.stmts.linkOf, `SELECT source_id, user_name, dn, active, created, updated
 			FROM links WHERE target = ? AND target_id = ?`},
@@ -74,7 +81,7 @@ func (s *Store) prepare(ctx context.Context) error {
 }
 
 func (st *statements) close() {
-	for _, p := range []**sql.Stmt{&st.insertAudit, &st.completeAudit, &st.linkOwner, &st.linkOf, &st.upsertLink, &st.unlinkSource,
+	for _, p := range []**sql.Stmt{&st.insertAudit, &st.completeAudit, &st.completeSame, &st.linkOwner, &st.linkOf, &st.upsertLink, &st.unlinkSource,
 		&st.unlinkBoth, &st.unlinkTarget, &st.insertSnapshot, &st.planLinks, &st.chain[0], &st.chain[1], &st.chain[2], &st.chain[3]} {
 		if *p != nil {
 			(*p).Close() // later use fails with "statement is closed"

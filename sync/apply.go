@@ -65,6 +65,8 @@ type Applier struct {
 	// committed with the next write's intent (one transaction, one sync
 	// to disk per write) or by flush.
 	held *state.Op
+	// slots, in a concurrent phase, bounds the writes in flight.
+	slots *writeSlots
 }
 
 // applyRun is what one Apply has done so far. Its workers share it: mu
@@ -330,7 +332,7 @@ func (ap *Applier) send(ctx context.Context, c *Change, action Action, call func
 		return fmt.Errorf("record the intent of %s %q: %w", action, c.UserName, err)
 	}
 	a.ID = id
-	if werr := call(ctx); werr != nil {
+	if werr := ap.slots.send(ctx, call); werr != nil {
 		unlink := errors.Is(werr, targets.ErrNotFound) && c.SourceID != "" && c.TargetID != ""
 		return ap.refused(ctx, a, werr, unlink)
 	}

@@ -31,7 +31,7 @@ func (ap *Applier) write(ctx context.Context, a state.Audit, call func(context.C
 		return fmt.Errorf("record the intent of %s %q: %w", a.Action, a.UserName, err)
 	}
 	a.ID = id
-	if werr := call(ctx); werr != nil {
+	if werr := ap.slots.send(ctx, call); werr != nil {
 		return ap.refused(ctx, a, werr, false)
 	}
 	a.Status = state.AuditApplied
@@ -133,7 +133,11 @@ func (ap *Applier) ensureGroup(ctx context.Context, gm targets.GroupManager, g *
 		return fmt.Errorf("record the intent of creating group %q: %w", g.Role, err)
 	}
 	a.ID = id
-	gid, werr := gm.CreateGroup(ctx, g.Role)
+	var gid string
+	werr := ap.slots.send(ctx, func(ctx context.Context) (err error) {
+		gid, err = gm.CreateGroup(ctx, g.Role)
+		return err
+	})
 	if werr != nil {
 		if err := ap.refused(ctx, a, werr, false); !errors.Is(werr, targets.ErrConflict) || !errors.Is(err, werr) {
 			return err

@@ -81,15 +81,18 @@ func accountKeys(c *Change) []string {
 	return slices.Compact(keys)
 }
 
-// runPhase runs the jobs of one phase on up to ap.Concurrency workers and
-// returns when all are done, calling done (from the workers, concurrently)
-// after each job that did not stop the phase. Each worker is a copy of ap with its own held
-// outcome, flushed before the worker ends, so that every write's intent is
-// committed before it is sent and its outcome before the phase ends.
+// runPhase runs the jobs of one phase with up to ap.Concurrency writes in
+// flight and returns when all are done, calling done (from the workers,
+// concurrently) after each job that did not stop the phase. It runs twice
+// as many workers as writes in flight (see writeSlots). Each worker is a
+// copy of ap with its own held outcome, flushed before the worker ends, so
+// that every write's intent is committed before it is sent and its outcome
+// before the phase ends.
 //
 // A per-object error is settled by the job itself; any other error stops
-// the phase: no job starts after it, the jobs in flight end as they would,
-// and the first such error is returned.
+// the phase: no job starts after it and no write waiting for a slot is
+// sent (its row is completed as not sent), the writes in flight end as
+// they would, and the first such error is returned.
 func (ap *Applier) runPhase(ctx context.Context, jobs []job, done func()) error {
 	n := min(max(ap.Concurrency, 1), len(jobs))
 	if n <= 1 {
@@ -111,12 +114,14 @@ func (ap *Applier) runPhase(ctx context.Context, jobs []job, done func()) error 
 		failed error
 		wg     gosync.WaitGroup
 	)
+	slots := newWriteSlots(n)
 	stopped := func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return failed != nil
+		return failed != nil || slots.halted()
 	}
 	fail := func(err error) {
+		slots.halt()
 		mu.Lock()
 		defer mu.Unlock()
 		if failed == nil {
@@ -125,8 +130,9 @@ func (ap *Applier) runPhase(ctx context.Context, jobs []job, done func()) error 
 			failed = errors.Join(failed, err)
 		}
 	}
-	for range n {
+	for range min(2*n, len(jobs)) {
 		w := ap.worker()
+		w.slots = slots
 		wg.Go(func() {
 			for j := range queue {
 				if stopped() {
@@ -135,6 +141,9 @@ func (ap *Applier) runPhase(ctx context.Context, jobs []job, done func()) error 
 				locks.lock(j.keys)
 				err := runRecovered(ctx, j, w)
 				locks.unlock(j.keys)
+				if errors.Is(err, errNotSent) {
+					continue // the phase stopped: its error is the other write's
+				}
 				if err != nil {
 					fail(err)
 					continue
@@ -174,7 +183,7 @@ func runRecovered(ctx context.Context, j job, w *Applier) (err error) {
 // store and run, nothing held.
 func (ap *Applier) worker() *Applier {
 	w := *ap
-	w.held = nil
+	w.held, w.slots = nil, nil
 	return &w
 }
 

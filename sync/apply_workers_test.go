@@ -359,17 +359,30 @@ func TestConcurrentRefusedCreateSkipsOnlyItsGroups(t *testing.T) {
 // TestConcurrentFatalErrorStopsRun: the target goes down (an error that
 // is not about one object) during a concurrent apply: the run stops with
 // that error, no write starts after the failure beyond those the other
-// workers had under way, and the next run finishes the job without a
-// duplicate.
+// workers had under way, the writes whose intents were on record and not
+// sent are recorded as not sent (none left pending), and the next run
+// finishes the job without a duplicate.
 func TestConcurrentFatalErrorStopsRun(t *testing.T) {
 	f := newFakeTarget()
 	f.failAfter, f.failWith = 10, errDown
 	src := &sliceSource{entries: staffOf(60)}
-	r, _ := newTestRunner(t, src, nil)
+	r, store := newTestRunner(t, src, nil)
 	ct := newConcTarget(t, f, 0)
 	r.Targets[0].Target, r.Targets[0].Concurrency = ct, 8
 	if _, err := r.Run(context.Background(), Options{}); !errors.Is(err, errDown) {
 		t.Fatalf("err = %v, want the target failure", err)
+	}
+	notSent := 0
+	for _, a := range auditOf(t, store, state.AuditFilter{Target: "t"}) {
+		switch {
+		case a.Status == state.AuditFailed && a.Error == errNotSent.Error():
+			notSent++
+		case a.Status == state.AuditPending || a.Status == state.AuditFailed && !strings.Contains(a.Error, errDown.Error()):
+			t.Errorf("audit %s %s: %s %q, want applied, failed with the target's error, or not sent", a.Action, a.UserName, a.Status, a.Error)
+		}
+	}
+	if notSent > 2*8-1 {
+		t.Errorf("%d writes not sent, want at most one per other worker (15)", notSent)
 	}
 	if ct.afterFailed > 7 {
 		t.Errorf("%d writes started after the target failed, want at most the 7 other workers' own", ct.afterFailed)
@@ -528,7 +541,8 @@ func (h *hangingCreates) Create(ctx context.Context, a targets.Account) (string,
 // TestConcurrentApplyStopped: idsync is told to stop while 8 creates are
 // in flight: the run ends with the cancellation, no create starts after
 // it, and each of the 8 has its audit row completed as failed (none left
-// pending).
+// pending); so has each create whose intent was on record, waiting to be
+// sent (up to one per worker that was not sending), with "not sent".
 func TestConcurrentApplyStopped(t *testing.T) {
 	src := &sliceSource{entries: staffOf(40)}
 	r, store := newTestRunner(t, src, nil)
@@ -542,16 +556,18 @@ func TestConcurrentApplyStopped(t *testing.T) {
 	if h.calls != 8 {
 		t.Errorf("%d creates sent, want the 8 in flight", h.calls)
 	}
-	failed := 0
+	failed, notSent := 0, 0
 	for _, a := range auditOf(t, store, state.AuditFilter{Target: "t"}) {
-		switch a.Status {
-		case state.AuditPending:
+		switch {
+		case a.Status == state.AuditPending:
 			t.Errorf("pending audit row left: %s %s", a.Action, a.UserName)
-		case state.AuditFailed:
+		case a.Status == state.AuditFailed && strings.HasPrefix(a.Error, "not sent: "):
+			notSent++
+		case a.Status == state.AuditFailed:
 			failed++
 		}
 	}
-	if failed != 8 {
-		t.Errorf("%d failed audit rows, want 8", failed)
+	if failed != 8 || notSent > 8 {
+		t.Errorf("%d failed audit rows and %d not sent, want 8 and at most 8", failed, notSent)
 	}
 }

@@ -119,10 +119,11 @@ func TestDaemonKilledMidApplyConverges(t *testing.T) {
 		t.Errorf("the killed run is not recorded as interrupted:\n%s", out)
 	}
 	// One applied create or adoption per account; the writes in flight
-	// when the process died, and the outcomes not yet committed (one per
-	// worker: each is committed with the worker's next intent), left
-	// their intent, settled by the next run with an error saying so.
-	maxUnsettled := 2 * scim.DefaultConcurrency
+	// or waiting to be sent when the process died, and the outcomes not
+	// yet committed (one per worker: each is committed with the worker's
+	// next intent; two workers per write in flight), left their intent,
+	// settled by the next run with an error saying so.
+	maxUnsettled := 2 * 2 * scim.DefaultConcurrency
 	var applied, unsettled int
 	for _, r := range e.audit(0) {
 		if strings.HasPrefix(r, "joiner/create ") || strings.HasPrefix(r, "adopt/link ") {
