@@ -71,6 +71,19 @@ func (r *watchRetry) failed(cookie []byte, retry func()) time.Duration {
 	return r.wait
 }
 
+// holdBack holds back cookie, as the newest, while runs must be full
+// (a failed run's changes are not applied yet), and reports whether it
+// did; when they need not be, the caller saves cookie.
+func (r *watchRetry) holdBack(cookie []byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.dirty {
+		return false
+	}
+	r.cookie = cookie
+	return true
+}
+
 // succeeded records a successful full run (or an event's run while not
 // dirty) and returns the cookie held back, to save, nil when none.
 func (r *watchRetry) succeeded() []byte {
