@@ -281,10 +281,13 @@ func (ap *Applier) begin(ctx context.Context, a state.Audit) (int64, error) {
 	if ap.held == nil {
 		return ap.Store.Begin(ctx, a)
 	}
-	op := *ap.held
+	held := ap.held
 	ap.held = nil
+	op := *held
 	op.Next = &a
 	if err := ap.Store.Commit(ctx, op); err != nil {
+		// Nothing of it was committed: the outcome stays held, for flush.
+		ap.held = held
 		return 0, err
 	}
 	return a.ID, nil
