@@ -174,6 +174,14 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 	default:
 		d.due.earlier(out.NextDue) // the dates of the people it touched
 	}
+	if strings.Contains(req.Reason, reasonDue) && !req.DryRun {
+		if err != nil && !errors.Is(err, sync.ErrPartial) {
+			wait := d.due.failed()
+			d.log.WithError(err).WithField("retry_in", wait.String()).Error("daemon: the run for a dated event failed; it is retried")
+		} else {
+			d.due.succeeded()
+		}
+	}
 	if err == nil && out != nil && len(out.Plans) == 0 {
 		return nil // a poll that found nothing changed: nothing ran
 	}
