@@ -143,6 +143,9 @@ func (x *hasher) digest(r *storedRow) ([sha256.Size]byte, error) {
 	}
 	for i, f := range personalFields {
 		if d, ok := red[f]; ok {
+			if r.personal[i] != "" { // a redaction blanks the field: a value there was written since
+				return [sha256.Size]byte{}, fmt.Errorf("redacted %s holds a value, written after its redaction", f)
+			}
 			copy(x.ds[i][:], d)
 			if len(d) != len(x.ds[i]) {
 				return [sha256.Size]byte{}, fmt.Errorf("redacted %s: not a SHA-256 in hex", f)

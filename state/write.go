@@ -142,6 +142,26 @@ func (s *Store) commitGroup(group []*writeReq) []error {
 			if errs[i] = r.ctx.Err(); errs[i] == nil {
 				errs[i] = savepoint(tx, r.fn)
 			}
+			if errors.Is(errs[i], errTxLost) {
+				// SQLite rolled the whole transaction back (a statement of
+				// this write interrupted as its ctx ended): the writes
+				// before it are gone, and those after would each commit
+				// on their own. Make the group again without it.
+				tx.Rollback()
+				var again []*writeReq
+				var at []int
+				for j, r := range group {
+					if j > i || j < i && errs[j] == nil {
+						again, at = append(again, r), append(at, j)
+					}
+				}
+				if len(again) > 0 {
+					for j, err := range s.commitGroup(again) {
+						errs[at[j]] = err
+					}
+				}
+				return errs
+			}
 		}
 	}
 	if !slices.ContainsFunc(errs, func(e error) bool { return e == nil }) {
@@ -186,8 +206,14 @@ func (s *Store) commitGroup(group []*writeReq) []error {
 	return errs
 }
 
+// errTxLost: the savepoint of a failed write is gone, and with it the
+// transaction (SQLite rolls back a whole transaction whose INSERT, UPDATE
+// or DELETE was interrupted).
+var errTxLost = errors.New("the transaction was rolled back")
+
 // savepoint runs fn inside a savepoint of tx, rolled back to when fn
-// fails.
+// fails. When that rollback fails, the transaction is no longer there:
+// the error wraps errTxLost.
 func savepoint(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
 	if _, err := tx.Exec("SAVEPOINT write"); err != nil {
 		return fmt.Errorf("savepoint: %w", err)
@@ -195,7 +221,7 @@ func savepoint(tx *sql.Tx, fn func(tx *sql.Tx) error) error {
 	ferr := fn(tx)
 	if ferr != nil {
 		if _, err := tx.Exec("ROLLBACK TO write"); err != nil {
-			return errors.Join(ferr, fmt.Errorf("rollback to savepoint: %w", err))
+			return errors.Join(ferr, fmt.Errorf("rollback to savepoint: %w", err), errTxLost)
 		}
 	}
 	if _, err := tx.Exec("RELEASE write"); err != nil {

@@ -283,10 +283,13 @@ func (ap *Applier) begin(ctx context.Context, a state.Audit) (int64, error) {
 	if ap.held == nil {
 		return ap.Store.Begin(ctx, a)
 	}
-	op := *ap.held
+	held := ap.held
 	ap.held = nil
+	op := *held
 	op.Next = &a
 	if err := ap.Store.Commit(ctx, op); err != nil {
+		// Nothing of it was committed: the outcome stays held, for flush.
+		ap.held = held
 		return 0, err
 	}
 	return a.ID, nil
@@ -294,8 +297,11 @@ func (ap *Applier) begin(ctx context.Context, a state.Audit) (int64, error) {
 
 // hold keeps the outcome op of a write for the next commit. An op whose
 // link would conflict is committed at once, so that the error is the
-// change's own.
+// change's own. The target took the write: its outcome is recorded even
+// when ctx was cancelled.
 func (ap *Applier) hold(ctx context.Context, op state.Op) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if op.Link != nil {
 		owner, err := ap.Store.LinkOf(ctx, ap.Name, op.Link.TargetID)
 		switch {
@@ -346,7 +352,9 @@ func (ap *Applier) send(ctx context.Context, c *Change, action Action, call func
 		// The target took it; the link cannot be recorded. Complete the
 		// row without it: the write stays on record.
 		a.Status, a.Error = state.AuditFailed, "applied in the target, but its link was not recorded: "+err.Error()
-		if cerr := ap.Store.Commit(ctx, state.Op{Audit: a}); cerr != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if cerr := ap.Store.Commit(cctx, state.Op{Audit: a}); cerr != nil {
 			return fmt.Errorf("%v; recording it failed: %w", err, cerr)
 		}
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/idsync/idsync/state"
 	"github.com/idsync/idsync/targets"
@@ -151,7 +152,11 @@ func (ap *Applier) ensureGroup(ctx context.Context, gm targets.GroupManager, g *
 	}
 	a.Status, a.TargetID = state.AuditApplied, gid
 	a.Reasons = append(a.Reasons, fmt.Sprintf("role %q is held by group %s", g.Role, gid))
-	if err := ap.Store.SetGroupID(ctx, ap.Name, g.Role, gid, a); err != nil { // nothing is held: begin took it
+	// The group exists in the target: its ID is recorded even when ctx
+	// was cancelled.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := ap.Store.SetGroupID(sctx, ap.Name, g.Role, gid, a); err != nil { // nothing is held: begin took it
 		return err
 	}
 	g.GroupID = gid

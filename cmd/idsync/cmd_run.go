@@ -132,18 +132,20 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 	var out *sync.Outcome
 	covers := true // the run covers every change made before it started
 	changes := req.Kind == sync.RunIncremental && (len(req.SourceIDs) > 0 || len(req.Groups) > 0)
-	var mark []byte // the source's watermark before a run that covers everything
-	if !changes {
-		mark = d.watermark(ctx, r.Source)
-	}
 	d.mu.Lock()
 	last := d.pollMark
 	d.mu.Unlock()
+	var mark []byte // the source's watermark before a run that covers everything
+	if !changes {
+		mark = d.watermark(ctx, r.Source, last)
+	}
 	switch {
 	case changes:
 		out, err = r.RunChanges(ctx, opts, sync.Changes{IDs: req.SourceIDs, Groups: req.Groups, Deleted: req.Deleted})
 		covers = false
-	case req.Kind == sync.RunIncremental && mark != nil && last != nil:
+	case req.Kind == sync.RunIncremental && mark != nil:
+		// With no mark to list after, RunAfter runs a full pass: by
+		// modification time, the people deleted would not be seen.
 		out, err = r.RunAfter(ctx, opts, last)
 	case req.Kind == sync.RunIncremental:
 		d.mu.Lock()
@@ -171,6 +173,14 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 		d.due.set(out.NextDue) // a full run knows every dated event
 	default:
 		d.due.earlier(out.NextDue) // the dates of the people it touched
+	}
+	if strings.Contains(req.Reason, reasonDue) && !req.DryRun {
+		if err != nil && !errors.Is(err, sync.ErrPartial) {
+			wait := d.due.failed()
+			d.log.WithError(err).WithField("retry_in", wait.String()).Error("daemon: the run for a dated event failed; it is retried")
+		} else {
+			d.due.succeeded()
+		}
 	}
 	if err == nil && out != nil && len(out.Plans) == 0 {
 		return nil // a poll that found nothing changed: nothing ran
@@ -375,17 +385,20 @@ func configFlag(fs *flag.FlagSet) *string {
 }
 
 // watermark returns the source's watermark before a run (see
-// sync.WatermarkLister), nil when it has none or cannot give it now (the
-// poll then goes by modification time, or the run fails on its own).
-func (d *daemon) watermark(ctx context.Context, src sync.Source) []byte {
+// sync.WatermarkLister), nil when it has none. When it cannot give it now
+// it returns last, the mark of the last run that covered everything: a
+// run that succeeds covers the changes after it too, and the polls go on
+// listing from there (by modification time they would not see the people
+// deleted).
+func (d *daemon) watermark(ctx context.Context, src sync.Source, last []byte) []byte {
 	wl, ok := src.(sync.WatermarkLister)
 	if !ok {
 		return nil
 	}
 	mark, err := wl.Watermark(ctx)
 	if err != nil {
-		d.log.WithError(err).Warn("poll: the source's watermark could not be read: the next poll goes by modification time")
-		return nil
+		d.log.WithError(err).Warn("poll: the source's watermark could not be read: the next poll lists the changes after the last one read")
+		return last
 	}
 	return mark
 }

@@ -20,9 +20,10 @@ type dueTimer struct {
 	now   func() time.Time
 	fire  func() // asks for the run
 
-	mu   gosync.Mutex
-	at   time.Time // when the timer fires; zero when none is set
-	stop func()
+	mu       gosync.Mutex
+	at       time.Time // when the timer fires; zero when none is set
+	stop     func()
+	failures int // runs for a dated event that failed in a row
 }
 
 func newDueTimer(fire func()) *dueTimer {
@@ -69,6 +70,28 @@ func (t *dueTimer) earlier(next time.Time) {
 		return
 	}
 	t.set(next)
+}
+
+// failed brings the timer forward to retry a run for a dated event that
+// failed: the timer has fired, and nothing else may run before the next
+// schedule. The first retry comes after retryFirst, each next one twice
+// as late, up to retryMax. It returns the wait.
+func (t *dueTimer) failed() time.Duration {
+	t.mu.Lock()
+	wait := min(retryFirst<<min(t.failures, 16), retryMax)
+	t.failures++
+	now := t.now()
+	t.mu.Unlock()
+	t.earlier(now.Add(wait))
+	return wait
+}
+
+// succeeded resets the retries' wait once a run for a dated event went to
+// its end.
+func (t *dueTimer) succeeded() {
+	t.mu.Lock()
+	t.failures = 0
+	t.mu.Unlock()
 }
 
 // next returns when the timer fires; zero when it is not set.

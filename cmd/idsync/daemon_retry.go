@@ -34,6 +34,7 @@ type watchRetry struct {
 	cookie []byte // newest cookie held back, nil when none
 	wait   time.Duration
 	stop   func() // the scheduled retry's, nil when none
+	fails  int    // failed runs recorded so far
 }
 
 func newWatchRetry() *watchRetry {
@@ -56,6 +57,7 @@ func (r *watchRetry) failed(cookie []byte, retry func()) time.Duration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.dirty = true
+	r.fails++
 	if cookie != nil {
 		r.cookie = cookie
 	}
@@ -71,11 +73,29 @@ func (r *watchRetry) failed(cookie []byte, retry func()) time.Duration {
 	return r.wait
 }
 
+// holdBack holds back cookie, as the newest, while runs must be full
+// (a failed run's changes are not applied yet), and reports whether it
+// did; when they need not be, the caller saves cookie.
+func (r *watchRetry) holdBack(cookie []byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.dirty {
+		return false
+	}
+	r.cookie = cookie
+	return true
+}
+
 // succeeded records a successful full run (or an event's run while not
 // dirty) and returns the cookie held back, to save, nil when none.
 func (r *watchRetry) succeeded() []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.clear()
+}
+
+// clear is succeeded with r.mu held.
+func (r *watchRetry) clear() []byte {
 	c := r.cookie
 	r.dirty, r.cookie, r.wait = false, nil, 0
 	if r.stop != nil {
@@ -85,11 +105,26 @@ func (r *watchRetry) succeeded() []byte {
 	return c
 }
 
-// fired clears the scheduled retry once it runs.
-func (r *watchRetry) fired() {
+// fired clears the scheduled retry once it runs, and returns the number
+// of failures recorded, for succeededSince.
+func (r *watchRetry) fired() int {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.stop = nil
-	r.mu.Unlock()
+	return r.fails
+}
+
+// succeededSince is succeeded for a full run that started when fails
+// failures were recorded: when a run failed since (a later event's, whose
+// changes the full run may not have read), that failure and its cookie
+// are kept, and nil is returned.
+func (r *watchRetry) succeededSince(fails int) []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fails != fails {
+		return nil
+	}
+	return r.clear()
 }
 
 // eventFailed handles a failed run of a watch event: the event's cookie is
@@ -103,7 +138,7 @@ func (d *daemon) eventFailed(ctx context.Context, source string, ev sync.WatchEv
 // retryFull runs the scheduled full run, and saves the cookie it held
 // back once one succeeds.
 func (d *daemon) retryFull(ctx context.Context, source string) {
-	d.retry.fired()
+	fails := d.retry.fired()
 	if !d.retry.needFull() || ctx.Err() != nil {
 		return
 	}
@@ -115,7 +150,7 @@ func (d *daemon) retryFull(ctx context.Context, source string) {
 		d.eventFailed(ctx, source, sync.WatchEvent{}, err)
 		return
 	}
-	d.saveHeldCookie(ctx, source, d.retry.succeeded())
+	d.saveHeldCookie(ctx, source, d.retry.succeededSince(fails))
 }
 
 // saveHeldCookie saves a cookie held back by a failed run, once a full

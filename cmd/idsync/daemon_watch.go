@@ -76,6 +76,9 @@ func (d *daemon) handle(ctx context.Context, source string, ev sync.WatchEvent) 
 		}
 	} else {
 		d.watch.handled(nil)
+		if ev.Cookie != nil && d.retry.holdBack(ev.Cookie) {
+			return nil // past the changes of a failed run: saved once a full run covered them
+		}
 	}
 	if ev.Cookie == nil {
 		return nil

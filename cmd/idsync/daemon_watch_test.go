@@ -177,3 +177,110 @@ func TestWatchRetriesFailedChanges(t *testing.T) {
 		t.Errorf("the event after a failure ran %+v, want a full run", st.LastByKind)
 	}
 }
+
+// TestWatchEmptyEventAfterFailureKeepsCookie: after an event's run failed,
+// an event that asks for nothing (a DirSync poll with no changes, a
+// syncrepl cookie update) must not save its cookie: that would move the
+// saved resume point past the failed changes, and a restart before the
+// retry succeeds would never replay them. Its cookie is held back with the
+// failed one's, and saved once a full run covered them.
+func TestWatchEmptyEventAfterFailureKeepsCookie(t *testing.T) {
+	d, _, _ := reloadEnv(t, "")
+	src := &switchSource{}
+	d.runner.Source, d.runner.Targets = src, nil
+	d.watch = newWatchState("dirsync", d.metrics, "ldap")
+	var fire func()
+	d.retry.after = func(wait time.Duration, f func()) func() {
+		fire = f
+		return func() { fire = nil }
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go d.engine.Run(ctx)
+	cookie := func() string {
+		c, err := d.store.LoadWatchCookie(ctx, "ldap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(c.Cookie)
+	}
+
+	src.set(true)
+	if err := d.handle(ctx, "ldap", sync.WatchEvent{Deleted: []string{"u1"}, Cookie: []byte("c1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.handle(ctx, "ldap", sync.WatchEvent{Cookie: []byte("c2")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := cookie(); got != "" {
+		t.Fatalf("cookie %q saved while the changes of c1 are not applied, want none", got)
+	}
+	src.set(false)
+	if fire == nil {
+		t.Fatal("no retry scheduled")
+	}
+	f := fire
+	fire = nil
+	f()
+	if got := cookie(); got != "c2" || d.retry.needFull() {
+		t.Errorf("after a successful retry: cookie %q, need full %v; want c2 saved", got, d.retry.needFull())
+	}
+}
+
+// hookSource is a switchSource that calls during once, from its next read.
+type hookSource struct {
+	switchSource
+	during func()
+}
+
+func (s *hookSource) Read(ctx context.Context, fn func(mapping.Entry) error) error {
+	if f := s.during; f != nil {
+		s.during = nil
+		f()
+	}
+	return s.switchSource.Read(ctx, fn)
+}
+
+// TestRetryKeepsLaterFailure: the scheduled full run retrying a failed
+// change succeeds, but the run of a later event failed meanwhile (its
+// changes came after the retry's read began). The retry's success must not
+// clear that failure and save the later event's cookie: its changes would
+// be skipped for good (the next events run incrementally, a restart
+// resumes past them).
+func TestRetryKeepsLaterFailure(t *testing.T) {
+	d, _, _ := reloadEnv(t, "")
+	src := &hookSource{}
+	d.runner.Source, d.runner.Targets = src, nil
+	d.watch = newWatchState("syncrepl", d.metrics, "ldap")
+	var fire func()
+	d.retry.after = func(wait time.Duration, f func()) func() {
+		fire = f
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go d.engine.Run(ctx)
+	cookie := func() string {
+		c, err := d.store.LoadWatchCookie(ctx, "ldap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(c.Cookie)
+	}
+
+	src.set(true)
+	if err := d.handle(ctx, "ldap", sync.WatchEvent{Deleted: []string{"u1"}, Cookie: []byte("c1")}); err != nil {
+		t.Fatal(err)
+	}
+	src.set(false)
+	src.during = func() {
+		d.eventFailed(ctx, "ldap", sync.WatchEvent{Deleted: []string{"u2"}, Cookie: []byte("c2")}, errors.New("the run for u2 failed"))
+	}
+	f := fire
+	fire = nil
+	f()
+	if got := cookie(); got == "c2" || !d.retry.needFull() || fire == nil {
+		t.Errorf("after the retry: cookie %q, need full %v, retry scheduled %v; want c2 held back and u2's failure retried",
+			got, d.retry.needFull(), fire != nil)
+	}
+}

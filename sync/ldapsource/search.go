@@ -23,6 +23,10 @@ type query struct {
 	refs *refLog
 	// controls are sent with every page, beside the paging control.
 	controls []ldap.Control
+	// otherContexts says the base holds other naming contexts (a domain's
+	// root: its DNS zones, the configuration), whose continuation
+	// references are skipped whatever references says.
+	otherContexts bool
 }
 
 // paged runs q with the simple paged results control (RFC 2696), one
@@ -64,7 +68,7 @@ func (s *Source) paged(ctx context.Context, conn *ldap.Conn, conv *converter, q 
 		}
 		if len(res.referrals) > 0 {
 			// The entries seen so far are discarded with the read.
-			if s.cfg.References != ReferencesIgnore {
+			if s.cfg.References != ReferencesIgnore && !q.otherContexts {
 				return fail(fmt.Errorf("server returned a continuation reference to %s; references are not followed: "+
 					"point base_dn at a container without other naming contexts, or set references = \"ignore\"",
 					strings.Join(res.referrals, " ")))

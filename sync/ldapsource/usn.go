@@ -44,10 +44,11 @@ func (s *Source) Watermark(ctx context.Context) ([]byte, error) {
 
 // ChangedAfter lists the people (IDs) and groups (DNs) changed after mark
 // (from Watermark) by uSNChanged, for an incremental poll on Active
-// Directory without the DirSync right. People deleted after mark are
-// listed too, in IDs and in Deleted, when the bind account can read
-// CN=Deleted Objects (see docs/ad.md): they leave with the reason
-// "deleted". full is true, with
+// Directory without the DirSync right. The user objects changed elsewhere
+// in the domain are listed too (a person moved out of users.base_dn), and
+// the people deleted after mark, in IDs and in Deleted, when the bind
+// account can read CN=Deleted Objects (see docs/ad.md): they leave with the
+// reason "deleted". full is true, with
 // nothing listed, when another domain controller answers than the one
 // that gave mark (a failover) or mark cannot be read: the caller must
 // reconcile everything. Errors are as for Read.
@@ -76,10 +77,45 @@ func (s *Source) ChangedAfter(ctx context.Context, mark []byte) (ids, groups, de
 	if ids, groups, err = s.changed(ctx, conn, stamp); err != nil {
 		return nil, nil, nil, false, err
 	}
+	out, err := s.changedInDomain(ctx, conn, now.nc, stamp)
+	if err != nil {
+		return nil, nil, nil, false, err
+	}
+	listed := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		listed[id] = true
+	}
+	for _, id := range out {
+		if !listed[id] {
+			ids = append(ids, id)
+		}
+	}
 	if deleted, err = s.deletedAfter(ctx, conn, now.nc, stamp); err != nil {
 		return nil, nil, nil, false, err
 	}
 	return append(ids, deleted...), groups, deleted, false, nil
+}
+
+// changedInDomain lists the IDs of the user objects changed (stamp)
+// anywhere in the domain nc: a person moved out of users.base_dn, or who
+// no longer matches users.filter, is changed there but not under the
+// users' search. Reading them again finds them out of scope (leavers), as
+// the watcher's DirSync, which covers the domain, reports them; a
+// computer, a user object too, is found out of scope and changes nothing.
+func (s *Source) changedInDomain(ctx context.Context, conn *ldap.Conn, nc, stamp string) ([]string, error) {
+	conv := newConverter(s.cfg.IDAttribute)
+	q := query{what: "changed users in the domain", base: nc, scope: ldap.ScopeWholeSubtree,
+		filter: "(&(objectClass=user)" + stamp + ")", attrs: []string{s.cfg.IDAttribute}, otherContexts: true}
+	var ids []string
+	_, err := s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
+		for i := range entries {
+			if err := conv.setID(&entries[i]); err == nil {
+				ids = append(ids, entries[i].ID)
+			}
+		}
+		return nil
+	})
+	return ids, err
 }
 
 // deletedAfter lists the IDs of the people deleted (tombstones) that match
