@@ -365,6 +365,8 @@ type markSource struct {
 	deleted []string // the people ChangedAfter says were deleted
 }
 
+var _ WatermarkLister = (*markSource)(nil)
+
 func (s *markSource) Watermark(context.Context) ([]byte, error) { return []byte("mark"), nil }
 
 func (s *markSource) ChangedAfter(_ context.Context, mark []byte) ([]string, []string, []string, bool, error) {

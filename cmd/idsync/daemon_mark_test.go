@@ -26,9 +26,11 @@ func (s *markSource) Watermark(context.Context) ([]byte, error) {
 	return []byte(s.mark), nil
 }
 
-func (s *markSource) ChangedAfter(_ context.Context, mark []byte) ([]string, []string, bool, error) {
+var _ sync.WatermarkLister = (*markSource)(nil)
+
+func (s *markSource) ChangedAfter(_ context.Context, mark []byte) (ids, groups, deleted []string, full bool, err error) {
 	s.after = append(s.after, string(mark))
-	return nil, nil, false, nil
+	return nil, nil, nil, false, nil
 }
 
 func (s *markSource) ChangedSince(context.Context, time.Time) ([]string, []string, error) {
