@@ -28,15 +28,8 @@ var rowChunk int64 = 1 << 14
 // they found in ID order. With rp set, the records also feed the replay
 // of report access in the same pass: each chunk's records, in ID order,
 // one chunk after the other, while the workers read the next chunks.
-func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, workers int, rp *replay) error {
-	var lo, hi sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT min(id), max(id) FROM audit`).Scan(&lo, &hi); err != nil {
-		return err
-	}
-	if !lo.Valid {
-		return nil
-	}
-	n := (hi.Int64-lo.Int64)/rowChunk + 1
+func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, lo, hi int64, workers int, rp *replay) error {
+	n := (hi-lo)/rowChunk + 1
 	parts := make([]rowScan, n)
 	var fed []chan []storedRow
 	// inFlight bounds the chunks read and not yet replayed: the chunk
@@ -64,7 +57,7 @@ func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, workers int, rp 
 				if k >= n {
 					return nil
 				}
-				from := lo.Int64 + k*rowChunk
+				from := lo + k*rowChunk
 				var keep func(*storedRow)
 				var rs []storedRow
 				if rp != nil {
@@ -186,11 +179,9 @@ func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64, keep fun
 // deleted one. Records redacted without a redaction entry were altered.
 func compare(c *chainScan, r *rowScan) []Problem {
 	var out []Problem
-	seen := make(map[int64]struct{}, len(r.ids))
 	var prevSeq int64
 	for i, id := range r.ids {
-		seen[id] = struct{}{}
-		info, ok := c.last[id]
+		info, ok := c.last.markSeen(id)
 		switch {
 		case !ok:
 			out = append(out, Problem{AuditID: id, after: prevSeq, What: "not in the chain: the record was inserted (or its ID changed)", recheck: true})
@@ -204,10 +195,10 @@ func compare(c *chainScan, r *rowScan) []Problem {
 		}
 		prevSeq = info.seq
 	}
-	for id, info := range c.last {
-		if _, ok := seen[id]; !ok && id > c.prunedTo {
+	c.last.each(func(id int64, info entryInfo) {
+		if !info.seen && id > c.prunedTo {
 			out = append(out, Problem{AuditID: id, Seq: info.seq, What: fmt.Sprintf("missing: the record chained at entry %d was deleted", info.seq), recheck: true})
 		}
-	}
+	})
 	return out
 }

@@ -190,14 +190,15 @@ func appendChain(ctx context.Context, tx *sql.Tx, st *statements, auditID int64,
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("chain audit %d: head: %w", auditID, err)
 	}
-	e := chainEntry{seq: head.Seq + 1, auditID: auditID, event: event, digest: hex.EncodeToString(digest), note: note}
-	x := getHasher()
-	e.hash = x.link(&e, head.Hash)
-	hashers.Put(x)
-	h, err := hex.DecodeString(e.hash)
+	prev, err := hex.DecodeString(head.Hash)
 	if err != nil {
-		return err
+		return fmt.Errorf("chain audit %d: head: %w", auditID, err)
 	}
+	e := chainEntry{seq: head.Seq + 1, auditID: auditID, event: event, digest: string(digest), note: note}
+	x := getHasher()
+	sum := x.link(&e, string(prev))
+	hashers.Put(x)
+	h := sum[:]
 	if _, err := qs[1].ExecContext(ctx, e.seq, e.auditID, e.event, digest, e.note, h); err != nil {
 		return fmt.Errorf("chain audit %d: %w", auditID, err)
 	}
