@@ -31,14 +31,14 @@ var rowChunk int64 = 1 << 14
 func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, lo, hi int64, workers int, rp *replay) error {
 	n := (hi-lo)/rowChunk + 1
 	parts := make([]rowScan, n)
-	var fed []chan []storedRow
+	var fed []chan []replayRec
 	// inFlight bounds the chunks read and not yet replayed: the chunk
 	// the replay waits for is always one of them, so it comes.
 	inFlight := make(chan struct{}, 2*workers)
 	if rp != nil {
-		fed = make([]chan []storedRow, n)
+		fed = make([]chan []replayRec, n)
 		for i := range fed {
-			fed[i] = make(chan []storedRow, 1)
+			fed[i] = make(chan []replayRec, 1)
 		}
 	}
 	var next atomic.Int64
@@ -59,12 +59,16 @@ func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, lo, hi int64, wo
 				}
 				from := lo + k*rowChunk
 				var keep func(*storedRow)
-				var rs []storedRow
+				var rs []replayRec
 				if rp != nil {
 					keep = func(row *storedRow) {
-						if rp.wants(row) {
-							rs = append(rs, replayForm(row))
+						if !rp.wants(row) {
+							return
 						}
+						if rs == nil {
+							rs = make([]replayRec, 0, from+rowChunk-row.id)
+						}
+						rs = append(rs, replayForm(row))
 					}
 				}
 				if err := parts[k].scan(ctx, db, from, from+rowChunk-1, keep); err != nil {
