@@ -149,7 +149,9 @@ func (x *hasher) digest(r *storedRow) ([sha256.Size]byte, error) {
 			}
 			continue
 		}
-		copy(x.ds[i][:], x.fieldHex(r.salt, r.personal[i]))
+		x.msg = append(append(append(x.msg[:0], r.salt...), ':'), r.personal[i]...)
+		sum := sha256.Sum256(x.msg)
+		hex.Encode(x.ds[i][:], sum[:])
 	}
 	b := appendNS(x.rec[:0], recordTag)
 	b = appendNSInt(b, r.id)
