@@ -28,8 +28,12 @@ var rowChunk int64 = 1 << 14
 // they found in ID order. With rp set, the records also feed the replay
 // of report access in the same pass: each chunk's records, in ID order,
 // one chunk after the other, while the workers read the next chunks.
-func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, lo, hi int64, workers int, rp *replay) error {
-	n := (hi-lo)/rowChunk + 1
+//
+// The chunks cover the IDs lo..hi, but no more than span of them: the
+// last chunk takes all the IDs past (records given far-off IDs by hand
+// would otherwise make a chunk list as long as the gap).
+func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, lo, hi, span int64, workers int, rp *replay) error {
+	n := (min(hi-lo, max(span, 1)-1))/rowChunk + 1
 	parts := make([]rowScan, n)
 	var fed []chan []replayRec
 	// inFlight bounds the chunks read and not yet replayed: the chunk
@@ -57,7 +61,10 @@ func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, lo, hi int64, wo
 				if k >= n {
 					return nil
 				}
-				from := lo + k*rowChunk
+				from, to := lo+k*rowChunk, lo+k*rowChunk+rowChunk-1
+				if k == n-1 {
+					to = hi
+				}
 				var keep func(*storedRow)
 				var rs []replayRec
 				if rp != nil {
@@ -66,12 +73,12 @@ func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, lo, hi int64, wo
 							return
 						}
 						if rs == nil {
-							rs = make([]replayRec, 0, from+rowChunk-row.id)
+							rs = make([]replayRec, 0, max(1, min(rowChunk, to-row.id+1)))
 						}
 						rs = append(rs, replayForm(row))
 					}
 				}
-				if err := parts[k].scan(ctx, db, from, from+rowChunk-1, keep); err != nil {
+				if err := parts[k].scan(ctx, db, from, to, keep); err != nil {
 					return err
 				}
 				if rp != nil {

@@ -103,7 +103,8 @@ func (s *Store) verify(ctx context.Context, opts VerifyOptions, rp *replay) (Ver
 	}
 	if lo.Valid {
 		fns = append(fns, func(ctx context.Context) error {
-			return rows.scanParallel(ctx, s.db, lo.Int64, hi.Int64, verifyWorkers(), rp)
+			// Every record has an entry: the chain bounds the IDs' span.
+			return rows.scanParallel(ctx, s.db, lo.Int64, hi.Int64, 2*head.Seq+rowChunk, verifyWorkers(), rp)
 		})
 	}
 	if err := all(ctx, fns...); err != nil {
