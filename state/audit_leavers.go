@@ -16,12 +16,13 @@ type Leaver struct {
 	SourceID string
 	TargetID string
 	// Detected is when the directory said the person left, when it says:
-	// the end date that disabled them, or the entry's change time
-	// (modifyTimestamp, whenChanged), as recorded on the first revocation
+	// the end date that disabled them, the entry's change time
+	// (modifyTimestamp, whenChanged), or the arrival of a watcher's report
+	// of its delete, as recorded on the first revocation
 	// (SourceChangedDetail); else when idsync saw it, the start of the run
 	// (its read of the source) that first planned the revocation.
 	// DetectedBy names which: "end date", "modifyTimestamp or
-	// whenChanged", or DetectedByRun.
+	// whenChanged", "delete notification", or DetectedByRun.
 	Detected   time.Time
 	DetectedBy string
 	// Revoked is when the target accepted the disable or delete (the

@@ -152,7 +152,9 @@ func (x *hasher) digest(r *storedRow) ([sha256.Size]byte, error) {
 			}
 			continue
 		}
-		copy(x.ds[i][:], x.fieldHex(r.salt, r.personal[i]))
+		x.msg = append(append(append(x.msg[:0], r.salt...), ':'), r.personal[i]...)
+		sum := sha256.Sum256(x.msg)
+		hex.Encode(x.ds[i][:], sum[:])
 	}
 	b := appendNS(x.rec[:0], recordTag)
 	b = appendNSInt(b, r.id)
@@ -168,27 +170,39 @@ func (x *hasher) digest(r *storedRow) ([sha256.Size]byte, error) {
 	return sha256.Sum256(b), nil
 }
 
-// chainEntry is one row of audit_chain, with its digest and hash in hex.
+// chainEntry is one row of audit_chain. Its digest and hash hold the
+// stored bytes (a SHA-256 each, unless the row was altered by hand).
 type chainEntry struct {
 	seq, auditID int64
 	event        string
-	digest       string // hex
 	note         string
-	hash         string // hex
+	digest       string
+	hash         string
 }
 
-// link returns the hash of e after the entry whose hash is prev (hex; ""
-// for the first entry), in hex: SHA-256 over netstrings of the tag, seq,
-// audit ID, event, the hex digest, the note and prev.
-func (x *hasher) link(e *chainEntry, prev string) string {
+// link returns the hash of e after the entry whose hash is prev ("" for
+// the first entry): SHA-256 over netstrings of the tag, seq, audit ID,
+// event, the digest in hex, the note and prev in hex.
+func (x *hasher) link(e *chainEntry, prev string) [sha256.Size]byte {
 	b := appendNS(x.msg[:0], chainTag)
 	b = appendNSInt(b, e.seq)
 	b = appendNSInt(b, e.auditID)
 	b = appendNS(b, e.event)
-	b = appendNS(b, e.digest)
+	b = appendNSHex(b, e.digest)
 	b = appendNS(b, e.note)
-	x.msg = appendNS(b, prev)
-	return string(x.sumHex(x.msg))
+	x.msg = appendNSHex(b, prev)
+	return sha256.Sum256(x.msg)
+}
+
+// appendNSHex appends the netstring of raw in lower-case hex.
+func appendNSHex(b []byte, raw string) []byte {
+	const digits = "0123456789abcdef"
+	b = strconv.AppendInt(b, int64(2*len(raw)), 10)
+	b = append(b, ':')
+	for i := 0; i < len(raw); i++ {
+		b = append(b, digits[raw[i]>>4], digits[raw[i]&15])
+	}
+	return append(b, ',')
 }
 
 // newSalt returns n fresh random salts (16 bytes, in hex).

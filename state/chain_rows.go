@@ -28,24 +28,21 @@ var rowChunk int64 = 1 << 14
 // they found in ID order. With rp set, the records also feed the replay
 // of report access in the same pass: each chunk's records, in ID order,
 // one chunk after the other, while the workers read the next chunks.
-func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, workers int, rp *replay) error {
-	var lo, hi sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT min(id), max(id) FROM audit`).Scan(&lo, &hi); err != nil {
-		return err
-	}
-	if !lo.Valid {
-		return nil
-	}
-	n := (hi.Int64-lo.Int64)/rowChunk + 1
+//
+// The chunks cover the IDs lo..hi, but no more than span of them: the
+// last chunk takes all the IDs past (records given far-off IDs by hand
+// would otherwise make a chunk list as long as the gap).
+func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, lo, hi, span int64, workers int, rp *replay) error {
+	n := (min(hi-lo, max(span, 1)-1))/rowChunk + 1
 	parts := make([]rowScan, n)
-	var fed []chan []storedRow
+	var fed []chan []replayRec
 	// inFlight bounds the chunks read and not yet replayed: the chunk
 	// the replay waits for is always one of them, so it comes.
 	inFlight := make(chan struct{}, 2*workers)
 	if rp != nil {
-		fed = make([]chan []storedRow, n)
+		fed = make([]chan []replayRec, n)
 		for i := range fed {
-			fed[i] = make(chan []storedRow, 1)
+			fed[i] = make(chan []replayRec, 1)
 		}
 	}
 	var next atomic.Int64
@@ -64,17 +61,24 @@ func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, workers int, rp 
 				if k >= n {
 					return nil
 				}
-				from := lo.Int64 + k*rowChunk
+				from, to := lo+k*rowChunk, lo+k*rowChunk+rowChunk-1
+				if k == n-1 {
+					to = hi
+				}
 				var keep func(*storedRow)
-				var rs []storedRow
+				var rs []replayRec
 				if rp != nil {
 					keep = func(row *storedRow) {
-						if rp.wants(row) {
-							rs = append(rs, replayForm(row))
+						if !rp.wants(row) {
+							return
 						}
+						if rs == nil {
+							rs = make([]replayRec, 0, max(1, min(rowChunk, to-row.id+1)))
+						}
+						rs = append(rs, replayForm(row))
 					}
 				}
-				if err := parts[k].scan(ctx, db, from, from+rowChunk-1, keep); err != nil {
+				if err := parts[k].scan(ctx, db, from, to, keep); err != nil {
 					return err
 				}
 				if rp != nil {
@@ -186,11 +190,9 @@ func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64, keep fun
 // deleted one. Records redacted without a redaction entry were altered.
 func compare(c *chainScan, r *rowScan) []Problem {
 	var out []Problem
-	seen := make(map[int64]struct{}, len(r.ids))
 	var prevSeq int64
 	for i, id := range r.ids {
-		seen[id] = struct{}{}
-		info, ok := c.last[id]
+		info, ok := c.last.markSeen(id)
 		switch {
 		case !ok:
 			out = append(out, Problem{AuditID: id, after: prevSeq, What: "not in the chain: the record was inserted (or its ID changed)", recheck: true})
@@ -204,10 +206,10 @@ func compare(c *chainScan, r *rowScan) []Problem {
 		}
 		prevSeq = info.seq
 	}
-	for id, info := range c.last {
-		if _, ok := seen[id]; !ok && id > c.prunedTo {
+	c.last.each(func(id int64, info entryInfo) {
+		if !info.seen && id > c.prunedTo {
 			out = append(out, Problem{AuditID: id, Seq: info.seq, What: fmt.Sprintf("missing: the record chained at entry %d was deleted", info.seq), recheck: true})
 		}
-	}
+	})
 	return out
 }

@@ -221,21 +221,23 @@ func appendChain(ctx context.Context, tx *sql.Tx, st *statements, entries ...new
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("chain audit %d: head: %w", first, err)
 	}
+	prev, err := hex.DecodeString(head.Hash)
+	if err != nil {
+		return fmt.Errorf("chain audit %d: head: %w", first, err)
+	}
 	x := getHasher()
 	defer hashers.Put(x)
-	var h []byte
+	seq := head.Seq
 	for _, n := range entries {
-		e := chainEntry{seq: head.Seq + 1, auditID: n.auditID, event: n.event, digest: hex.EncodeToString(n.digest[:]), note: n.note}
-		e.hash = x.link(&e, head.Hash)
-		if h, err = hex.DecodeString(e.hash); err != nil {
-			return err
-		}
-		if _, err := qs[1].ExecContext(ctx, e.seq, e.auditID, e.event, n.digest[:], e.note, h); err != nil {
+		seq++
+		e := chainEntry{seq: seq, auditID: n.auditID, event: n.event, digest: string(n.digest[:]), note: n.note}
+		sum := x.link(&e, string(prev))
+		prev = sum[:]
+		if _, err := qs[1].ExecContext(ctx, e.seq, e.auditID, e.event, n.digest[:], e.note, prev); err != nil {
 			return fmt.Errorf("chain audit %d: %w", n.auditID, err)
 		}
-		head = ChainHead{Seq: e.seq, Hash: e.hash}
 	}
-	if _, err := qs[2].ExecContext(ctx, head.Seq, h); err != nil {
+	if _, err := qs[2].ExecContext(ctx, seq, prev); err != nil {
 		return fmt.Errorf("chain audit %d: head: %w", first, err)
 	}
 	return nil

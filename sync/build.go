@@ -110,6 +110,9 @@ type Input struct {
 	// them who is gone from the source leaves with the reason "deleted"
 	// instead of "gone from the source". Nil for a full run.
 	Deleted map[string]bool
+	// GoneAt are Changes.GoneAt: when a watcher reported a source ID
+	// deleted or gone out of scope. Nil for a full run.
+	GoneAt map[string]time.Time
 }
 
 // PeopleIndex maps the source IDs of people to their indexes.

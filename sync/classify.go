@@ -134,7 +134,7 @@ func (b *builder) classifyRange(out *changeList, people []person) {
 		case p.wanted():
 			b.mover(out, p)
 		case p.link != nil:
-			b.leaver(out, p, cmp.Or(b.dateReason(p), p.leaveReason(b.rule)))
+			b.leaver(out, p, cmp.Or(b.dateReason(p), p.leaveReason(b.rule)), time.Time{})
 		case p.acct >= 0: // correlated: its account is adopted, inactive
 			b.inactiveAdopt(out, p)
 		case b.createInactive(p):
@@ -271,7 +271,9 @@ func (b *builder) mover(out *changeList, p *person) {
 	out.add(c)
 }
 
-func (b *builder) leaver(out *changeList, p *person, why string) {
+// leaver plans p's departure; gone is when a watcher reported p gone
+// from the source (zero when none did).
+func (b *builder) leaver(out *changeList, p *person, why string, gone time.Time) {
 	if p.acct < 0 {
 		out.add(Change{Kind: Leaver, Action: Unlink, SourceID: p.link.SourceID, DN: p.p.DN,
 			TargetID: p.link.TargetID, UserName: p.link.UserName,
@@ -282,6 +284,9 @@ func (b *builder) leaver(out *changeList, p *person, why string) {
 	c := Change{Kind: Leaver, SourceID: p.link.SourceID, DN: p.p.DN, TargetID: a.ID,
 		UserName: a.UserName, Before: a, Reasons: []string{why}}
 	c.SourceChanged, c.SourceChangedBy = leftAt(p.p, b.in.Now)
+	if c.SourceChanged.IsZero() && !gone.IsZero() {
+		c.SourceChanged, c.SourceChangedBy = gone.UTC(), ChangedByNotice
+	}
 	c.RolesRemoved = b.roleLoss(p, p.acct)
 	switch {
 	case b.in.Policy.Leavers == "delete" && !b.keepInactive(p):
@@ -320,6 +325,9 @@ func leftAt(p *mapping.Person, now time.Time) (time.Time, string) {
 const (
 	ChangedByEndDate = "end date"
 	ChangedByEntry   = "modifyTimestamp or whenChanged"
+	// ChangedByNotice: the arrival of the watcher's report that the entry
+	// was deleted or left its scope (syncrepl gives no time of its own).
+	ChangedByNotice = "delete notification"
 )
 
 // classifyGoneLinks plans leavers for links whose person is no longer in
@@ -336,7 +344,7 @@ func (b *builder) classifyGoneLinks() {
 		if l.DN != "" {
 			why += " (last seen as " + l.DN + ")"
 		}
-		b.leaver(&out, ghost, why)
+		b.leaver(&out, ghost, why, b.in.GoneAt[l.SourceID])
 	}
 	b.plan.Changes = out.list
 }

@@ -39,6 +39,9 @@ type Request struct {
 	// Deleted are those of SourceIDs deleted from the directory
 	// (sync.Changes.Deleted).
 	Deleted []string
+	// GoneAt are, for those of SourceIDs a watcher reported deleted or
+	// gone out of its scope, when its report arrived (sync.Changes.GoneAt).
+	GoneAt map[string]time.Time
 	// DryRun stops the run after the plan.
 	DryRun bool
 }

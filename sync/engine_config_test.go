@@ -139,6 +139,13 @@ func TestPendingMerge(t *testing.T) {
 			{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a", "b"}, Deleted: []string{"b"}},
 			{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"c"}, Deleted: []string{"c"}}},
 			Request{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a", "b", "c"}, Deleted: []string{"b", "c"}}},
+		{"gone times: the earlier kept", []Request{
+			{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a", "b"}, GoneAt: map[string]time.Time{"a": testStart.Add(2), "b": testStart.Add(1)}},
+			{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a", "c"}, GoneAt: map[string]time.Time{"a": testStart.Add(1), "c": testStart.Add(3)}}},
+			Request{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a", "b", "c"},
+				GoneAt: map[string]time.Time{"a": testStart.Add(1), "b": testStart.Add(1), "c": testStart.Add(3)}}},
+		{"full drops gone times", []Request{{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a"}, GoneAt: map[string]time.Time{"a": testStart}},
+			full("nightly")}, Request{Kind: RunFull, Reason: "w, nightly"}},
 		{"full drops deleted", []Request{{Kind: RunIncremental, Reason: "w", SourceIDs: []string{"a"}, Deleted: []string{"a"}},
 			full("nightly")}, Request{Kind: RunFull, Reason: "w, nightly"}},
 	}

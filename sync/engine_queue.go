@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -17,9 +18,10 @@ type pending struct {
 
 func newPending(req Request, res chan<- error, now time.Time) *pending {
 	req.SourceIDs, req.Groups, req.Deleted = slices.Clone(req.SourceIDs), slices.Clone(req.Groups), slices.Clone(req.Deleted)
+	req.GoneAt = maps.Clone(req.GoneAt)
 	p := &pending{req: req, since: now, waiters: []chan<- error{res}}
 	if req.Kind == RunFull {
-		p.req.SourceIDs, p.req.Groups, p.req.Deleted = nil, nil, nil
+		p.req.SourceIDs, p.req.Groups, p.req.Deleted, p.req.GoneAt = nil, nil, nil, nil
 	}
 	p.addReason(req.Reason)
 	return p
@@ -36,17 +38,31 @@ func (p *pending) merge(req Request, res chan<- error) {
 	switch {
 	case p.req.Kind == RunFull:
 	case req.Kind == RunFull:
-		p.req.Kind, p.req.SourceIDs, p.req.Groups, p.req.Deleted = RunFull, nil, nil, nil
+		p.req.Kind, p.req.SourceIDs, p.req.Groups, p.req.Deleted, p.req.GoneAt = RunFull, nil, nil, nil, nil
 	case p.req.everything():
 	case req.everything():
-		p.req.SourceIDs, p.req.Groups, p.req.Deleted = nil, nil, nil
+		p.req.SourceIDs, p.req.Groups, p.req.Deleted, p.req.GoneAt = nil, nil, nil, nil
 	default:
 		p.req.SourceIDs = union(p.req.SourceIDs, req.SourceIDs)
 		p.req.Groups = union(p.req.Groups, req.Groups)
 		// An ID deleted in one request and changed in a later one is read
 		// again: found, it is no leaver; not found, it was deleted.
 		p.req.Deleted = union(p.req.Deleted, req.Deleted)
+		p.req.GoneAt = earliestOf(p.req.GoneAt, req.GoneAt)
 	}
+}
+
+// earliestOf adds b's times to a, keeping the earlier of two for an ID.
+func earliestOf(a, b map[string]time.Time) map[string]time.Time {
+	for id, t := range b {
+		if a == nil {
+			a = map[string]time.Time{}
+		}
+		if old, ok := a[id]; !ok || t.Before(old) {
+			a[id] = t
+		}
+	}
+	return a
 }
 
 // everything reports whether an incremental request names nothing, so

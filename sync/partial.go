@@ -41,6 +41,11 @@ type Changes struct {
 	// a linked person among them who is not read again leaves with the
 	// reason "deleted".
 	Deleted []string
+	// GoneAt are, for IDs a watcher reported deleted or gone out of its
+	// scope, when its report arrived: syncrepl does not say when an entry
+	// was deleted, so a person among them who is gone from the source
+	// leaves with that as the directory's time (ChangedByNotice).
+	GoneAt map[string]time.Time
 }
 
 // Incremental describes the part of the directory an incremental plan
@@ -151,6 +156,7 @@ func (r *Runner) readChanges(ctx context.Context, cr ChangeReader, ch Changes, n
 	slices.Sort(covered)
 	covered = slices.Compact(covered)
 	src.partial = covered
+	src.goneAt = ch.GoneAt
 	if len(ch.Deleted) > 0 {
 		src.deleted = make(map[string]bool, len(ch.Deleted))
 		for _, id := range ch.Deleted {

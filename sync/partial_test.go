@@ -357,6 +357,36 @@ func TestRunChangesDeletedReason(t *testing.T) {
 	}
 }
 
+// TestRunChangesGoneAt: a person a watcher reported deleted (a syncrepl
+// delete, which carries no time) leaves with the report's arrival as the
+// directory's time, kept in the audit and read back by the leavers
+// report; one the changes only found gone has the run's start.
+func TestRunChangesGoneAt(t *testing.T) {
+	r, src, _, store := incrementalSetup(t)
+	ctx := context.Background()
+	reported, gone := src.entries[5].ID, src.entries[6].ID
+	src.remove(reported)
+	src.remove(gone)
+	arrived := time.Date(2026, 3, 2, 9, 30, 15, 0, time.FixedZone("CET", 3600)) // before the run (the store's clock)
+	if _, err := r.RunChanges(ctx, Options{}, Changes{IDs: []string{reported, gone}, GoneAt: map[string]time.Time{reported: arrived}}); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := store.Leavers(ctx, time.Time{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]state.Leaver{}
+	for _, l := range ls {
+		got[l.SourceID] = l
+	}
+	if l := got[reported]; !l.Detected.Equal(arrived) || l.DetectedBy != ChangedByNotice {
+		t.Errorf("reported leaver detected %s by %q, want %s by %q", l.Detected, l.DetectedBy, arrived.UTC(), ChangedByNotice)
+	}
+	if l := got[gone]; l.DetectedBy != state.DetectedByRun {
+		t.Errorf("gone leaver detected by %q, want %q", l.DetectedBy, state.DetectedByRun)
+	}
+}
+
 // markSource is a changeSource that lists changes by watermark.
 type markSource struct {
 	*changeSource

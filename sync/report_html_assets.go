@@ -46,6 +46,7 @@ ul { margin: .2em 0; padding-left: 1.4em; }
 .result[data-status=applied] { color: #185c18; } .result[data-status=refused], .result[data-status=failed], .result[data-status=partial] { color: #b3261e; }
 article.compact { white-space: pre-line; font-size: .92em; }
 details.more > summary { cursor: pointer; margin: .6em 0; font-weight: bold; }
+details.role > summary { cursor: pointer; } details.role > summary > h3 { display: inline; }
 #filter { position: sticky; top: 0; background: #fff; padding: .5em 0; border-bottom: 1px solid #ccc; }
 #filter input[type=search] { width: 24em; }
 @media print { #filter { display: none; } article.change { break-inside: avoid; } }
@@ -68,8 +69,9 @@ const htmlScript = `<script>
     document.getElementById("shown").textContent = shown + " of " + items.length + " shown";
   }
   function apply() {
-    // A filter looks into the folded changes too: their blocks open.
-    document.querySelectorAll("details.more").forEach(function (d) { d.open = true; });
+    // A filter looks into the folded changes and holders too: their
+    // blocks open (a review's roles a reader folded as well).
+    document.querySelectorAll("details.more, details.role").forEach(function (d) { d.open = true; });
     if (texts === null) {
       texts = [];
       for (var i = 0; i < items.length; i++) { texts.push(items[i].textContent.toLowerCase()); }

@@ -56,17 +56,39 @@ func WriteReviewHTML(w io.Writer, rows []ReviewRow, vs []SoDViolation, at time.T
 	return h.err
 }
 
-// reviewRole writes one role's holders.
+// reviewShown is how many holders of a role the review shows before
+// folding the others, as the plan does with the changes of a kind
+// (htmlShown); a variable for the tests.
+var reviewShown = htmlShown
+
+// reviewRole writes one role's holders, in a block the reader can fold
+// (open to start with: the page reads without scripts). Past the first
+// reviewShown holders, the others are in a closed block of their own, not
+// laid out until opened, as in the plan.
 func (h *htmlWriter) reviewRole(c reviewCount, rows []ReviewRow) {
-	h.raw(`<section class="role" data-role="`)
+	h.raw(`<details class="role" data-role="`)
 	h.esc(c.role)
-	h.raw(`"><h3>Role `)
+	h.raw(`" open><summary><h3>Role `)
 	h.esc(c.role)
 	h.raw(` <span class="ids">group `)
 	h.esc(c.group)
-	h.raw(`</span></h3>`, "\n<p>", `<span data-count="holders">`, strconv.Itoa(len(rows)), `</span> holders: <span data-count="kept">`,
+	h.raw(`</span></h3></summary>`, "\n<p>", `<span data-count="holders">`, strconv.Itoa(len(rows)), `</span> holders: <span data-count="kept">`,
 		strconv.Itoa(c.kept), `</span> kept by a rule, <span data-count="revoke">`, strconv.Itoa(c.revoke),
 		`</span> to be revoked, <span data-count="unmanaged">`, strconv.Itoa(c.unmanaged), "</span> not managed by idsync.</p>\n")
+	shown := min(len(rows), reviewShown)
+	h.holders(rows[:shown])
+	if rest := rows[shown:]; len(rest) > 0 {
+		h.raw(`<details class="more"><summary>The other `, strconv.Itoa(len(rest)), ` holders of role `)
+		h.esc(c.role)
+		h.raw("</summary>\n")
+		h.holders(rest)
+		h.raw("</details>\n")
+	}
+	h.raw("</details>\n")
+}
+
+// holders writes a table of holders.
+func (h *htmlWriter) holders(rows []ReviewRow) {
 	h.raw(`<table class="holders"><thead><tr><th>user</th><th>name</th><th>account</th><th>status</th><th>why</th><th>source</th></tr></thead><tbody>`, "\n")
 	for i := range rows {
 		r := &rows[i]
@@ -92,7 +114,7 @@ func (h *htmlWriter) reviewRole(c reviewCount, rows []ReviewRow) {
 		h.esc(r.DN)
 		h.raw("</td></tr>\n")
 	}
-	h.raw("</tbody></table></section>\n")
+	h.raw("</tbody></table>\n")
 }
 
 // sodViolations writes the current segregation-of-duties violations: a

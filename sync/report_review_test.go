@@ -91,6 +91,69 @@ func TestReviewHTMLInChromium(t *testing.T) {
 	if len(holders) != 5 || !strings.Contains(holders["cat"], "member of cn=eng") || !strings.HasPrefix(holders["handmade"], "unmanaged") {
 		t.Errorf("holders on the page: %v", holders)
 	}
+	if open := foldsOpen(doc); fmt.Sprint(open) != "map[role:[true]]" {
+		t.Errorf("folding blocks (open or not) on the page: %v", open)
+	}
+}
+
+// foldsOpen returns, per class of <details> (role, more), whether each is
+// open, in page order.
+func foldsOpen(doc *htmlNode) map[string][]bool {
+	out := map[string][]bool{}
+	walk(doc, func(n *htmlNode) {
+		if n.Data == "details" {
+			_, open := attr(n, "open")
+			out[mustAttr(n, "class")] = append(out[mustAttr(n, "class")], open)
+		}
+	})
+	return out
+}
+
+// TestReviewHTMLFolded: past the first holders of a role (2 here, 500 in
+// use) the others are in a closed block of their own, on the page without
+// scripts; each role's block folds; a filter (a link ending in #q=WORDS)
+// opens the closed block and shows the holders that match in it.
+func TestReviewHTMLFolded(t *testing.T) {
+	defer func(n int) { reviewShown = n }(reviewShown)
+	reviewShown = 2
+	in := reviewInput()
+	rows := ReviewRows(BuildPlan(in), NewPlanInputs(in), "")
+	var buf bytes.Buffer
+	if err := WriteReviewHTML(&buf, rows, nil, in.Now); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, filepath.Join("testdata", "review-folded.html"), buf.Bytes())
+	page := filepath.Join(t.TempDir(), "review.html")
+	if err := os.WriteFile(page, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		url, open, shown string
+	}{
+		{"file://" + page, "map[more:[false] role:[true]]", "bob cat dan eve handmade"},
+		{"file://" + page + "#q=gone", "map[more:[true] role:[true]]", "eve"},
+	} {
+		doc := chromiumURL(t, tt.url)
+		if open := foldsOpen(doc); fmt.Sprint(open) != tt.open {
+			t.Errorf("%s: folding blocks %v, want %s", tt.url, open, tt.open)
+		}
+		var shown, folded []string
+		walk(doc, func(n *htmlNode) {
+			if n.Data == "details" && mustAttr(n, "class") == "more" {
+				walk(n, func(m *htmlNode) {
+					if m.Data == "tr" && mustAttr(m, "class") == "holder" {
+						folded = append(folded, mustAttr(m, "data-user"))
+					}
+				})
+			}
+			if _, hidden := attr(n, "hidden"); n.Data == "tr" && mustAttr(n, "class") == "holder" && !hidden {
+				shown = append(shown, mustAttr(n, "data-user"))
+			}
+		})
+		if strings.Join(shown, " ") != tt.shown || strings.Join(folded, " ") != "dan eve handmade" {
+			t.Errorf("%s: holders shown %v, in the closed block %v; want %s and dan eve handmade", tt.url, shown, folded, tt.shown)
+		}
+	}
 }
 
 // TestReviewSoDGolden: with a rule across targets that cat breaks (eng in

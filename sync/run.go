@@ -356,6 +356,8 @@ type source struct {
 	// deleted, for an incremental run, are the IDs the changes say were
 	// deleted from the directory (Changes.Deleted).
 	deleted map[string]bool
+	// goneAt, for an incremental run, is Changes.GoneAt.
+	goneAt map[string]time.Time
 	// others are the people as the targets' own mappers made them
 	// (target_rules.go).
 	others []*mapped
@@ -573,7 +575,7 @@ func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *P
 		Target: t.Name, Now: now, People: rewriteUserNames(t.Target, src.people), Unmapped: src.unmapped, Links: v.links,
 		Listing: v.accounts, Groups: groups, GroupIDs: v.groupIDs, StaticRoles: roles,
 		Managed: m.AttributePaths(), Rule: m.Rule, RuleKey: ruleKeyOf(m), Policy: t.Policy,
-		Index: v.index, PeopleIndex: src.index, ManagerLinks: v.managerLinks, Deleted: src.deleted,
+		Index: v.index, PeopleIndex: src.index, ManagerLinks: v.managerLinks, Deleted: src.deleted, GoneAt: src.goneAt,
 	})
 	describeActions(t.Target, p)
 	limitGroupSizes(t.Target, groups, v.index, p)

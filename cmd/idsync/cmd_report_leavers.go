@@ -32,8 +32,9 @@ type leaverJSON struct {
 	Record        int64   `json:"record"`
 	Attempts      int     `json:"attempts"`
 	OverThreshold bool    `json:"over_threshold"`
-	// DetectedBy says what Detected is: "end date" or "modifyTimestamp or
-	// whenChanged" (the directory's word), else "run start".
+	// DetectedBy says what Detected is: "end date", "modifyTimestamp or
+	// whenChanged" or "delete notification" (the directory's word), else
+	// "run start".
 	DetectedBy string `json:"detected_by"`
 }
 

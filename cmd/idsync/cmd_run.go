@@ -33,6 +33,7 @@ type daemon struct {
 	metrics *admin.Metrics
 	engine  *sync.Engine
 	started time.Time
+	now     func() time.Time // the clock of watch events (a fake in tests)
 	watch   *watchState      // nil without a watcher
 	retry   *watchRetry      // after a failed run for a watch event
 	due     *dueTimer        // the next dated event's run
@@ -63,7 +64,7 @@ const pollOverlap = 5 * time.Minute
 // newDaemon builds the runner and the engine of cfg over store. The engine
 // is not started.
 func newDaemon(cfg *Config, store *state.Store, log *logrus.Logger) (*daemon, error) {
-	d := &daemon{path: cfg.path, log: log, store: store, metrics: admin.NewMetrics(), started: time.Now(),
+	d := &daemon{path: cfg.path, log: log, store: store, metrics: admin.NewMetrics(), started: time.Now(), now: time.Now,
 		cfg: cfg, why: "no run has finished yet", retry: newWatchRetry()}
 	d.due = newDueTimer(func() {
 		if err := d.engine.Trigger(dueRequest()); err != nil {
@@ -141,7 +142,7 @@ func (d *daemon) runOnce(ctx context.Context, req sync.Request) (err error) {
 	}
 	switch {
 	case changes:
-		out, err = r.RunChanges(ctx, opts, sync.Changes{IDs: req.SourceIDs, Groups: req.Groups, Deleted: req.Deleted})
+		out, err = r.RunChanges(ctx, opts, sync.Changes{IDs: req.SourceIDs, Groups: req.Groups, Deleted: req.Deleted, GoneAt: req.GoneAt})
 		covers = false
 	case req.Kind == sync.RunIncremental && mark != nil:
 		// With no mark to list after, RunAfter runs a full pass: by

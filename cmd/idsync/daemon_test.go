@@ -16,6 +16,7 @@ import (
 	"github.com/go-ldap/ldap/v3"
 
 	"github.com/idsync/idsync/state"
+	"github.com/idsync/idsync/sync"
 	"github.com/idsync/idsync/sync/ldapsource/slapdtest"
 	"github.com/idsync/idsync/targets/scim/scimtest"
 )
@@ -171,6 +172,13 @@ listen = %q
 		u, ok := e.users()["pnatarajan"]
 		return ok && !u.Active
 	})
+	// syncrepl gives no time for a delete: the leaver is detected when it
+	// arrived, as the directory's word.
+	since := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+	if out := e.mustIdsync(exitOK, "report", "leavers", "--since", since, "--format", "csv"); !strings.Contains(out, "pnatarajan") ||
+		!strings.Contains(out, ","+sync.ChangedByNotice) {
+		t.Errorf("report leavers does not give the delete's arrival for pnatarajan:\n%s", out)
+	}
 	if out := e.mustIdsync(exitOK, "status"); !strings.Contains(out, "watch") {
 		t.Errorf("status shows no run triggered by the watcher:\n%s", out)
 	}

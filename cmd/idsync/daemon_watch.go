@@ -39,14 +39,10 @@ func (d *daemon) watchLoop(ctx context.Context, w sync.Watcher) error {
 
 // handle serves one watch event: a run, then the cookie.
 func (d *daemon) handle(ctx context.Context, source string, ev sync.WatchEvent) error {
-	arrived := time.Now()
+	arrived := d.now()
 	d.watch.received(ev, arrived)
 	if !ev.Empty() {
-		req := sync.Request{Kind: sync.RunIncremental, Reason: reasonWatch,
-			SourceIDs: append(append([]string(nil), ev.Changed...), ev.Deleted...), Groups: ev.Groups}
-		if ev.Tombstones {
-			req.Deleted = ev.Deleted
-		}
+		req := watchRequest(ev, arrived)
 		full := ev.Full || d.retry.needFull()
 		if full {
 			req = sync.Request{Kind: sync.RunFull, Reason: reasonWatch}
@@ -89,6 +85,25 @@ func (d *daemon) handle(ctx context.Context, source string, ev sync.WatchEvent) 
 	d.log.WithFields(logrus.Fields{"full": ev.Full, "changed": len(ev.Changed), "deleted": len(ev.Deleted),
 		"groups": len(ev.Groups)}).Debug("watch: event handled, cookie saved")
 	return nil
+}
+
+// watchRequest is the incremental run for event ev, arrived at arrived.
+// The people it reports deleted or gone out of scope are read again; those
+// gone leave with arrived as the directory's time (syncrepl says when a
+// delete happened only by sending it).
+func watchRequest(ev sync.WatchEvent, arrived time.Time) sync.Request {
+	req := sync.Request{Kind: sync.RunIncremental, Reason: reasonWatch,
+		SourceIDs: append(append([]string(nil), ev.Changed...), ev.Deleted...), Groups: ev.Groups}
+	if ev.Tombstones {
+		req.Deleted = ev.Deleted
+	}
+	if len(ev.Deleted) > 0 {
+		req.GoneAt = make(map[string]time.Time, len(ev.Deleted))
+		for _, id := range ev.Deleted {
+			req.GoneAt[id] = arrived
+		}
+	}
+	return req
 }
 
 // watchState is the watcher's part of /status and its metrics.

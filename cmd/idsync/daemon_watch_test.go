@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -282,5 +283,37 @@ func TestRetryKeepsLaterFailure(t *testing.T) {
 	if got := cookie(); got == "c2" || !d.retry.needFull() || fire == nil {
 		t.Errorf("after the retry: cookie %q, need full %v, retry scheduled %v; want c2 held back and u2's failure retried",
 			got, d.retry.needFull(), fire != nil)
+	}
+}
+
+// TestWatchDeleteArrival: the people a watch event reports deleted (a
+// syncrepl delete carries no time) reach the run with the event's arrival,
+// on the daemon's clock, as when the directory said they left; the people
+// it reports changed do not.
+func TestWatchDeleteArrival(t *testing.T) {
+	d, _, _ := reloadEnv(t, "")
+	d.watch = newWatchState("syncrepl", d.metrics, "ldap")
+	arrived := time.Date(2026, 3, 2, 9, 30, 15, 0, time.UTC)
+	d.now = func() time.Time { return arrived }
+	var got []sync.Request
+	var err error
+	d.engine, err = sync.NewEngine(sync.EngineConfig{}, func(_ context.Context, req sync.Request) error {
+		got = append(got, req)
+		return nil
+	}, d.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go d.engine.Run(ctx)
+	if err := d.handle(ctx, "ldap", sync.WatchEvent{Changed: []string{"u1"}, Deleted: []string{"u2"}, Cookie: []byte("c1")}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d runs, want 1", len(got))
+	}
+	if want := map[string]time.Time{"u2": arrived}; !reflect.DeepEqual(got[0].GoneAt, want) || got[0].Deleted != nil {
+		t.Errorf("run for the event: gone at %v, deleted %v; want %v and none (not tombstones)", got[0].GoneAt, got[0].Deleted, want)
 	}
 }
