@@ -104,6 +104,12 @@ func (c Config) validateDiscover(add func(key, format string, args ...any)) bool
 			add("discover.dns_server", "must be host:port (10.0.0.1:53), got %q", d.DNSServer)
 		}
 	}
+	if c.ServerName != "" {
+		add("server_name", "cannot be used with discover.domain (each domain controller's certificate is checked against its own DNS name)")
+	}
+	if c.InsecureSkipVerify {
+		add("insecure_skip_verify", "cannot be used with discover.domain (DNS would choose the servers the bind password goes to, unverified)")
+	}
 	tls := c.StartTLS
 	switch d.Scheme {
 	case "ldap":
