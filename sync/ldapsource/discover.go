@@ -188,10 +188,12 @@ func (d *discovery) servers(ctx context.Context) ([]string, error) {
 		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
 			continue
 		}
-		if err != nil {
+		if err != nil && len(recs) == 0 {
 			errs = append(errs, err)
 			continue
 		}
+		// With an error, recs are the valid records of an answer that
+		// also held malformed ones (net.Resolver leaves those out).
 		slices.SortStableFunc(recs, func(a, b *net.SRV) int { return int(a.Priority) - int(b.Priority) })
 		for _, r := range recs {
 			if u := d.url(r); u != "" && !slices.Contains(urls, u) {
