@@ -146,6 +146,13 @@ func TestValidate(t *testing.T) {
 			c.URL = ""
 			c.Discover = DiscoverConfig{Domain: "corp.example.com", Scheme: "ldaps"}
 		}, []string{`start_tls: cannot be used with discover.scheme = "ldaps" (already TLS)`}},
+		{"discovery with server_name or insecure_skip_verify", func(c *Config) {
+			c.URL, c.StartTLS, c.ServerName, c.InsecureSkipVerify = "", false, "corp.example.com", true
+			c.Discover = DiscoverConfig{Domain: "corp.example.com", Scheme: "ldaps"}
+		}, []string{
+			"server_name: cannot be used with discover.domain (each domain controller's certificate is checked against its own DNS name)",
+			"insecure_skip_verify: cannot be used with discover.domain (DNS would choose the servers the bind password goes to, unverified)",
+		}},
 		{"discovery keys without a domain", func(c *Config) { c.Discover.Site = "HQ" }, []string{
 			"discover.domain: required with the other discover keys"}},
 		{"bad flavour", func(c *Config) { c.Flavour = "eDirectory" }, []string{`flavour: must be "ldap" or "ad", got "eDirectory"`}},

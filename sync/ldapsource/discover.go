@@ -104,6 +104,12 @@ func (c Config) validateDiscover(add func(key, format string, args ...any)) bool
 			add("discover.dns_server", "must be host:port (10.0.0.1:53), got %q", d.DNSServer)
 		}
 	}
+	if c.ServerName != "" {
+		add("server_name", "cannot be used with discover.domain (each domain controller's certificate is checked against its own DNS name)")
+	}
+	if c.InsecureSkipVerify {
+		add("insecure_skip_verify", "cannot be used with discover.domain (DNS would choose the servers the bind password goes to, unverified)")
+	}
 	tls := c.StartTLS
 	switch d.Scheme {
 	case "ldap":
@@ -182,10 +188,12 @@ func (d *discovery) servers(ctx context.Context) ([]string, error) {
 		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
 			continue
 		}
-		if err != nil {
+		if err != nil && len(recs) == 0 {
 			errs = append(errs, err)
 			continue
 		}
+		// With an error, recs are the valid records of an answer that
+		// also held malformed ones (net.Resolver leaves those out).
 		slices.SortStableFunc(recs, func(a, b *net.SRV) int { return int(a.Priority) - int(b.Priority) })
 		for _, r := range recs {
 			if u := d.url(r); u != "" && !slices.Contains(urls, u) {

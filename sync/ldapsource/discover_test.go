@@ -145,3 +145,24 @@ func TestDiscoverFailover(t *testing.T) {
 		t.Errorf("no records: %v", err)
 	}
 }
+
+// partialSRV answers like net.Resolver.LookupSRV when the answer holds a
+// record whose target is not a valid name: the valid records, and an
+// error saying some were left out.
+type partialSRV struct{ recs []*net.SRV }
+
+func (p partialSRV) LookupSRV(_ context.Context, _, _, name string) (string, []*net.SRV, error) {
+	return "", p.recs, &net.DNSError{Err: "DNS response contained records which contain invalid names", Name: name}
+}
+
+// TestDiscoverPartialAnswer: a malformed record among the domain's
+// (which the resolver leaves out, with an error) does not hide the
+// domain controllers the answer names validly.
+func TestDiscoverPartialAnswer(t *testing.T) {
+	d := &discovery{cfg: DiscoverConfig{Domain: "corp.example.com"}.withDefaults(),
+		resolver: partialSRV{[]*net.SRV{{Target: "dc1.corp.example.com.", Port: 389}}}}
+	got, err := d.servers(context.Background())
+	if err != nil || !slices.Equal(got, []string{"ldap://dc1.corp.example.com:389"}) {
+		t.Errorf("servers %v, %v; want dc1", got, err)
+	}
+}
