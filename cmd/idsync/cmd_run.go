@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	gosync "sync"
 	"time"
@@ -265,9 +266,9 @@ func (d *daemon) serve(ctx context.Context, srv *admin.Server, w sync.Watcher, r
 // stays. A valid one replaces the schedules, time zone and stop grace, and
 // the source, mapping, guards and targets of the runs to come (the run in
 // flight finishes with the old ones) and the log level. [state], [admin],
-// the log format, daemon.watch, [daemon.notify] and the watched source's
-// connection keep their old values until a restart; a warning names those
-// that changed.
+// the log format, daemon.watch, [daemon.notify] and, while a watcher
+// follows it, [source] keep their old values until a restart; a warning
+// names those that changed.
 func (d *daemon) reload() error {
 	cfg, err := loadConfig(d.path)
 	if err == nil {
@@ -281,8 +282,19 @@ func (d *daemon) reload() error {
 	return nil
 }
 
-// swap builds cfg's runner and schedules and puts them in place.
+// swap builds cfg's runner and schedules and puts them in place. While a
+// watcher follows the source, the runs keep the source it follows (a
+// watch event must be read where it came from: the same servers, the same
+// domain controller after a failover), so a changed [source] waits for a
+// restart, with a warning.
 func (d *daemon) swap(cfg *Config) error {
+	d.mu.Lock()
+	old := d.cfg
+	d.mu.Unlock()
+	keptSource := d.watch != nil && !reflect.DeepEqual(cfg.Source, old.Source)
+	if keptSource {
+		cfg.Source = old.Source
+	}
 	r, err := newDaemonRunner(cfg, d.store, d.log)
 	if err != nil {
 		return err
@@ -292,13 +304,15 @@ func (d *daemon) swap(cfg *Config) error {
 		return err
 	}
 	d.mu.Lock()
-	old := d.cfg
 	d.cfg, d.runner = cfg, r
 	d.mu.Unlock()
 	if lvl, err := logrus.ParseLevel(cfg.Log.Level); err == nil {
 		d.log.SetLevel(lvl)
 	}
 	var stale []string
+	if keptSource {
+		stale = append(stale, "source")
+	}
 	if cfg.State.Path != old.State.Path {
 		stale = append(stale, "state.path")
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -115,5 +116,44 @@ func TestReload(t *testing.T) {
 	}
 	if !restart {
 		t.Errorf("no warning that [admin] needs a restart: %v", hook.AllEntries())
+	}
+}
+
+// TestReloadKeepsWatchedSource: while a watcher follows the source, a
+// reload that changes [source] (here its server) keeps the source the
+// watcher reads for the runs too, with a warning that it waits for a
+// restart: the runs must read a watch event's changes where the event came
+// from. The rest of the file is taken.
+func TestReloadKeepsWatchedSource(t *testing.T) {
+	d, path, hook := reloadEnv(t, "")
+	d.watch = newWatchState("syncrepl", d.metrics, "ldap")
+	oldSource := d.cfg.Source
+	base, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(base), `url = "ldaps://ldap.example.com"`, `url = "ldaps://ldap2.example.com"`, 1)
+	changed += "\n[admin]\nlisten = \"127.0.0.1:9998\"\n"
+	if changed == string(base) {
+		t.Fatal("the test configuration has no source url to change")
+	}
+	if err := os.WriteFile(path, []byte(changed), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.reload(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(d.cfg.Source, oldSource) || d.cfg.Admin.Listen != "127.0.0.1:9998" {
+		t.Errorf("after the reload: source changed %v, admin %q; want the source kept and the rest taken",
+			!reflect.DeepEqual(d.cfg.Source, oldSource), d.cfg.Admin.Listen)
+	}
+	var warned bool
+	for _, e := range hook.AllEntries() {
+		if e.Level == logrus.WarnLevel && strings.Contains(fmt.Sprint(e.Data["keys"]), "source") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no warning that [source] waits for a restart: %v", hook.AllEntries())
 	}
 }
