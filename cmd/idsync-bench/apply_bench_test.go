@@ -64,9 +64,10 @@ func cpuTime(b *testing.B) time.Duration {
 // applyOnce applies a plan of n creates at concurrency c through a SCIM
 // client made by cfg (URL and token filled in) against a fresh server, and
 // returns the wall and CPU time of the apply alone.
-func applyOnce(b *testing.B, n, c int, cfg scim.Config) (wall, cpu time.Duration) {
+func applyOnce(b *testing.B, n, c int, latency time.Duration, cfg scim.Config) (wall, cpu time.Duration) {
 	b.Helper()
 	url, token, srv := scimtest.Start(b, scimtest.Options{})
+	srv.Latency(latency)
 	dir := b.TempDir()
 	tokenFile := filepath.Join(dir, "token")
 	writeFile(b, tokenFile, token)
@@ -102,10 +103,12 @@ func applyOnce(b *testing.B, n, c int, cfg scim.Config) (wall, cpu time.Duration
 }
 
 // rawOnce makes n creates with a bare net/http client, c at a time,
-// against a fresh server: the most the server and the machine allow.
-func rawOnce(b *testing.B, n, c int) (wall, cpu time.Duration) {
+// against a fresh server answering each request after latency: the most
+// the server and the machine allow.
+func rawOnce(b *testing.B, n, c int, latency time.Duration) (wall, cpu time.Duration) {
 	b.Helper()
 	url, token, srv := scimtest.Start(b, scimtest.Options{})
+	srv.Latency(latency)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c}}
 	jobs := make(chan int)
 	var wg gosync.WaitGroup
@@ -161,26 +164,34 @@ func medianOf(ds []time.Duration) time.Duration {
 // BenchmarkApplyVsRawHTTP: without a rate limit, idsync's apply at
 // concurrency 8 against a bare net/http client making the same creates
 // at the same concurrency, alternating, three rounds each; the medians
-// are compared (the issue asks for at least 80%).
+// are compared (the issue asks for at least 80%). The test server runs in
+// the process and answers at once ("0ms"), which measures idsync's own
+// cost per write (its state's sync to disk and SQL, the client), or after
+// 10 ms, still faster than any SaaS API, which measures whether idsync
+// keeps a real target busy.
 func BenchmarkApplyVsRawHTTP(b *testing.B) {
 	const c, rounds = 8, 3
 	zero := 0.0
-	for b.Loop() {
-		var rawW, rawC, idW, idC []time.Duration
-		for range rounds {
-			w, cpu := rawOnce(b, benchWrites, c)
-			rawW, rawC = append(rawW, w), append(rawC, cpu)
-			w, cpu = applyOnce(b, benchWrites, c, scim.Config{RateLimit: &zero})
-			idW, idC = append(idW, w), append(idC, cpu)
-		}
-		raw, id := float64(benchWrites)/medianOf(rawW).Seconds(), float64(benchWrites)/medianOf(idW).Seconds()
-		b.ReportMetric(raw, "raw-writes/s")
-		b.ReportMetric(id, "idsync-writes/s")
-		b.ReportMetric(100*id/raw, "%-of-raw")
-		b.ReportMetric(medianOf(rawC).Seconds(), "raw-cpu-s")
-		b.ReportMetric(medianOf(idC).Seconds(), "idsync-cpu-s")
-		b.ReportMetric(medianOf(rawW).Seconds(), "raw-wall-s")
-		b.ReportMetric(medianOf(idW).Seconds(), "idsync-wall-s")
+	for _, latency := range []time.Duration{0, 10 * time.Millisecond} {
+		b.Run(fmt.Sprintf("%dms", latency.Milliseconds()), func(b *testing.B) {
+			for b.Loop() {
+				var rawW, rawC, idW, idC []time.Duration
+				for range rounds {
+					w, cpu := rawOnce(b, benchWrites, c, latency)
+					rawW, rawC = append(rawW, w), append(rawC, cpu)
+					w, cpu = applyOnce(b, benchWrites, c, latency, scim.Config{RateLimit: &zero})
+					idW, idC = append(idW, w), append(idC, cpu)
+				}
+				raw, id := float64(benchWrites)/medianOf(rawW).Seconds(), float64(benchWrites)/medianOf(idW).Seconds()
+				b.ReportMetric(raw, "raw-writes/s")
+				b.ReportMetric(id, "idsync-writes/s")
+				b.ReportMetric(100*id/raw, "%-of-raw")
+				b.ReportMetric(medianOf(rawC).Seconds(), "raw-cpu-s")
+				b.ReportMetric(medianOf(idC).Seconds(), "idsync-cpu-s")
+				b.ReportMetric(medianOf(rawW).Seconds(), "raw-wall-s")
+				b.ReportMetric(medianOf(idW).Seconds(), "idsync-wall-s")
+			}
+		})
 	}
 }
 
@@ -202,7 +213,7 @@ func BenchmarkApplyUnderRateLimit(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			zero, perSecond := 0.0, tc.perMinute/60
 			for b.Loop() {
-				wall, cpu := applyOnce(b, tc.n, tc.concurrency, scim.Config{RateLimit: &zero, WriteRateLimit: &perSecond, WriteBurst: 1})
+				wall, cpu := applyOnce(b, tc.n, tc.concurrency, 0, scim.Config{RateLimit: &zero, WriteRateLimit: &perSecond, WriteBurst: 1})
 				ideal := time.Duration(float64(tc.n) / tc.perMinute * float64(time.Minute))
 				b.ReportMetric(wall.Seconds(), "wall-s")
 				b.ReportMetric(ideal.Seconds(), "ideal-s")

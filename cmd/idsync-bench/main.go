@@ -68,6 +68,7 @@ type options struct {
 	watch                bool
 	changes              int
 	idle                 time.Duration
+	goldapRead           string
 }
 
 func parseFlags() options {
@@ -86,12 +87,16 @@ func parseFlags() options {
 	flag.BoolVar(&o.watch, "watch", false, "measure the daemon (idsync run, watching slapd) instead: change latency, idle CPU, RSS")
 	flag.IntVar(&o.changes, "changes", 200, "with -watch: changes made one after another (title, group move, disable, delete in turn)")
 	flag.DurationVar(&o.idle, "idle", 30*time.Second, "with -watch: how long the daemon idles after the first full reconciliation")
+	flag.StringVar(&o.goldapRead, "goldap-read", "", "read every person from the slapd at `URL` with go-ldap alone, as the baseline's ldapsearch does, and exit (the bench runs itself so)")
 	flag.Parse()
 	return o
 }
 
 func run() error {
 	o := parseFlags()
+	if o.goldapRead != "" {
+		return goLDAPRead(o.goldapRead)
+	}
 	if o.source != "ldap" && o.source != "ldif" {
 		return fmt.Errorf("-source must be ldap or ldif, got %q", o.source)
 	}
@@ -182,6 +187,18 @@ func benchSlapd(t *table, o options, dir string, slapd *slapdtest.Server, scimUR
 	}
 	t.add("ldapsearch -E pr=1000/noprompt (all users)", search1, nil)
 	t.add("idsync plan: empty state and target", empty, &search1)
+	// The same search with go-ldap alone: what the library costs before
+	// idsync does anything with the entries.
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	search3, lib, err := pair(o.repeat, search, []string{self, "-goldap-read", slapd.URL})
+	if err != nil {
+		return err
+	}
+	t.add("ldapsearch -E pr=1000/noprompt (all users)", search3, nil)
+	t.add("go-ldap alone, the same paged search (no idsync)", lib, &search3)
 	if err := t.reports(o.bin, cfg, dir); err != nil {
 		return err
 	}
