@@ -103,9 +103,14 @@ func (s *Source) ChangedAfter(ctx context.Context, mark []byte) (ids, groups, de
 // the watcher's DirSync, which covers the domain, reports them; a
 // computer, a user object too, is found out of scope and changes nothing.
 func (s *Source) changedInDomain(ctx context.Context, conn *ldap.Conn, nc, stamp string) ([]string, error) {
+	return s.pagedIDs(ctx, conn, query{what: "changed users in the domain", base: nc, scope: ldap.ScopeWholeSubtree,
+		filter: "(&(objectClass=user)" + stamp + ")", attrs: []string{s.cfg.IDAttribute}, otherContexts: true})
+}
+
+// pagedIDs runs q and returns the IDs of the entries found (those without
+// a readable ID left out).
+func (s *Source) pagedIDs(ctx context.Context, conn *ldap.Conn, q query) ([]string, error) {
 	conv := newConverter(s.cfg.IDAttribute)
-	q := query{what: "changed users in the domain", base: nc, scope: ldap.ScopeWholeSubtree,
-		filter: "(&(objectClass=user)" + stamp + ")", attrs: []string{s.cfg.IDAttribute}, otherContexts: true}
 	var ids []string
 	_, err := s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
 		for i := range entries {
@@ -121,19 +126,9 @@ func (s *Source) changedInDomain(ctx context.Context, conn *ldap.Conn, nc, stamp
 // deletedAfter lists the IDs of the people deleted (tombstones) that match
 // stamp; none when the bind account cannot see deleted objects.
 func (s *Source) deletedAfter(ctx context.Context, conn *ldap.Conn, nc, stamp string) ([]string, error) {
-	conv := newConverter(s.cfg.IDAttribute)
-	q := query{what: "deleted users", base: "CN=Deleted Objects," + nc, scope: ldap.ScopeSingleLevel,
+	ids, err := s.pagedIDs(ctx, conn, query{what: "deleted users", base: "CN=Deleted Objects," + nc, scope: ldap.ScopeSingleLevel,
 		filter: "(&(isDeleted=TRUE)(objectClass=user)" + stamp + ")", attrs: []string{s.cfg.IDAttribute},
-		controls: []ldap.Control{ldap.NewControlMicrosoftShowDeleted()}}
-	var ids []string
-	_, err := s.paged(ctx, conn, conv, q, func(entries []mapping.Entry) error {
-		for i := range entries {
-			if err := conv.setID(&entries[i]); err == nil {
-				ids = append(ids, entries[i].ID)
-			}
-		}
-		return nil
-	})
+		controls: []ldap.Control{ldap.NewControlMicrosoftShowDeleted()}})
 	if ldap.IsErrorAnyOf(err, ldap.LDAPResultNoSuchObject, ldap.LDAPResultInsufficientAccessRights) {
 		return nil, nil
 	}
