@@ -42,18 +42,22 @@ func TestClassifyDirSync(t *testing.T) {
 	g2 := []byte("fedcba9876543210")
 	id1, _ := formatGUID(g1)
 	id2, _ := formatGUID(g2)
+	g3 := []byte("0011223344556677")
+	id3, _ := formatGUID(g3)
 	var changed, deleted, groups ordered
 	for _, e := range []*ldap.Entry{
 		dirSyncEntry("CN=A,DC=x", g1, map[string][]string{"title": {"x"}}),
 		dirSyncEntry("CN=G,DC=x", []byte("gggggggggggggggg"), map[string][]string{"objectClass": {"top", "group"}}),
 		dirSyncEntry("CN=H,DC=x", []byte("hhhhhhhhhhhhhhhh"), map[string][]string{"member;range=1-1": {"CN=A,DC=x"}}),
 		dirSyncEntry("CN=B,DC=x", g2, nil),
+		// A person's memberOf (a back link) does not make it a group.
+		dirSyncEntry("CN=C,DC=x", g3, map[string][]string{"objectClass": {"top", "person", "user"}, "memberOf": {"CN=G,DC=x"}}),
 		dirSyncEntry("CN=A\\0ADEL:x,CN=Deleted Objects,DC=x", g1, map[string][]string{"isDeleted": {"TRUE"}}),
 		ldap.NewEntry("CN=NoGUID,DC=x", map[string][]string{"title": {"y"}}),
 	} {
 		classifyDirSync(e, &changed, &deleted, &groups)
 	}
-	if !slices.Equal(changed.list, []string{id2}) || !slices.Equal(deleted.list, []string{id1}) ||
+	if !slices.Equal(changed.list, []string{id2, id3}) || !slices.Equal(deleted.list, []string{id1}) ||
 		!slices.Equal(groups.list, []string{"CN=G,DC=x", "CN=H,DC=x"}) {
 		t.Errorf("changed %v deleted %v groups %v", changed.list, deleted.list, groups.list)
 	}

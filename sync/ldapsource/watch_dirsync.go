@@ -91,7 +91,9 @@ func classifyDirSync(e *ldap.Entry, changed, deleted, groups *ordered) {
 	}
 	isGroup := false
 	for _, a := range e.Attributes {
-		if strings.HasPrefix(strings.ToLower(a.Name), "member") {
+		// member, or member;range=… for a large group; not memberOf, a
+		// person's back link.
+		if n := strings.ToLower(a.Name); n == "member" || strings.HasPrefix(n, "member;") {
 			isGroup = true
 		}
 	}
