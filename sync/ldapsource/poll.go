@@ -14,15 +14,75 @@ import (
 // people under users.base_dn taken out of users.filter by the change) and the
 // DNs of groups (of the groups search) added or modified, for an
 // incremental poll where the server sends no change notifications. A
-// person deleted, or moved out of users.base_dn, is not listed: only a
-// full read (or a watcher) sees it. Errors are as for Read.
+// person moved out of users.base_dn (to an OU of former staff, say) is
+// listed too, from a search of the naming context that holds it, so that
+// reading them again finds them gone. A person deleted is not listed: only
+// a full read (or a watcher) sees it. Errors are as for Read.
 func (s *Source) ChangedSince(ctx context.Context, since time.Time) (ids, groups []string, err error) {
 	conn, closeConn, err := s.open(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer closeConn()
-	return s.changed(ctx, conn, "(modifyTimestamp>="+since.UTC().Format("20060102150405Z")+")")
+	stamp := "(modifyTimestamp>=" + since.UTC().Format("20060102150405Z") + ")"
+	if ids, groups, err = s.changed(ctx, conn, stamp); err != nil {
+		return nil, nil, err
+	}
+	moved, err := s.changedInContext(ctx, conn, stamp)
+	if err != nil {
+		return nil, nil, err
+	}
+	listed := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		listed[id] = true
+	}
+	for _, id := range moved {
+		if !listed[id] {
+			listed[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, groups, nil
+}
+
+// changedInContext lists the IDs of the people (objectClass person)
+// changed (stamp) anywhere in the naming context that holds
+// users.base_dn, the server's root DSE says which; none when it does not
+// say. Those outside the users' search are people moved out of it:
+// reading them again finds them gone (leavers).
+func (s *Source) changedInContext(ctx context.Context, conn *ldap.Conn, stamp string) ([]string, error) {
+	nc, err := namingContextOf(conn, s.cfg.Users.BaseDN)
+	if err != nil || nc == "" {
+		s.log.WithError(err).Debug("ldap: poll: no naming context for users.base_dn: people moved out of it are seen by the next full run")
+		return nil, nil
+	}
+	return s.pagedIDs(ctx, conn, query{what: "changed people in " + nc, base: nc, scope: ldap.ScopeWholeSubtree,
+		filter: "(&(objectClass=person)" + stamp + ")", attrs: []string{s.cfg.IDAttribute}, otherContexts: true})
+}
+
+// namingContextOf returns the naming context (of the root DSE's
+// namingContexts) that base is in, the longest if several; "" when none.
+func namingContextOf(conn *ldap.Conn, base string) (string, error) {
+	bdn, err := ldap.ParseDN(base)
+	if err != nil {
+		return "", err
+	}
+	res, err := conn.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+		"(objectClass=*)", []string{"namingContexts"}, nil))
+	if err != nil || len(res.Entries) != 1 {
+		return "", err
+	}
+	best, depth := "", -1
+	for _, nc := range res.Entries[0].GetAttributeValues("namingContexts") {
+		ndn, err := ldap.ParseDN(nc)
+		if err != nil || len(ndn.RDNs) <= depth {
+			continue
+		}
+		if ndn.EqualFold(bdn) || ndn.AncestorOfFold(bdn) {
+			best, depth = nc, len(ndn.RDNs)
+		}
+	}
+	return best, nil
 }
 
 // changed lists the people and groups that match stamp, a filter on

@@ -42,3 +42,33 @@ func TestChangedSinceOutOfFilter(t *testing.T) {
 		t.Errorf("changed people = %v: a (%s) did not change", ids, a)
 	}
 }
+
+// TestChangedSinceMovedOut: a person moved out of users.base_dn (to an OU
+// of former staff, the way many directories retire people) is a leaver. A
+// poll must list them, from the naming context that holds the users' base,
+// so that reading them again finds them gone; searching only under the
+// users' base, it never saw them, and they kept their access until the
+// next full reconciliation.
+func TestChangedSinceMovedOut(t *testing.T) {
+	t.Parallel()
+	old := "modifyTimestamp: 20200101000000Z\ncreateTimestamp: 20200101000000Z\n"
+	ldif := string(slapdtest.BaseLDIF()) + "dn: ou=former," + slapdtest.BaseDN + "\nobjectClass: organizationalUnit\nou: former\n\n"
+	for _, uid := range []string{"a", "b"} {
+		ldif += "dn: uid=" + uid + "," + slapdtest.PeopleDN + "\nobjectClass: inetOrgPerson\nuid: " + uid +
+			"\ncn: " + uid + "\nsn: " + uid + "\n" + old + "\n"
+	}
+	srv := slapdtest.Start(t, slapdtest.WithLDIF([]byte(ldif)))
+	s := newTestSource(t, testConfig(t, srv))
+	admin := srv.Conn(t)
+	a, b := uuidOf(t, admin, "uid=a,"+slapdtest.PeopleDN), uuidOf(t, admin, "uid=b,"+slapdtest.PeopleDN)
+	if err := admin.ModifyDN(ldap.NewModifyDNRequest("uid=b,"+slapdtest.PeopleDN, "uid=b", true, "ou=former,"+slapdtest.BaseDN)); err != nil {
+		t.Fatal(err)
+	}
+	ids, _, err := s.ChangedSince(context.Background(), time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(ids, b) || slices.Contains(ids, a) {
+		t.Errorf("changed people = %v, want b (%s), moved out of the users' base, and not a (%s)", ids, b, a)
+	}
+}
