@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	gosync "sync"
 	"testing"
@@ -165,6 +166,41 @@ func TestADSessionOneDC(t *testing.T) {
 	}
 	if len(errs) != 1 || !errors.Is(errs[0], errOtherDC) || !strings.Contains(errs[0].Error(), "DC1") || !strings.Contains(errs[0].Error(), "DC2") {
 		t.Errorf("session errors %v, want one saying the connections reached two DCs", errs)
+	}
+}
+
+// TestADSessionOtherDCBacksOff: a session whose connections keep reaching
+// two DCs (a load-balanced name) is not progress: the waits before the
+// reconnections grow, instead of a reconnection (two connections and
+// binds) every half second for ever.
+func TestADSessionOtherDCBacksOff(t *testing.T) {
+	var mu gosync.Mutex
+	n := 0
+	next := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return ntds([]string{"DC1", "DC2"}[n%2])
+	}
+	url := startFake(t, fakeDC(next))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var attempts []int
+	w, err := NewWatcher(fakeADConfig(url), quietLog(),
+		WithBackoff(func(ctx context.Context, attempt int) error {
+			if attempts = append(attempts, attempt); len(attempts) == 3 {
+				cancel()
+			}
+			return ctx.Err()
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Watch(ctx, nil, func(Event) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Watch: %v", err)
+	}
+	if !slices.Equal(attempts, []int{1, 2, 3}) {
+		t.Errorf("backoff attempts %v, want 1, 2, 3", attempts)
 	}
 }
 

@@ -122,19 +122,21 @@ func (w *Watcher) adSession(ctx context.Context, saved []byte, emit func(Event) 
 	if err != nil {
 		return false, fmt.Errorf("ldap: watch: read the root DSE: %w", err)
 	}
-	progressed = true
 	// Notifications first, so that no change falls between the round
 	// and the wait.
 	nconn, closeN, err := w.src.openURL(ctx, url)
 	if err != nil {
-		return progressed, err
+		return false, err
 	}
 	defer closeN()
 	if ndc, err := dsServiceName(nconn); err != nil {
-		return progressed, fmt.Errorf("ldap: watch %s: %w", url, err)
+		return false, fmt.Errorf("ldap: watch %s: %w", url, err)
 	} else if !strings.EqualFold(ndc, dc) {
-		return progressed, fmt.Errorf("ldap: watch %s: %w: %s, then %s", url, errOtherDC, dc, ndc)
+		// Not progress: behind a load-balanced name this repeats, and
+		// the waits must grow.
+		return false, fmt.Errorf("ldap: watch %s: %w: %s, then %s", url, errOtherDC, dc, ndc)
 	}
+	progressed = true
 	w.src.pin.reading(dc)
 	if w.opts.state != nil {
 		w.opts.state(true, nil)
