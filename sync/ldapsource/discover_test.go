@@ -3,6 +3,7 @@ package ldapsource
 import (
 	"context"
 	"errors"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 	"net"
 	"net/url"
 	"slices"
@@ -164,5 +165,26 @@ func TestDiscoverPartialAnswer(t *testing.T) {
 	got, err := d.servers(context.Background())
 	if err != nil || !slices.Equal(got, []string{"ldap://dc1.corp.example.com:389"}) {
 		t.Errorf("servers %v, %v; want dc1", got, err)
+	}
+}
+
+// TestDiscoverWithoutCAFileWarns: discovery trusting the system's CAs is
+// said at start, with what to set; with ca_file it is not.
+func TestDiscoverWithoutCAFileWarns(t *testing.T) {
+	for _, caFile := range []string{"", "ca.pem"} {
+		cfg := fakeADConfig("")
+		cfg.Discover = DiscoverConfig{Domain: "example.org", Scheme: "ldaps"}
+		cfg.CAFile = caFile
+		log, hook := logtest.NewNullLogger()
+		if _, err := New(cfg, log); err != nil {
+			t.Fatal(err)
+		}
+		warned := false
+		for _, e := range hook.AllEntries() {
+			warned = warned || strings.Contains(e.Message, "discover without ca_file") && strings.Contains(e.Message, "set ca_file")
+		}
+		if warned != (caFile == "") {
+			t.Errorf("ca_file %q: warned %v", caFile, warned)
+		}
 	}
 }

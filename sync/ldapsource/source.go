@@ -69,6 +69,11 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 	if cfg.InsecureSkipVerify {
 		log.WithField("url", cfg.URL).Warn("ldap: insecure_skip_verify is set: the server certificate is not verified")
 	}
+	if cfg.Discover.on() && cfg.CAFile == "" {
+		log.WithField("domain", cfg.Discover.Domain).Warn("ldap: discover without ca_file: a discovered DC's certificate is " +
+			"checked against the system's CAs, so a spoofed SRV answer naming a host with a public certificate would pass; " +
+			"set ca_file to the domain's CA")
+	}
 	if cfg.Discover.on() && cfg.Discover.Scheme == "ldap" && !cfg.StartTLS {
 		log.WithField("domain", cfg.Discover.Domain).Warn(
 			"ldap: allow_insecure_ldap is set: the bind password and every entry cross the network in clear text")
