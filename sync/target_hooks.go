@@ -127,8 +127,11 @@ func limitGroupSizes(t targets.Target, groups []targets.Group, x *TargetIndex, p
 		c.RolesAdded = slices.DeleteFunc(c.RolesAdded, func(r RoleChange) bool { return left[grant{r.Role, c.SourceID}] })
 		if len(c.RolesAdded) < had {
 			if c.Action == Roles && len(c.RolesAdded) == 0 && len(c.RolesRemoved) == 0 {
-				p.Summary.Unchanged++ // nothing left to do for this person
-				continue
+				if c.PreviousDN == "" {
+					p.Summary.Unchanged++ // nothing left to do for this person
+					continue
+				}
+				c.Action = Record // the rename is still recorded
 			}
 			c.Reasons = append(c.Reasons, plural(had-len(c.RolesAdded), "role", "roles")+
 				" not granted: the target's group is full (see the warnings)")

@@ -133,3 +133,33 @@ func TestGroupSizeLimit(t *testing.T) {
 		t.Errorf("after a leaver: groups %+v, warnings %q; want one removed and one added", p.Groups, p.Warnings)
 	}
 }
+
+// TestGroupSizeLimitKeepsRename: a person renamed in the source whose only
+// other change is a role into a full group still has the rename recorded
+// (the link's DN follows the source), as a rename alone would.
+func TestGroupSizeLimitKeepsRename(t *testing.T) {
+	tgt := limitedTarget{newFakeTarget(), 3}
+	src := &sliceSource{entries: append(people(3), entry("id-d", "d", "Eng"))}
+	r, store := newTestRunner(t, src, tgt)
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	moved := entry("id-d", "d", "Eng", "staff")
+	moved.DN = "uid=d,ou=moved,dc=x"
+	src.entries[3] = moved
+	out, err := r.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := out.Plans[0]
+	if len(p.Changes) != 1 || p.Changes[0].Action != Record || p.Changes[0].PreviousDN == "" {
+		t.Errorf("changes %+v; want the rename recorded", p.Changes)
+	}
+	ls, err := store.LinksOf(context.Background(), "t", []string{"id-d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ls) != 1 || ls[0].DN != moved.DN {
+		t.Errorf("links %+v; want the DN %s", ls, moved.DN)
+	}
+}
