@@ -133,6 +133,14 @@ func limitGroupSizes(t targets.Target, groups []targets.Group, x *TargetIndex, p
 				}
 				c.Action = Record // the rename is still recorded
 			}
+			// A mover's "gains N roles" counts what is left.
+			if i := slices.Index(c.Reasons, "gains "+plural(had, "role", "roles")); c.Kind == Mover && i >= 0 {
+				if n := len(c.RolesAdded); n > 0 {
+					c.Reasons[i] = "gains " + plural(n, "role", "roles")
+				} else {
+					c.Reasons = slices.Delete(c.Reasons, i, i+1)
+				}
+			}
 			c.Reasons = append(c.Reasons, plural(had-len(c.RolesAdded), "role", "roles")+
 				" not granted: the target's group is full (see the warnings)")
 		}

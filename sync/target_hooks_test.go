@@ -163,3 +163,25 @@ func TestGroupSizeLimitKeepsRename(t *testing.T) {
 		t.Errorf("links %+v; want the DN %s", ls, moved.DN)
 	}
 }
+
+// TestGroupSizeLimitReasons: a mover whose role into a full group is not
+// granted does not still say it gains it (the reasons are the audit's).
+func TestGroupSizeLimitReasons(t *testing.T) {
+	tgt := limitedTarget{newFakeTarget(), 3}
+	src := &sliceSource{entries: append(people(3), entry("id-d", "d", "Eng"))}
+	r, _ := newTestRunner(t, src, tgt)
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	src.entries[3] = entry("id-d", "d", "Sales", "staff")
+	p, err := r.planOnly(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Changes) != 1 || p.Changes[0].Action != Update {
+		t.Fatalf("changes %+v; want d's update", p.Changes)
+	}
+	if why := strings.Join(p.Changes[0].Reasons, "|"); strings.Contains(why, "gains") || !strings.Contains(why, "1 role not granted") {
+		t.Errorf("reasons %q; want the role not granted, and not gained", why)
+	}
+}
