@@ -54,7 +54,7 @@ func BenchmarkLinks100k(b *testing.B) {
 		for i := 0; i < benchPeople; i++ {
 			e := benchEntry(i)
 			if err := s.upsertLink(ctx, tx, Link{Target: "t", SourceID: e.SourceID, TargetID: guid(-i - 1),
-				UserName: e.UserName, DN: e.DN, Active: true}, time.Now()); err != nil {
+				UserName: e.UserName, DN: e.DN, Active: true}, time.Now(), false); err != nil {
 				return err
 			}
 		}

@@ -20,8 +20,9 @@ type Link struct {
 	Active   bool   // false once idsync disabled the account
 	Created  time.Time
 	// Updated is when idsync last wrote an active link; for an inactive
-	// one, when it turned inactive (the disable), which later writes to it
-	// keep: delete_after's retention counts from it.
+	// one, when it turned inactive or was last disabled (an account
+	// someone turned on again), which other writes to it keep:
+	// delete_after's retention counts from it.
 	Updated time.Time
 }
 
@@ -37,7 +38,8 @@ type Op struct {
 	// already linked, updated (TargetID, UserName, DN, Active). An empty
 	// Link.Target means Audit.Target. Created and Updated are set from
 	// Audit.Time (Created only on insert; Updated not on an inactive link
-	// that stays inactive on the same account, see Link.Updated). Linking an account that is
+	// that stays inactive on the same account, unless Audit.Action is a
+	// disable: see Link.Updated). Linking an account that is
 	// linked to another source ID fails with ErrLinkConflict, unless that
 	// source ID is Replaces.
 	Link *Link
@@ -120,7 +122,9 @@ func (s *Store) Commit(ctx context.Context, op Op) error {
 		}
 		switch {
 		case op.Link != nil:
-			err = s.upsertLink(ctx, tx, l, a.Time)
+			// A disable, even of an account someone turned on again while
+			// its link stayed inactive, starts delete_after's retention.
+			err = s.upsertLink(ctx, tx, l, a.Time, a.Action == "disable" && a.Error == "")
 		case op.Unlink:
 			err = s.unlink(ctx, tx, a.Target, a.SourceID, a.TargetID)
 		}
@@ -145,7 +149,9 @@ func (s *Store) Commit(ctx context.Context, op Op) error {
 	return err
 }
 
-func (s *Store) upsertLink(ctx context.Context, tx *sql.Tx, l Link, at time.Time) error {
+// upsertLink inserts or updates l; restart sets Updated even on an
+// inactive link that stays inactive on the same account (a new disable).
+func (s *Store) upsertLink(ctx context.Context, tx *sql.Tx, l Link, at time.Time, restart bool) error {
 	var owner string
 	err := tx.StmtContext(ctx, s.stmts.linkOwner).QueryRow(l.Target, l.TargetID).Scan(&owner)
 	switch {
@@ -156,7 +162,7 @@ func (s *Store) upsertLink(ctx context.Context, tx *sql.Tx, l Link, at time.Time
 		return fmt.Errorf("link source %q to account %q: %w", l.SourceID, l.TargetID, err)
 	}
 	_, err = tx.StmtContext(ctx, s.stmts.upsertLink).Exec(l.Target, l.SourceID, l.TargetID,
-		l.UserName, l.DN, l.Active, ms(at), ms(at))
+		l.UserName, l.DN, l.Active, ms(at), ms(at), restart)
 	if err != nil {
 		return fmt.Errorf("link source %q to account %q: %w", l.SourceID, l.TargetID, err)
 	}

@@ -55,7 +55,7 @@ func (s *Store) prepare(ctx context.Context) error {
 			VALUES (?,?,?,?,?,?,?,?)
 			ON CONFLICT (target, source_id) DO UPDATE SET target_id = excluded.target_id,
 			user_name = excluded.user_name, dn = excluded.dn, active = excluded.active,
-			updated = CASE WHEN NOT links.active AND NOT excluded.active AND links.target_id = excluded.target_id
+			updated = CASE WHEN NOT links.active AND NOT excluded.active AND links.target_id = excluded.target_id AND NOT ?
 				THEN links.updated ELSE excluded.updated END`},
 		{&s.stmts.unlinkSource, `DELETE FROM links WHERE target = ? AND source_id = ?`},
 		{&s.stmts.unlinkBoth, `DELETE FROM links WHERE target = ? AND source_id = ? AND target_id = ?`},

@@ -127,8 +127,19 @@ func limitGroupSizes(t targets.Target, groups []targets.Group, x *TargetIndex, p
 		c.RolesAdded = slices.DeleteFunc(c.RolesAdded, func(r RoleChange) bool { return left[grant{r.Role, c.SourceID}] })
 		if len(c.RolesAdded) < had {
 			if c.Action == Roles && len(c.RolesAdded) == 0 && len(c.RolesRemoved) == 0 {
-				p.Summary.Unchanged++ // nothing left to do for this person
-				continue
+				if c.PreviousDN == "" {
+					p.Summary.Unchanged++ // nothing left to do for this person
+					continue
+				}
+				c.Action = Record // the rename is still recorded
+			}
+			// A mover's "gains N roles" counts what is left.
+			if i := slices.Index(c.Reasons, "gains "+plural(had, "role", "roles")); c.Kind == Mover && i >= 0 {
+				if n := len(c.RolesAdded); n > 0 {
+					c.Reasons[i] = "gains " + plural(n, "role", "roles")
+				} else {
+					c.Reasons = slices.Delete(c.Reasons, i, i+1)
+				}
 			}
 			c.Reasons = append(c.Reasons, plural(had-len(c.RolesAdded), "role", "roles")+
 				" not granted: the target's group is full (see the warnings)")

@@ -133,3 +133,55 @@ func TestGroupSizeLimit(t *testing.T) {
 		t.Errorf("after a leaver: groups %+v, warnings %q; want one removed and one added", p.Groups, p.Warnings)
 	}
 }
+
+// TestGroupSizeLimitKeepsRename: a person renamed in the source whose only
+// other change is a role into a full group still has the rename recorded
+// (the link's DN follows the source), as a rename alone would.
+func TestGroupSizeLimitKeepsRename(t *testing.T) {
+	tgt := limitedTarget{newFakeTarget(), 3}
+	src := &sliceSource{entries: append(people(3), entry("id-d", "d", "Eng"))}
+	r, store := newTestRunner(t, src, tgt)
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	moved := entry("id-d", "d", "Eng", "staff")
+	moved.DN = "uid=d,ou=moved,dc=x"
+	src.entries[3] = moved
+	out, err := r.Run(context.Background(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := out.Plans[0]
+	if len(p.Changes) != 1 || p.Changes[0].Action != Record || p.Changes[0].PreviousDN == "" {
+		t.Errorf("changes %+v; want the rename recorded", p.Changes)
+	}
+	ls, err := store.LinksOf(context.Background(), "t", []string{"id-d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ls) != 1 || ls[0].DN != moved.DN {
+		t.Errorf("links %+v; want the DN %s", ls, moved.DN)
+	}
+}
+
+// TestGroupSizeLimitReasons: a mover whose role into a full group is not
+// granted does not still say it gains it (the reasons are the audit's).
+func TestGroupSizeLimitReasons(t *testing.T) {
+	tgt := limitedTarget{newFakeTarget(), 3}
+	src := &sliceSource{entries: append(people(3), entry("id-d", "d", "Eng"))}
+	r, _ := newTestRunner(t, src, tgt)
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	src.entries[3] = entry("id-d", "d", "Sales", "staff")
+	p, err := r.planOnly(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Changes) != 1 || p.Changes[0].Action != Update {
+		t.Fatalf("changes %+v; want d's update", p.Changes)
+	}
+	if why := strings.Join(p.Changes[0].Reasons, "|"); strings.Contains(why, "gains") || !strings.Contains(why, "1 role not granted") {
+		t.Errorf("reasons %q; want the role not granted, and not gained", why)
+	}
+}

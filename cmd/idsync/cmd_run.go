@@ -282,6 +282,14 @@ func (d *daemon) reload() error {
 	return nil
 }
 
+// sameSource reports whether a and b are the same [source] settings.
+func sameSource(a, b SourceConfig) bool {
+	if a.Kind != b.Kind || (a.section == nil) != (b.section == nil) {
+		return false
+	}
+	return a.section == nil || reflect.DeepEqual(a.section.settings(), b.section.settings())
+}
+
 // swap builds cfg's runner and schedules and puts them in place. While a
 // watcher follows the source, the runs keep the source it follows (a
 // watch event must be read where it came from: the same servers, the same
@@ -291,7 +299,7 @@ func (d *daemon) swap(cfg *Config) error {
 	d.mu.Lock()
 	old := d.cfg
 	d.mu.Unlock()
-	keptSource := d.watch != nil && !reflect.DeepEqual(cfg.Source, old.Source)
+	keptSource := d.watch != nil && !sameSource(cfg.Source, old.Source)
 	if keptSource {
 		cfg.Source = old.Source
 	}

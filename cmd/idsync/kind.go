@@ -44,6 +44,10 @@ type section[T any] interface {
 	// kind has none. state, when not nil, is told when the watcher
 	// connects and when it lost its connection and reconnects.
 	watcher(log logrus.FieldLogger, state func(connected bool, err error)) (sync.Watcher, error)
+	// settings returns the decoded section's values (a C), to compare two
+	// loads of it: the section itself holds its kind's functions, which
+	// are never deeply equal.
+	settings() any
 }
 
 // spec describes a kind whose section is a C. Its functions are the
@@ -106,6 +110,8 @@ func (c *configured[C, T]) secrets() map[string]secret.Ref {
 	}
 	return out
 }
+
+func (c *configured[C, T]) settings() any { return *c.cfg }
 
 func (c *configured[C, T]) build(log logrus.FieldLogger, sh *shared) (T, error) {
 	return c.spec.build(*c.cfg, log, sh)

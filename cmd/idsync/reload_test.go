@@ -157,3 +157,18 @@ func TestReloadKeepsWatchedSource(t *testing.T) {
 		t.Errorf("no warning that [source] waits for a restart: %v", hook.AllEntries())
 	}
 }
+
+// TestReloadSameWatchedSource: a reload of a file whose [source] did not
+// change warns of nothing about it while a watcher follows the source.
+func TestReloadSameWatchedSource(t *testing.T) {
+	d, _, hook := reloadEnv(t, "")
+	d.watch = newWatchState("syncrepl", d.metrics, "ldap")
+	if err := d.reload(); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range hook.AllEntries() {
+		if e.Level == logrus.WarnLevel && strings.Contains(fmt.Sprint(e.Data["keys"]), "source") {
+			t.Errorf("the same [source] reloaded: warned %q %v", e.Message, e.Data)
+		}
+	}
+}
