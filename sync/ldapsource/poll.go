@@ -2,7 +2,9 @@ package ldapsource
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -48,12 +50,24 @@ func (s *Source) ChangedSince(ctx context.Context, since time.Time) (ids, groups
 // changedInContext lists the IDs of the people (objectClass person)
 // changed (stamp) anywhere in the naming context that holds
 // users.base_dn, the server's root DSE says which; none when it does not
-// say. Those outside the users' search are people moved out of it:
-// reading them again finds them gone (leavers).
+// say (logged once) or when that is users.base_dn itself, searched
+// already. Those outside the users' search are people moved out of it:
+// reading them again finds them gone (leavers). A lost connection fails
+// the poll, so that its changes are listed again by the next.
 func (s *Source) changedInContext(ctx context.Context, conn *ldap.Conn, stamp string) ([]string, error) {
 	nc, err := namingContextOf(conn, s.cfg.Users.BaseDN)
+	var lerr *ldap.Error
+	if err != nil && (ctx.Err() != nil || !errors.As(err, &lerr) || lerr.ResultCode == ldap.ErrorNetwork) {
+		return nil, fmt.Errorf("ldap: poll: read the root DSE: %w", err)
+	}
 	if err != nil || nc == "" {
-		s.log.WithError(err).Debug("ldap: poll: no naming context for users.base_dn: people moved out of it are seen by the next full run")
+		s.noContext.Do(func() {
+			s.log.WithError(err).Warn("ldap: poll: the root DSE names no naming context holding users.base_dn: " +
+				"a person moved out of it is seen by the next full run, not by a poll")
+		})
+		return nil, nil
+	}
+	if strings.EqualFold(nc, s.cfg.Users.BaseDN) && s.scope() == ldap.ScopeWholeSubtree {
 		return nil, nil
 	}
 	return s.pagedIDs(ctx, conn, query{what: "changed people in " + nc, base: nc, scope: ldap.ScopeWholeSubtree,

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
@@ -39,6 +40,9 @@ type Source struct {
 	keep *keptGroups
 	// pin is the server every Source of the same servers uses.
 	pin *dcPin
+	// noContext logs, once, that polls cannot see people moved out of
+	// users.base_dn (the root DSE names no naming context holding it).
+	noContext *gosync.Once
 	// discovery finds the servers in DNS (discover.domain); nil when
 	// they are configured. resolver resolves their names (nil: the
 	// system's resolver).
@@ -52,7 +56,7 @@ func New(cfg Config, log logrus.FieldLogger) (*Source, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	s := &Source{cfg: cfg, log: log, password: new(secret.Secret),
+	s := &Source{cfg: cfg, log: log, password: new(secret.Secret), noContext: new(gosync.Once),
 		pin: pinFor(strings.Join(append([]string{cfg.URL}, cfg.FailoverURLs...), " "))}
 	if cfg.Discover.on() {
 		s.resolver = dnsResolver(cfg.Discover.DNSServer)
