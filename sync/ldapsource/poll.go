@@ -47,8 +47,8 @@ func (s *Source) ChangedSince(ctx context.Context, since time.Time) (ids, groups
 	return ids, groups, nil
 }
 
-// changedInContext lists the IDs of the people (objectClass person)
-// changed (stamp) anywhere in the naming context that holds
+// changedInContext lists the IDs of the people (users.filter) changed
+// (stamp) anywhere in the naming context that holds
 // users.base_dn, the server's root DSE says which; none when it does not
 // say (logged once) or when that is users.base_dn itself, searched
 // already. Those outside the users' search are people moved out of it:
@@ -70,8 +70,11 @@ func (s *Source) changedInContext(ctx context.Context, conn *ldap.Conn, stamp st
 	if strings.EqualFold(nc, s.cfg.Users.BaseDN) && s.scope() == ldap.ScopeWholeSubtree {
 		return nil, nil
 	}
+	// users.filter, not a class: it is what makes an entry a person here
+	// (an account or posixAccount entry, never a computer), and a move
+	// leaves the entry's attributes as they were.
 	return s.pagedIDs(ctx, conn, query{what: "changed people in " + nc, base: nc, scope: ldap.ScopeWholeSubtree,
-		filter: "(&(objectClass=person)" + stamp + ")", attrs: []string{s.cfg.IDAttribute}, otherContexts: true})
+		filter: "(&" + s.cfg.Users.Filter + stamp + ")", attrs: []string{s.cfg.IDAttribute}, otherContexts: true})
 }
 
 // namingContextOf returns the naming context (of the root DSE's
