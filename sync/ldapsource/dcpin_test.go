@@ -135,15 +135,7 @@ func TestReadChangesOtherDC(t *testing.T) {
 // a different DC each time (DNS round robin over the domain's name) ends
 // the session with an error saying so, before any DirSync round.
 func TestADSessionOneDC(t *testing.T) {
-	var mu gosync.Mutex
-	n := 0
-	next := func() string { // a different DC for each root DSE read
-		mu.Lock()
-		defer mu.Unlock()
-		n++
-		return ntds([]string{"DC1", "DC2"}[n%2])
-	}
-	url := startFake(t, fakeDC(next))
+	url := startFake(t, fakeDC(alternatingDCs()))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var errs []error
@@ -174,15 +166,7 @@ func TestADSessionOneDC(t *testing.T) {
 // reconnections grow, instead of a reconnection (two connections and
 // binds) every half second for ever.
 func TestADSessionOtherDCBacksOff(t *testing.T) {
-	var mu gosync.Mutex
-	n := 0
-	next := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		n++
-		return ntds([]string{"DC1", "DC2"}[n%2])
-	}
-	url := startFake(t, fakeDC(next))
+	url := startFake(t, fakeDC(alternatingDCs()))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var attempts []int
@@ -201,6 +185,19 @@ func TestADSessionOtherDCBacksOff(t *testing.T) {
 	}
 	if !slices.Equal(attempts, []int{1, 2, 3}) {
 		t.Errorf("backoff attempts %v, want 1, 2, 3", attempts)
+	}
+}
+
+// alternatingDCs names DC1 and DC2 in turn, one for each root DSE read: a
+// URL whose name leads to a different DC each time (DNS round robin).
+func alternatingDCs() func() string {
+	var mu gosync.Mutex
+	n := 0
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return ntds([]string{"DC1", "DC2"}[n%2])
 	}
 }
 
