@@ -105,8 +105,22 @@ func (c *groupCache) groups() *mapping.Groups {
 // left out. Cycles are harmless.
 func (c *groupCache) people(g *cachedGroup) map[string]string {
 	out := map[string]string{}
+	c.walk(g, func(key, dn string, group bool) bool {
+		if !group {
+			out[key] = dn
+		}
+		return true
+	})
+	return out
+}
+
+// walk calls visit with every member of g, directly or through the groups
+// it contains (each group once: cycles are harmless), by normalised DN and
+// as given, saying whether it is a group of c; it stops when visit returns
+// false. A nil g has no members.
+func (c *groupCache) walk(g *cachedGroup, visit func(key, dn string, group bool) bool) {
 	if g == nil {
-		return out
+		return
 	}
 	seen := map[string]bool{mapping.NormalizeDN(g.dn): true}
 	stack := [][]string{g.members}
@@ -115,17 +129,16 @@ func (c *groupCache) people(g *cachedGroup) map[string]string {
 		stack = stack[:len(stack)-1]
 		for _, m := range members {
 			key := mapping.NormalizeDN(m)
-			if sub, ok := c.byKey[key]; ok {
-				if !seen[key] {
-					seen[key] = true
-					stack = append(stack, sub.members)
-				}
-				continue
+			sub, group := c.byKey[key]
+			if !visit(key, m, group) {
+				return
 			}
-			out[key] = m
+			if group && !seen[key] {
+				seen[key] = true
+				stack = append(stack, sub.members)
+			}
 		}
 	}
-	return out
 }
 
 // affected returns the DNs of the people whose memberships a change of a

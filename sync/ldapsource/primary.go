@@ -33,26 +33,12 @@ func (p *primaryIndex) touches(c *groupCache, g *cachedGroup) bool {
 	if g == nil {
 		return false
 	}
-	if p.used[mapping.NormalizeDN(g.dn)] {
-		return true
-	}
-	seen := map[string]bool{mapping.NormalizeDN(g.dn): true}
-	stack := [][]string{g.members}
-	for len(stack) > 0 {
-		members := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, m := range members {
-			key := mapping.NormalizeDN(m)
-			if p.used[key] {
-				return true
-			}
-			if sub, ok := c.byKey[key]; ok && !seen[key] {
-				seen[key] = true
-				stack = append(stack, sub.members)
-			}
-		}
-	}
-	return false
+	found := p.used[mapping.NormalizeDN(g.dn)]
+	c.walk(g, func(key, _ string, _ bool) bool {
+		found = found || p.used[key]
+		return !found
+	})
+	return found
 }
 
 // add records the group e, whose objectSid is read; a group without one
