@@ -96,7 +96,6 @@ func limitGroupSizes(t targets.Target, groups []targets.Group, x *TargetIndex, p
 			size[g.ID] = len(x.members[gi]) // the view's index holds them
 		}
 	}
-	type grant struct{ role, person string }
 	left := map[grant]bool{}
 	for i := range p.Groups {
 		g := &p.Groups[i]
@@ -121,6 +120,17 @@ func limitGroupSizes(t targets.Target, groups []targets.Group, x *TargetIndex, p
 	p.Groups = slices.DeleteFunc(p.Groups, func(g GroupChange) bool {
 		return !g.Create && !g.Adopt && len(g.Add) == 0 && len(g.Remove) == 0
 	})
+	withoutGrants(p, left)
+	recount(p)
+}
+
+// grant is one role given to one person (by source ID).
+type grant struct{ role, person string }
+
+// withoutGrants takes the grants in left out of p's changes: a change
+// left with nothing to do goes (a rename stays, as a record), and the
+// reasons say what was not granted.
+func withoutGrants(p *Plan, left map[grant]bool) {
 	kept := p.Changes[:0]
 	for _, c := range p.Changes {
 		had := len(c.RolesAdded)
@@ -148,5 +158,4 @@ func limitGroupSizes(t targets.Target, groups []targets.Group, x *TargetIndex, p
 	}
 	clear(p.Changes[len(kept):])
 	p.Changes = kept
-	recount(p)
 }
