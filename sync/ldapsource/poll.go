@@ -34,17 +34,22 @@ func (s *Source) ChangedSince(ctx context.Context, since time.Time) (ids, groups
 	if err != nil {
 		return nil, nil, err
 	}
-	listed := make(map[string]bool, len(ids))
+	return appendNew(ids, moved), groups, nil
+}
+
+// appendNew appends to ids those of more it does not hold yet.
+func appendNew(ids, more []string) []string {
+	listed := make(map[string]bool, len(ids)+len(more))
 	for _, id := range ids {
 		listed[id] = true
 	}
-	for _, id := range moved {
+	for _, id := range more {
 		if !listed[id] {
 			listed[id] = true
 			ids = append(ids, id)
 		}
 	}
-	return ids, groups, nil
+	return ids
 }
 
 // changedInContext lists the IDs of the people (users.filter) changed

@@ -81,15 +81,7 @@ func (s *Source) ChangedAfter(ctx context.Context, mark []byte) (ids, groups, de
 	if err != nil {
 		return nil, nil, nil, false, err
 	}
-	listed := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		listed[id] = true
-	}
-	for _, id := range out {
-		if !listed[id] {
-			ids = append(ids, id)
-		}
-	}
+	ids = appendNew(ids, out)
 	if deleted, err = s.deletedAfter(ctx, conn, now.nc, stamp); err != nil {
 		return nil, nil, nil, false, err
 	}
