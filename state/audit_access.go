@@ -61,6 +61,9 @@ func (r *replay) result(q AccessQuery) ([]AccessRow, error) {
 	picks := make([]pick, 0, len(r.accounts))
 	n := 0
 	for key, a := range r.accounts {
+		if q.Target != "" && key.target != q.Target {
+			continue
+		}
 		name := strings.ToLower(a.userName)
 		if person != "" && name != person && a.sourceID != q.Person && key.id != q.Person {
 			continue
@@ -144,16 +147,28 @@ func reasonList(v string) ([]string, error) {
 
 // AccessAt reconstructs, from the audit, who held which account and roles
 // in each target at q.At, with the records and rules that gave them. It
-// verifies the whole chain in the same pass and refuses, with an error
-// wrapping ErrChainBroken that names the first bad record, when it does
-// not verify: a report built on an altered audit is no evidence. skipped
+// starts from the latest checkpoint dated at or before q.At, when there
+// is one, and replays the records after it. It verifies what it reads in
+// the same pass (the checkpoint, the records up to the next checkpoint
+// and any later one dated at or before q.At, and the chain from the
+// checkpoint to its head) and refuses, with an error wrapping
+// ErrChainBroken that names the first bad record, when that does not
+// verify: a report built on an altered audit is no evidence. skipped
 // counts the redacted records it could not replay.
 func (s *Store) AccessAt(ctx context.Context, q AccessQuery) (rows []AccessRow, res VerifyResult, skipped int, err error) {
 	if q.At.IsZero() {
 		return nil, res, 0, fmt.Errorf("state: access: no date")
 	}
 	rp := newReplay(q)
-	res, err = s.verify(ctx, VerifyOptions{}, rp)
+	sp, err := s.accessSpan(ctx, rp.at)
+	if err != nil {
+		return nil, res, 0, fmt.Errorf("state: access at %s: %w", q.At.UTC().Format(time.RFC3339), err)
+	}
+	if sp.from != nil {
+		from := sp.from
+		rp.init = func(ctx context.Context) error { return loadCheckpoint(ctx, s.db, from, rp) }
+	}
+	res, err = s.verify(ctx, VerifyOptions{}, rp, sp)
 	if err != nil {
 		return nil, res, 0, err
 	}
@@ -164,5 +179,51 @@ func (s *Store) AccessAt(ctx context.Context, q AccessQuery) (rows []AccessRow, 
 	if err != nil {
 		return nil, res, 0, fmt.Errorf("state: access: %w", err)
 	}
-	return rows, res, rp.skipped, nil
+	return rows, res, rp.skippedFor(q.Target), nil
+}
+
+// accessSpan returns what a report at the moment at reads: from the
+// latest checkpoint dated at or before it, the records up to the next
+// checkpoint, and the later records dated at or before it (a clock set
+// back). A moment before the retention's horizon is refused.
+func (s *Store) accessSpan(ctx context.Context, at int64) (span, error) {
+	sp := span{partial: true}
+	cps, err := checkpoints(ctx, s.db)
+	if err != nil {
+		return sp, err
+	}
+	var horizon int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(audit_id), 0) FROM audit_chain WHERE event IN ('prune', 'anonymise')`).Scan(&horizon); err != nil {
+		return sp, err
+	}
+	next := -1
+	for i := range cps {
+		if cps[i].upTo == horizon && cps[i].time > at {
+			return sp, fmt.Errorf("the retention removed the records up to %d (%s and before): the earliest moment a report can show is %s",
+				horizon, fromMS(cps[i].time).Format(time.RFC3339), fromMS(cps[i].time).Format(time.RFC3339))
+		}
+		if cps[i].time <= at {
+			sp.from, next = &cps[i], i+1
+		} else if sp.from == nil {
+			next = i
+			break
+		}
+	}
+	if next < 0 || next >= len(cps) {
+		return sp, nil
+	}
+	sp.hi = cps[next].upTo
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM audit INDEXED BY audit_time WHERE time <= ? AND id > ? ORDER BY id`, at, sp.hi)
+	if err != nil {
+		return sp, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return sp, err
+		}
+		sp.extra = append(sp.extra, id)
+	}
+	return sp, rows.Err()
 }

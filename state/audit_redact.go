@@ -14,6 +14,9 @@ import (
 type RedactResult struct {
 	Records int // account records whose personal fields were all removed
 	Groups  int // group records the person was removed from
+	// Checkpoints is how many checkpoints covering the redacted records
+	// were made again without them.
+	Checkpoints int
 }
 
 // RedactPerson removes a person's personal data from the audit (an
@@ -31,6 +34,7 @@ func (s *Store) RedactPerson(ctx context.Context, person, why string) (RedactRes
 	if strings.TrimSpace(person) == "" {
 		return res, fmt.Errorf("state: redact: empty person")
 	}
+	var dropped []checkpoint
 	err := s.write(ctx, "redact "+person, func(tx *sql.Tx) error {
 		ids, err := identities(ctx, tx, person)
 		if err != nil {
@@ -41,6 +45,7 @@ func (s *Store) RedactPerson(ctx context.Context, person, why string) (RedactRes
 			return err
 		}
 		x := newHasher()
+		first := int64(0)
 		for _, r := range rows {
 			var fields []string
 			if r.kind == "group" {
@@ -61,10 +66,41 @@ func (s *Store) RedactPerson(ctx context.Context, person, why string) (RedactRes
 			if err := storeRedaction(ctx, tx, x, &r, eventRedact, "redacted "+strings.Join(fields, ", ")+": "+why, contains(fields, "members")); err != nil {
 				return err
 			}
+			if first == 0 {
+				first = r.id
+			}
 		}
-		return nil
+		if first == 0 {
+			return nil
+		}
+		// The checkpoints covering a redacted record hold what it said:
+		// they go in the same transaction, and are made again below from
+		// the redacted records.
+		dropped, err = dropCheckpoints(ctx, tx, first, "a redaction changed records it covers")
+		return err
 	})
-	return res, err
+	if err != nil || len(dropped) == 0 {
+		return res, err
+	}
+	if res.Checkpoints, err = s.remakeCheckpoints(ctx, dropped); err != nil {
+		return res, fmt.Errorf("state: redact: done, but its %d checkpoints were not made again (reports from them replay more records until idsync audit checkpoint makes them): %w", len(dropped), err)
+	}
+	return res, nil
+}
+
+// remakeCheckpoints makes the dropped checkpoints again, where they were,
+// from the records as they are now.
+func (s *Store) remakeCheckpoints(ctx context.Context, dropped []checkpoint) (int, error) {
+	cps, err := checkpoints(ctx, s.db)
+	if err != nil {
+		return 0, err
+	}
+	marks := make([]int64, len(dropped))
+	from := map[int64]int64{}
+	for i, c := range dropped {
+		marks[i], from[c.upTo] = c.upTo, c.chainFrom
+	}
+	return s.makeCheckpoints(ctx, cps, marks, from, "made again after a redaction")
 }
 
 // personIDs are the identities of one person in the audit.
@@ -254,13 +290,30 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, mode string) (
 	if mode != RetentionDelete && mode != RetentionAnonymise {
 		return 0, 0, fmt.Errorf("state: prune audit: mode %q is not %q or %q", mode, RetentionDelete, RetentionAnonymise)
 	}
+	const horizonQ = `SELECT coalesce((SELECT min(id) - 1 FROM audit WHERE time >= ?1 OR status = 'pending'),
+			(SELECT max(id) FROM audit), 0)`
+	var base int64
+	if err := s.db.QueryRowContext(ctx, horizonQ, ms(before)).Scan(&base); err != nil {
+		return 0, 0, fmt.Errorf("state: prune audit: %w", err)
+	}
+	if base <= 0 {
+		return 0, 0, nil
+	}
+	// A checkpoint at the horizon keeps the accounts the records to go
+	// gave: reports after it stay whole.
+	if err := s.baseCheckpoint(ctx, base); err != nil {
+		return 0, 0, fmt.Errorf("state: prune audit: a checkpoint at the horizon (record %d): %w", base, err)
+	}
 	err = s.write(ctx, "prune audit before "+before.UTC().Format(time.RFC3339), func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT min(id) - 1 FROM audit WHERE time >= ?1 OR status = 'pending'),
-			(SELECT max(id) FROM audit), 0)`, ms(before)).Scan(&upTo)
+		err := tx.QueryRowContext(ctx, horizonQ, ms(before)).Scan(&upTo)
 		if err != nil || upTo <= 0 {
 			return err
 		}
-		note := fmt.Sprintf("retention: records up to %d (older than %s) ", upTo, before.UTC().Format(time.RFC3339))
+		upTo = min(upTo, base)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_checkpoint WHERE upto < ?`, upTo); err != nil {
+			return err
+		}
+		note := fmt.Sprintf("retention: records up to %d (older than %s) and the checkpoints before them ", upTo, before.UTC().Format(time.RFC3339))
 		if mode == RetentionDelete {
 			n, err = deleteUpTo(ctx, tx, upTo)
 			note += "deleted"
@@ -276,6 +329,25 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, mode string) (
 		return appendChain(ctx, tx, nil, newEntry{auditID: upTo, event: event, digest: d, note: note})
 	})
 	return upTo, n, err
+}
+
+// baseCheckpoint makes a checkpoint of the records up to id unless there
+// is one.
+func (s *Store) baseCheckpoint(ctx context.Context, id int64) error {
+	cps, err := checkpoints(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	for _, c := range cps {
+		if c.upTo == id {
+			return nil
+		}
+	}
+	n, err := s.makeCheckpoints(ctx, cps, []int64{id}, nil, "the retention's horizon")
+	if err == nil && n == 0 {
+		err = fmt.Errorf("a redaction or retention changed the audit while it was read; the next run tries again")
+	}
+	return err
 }
 
 func deleteUpTo(ctx context.Context, tx *sql.Tx, upTo int64) (int, error) {

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"context"
 	"fmt"
 	"strings"
 )
@@ -51,18 +52,51 @@ type replay struct {
 	target   string
 	accounts map[accountKey]*accountState
 	groups   map[accountKey]string // group ID -> role
-	skipped  int                   // redacted records that could not be replayed
+	skipped  map[string]int        // per target, redacted records that could not be replayed
 	// strs keeps one copy of the strings many accounts share (targets,
 	// roles, reasons), so that they hold neither a copy each nor the
 	// record they came from.
 	strs map[string]string
+	// maxTime is the latest time of the records replayed.
+	maxTime int64
+	// marks, in a pass that makes checkpoints, are record IDs in
+	// ascending order: once the records up to one are replayed (before
+	// the first record past it), onMark is called with it.
+	marks  []int64
+	onMark func(upTo int64) error
+	// init, when set, loads the state the replay starts from (a
+	// checkpoint); the pass calls it before the first record.
+	init func(ctx context.Context) error
+}
+
+// start calls init once.
+func (r *replay) start(ctx context.Context) error {
+	if r.init == nil {
+		return nil
+	}
+	f := r.init
+	r.init = nil
+	return f(ctx)
 }
 
 // maxShared bounds strs: past it, strings are copied, not shared.
 const maxShared = 1 << 16
 
 func newReplay(q AccessQuery) *replay {
-	return &replay{at: ms(q.At), target: q.Target, accounts: map[accountKey]*accountState{}, groups: map[accountKey]string{}, strs: map[string]string{}}
+	return &replay{at: ms(q.At), target: q.Target, accounts: map[accountKey]*accountState{}, groups: map[accountKey]string{}, strs: map[string]string{}, skipped: map[string]int{}}
+}
+
+// skippedFor returns how many redacted records of target (all when "")
+// could not be replayed.
+func (r *replay) skippedFor(target string) int {
+	if target != "" {
+		return r.skipped[target]
+	}
+	n := 0
+	for _, v := range r.skipped {
+		n += v
+	}
+	return n
 }
 
 // shared returns a copy of s that the replay may keep.
@@ -117,12 +151,34 @@ func replayForm(sr *storedRow) replayRec {
 	return out
 }
 
+// feed applies one record of a pass, calling onMark for the marks it
+// passes.
+func (r *replay) feed(sr *replayRec) error {
+	if err := r.flushMarks(sr.id - 1); err != nil {
+		return err
+	}
+	return r.row(sr)
+}
+
+// flushMarks calls onMark for the marks up to id.
+func (r *replay) flushMarks(id int64) error {
+	for len(r.marks) > 0 && r.marks[0] <= id {
+		m := r.marks[0]
+		r.marks = r.marks[1:]
+		if err := r.onMark(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // row applies one record. Records the target refused, or that failed,
 // changed nothing; pending and unconfirmed ones count, flagged.
 func (r *replay) row(sr *replayRec) error {
 	if sr.time > r.at || (r.target != "" && sr.target != r.target) {
 		return nil
 	}
+	r.maxTime = max(r.maxTime, sr.time)
 	unconfirmed := false
 	switch sr.status {
 	case AuditRefused, AuditFailed:
@@ -136,7 +192,7 @@ func (r *replay) row(sr *replayRec) error {
 	key := accountKey{sr.target, sr.targetID}
 	if key.id == "" {
 		if sr.redacted {
-			r.skipped++
+			r.skipped[sr.target]++
 		}
 		return nil
 	}
@@ -203,7 +259,7 @@ func (r *replay) group(sr *replayRec, unconfirmed bool) error {
 	role = r.shared(role)
 	for _, m := range sr.members {
 		if m.Redacted || m.TargetID == "" {
-			r.skipped++
+			r.skipped[sr.target]++
 			continue
 		}
 		a := r.accounts[accountKey{sr.target, m.TargetID}]

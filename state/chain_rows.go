@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync/atomic"
 )
@@ -89,11 +90,14 @@ func (r *rowScan) scanParallel(ctx context.Context, db *sql.DB, lo, hi, span int
 	}
 	if rp != nil {
 		fns = append(fns, func(ctx context.Context) error {
+			if err := rp.start(ctx); err != nil {
+				return err
+			}
 			for k := range fed {
 				select {
 				case rs := <-fed[k]:
 					for i := range rs {
-						if err := rp.row(&rs[i]); err != nil {
+						if err := rp.feed(&rs[i]); err != nil {
 							return err
 						}
 					}
@@ -182,6 +186,42 @@ func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64, keep fun
 		}
 	}
 	return rows.Err()
+}
+
+// scanIDs reads the records ids (in ID order, after the others) one by
+// one, computes their digests and, with rp set, replays them.
+func (r *rowScan) scanIDs(ctx context.Context, db *sql.DB, ids []int64, rp *replay) error {
+	x := newHasher()
+	for _, id := range ids {
+		var row storedRow
+		err := scanStored(db.QueryRowContext(ctx, `SELECT `+storedColumns+` FROM audit WHERE id = ?`, id), &row)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // deleted since: compare finds its entry
+		}
+		if err != nil {
+			return err
+		}
+		d, err := x.digest(&row)
+		if err != nil {
+			r.note(nil, row.id, err.Error())
+		}
+		r.ids = append(r.ids, row.id)
+		r.digests = append(r.digests, d)
+		if row.status == AuditPending {
+			r.pending++
+		}
+		if row.redacted != "" {
+			r.note(&r.redacted, row.id, "")
+			r.nRed++
+		}
+		if rp != nil && rp.wants(&row) {
+			rec := replayForm(&row)
+			if err := rp.feed(&rec); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // compare matches every record with its last chain entry: a record that

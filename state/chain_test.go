@@ -107,36 +107,49 @@ func TestVerifyTamper(t *testing.T) {
 			`UPDATE audit_head SET seq = 6, hash = (SELECT hash FROM audit_chain WHERE seq = 6)`}, wantSeq: 7, want: "past the end"},
 		{name: "append an entry", sql: []string{`INSERT INTO audit_chain (seq, audit_id, event, digest, hash) SELECT 9, 1, 'insert', digest, hash FROM audit_chain WHERE seq = 1`}, wantSeq: 9, want: "chain entry 9"},
 	}
+	// Each case twice: the chain read in one pass, and in two halves read
+	// in parallel.
+	defer func(n int64) { chainSplit = n }(chainSplit)
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := openTest(t)
-			chainHistory(t, s)
-			head, err := s.AuditHead(context.Background())
-			if err != nil || head.Seq != 8 {
-				t.Fatalf("head = %v, %v; want entry 8", head, err)
-			}
-			if res := verify(t, s, VerifyOptions{Head: head}); !res.OK() || res.Records != 6 || res.Pending != 1 || res.Entries != 8 {
-				t.Fatalf("before tampering: %+v", res)
-			}
-			for _, q := range tt.sql {
-				if _, err := s.db.Exec(q); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
-			opts := VerifyOptions{}
-			if tt.logged {
-				opts.Head = head
-			}
-			res := verify(t, s, opts)
-			if res.OK() {
-				t.Fatal("the altered audit verified")
-			}
-			first := res.Problems[0]
-			if (tt.wantID != 0 && first.AuditID != tt.wantID) || (tt.wantSeq != 0 && first.Seq != tt.wantSeq) || !strings.Contains(first.String(), tt.want) {
-				t.Errorf("first problem = %q (record %d, entry %d); want record %d entry %d %q; all: %v",
-					first, first.AuditID, first.Seq, tt.wantID, tt.wantSeq, tt.want, res.Problems)
-			}
-		})
+		for _, split := range []int64{1 << 16, 2} {
+			t.Run(fmt.Sprintf("%s/split%d", tt.name, split), func(t *testing.T) {
+				chainSplit = split
+				tamperCase(t, tt.sql, tt.logged, tt.wantID, tt.wantSeq, tt.want)
+			})
+		}
+	}
+}
+
+// tamperCase applies sql to the audit of chainHistory and checks that
+// verify names the first problem as wanted.
+func tamperCase(t *testing.T, sql []string, logged bool, wantID, wantSeq int64, want string) {
+	t.Helper()
+	s := openTest(t)
+	chainHistory(t, s)
+	head, err := s.AuditHead(context.Background())
+	if err != nil || head.Seq != 8 {
+		t.Fatalf("head = %v, %v; want entry 8", head, err)
+	}
+	if res := verify(t, s, VerifyOptions{Head: head}); !res.OK() || res.Records != 6 || res.Pending != 1 || res.Entries != 8 {
+		t.Fatalf("before tampering: %+v", res)
+	}
+	for _, q := range sql {
+		if _, err := s.db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	opts := VerifyOptions{}
+	if logged {
+		opts.Head = head
+	}
+	res := verify(t, s, opts)
+	if res.OK() {
+		t.Fatal("the altered audit verified")
+	}
+	first := res.Problems[0]
+	if (wantID != 0 && first.AuditID != wantID) || (wantSeq != 0 && first.Seq != wantSeq) || !strings.Contains(first.String(), want) {
+		t.Errorf("first problem = %q (record %d, entry %d); want record %d entry %d %q; all: %v",
+			first, first.AuditID, first.Seq, wantID, wantSeq, want, res.Problems)
 	}
 }
 

@@ -24,6 +24,10 @@ type VerifyOptions struct {
 	// Head, when Seq is set, is a head logged earlier: the chain must hold
 	// an entry at Head.Seq with hash Head.Hash, else it was rewritten.
 	Head ChainHead
+	// Checkpoints also reads every checkpoint's state and checks it
+	// against the digest it was stored with (a report checks the one it
+	// starts from).
+	Checkpoints bool
 }
 
 // Problem is one place where the audit does not match its chain.
@@ -53,7 +57,10 @@ type VerifyResult struct {
 	Pending  int64     // records still pending (their outcome not yet known)
 	Redacted int64     // records with redacted personal fields
 	PrunedTo int64     // records up to this ID were pruned by the retention
-	Problems []Problem // in chain order; none when the audit verifies
+	// Checkpoints is how many checkpoints were checked (their states too
+	// with VerifyOptions.Checkpoints).
+	Checkpoints int
+	Problems    []Problem // in chain order; none when the audit verifies
 }
 
 // OK reports whether the audit verified.
@@ -77,12 +84,24 @@ type entryInfo struct {
 // retention prune or anonymisation verify. The chain and the records are
 // read in parallel.
 func (s *Store) VerifyAudit(ctx context.Context, opts VerifyOptions) (VerifyResult, error) {
-	return s.verify(ctx, opts, nil)
+	return s.verify(ctx, opts, nil, span{})
+}
+
+// span is the part of the audit a pass reads: the whole of it (the zero
+// span), or the records after a checkpoint (report access, and the pass
+// that makes the next checkpoints).
+type span struct {
+	// partial: a report's or a checkpoint's pass, which checks only the
+	// checkpoint it starts from (audit verify checks them all).
+	partial bool
+	from    *checkpoint // the checkpoint the replay starts from; nil: the first record
+	hi      int64       // the last record read; 0: the last there is
+	extra   []int64     // records past hi read too (dated at or before the report's date), in ID order
 }
 
 // verify is VerifyAudit feeding rp, when set, the records it reads (the
-// replay of report access, in the same pass).
-func (s *Store) verify(ctx context.Context, opts VerifyOptions, rp *replay) (VerifyResult, error) {
+// replay of report access, in the same pass), over the span sp.
+func (s *Store) verify(ctx context.Context, opts VerifyOptions, rp *replay, sp span) (VerifyResult, error) {
 	var res VerifyResult
 	// The passes run on their own connections, each its own snapshot,
 	// while an apply may be writing: the chain is read up to the head
@@ -96,10 +115,29 @@ func (s *Store) verify(ctx context.Context, opts VerifyOptions, rp *replay) (Ver
 	if err := s.db.QueryRowContext(ctx, `SELECT min(id), max(id) FROM audit`).Scan(&lo, &hi); err != nil {
 		return res, fmt.Errorf("state: verify audit: %w", err)
 	}
-	chain := chainScan{upTo: head.Seq, last: newLastEntries(lo.Int64, hi.Int64, head.Seq)}
+	chain := chainScan{upTo: head.Seq}
+	if sp.from != nil {
+		chain.start, chain.recFrom = sp.from.chainFrom, sp.from.upTo
+		lo.Int64 = max(lo.Int64, sp.from.upTo+1)
+	}
+	if sp.hi != 0 {
+		hi.Int64 = min(hi.Int64, sp.hi)
+		chain.recTo, chain.extra = sp.hi, sp.extra
+	}
+	lo.Valid = lo.Valid && lo.Int64 <= hi.Int64
+	chain.last = newLastEntries(lo.Int64, hi.Int64, head.Seq)
 	var rows rowScan
 	fns := []func(context.Context) error{
 		func(ctx context.Context) error { return chain.scan(ctx, s.db, opts.Head) },
+	}
+	var cps []checkpoint
+	if !sp.partial {
+		if cps, err = checkpoints(ctx, s.db); err != nil {
+			return res, fmt.Errorf("state: verify audit: %w", err)
+		}
+		if opts.Checkpoints {
+			fns = append(fns, func(ctx context.Context) error { return readStates(ctx, s.db, cps) })
+		}
 	}
 	if lo.Valid {
 		fns = append(fns, func(ctx context.Context) error {
@@ -110,8 +148,27 @@ func (s *Store) verify(ctx context.Context, opts VerifyOptions, rp *replay) (Ver
 	if err := all(ctx, fns...); err != nil {
 		return res, fmt.Errorf("state: verify audit: %w", err)
 	}
+	if rp != nil {
+		// A pass with no records to read has not loaded the checkpoint.
+		if err := rp.start(ctx); err != nil {
+			return res, fmt.Errorf("state: verify audit: %w", err)
+		}
+	}
+	if len(sp.extra) > 0 {
+		if err := rows.scanIDs(ctx, s.db, sp.extra, rp); err != nil {
+			return res, fmt.Errorf("state: verify audit: %w", err)
+		}
+	}
+	if rp != nil && rp.onMark != nil {
+		if err := rp.flushMarks(hi.Int64); err != nil {
+			return res, fmt.Errorf("state: verify audit: %w", err)
+		}
+	}
+	if sp.from != nil {
+		cps = []checkpoint{*sp.from} // its stateSum set by the load
+	}
 	res.Records, res.Pending, res.Redacted = int64(len(rows.ids)), rows.pending, rows.nRed
-	res.Head, res.Entries, res.PrunedTo = head, chain.entries, chain.prunedTo
+	res.Head, res.Entries, res.PrunedTo, res.Checkpoints = head, chain.entries, chain.prunedTo, len(cps)
 	probs := chain.problems
 	probs = append(probs, chain.checkHead(head)...)
 	if p, err := s.pastHead(ctx); err != nil {
@@ -120,6 +177,7 @@ func (s *Store) verify(ctx context.Context, opts VerifyOptions, rp *replay) (Ver
 		probs = append(probs, *p)
 	}
 	probs = append(probs, compare(&chain, &rows)...)
+	probs = append(probs, chain.checkCheckpoints(cps, sp.partial)...)
 	if probs, err = s.recheck(ctx, head, &chain, probs); err != nil {
 		return res, fmt.Errorf("state: verify audit: %w", err)
 	}
@@ -165,7 +223,8 @@ func (s *Store) recheck(ctx context.Context, head ChainHead, c *chainScan, probs
 		return nil, err
 	}
 	defer tx.Rollback()
-	tail := chainScan{last: c.last, lastSeq: c.lastSeq, lastHash: c.lastHash, prunedTo: c.prunedTo, anonTo: c.anonTo}
+	tail := chainScan{last: c.last, lastSeq: c.lastSeq, lastHash: c.lastHash, prunedTo: c.prunedTo, anonTo: c.anonTo,
+		recFrom: c.recFrom, recTo: c.recTo, extra: c.extra, cps: c.cps}
 	if err := tail.scanFrom(ctx, tx, head.Seq); err != nil {
 		return nil, err
 	}
@@ -292,17 +351,24 @@ func (l *lastEntries) each(fn func(id int64, info entryInfo)) {
 
 // chainScan holds what the pass over audit_chain found.
 type chainScan struct {
-	last       *lastEntries
-	lastSeq    int64
-	lastHash   string // the stored bytes
-	upTo       int64  // read no further than this entry (the head at the start)
-	entries    int64
-	prunedTo   int64
-	anonTo     int64
-	headFound  bool
-	problems   []Problem
-	wantHead   ChainHead
-	headTooNew bool
+	last *lastEntries
+	// start, when set, is the entry the scan starts after (a pass from a
+	// checkpoint); recFrom and recTo, when set, bound the records whose
+	// entries are noted (the records the pass reads), extra naming more.
+	start, recFrom, recTo int64
+	extra                 []int64
+	cps                   map[int64]cpEntry // each checkpoint's last entry, by the last record it covers
+	held                  []heldEntry       // set: what the entries note is held here (see scan)
+	lastSeq               int64
+	lastHash              string // the stored bytes
+	upTo                  int64  // read no further than this entry (the head at the start)
+	entries               int64
+	prunedTo              int64
+	anonTo                int64
+	headFound             bool
+	problems              []Problem
+	wantHead              ChainHead
+	headTooNew            bool
 }
 
 // scan reads the chain in order, checks each entry's hash against the
@@ -312,7 +378,75 @@ func (c *chainScan) scan(ctx context.Context, db *sql.DB, want ChainHead) error 
 		c.last = newLastEntries(0, -1, 0)
 	}
 	c.wantHead = want
-	return c.read(ctx, db, 0, c.upTo)
+	if c.start > 0 {
+		if err := c.startAfter(ctx, db, c.start); err != nil {
+			return err
+		}
+		if c.lastSeq != c.start {
+			c.add(Problem{Seq: c.start, What: "missing: the entry a checkpoint starts from was deleted"})
+			c.lastSeq = c.start
+		}
+	}
+	if c.upTo-c.start < 2*chainSplit {
+		return c.read(ctx, db, c.start, c.upTo)
+	}
+	// Two halves read in parallel: each entry's hash is checked against
+	// the stored hash of the one before, so the second half starts from
+	// the stored entry where the first ends. What it notes waits for the
+	// first half, to be applied in chain order.
+	mid := c.start + (c.upTo-c.start)/2
+	tail := &chainScan{upTo: c.upTo, recFrom: c.recFrom, recTo: c.recTo, extra: c.extra, wantHead: want, held: []heldEntry{}}
+	err := all(ctx,
+		func(ctx context.Context) error { return c.read(ctx, db, c.start, mid) },
+		func(ctx context.Context) error {
+			if err := tail.startAfter(ctx, db, mid); err != nil {
+				return err
+			}
+			return tail.read(ctx, db, mid, c.upTo)
+		})
+	if err != nil {
+		return err
+	}
+	c.entries += tail.entries
+	c.headFound = c.headFound || tail.headFound
+	for _, p := range tail.problems {
+		c.add(p)
+	}
+	for i := range tail.held {
+		h := &tail.held[i]
+		e := chainEntry{seq: h.seq, auditID: h.auditID, event: h.event}
+		if h.sha {
+			e.digest = string(h.digest[:])
+		}
+		c.note(&e)
+	}
+	c.lastSeq, c.lastHash = tail.lastSeq, tail.lastHash
+	return nil
+}
+
+// chainSplit is the shortest half of a chain scan read in parallel (a
+// variable for the tests).
+var chainSplit int64 = 1 << 16
+
+// heldEntry is what an entry read by the second half of a scan notes, held
+// until the first half is done.
+type heldEntry struct {
+	seq, auditID int64
+	event        string
+	sha          bool // the digest is a SHA-256 (unless altered)
+	digest       [sha256.Size]byte
+}
+
+// startAfter makes the scan start after the last stored entry at or
+// before seq.
+func (c *chainScan) startAfter(ctx context.Context, db *sql.DB, seq int64) error {
+	var h []byte
+	err := db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_chain WHERE seq <= ? ORDER BY seq DESC LIMIT 1`, seq).Scan(&c.lastSeq, &h)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	c.lastHash = string(h)
+	return nil
 }
 
 // scanFrom goes on reading the chain after entry from, to its end, inside
@@ -325,8 +459,13 @@ type querier interface {
 	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
 }
 
+type chainQuerier interface {
+	querier
+	queryer
+}
+
 // read checks the entries after from up to to, in order.
-func (c *chainScan) read(ctx context.Context, db querier, from, to int64) error {
+func (c *chainScan) read(ctx context.Context, db chainQuerier, from, to int64) error {
 	// One text column per entry (see storedColumns): the numbers and
 	// lengths, then the event, note, digest and hash, these two as
 	// stored (bytes, not hex: half the size, and nothing to decode).
@@ -395,12 +534,22 @@ func unpackEntry(packed string, e *chainEntry) error {
 
 // note records what entry e says about its record.
 func (c *chainScan) note(e *chainEntry) {
+	if c.held != nil {
+		c.hold(e)
+		return
+	}
 	switch e.event {
 	case eventPrune:
 		c.prunedTo = max(c.prunedTo, e.auditID)
 		return
 	case eventAnonymise:
 		c.anonTo = max(c.anonTo, e.auditID)
+		return
+	case eventCheckpoint, eventDropCP:
+		c.noteCheckpoint(e)
+		return
+	}
+	if !c.reads(e.auditID) {
 		return
 	}
 	info, _ := c.last.get(e.auditID)
@@ -415,6 +564,25 @@ func (c *chainScan) note(e *chainEntry) {
 		info.redacted = true
 	}
 	c.last.put(e.auditID, info)
+}
+
+// hold keeps what e notes, when it can matter, for the scan's first half.
+func (c *chainScan) hold(e *chainEntry) {
+	var ev string
+	switch e.event {
+	case eventPrune, eventAnonymise, eventCheckpoint, eventDropCP:
+		ev = e.event
+	case eventInsert, eventComplete, eventSettle, eventRedact:
+		if !c.reads(e.auditID) {
+			return
+		}
+		ev = e.event
+	default:
+		ev = strings.Clone(e.event)
+	}
+	h := heldEntry{seq: e.seq, auditID: e.auditID, event: ev, sha: len(e.digest) == sha256.Size}
+	copy(h.digest[:], e.digest)
+	c.held = append(c.held, h)
 }
 
 func (c *chainScan) add(p Problem) {

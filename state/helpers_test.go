@@ -76,3 +76,16 @@ func entries(es ...SnapshotEntry) func() (SnapshotEntry, bool, error) {
 		return es[i-1], true, nil
 	}
 }
+
+// versionBefore returns the schema version just before the migration
+// named name.
+func versionBefore(t testing.TB, name string) int {
+	t.Helper()
+	for i, m := range migrations {
+		if m.name == name {
+			return i
+		}
+	}
+	t.Fatalf("no migration %q", name)
+	return 0
+}

@@ -22,7 +22,7 @@ func TestLinkCountMigration(t *testing.T) {
 		}
 	}
 	_, err := s.db.ExecContext(ctx, fmt.Sprintf(`DROP TRIGGER links_count_insert; DROP TRIGGER links_count_delete;
-		DROP TRIGGER links_count_move; DROP TABLE link_counts; PRAGMA user_version = %d`, SchemaVersion()-1))
+		DROP TRIGGER links_count_move; DROP TABLE link_counts; DROP TABLE audit_checkpoint; PRAGMA user_version = %d`, versionBefore(t, "link counts")))
 	if err != nil {
 		t.Fatal(err)
 	}

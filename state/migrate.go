@@ -25,6 +25,7 @@ var migrations = []migration{
 	{name: "watch cookies", sql: schemaWatchCookies},
 	{name: "audit hash chain, members, redaction", sql: schemaAuditChain, after: chainExisting},
 	{name: "link counts", sql: schemaLinkCounts},
+	{name: "audit checkpoints", sql: schemaCheckpoints},
 }
 
 // schemaV1: runs, links, groups, snapshot, audit. Tables are STRICT;

@@ -53,7 +53,8 @@ type Runner struct {
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
 	// Retention, when set, is applied to the audit at the end of every
-	// apply run, before the chain head is logged (the [audit] retention).
+	// apply run, before the chain head is logged: the [audit] retention
+	// and the audit checkpoints.
 	Retention func(ctx context.Context) error
 	// SoD are the segregation-of-duties rules checked against every run's
 	// plans (sod.go); with rules, a full run plans every target before it
@@ -634,7 +635,7 @@ func (r *Runner) finish(ctx context.Context, run state.Run, status string, p *Pl
 	if run.Mode == state.ModeApply {
 		if r.Retention != nil {
 			if err := r.Retention(fctx); err != nil {
-				r.Log.WithError(err).Warn("audit retention not applied; the next run tries again")
+				r.Log.WithError(err).Warn("audit retention or checkpoints not applied; the next run tries again")
 			}
 		}
 		r.logChainHead(fctx, run)

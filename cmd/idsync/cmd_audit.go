@@ -83,10 +83,11 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	var c common
 	c.register(fs)
 	head := fs.String("head", "", "a chain head logged earlier (`SEQ:HASH`): fail unless the chain still holds it")
+	checkpoints := fs.Bool("checkpoints", false, "also read every audit checkpoint's state and check it (a report checks the one it starts from)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var opts state.VerifyOptions
+	opts := state.VerifyOptions{Checkpoints: *checkpoints}
 	if *head != "" {
 		h, err := state.ParseChainHead(*head)
 		if err != nil {
@@ -107,7 +108,11 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	if res.PrunedTo > 0 {
 		fmt.Fprintf(stdout, ", up to %d pruned", res.PrunedTo)
 	}
-	fmt.Fprintf(stdout, ")\nchain entries: %d\nhead: %s\n", res.Entries, res.Head)
+	fmt.Fprintf(stdout, ")\nchain entries: %d\n", res.Entries)
+	if res.Checkpoints > 0 {
+		fmt.Fprintf(stdout, "checkpoints: %d\n", res.Checkpoints)
+	}
+	fmt.Fprintf(stdout, "head: %s\n", res.Head)
 	if res.OK() {
 		fmt.Fprintln(stdout, "verified: the audit matches its chain")
 		return nil
@@ -236,6 +241,9 @@ func cmdAuditRedact(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	fmt.Fprintf(stdout, "redacted %d account records and %d group records; the chain still verifies (head %s)\n", res.Records, res.Groups, head)
+	if res.Checkpoints > 0 {
+		fmt.Fprintf(stdout, "made %d audit checkpoints again without them\n", res.Checkpoints)
+	}
 	return nil
 }
 
@@ -268,5 +276,26 @@ func cmdAuditPrune(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	verb := map[string]string{state.RetentionDelete: "deleted", state.RetentionAnonymise: "anonymised"}[mode]
 	fmt.Fprintf(stdout, "%s %d records older than %s (up to record %d)\n", verb, n, stamp(before), upTo)
+	return nil
+}
+
+// cmdAuditCheckpoint makes the audit checkpoints due.
+func cmdAuditCheckpoint(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit checkpoint", stderr)
+	var c common
+	c.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	s, err := openSession(ctx, c, stderr, true)
+	if err != nil {
+		return err
+	}
+	defer s.store.Close()
+	n, err := s.store.Checkpoint(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "made %d audit checkpoints\n", n)
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	gosync "sync"
 	"time"
@@ -53,29 +54,43 @@ func (c *Config) validateAudit() []keyErr {
 // would cost a look through the old records each time.
 const retentionEvery = time.Hour
 
-// auditRetention returns the hook that applies [audit] retention after
-// an apply run (at most once every retentionEvery), or nil when the audit
-// is kept forever.
+// auditRetention returns the hook run after an apply run: it applies
+// [audit] retention (at most once every retentionEvery; never when the
+// audit is kept forever) and makes the audit checkpoints due.
 func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger) func(ctx context.Context) error {
 	a := cfg.Audit
-	if a.retention == 0 {
-		return nil
+	var retain func(ctx context.Context) error
+	if a.retention != 0 {
+		mode := a.RetentionMode
+		if mode == "" {
+			mode = state.RetentionDelete
+		}
+		retain = onceEvery(retentionEvery, time.Now, func(ctx context.Context) error {
+			before := time.Now().Add(-a.retention)
+			upTo, n, err := store.PruneAudit(ctx, before, mode)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				log.WithFields(logrus.Fields{"records": n, "up_to": upTo, "mode": mode, "older_than": stamp(before)}).Info("audit retention applied")
+			}
+			return nil
+		})
 	}
-	mode := a.RetentionMode
-	if mode == "" {
-		mode = state.RetentionDelete
-	}
-	return onceEvery(retentionEvery, time.Now, func(ctx context.Context) error {
-		before := time.Now().Add(-a.retention)
-		upTo, n, err := store.PruneAudit(ctx, before, mode)
-		if err != nil {
-			return err
+	return func(ctx context.Context) error {
+		var err error
+		if retain != nil {
+			err = retain(ctx)
+		}
+		n, cerr := store.Checkpoint(ctx)
+		if cerr != nil {
+			return errors.Join(err, cerr)
 		}
 		if n > 0 {
-			log.WithFields(logrus.Fields{"records": n, "up_to": upTo, "mode": mode, "older_than": stamp(before)}).Info("audit retention applied")
+			log.WithField("checkpoints", n).Info("audit checkpoints made")
 		}
-		return nil
-	})
+		return err
+	}
 }
 
 // onceEvery returns f run at its first call and then at the first call

@@ -36,6 +36,8 @@ func (v *verb) run(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return exitOK, cmdAuditRedact(ctx, args, stdout, stderr)
 	case "audit prune":
 		return exitOK, cmdAuditPrune(ctx, args, stdout, stderr)
+	case "audit checkpoint":
+		return exitOK, cmdAuditCheckpoint(ctx, args, stdout, stderr)
 	case "report access":
 		return exitOK, cmdReportAccess(ctx, args, stdout, stderr)
 	case "report leavers":
@@ -98,14 +100,17 @@ expression, and every secret reference (the file exists and is readable,
 the environment variable is set). Secrets are never printed.`},
 	// The audit's sub-commands come before "audit" itself: findVerb takes
 	// the first verb the arguments start with.
-	{"audit verify", "[-c config.toml] [--head SEQ:HASH]",
+	{"audit verify", "[-c config.toml] [--head SEQ:HASH] [--checkpoints]",
 		`Checks the audit against its hash chain (docs/audit.md): every chain
 entry's hash, the chain's head, and every audit record against the digest
 chained for it. An edited, deleted, inserted, reordered or truncated record
 is found; the first bad one is named and the exit code is 1. Redactions and
 retention prunes verify. --head takes a head logged at the end of a run
 ("audit chain head" in the log) and fails unless the chain still holds it:
-that catches a rewrite of the whole database.`},
+that catches a rewrite of the whole database. Every audit checkpoint is
+checked against the digest chained for it (an inserted, deleted, restored
+or edited one is found); --checkpoints also reads each one's state (a
+report access checks the one it starts from).`},
 	{"audit export", "[-c config.toml] --since DATE [--target NAME] [--format jsonl|csv]",
 		`Writes the audit records at or after DATE for a SIEM, oldest first: one
 JSON object per line (jsonl), or CSV with the columns id, time, run, target,
@@ -128,11 +133,20 @@ database to itself (not while an apply or the daemon runs).`},
 personal fields. The oldest records go first, up to the first one that is
 newer or still pending. One chain entry records it; the chain still
 verifies. Needs the state database to itself.`},
+	{"audit checkpoint", "[-c config.toml]",
+		`Makes the audit checkpoints due now: one every 100,000 records, each
+holding what report access rebuilds from the records up to it, so that a
+report starts from the checkpoint before its date rather than from the
+first record. The records are verified as they are read; an audit that
+does not verify gets none. Every apply run makes them at its end: this is
+for a database upgraded with a large audit, or after an error.`},
 	{"report access", "[-c config.toml] --at DATE [--target NAME] [--role ROLE] [--person PERSON] [--format text|json|csv]",
 		`Prints who had which account and roles in each target at DATE, with the
-audit records and rules that gave them, rebuilt from the audit. The whole
-audit chain is verified first; the report is refused, naming the first bad
-record, when it does not verify. Changes whose outcome is unknown (pending,
+audit records and rules that gave them, rebuilt from the audit: from the
+last checkpoint at or before DATE (see audit checkpoint), the records after
+it. What the report reads is verified first (the checkpoint, the records up
+to the next checkpoint and the chain after it to its head); the report is
+refused, naming the first bad record, when it does not verify. Changes whose outcome is unknown (pending,
 unconfirmed) count and are marked. --format csv writes the columns target,
 user_name, source_id, account_id, active, account_since, account_record,
 account_reasons, role, role_since, role_record, role_reason and unconfirmed
