@@ -125,7 +125,9 @@ func scratch(t testing.TB, s *Store, q AccessQuery) ([]AccessRow, int) {
 	return rows, rp.skippedFor(q.Target)
 }
 
-// accessDates are moments across the history, every record's among them.
+// accessDates are moments across the history: every fourth record's, and
+// each checkpoint's time and the milliseconds either side of it (where a
+// report moves from one checkpoint to the next).
 func accessDates(t testing.TB, s *Store) []time.Time {
 	t.Helper()
 	rows, err := s.db.Query(`SELECT DISTINCT time FROM audit ORDER BY time`)
@@ -134,12 +136,21 @@ func accessDates(t testing.TB, s *Store) []time.Time {
 	}
 	defer rows.Close()
 	out := []time.Time{histStart.Add(-time.Hour)}
-	for rows.Next() {
+	for i := 0; rows.Next(); i++ {
 		var v int64
 		if err := rows.Scan(&v); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, fromMS(v), fromMS(v).Add(30*time.Second))
+		if i%4 == 0 {
+			out = append(out, fromMS(v), fromMS(v).Add(30*time.Second))
+		}
+	}
+	cps, err := checkpoints(context.Background(), s.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cps {
+		out = append(out, fromMS(c.time-1), fromMS(c.time), fromMS(c.time+1))
 	}
 	return out
 }
