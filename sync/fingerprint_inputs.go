@@ -22,6 +22,10 @@ type PlanInputs struct {
 	groupIDs map[string]string
 	index    *TargetIndex
 	roles    []string // the rules' static roles
+	// limit, when set, applies the target's group size limit to a plan
+	// (SavedPlan.Filter: to the approved changes); nil when the plan was
+	// limited already.
+	limit func(*Plan)
 
 	linkBySource map[string]int32
 	linkByTarget map[string]int32

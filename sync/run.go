@@ -82,6 +82,11 @@ type Options struct {
 	// plan applied: SavedPlan.Filter); an error refuses that target's run
 	// before anything is written.
 	Inspect func(p *Plan, in *PlanInputs) error
+	// Saved, when set, applies a saved plan (apply --plan): Saved.Filter
+	// keeps of each target's fresh plan only the approved changes, and the
+	// target's group size limit is checked against those, the changes
+	// written, not against the whole fresh plan. It runs before Inspect.
+	Saved *SavedPlan
 }
 
 // Outcome is what a run did, target by target.
@@ -440,7 +445,10 @@ func (r *Runner) planTarget(ctx context.Context, t TargetSpec, mode string, opts
 	start := time.Now()
 	src = src.forTarget(t)
 	pt.src = src
-	p := r.plan(t, now, src, v)
+	p, limit := r.plan(t, now, src, v)
+	if opts.Saved == nil {
+		limit(p)
+	}
 	pt.p = p
 	r.Log.WithFields(logrus.Fields{"target": t.Name, "changes": len(p.Changes), "seconds": time.Since(start).Seconds()}).Debug("plan built")
 	pt.run.SourceCount = p.Summary.InScope
@@ -448,8 +456,18 @@ func (r *Runner) planTarget(ctx context.Context, t TargetSpec, mode string, opts
 		p.Incremental, pt.run.SourceCount = v.partial, v.lastCount
 	}
 	var in *PlanInputs
-	if opts.Inspect != nil || len(r.SoD) > 0 {
+	if opts.Inspect != nil || opts.Saved != nil || len(r.SoD) > 0 {
 		in = newPlanInputs(src, v, r.Mapper.Roles())
+	}
+	if opts.Saved != nil {
+		in.limit = limit
+		err := opts.Saved.Filter(p, in)
+		in.limit = nil
+		if err != nil {
+			pt.done = true
+			pt.err = r.finish(ctx, pt.run, state.StatusRefused, p, &pt.res, fmt.Errorf("refusing to apply, nothing was changed: %w", err))
+			return pt
+		}
 	}
 	if opts.Inspect != nil {
 		if err := opts.Inspect(p, in); err != nil {
@@ -565,7 +583,10 @@ func failureText(res Result) string {
 		res.Failed, res.Failed+res.Applied, res.Refused, strings.Join(res.Errors, "\n  "))
 }
 
-func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *Plan {
+// plan builds target t's plan, and returns it with the function that
+// applies the target's group size limit to it (or to what is kept of it:
+// a saved plan applied), which the caller calls.
+func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) (*Plan, func(*Plan)) {
 	m := r.mapperOf(t)
 	roles := m.Roles()
 	groups := v.groups
@@ -579,8 +600,8 @@ func (r *Runner) plan(t TargetSpec, now time.Time, src source, v *targetView) *P
 		Index: v.index, PeopleIndex: src.index, ManagerLinks: v.managerLinks, Deleted: src.deleted, GoneAt: src.goneAt,
 	})
 	describeActions(t.Target, p)
-	limitGroupSizes(t.Target, groups, v.index, p)
-	return p
+	index := v.index
+	return p, func(p *Plan) { limitGroupSizes(t.Target, groups, index, p) }
 }
 
 func anyRoles(people []mapping.Person) bool {

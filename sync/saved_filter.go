@@ -30,7 +30,9 @@ type Refusal struct {
 // A saved change that is not in the fresh plan, or whose fingerprint
 // differs, is refused and named in the outcome and the plan's warnings;
 // under AllOrNothing any refusal refuses the whole target. A target the
-// saved plan has no plan for is refused.
+// saved plan has no plan for is refused. Set as Options.Saved, it gets the
+// fresh plan before the target's group size limit, and applies that limit
+// to the approved changes, before their fingerprints are compared.
 func (sp *SavedPlan) Filter(p *Plan, in *PlanInputs) error {
 	var st *SavedTarget
 	for _, t := range sp.Targets {
@@ -41,9 +43,25 @@ func (sp *SavedPlan) Filter(p *Plan, in *PlanInputs) error {
 	if st == nil {
 		return fmt.Errorf("%w: it has no plan for target %q", ErrSavedPlan, p.Target)
 	}
-	in.Fingerprint(p)
 	out := &SavedOutcome{Target: p.Target, Approved: st.Changes}
 	sp.Outcomes = append(sp.Outcomes, out)
+	if in.limit != nil {
+		// The group size limit counts what is written: the approved
+		// changes and their memberships, not the whole fresh plan.
+		approved := p.Changes[:0]
+		for i := range p.Changes {
+			if _, ok := st.changes[changeKey(&p.Changes[i])]; ok {
+				approved = append(approved, p.Changes[i])
+			} else {
+				out.Skipped++
+			}
+		}
+		clear(p.Changes[len(approved):])
+		p.Changes = approved
+		p.Groups = onlyMembershipsOf(p.Groups, approved)
+		in.limit(p)
+	}
+	in.Fingerprint(p)
 	seen := make(map[string]bool, st.Changes)
 	kept := p.Changes[:0]
 	for i := range p.Changes {
@@ -121,17 +139,7 @@ func refusalText(rs []Refusal) string {
 // addition for a person whose kept change gains the role, a removal for an
 // account whose kept change loses it.
 func filterGroups(groups []GroupChange, kept []Change, st *SavedTarget) []GroupChange {
-	gains := map[string]bool{} // source ID + role
-	losses := map[string]bool{}
-	for i := range kept {
-		c := &kept[i]
-		for _, r := range c.RolesAdded {
-			gains[c.SourceID+"\x00"+r.Role] = true
-		}
-		for _, r := range c.RolesRemoved {
-			losses[c.TargetID+"\x00"+r.Role] = true
-		}
-	}
+	gains, losses := membershipsOf(kept)
 	out := groups[:0]
 	for _, g := range groups {
 		sg, ok := st.groups[g.Role]
@@ -150,6 +158,38 @@ func filterGroups(groups []GroupChange, kept []Change, st *SavedTarget) []GroupC
 		if g.Create && sg.adds > 0 && len(g.Add) == 0 {
 			continue // created for members whose changes were all refused
 		}
+		if g.Create || g.Adopt || len(g.Add) > 0 || len(g.Remove) > 0 {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// membershipsOf returns the role gains (source ID + role) and losses
+// (target ID + role) of changes.
+func membershipsOf(changes []Change) (gains, losses map[string]bool) {
+	gains, losses = map[string]bool{}, map[string]bool{}
+	for i := range changes {
+		c := &changes[i]
+		for _, r := range c.RolesAdded {
+			gains[c.SourceID+"\x00"+r.Role] = true
+		}
+		for _, r := range c.RolesRemoved {
+			losses[c.TargetID+"\x00"+r.Role] = true
+		}
+	}
+	return gains, losses
+}
+
+// onlyMembershipsOf keeps of groups' additions and removals those of
+// changes, and every group change that still does something: what the
+// group size limit counts when a saved plan is applied.
+func onlyMembershipsOf(groups []GroupChange, changes []Change) []GroupChange {
+	gains, losses := membershipsOf(changes)
+	out := groups[:0]
+	for _, g := range groups {
+		g.Add = keepMembers(g.Add, func(m Member) bool { return gains[m.SourceID+"\x00"+g.Role] })
+		g.Remove = keepMembers(g.Remove, func(m Member) bool { return losses[m.TargetID+"\x00"+g.Role] })
 		if g.Create || g.Adopt || len(g.Add) > 0 || len(g.Remove) > 0 {
 			out = append(out, g)
 		}

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -183,5 +184,106 @@ func TestGroupSizeLimitReasons(t *testing.T) {
 	}
 	if why := strings.Join(p.Changes[0].Reasons, "|"); strings.Contains(why, "gains") || !strings.Contains(why, "1 role not granted") {
 		t.Errorf("reasons %q; want the role not granted, and not gained", why)
+	}
+}
+
+// TestSavedPlanGroupSizeLimitCountsApprovedOnly: apply --plan checks a
+// group's size limit against the approved changes, the ones it writes,
+// not against the fresh plan's: a group with room for one more member, a
+// fresh plan with two additions and a saved plan that approved one of
+// them applies that one, with its membership.
+func TestSavedPlanGroupSizeLimitCountsApprovedOnly(t *testing.T) {
+	tgt := limitedTarget{newFakeTarget(), 3}
+	src := &sliceSource{entries: people(2)}
+	r, _ := newTestRunner(t, src, tgt)
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The plan approved: ca joins, into staff (3 members of at most 3).
+	src.entries = people(3)
+	out, err := r.Run(context.Background(), Options{DryRun: true, Inspect: func(p *Plan, in *PlanInputs) error {
+		in.Fingerprint(p)
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc bytes.Buffer
+	if err := WriteJSON(&doc, out.Plans); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := ReadSavedPlan(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// da joins too before the plan is applied: the fresh plan would take
+	// staff to 4 members, but da is not approved and is not written.
+	src.entries = people(4)
+	out, err = r.Run(context.Background(), Options{Saved: sp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := sp.Outcomes[0]
+	if o.Approved != 1 || o.Kept != 1 || len(o.Refused) != 0 || o.Skipped != 1 {
+		t.Errorf("outcome %+v; want ca's approved change kept and da's skipped", o)
+	}
+	if w := strings.Join(out.Plans[0].Warnings, "|"); strings.Contains(w, "would have") {
+		t.Errorf("warnings %q; the approved addition fits the group", w)
+	}
+	if countUsers(tgt.fakeTarget, "ca") != 1 || countUsers(tgt.fakeTarget, "da") != 0 {
+		t.Errorf("accounts %+v; want ca created and not da", tgt.accounts)
+	}
+	var staff *targets.Group
+	for _, g := range tgt.groups {
+		if g.DisplayName == "staff" {
+			staff = g
+		}
+	}
+	if staff == nil || len(staff.Members) != 3 {
+		t.Fatalf("staff %+v; want its 3 members: aa, ba and the approved ca", staff)
+	}
+}
+
+// TestSavedPlanGroupSizeLimitWithheld: a saved plan made when the group
+// was full (the role withheld from the joiner) still applies as approved
+// when nothing moved: the joiner is created, without the role.
+func TestSavedPlanGroupSizeLimitWithheld(t *testing.T) {
+	tgt := limitedTarget{newFakeTarget(), 2}
+	src := &sliceSource{entries: people(2)}
+	r, _ := newTestRunner(t, src, tgt)
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	src.entries = people(3)
+	out, err := r.Run(context.Background(), Options{DryRun: true, Inspect: func(p *Plan, in *PlanInputs) error {
+		in.Fingerprint(p)
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc bytes.Buffer
+	if err := WriteJSON(&doc, out.Plans); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := ReadSavedPlan(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(context.Background(), Options{Saved: sp}); err != nil {
+		t.Fatal(err)
+	}
+	if o := sp.Outcomes[0]; o.Kept != 1 || len(o.Refused) != 0 {
+		t.Errorf("outcome %+v; want the approved create kept", o)
+	}
+	if countUsers(tgt.fakeTarget, "ca") != 1 {
+		t.Errorf("ca not created: %+v", tgt.accounts)
+	}
+	for _, g := range tgt.groups {
+		if len(g.Members) > 2 {
+			t.Errorf("group %s has %d members, past the limit of 2", g.DisplayName, len(g.Members))
+		}
 	}
 }

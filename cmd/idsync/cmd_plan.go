@@ -164,7 +164,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if r.Targets, err = onlySaved(r.Targets, saved, c.target); err != nil {
 			return err
 		}
-		opts.Inspect = saved.Filter
+		opts.Saved = saved
 	}
 	res, runErr := r.Run(ctx, opts)
 	if res != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 	gosync "sync"
 	"time"
 
@@ -26,6 +27,13 @@ const (
 // (an incremental one would skip the failed changes), and a full run is
 // retried with a growing wait even if no event comes; the first full run
 // that succeeds saves the newest cookie held back.
+//
+// An event's incremental run that goes to its end with some changes not
+// applied (sync.ErrPartial: the target refused a leaver's disable, an
+// account was busy) saves its cookie (a restart starts with a full run,
+// which plans them again), and its people are run again, incrementally,
+// with a growing wait (see partial), so that a leaver does not keep access
+// until the next full run.
 type watchRetry struct {
 	after func(time.Duration, func()) func() // time.AfterFunc; returns stop
 
@@ -35,6 +43,10 @@ type watchRetry struct {
 	wait   time.Duration
 	stop   func() // the scheduled retry's, nil when none
 	fails  int    // failed runs recorded so far
+
+	changes *sync.Request // the people of partial runs to run again, nil when none
+	cwait   time.Duration // the wait of their last retry; 0 when none
+	cstop   func()        // their scheduled retry's, nil when none
 }
 
 func newWatchRetry() *watchRetry {
@@ -164,4 +176,121 @@ func (d *daemon) saveHeldCookie(ctx context.Context, source string, cookie []byt
 		return
 	}
 	d.log.WithFields(logrus.Fields{"source": source}).Info("watch: a full run covered the failed changes; cookie saved")
+}
+
+// partial records the people and groups of req, an incremental run that
+// went to its end with changes not applied, and schedules their retry
+// with retry unless one is scheduled (they join it). The first retry
+// comes after retryFirst, each next one twice as late, up to retryMax;
+// changes still not applied after the retry at retryMax are left to the
+// next full run (a refusal that lasts is not retried forever), and partial
+// returns 0. It returns the wait.
+func (r *watchRetry) partial(req sync.Request, retry func()) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changes = mergeChanges(r.changes, req)
+	if r.cstop != nil {
+		return r.cwait
+	}
+	if r.cwait >= retryMax {
+		r.changes, r.cwait = nil, 0
+		return 0
+	}
+	r.cwait = min(max(2*r.cwait, retryFirst), retryMax)
+	r.cstop = r.after(r.cwait, retry)
+	return r.cwait
+}
+
+// takeChanges returns the changes to run again, once their retry fires;
+// false when there are none.
+func (r *watchRetry) takeChanges() (sync.Request, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cstop = nil
+	if r.changes == nil {
+		return sync.Request{}, false
+	}
+	req := *r.changes
+	r.changes = nil
+	return req, true
+}
+
+// changesApplied records a retry whose run applied every change: the next
+// partial run's retries start from retryFirst again.
+func (r *watchRetry) changesApplied() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cstop == nil {
+		r.cwait = 0
+	}
+}
+
+// mergeChanges returns the incremental retry run of the people and groups
+// of into and req together.
+func mergeChanges(into *sync.Request, req sync.Request) *sync.Request {
+	out := &sync.Request{Kind: sync.RunIncremental, Reason: reasonRetry}
+	if into != nil {
+		out = into
+	}
+	add := func(to []string, ids []string) []string {
+		if len(to) == 0 {
+			return slices.Clone(ids)
+		}
+		seen := make(map[string]bool, len(to))
+		for _, id := range to {
+			seen[id] = true
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				to = append(to, id)
+			}
+		}
+		return to
+	}
+	out.SourceIDs = add(out.SourceIDs, req.SourceIDs)
+	out.Groups = add(out.Groups, req.Groups)
+	out.Deleted = add(out.Deleted, req.Deleted)
+	for id, at := range req.GoneAt {
+		if out.GoneAt == nil {
+			out.GoneAt = map[string]time.Time{}
+		}
+		if was, ok := out.GoneAt[id]; !ok || at.Before(was) {
+			out.GoneAt[id] = at
+		}
+	}
+	return out
+}
+
+// changesNotApplied handles an event's incremental run req that went to
+// its end with changes not applied (err wraps sync.ErrPartial): its
+// people are run again later.
+func (d *daemon) changesNotApplied(ctx context.Context, source string, req sync.Request, err error) {
+	wait := d.retry.partial(req, func() { d.retryChanges(ctx, source) })
+	if wait == 0 {
+		d.log.WithError(err).Error("watch: changes still not applied after their last retry; the next full run plans them again")
+		return
+	}
+	d.log.WithError(err).WithField("retry_in", wait.String()).
+		Warn("watch: some changes were not applied; the people they touch are run again")
+}
+
+// retryChanges runs again the people of partial runs. A run that fails
+// (not partial) is handled as an event's failed run: full runs until one
+// succeeds, which covers them.
+func (d *daemon) retryChanges(ctx context.Context, source string) {
+	req, ok := d.retry.takeChanges()
+	if !ok || ctx.Err() != nil {
+		return
+	}
+	err := d.engine.Do(ctx, req)
+	switch {
+	case ctx.Err() != nil:
+	case errors.Is(err, sync.ErrPartial):
+		d.changesNotApplied(ctx, source, req, err)
+	case err != nil:
+		d.eventFailed(ctx, source, sync.WatchEvent{}, err)
+	default:
+		d.retry.changesApplied()
+	}
 }

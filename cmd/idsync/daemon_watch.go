@@ -20,7 +20,9 @@ import (
 // people and groups they name: see runOnce), and its cookie is saved only once
 // that run succeeded. After a failed run the cookie stays, so a restart
 // replays the changes; while the daemon keeps running, the next successful
-// run reads everything and covers them. It returns nil when ctx ends, and
+// run reads everything and covers them. After a partial run (some changes
+// refused) the cookie is saved and the event's people are run again
+// (watchRetry.partial). It returns nil when ctx ends, and
 // the watcher's error otherwise (bad configuration, bind refused, the
 // cookie not saved), which stops the daemon.
 func (d *daemon) watchLoop(ctx context.Context, w sync.Watcher) error {
@@ -52,11 +54,15 @@ func (d *daemon) handle(ctx context.Context, source string, ev sync.WatchEvent) 
 			return ctx.Err()
 		}
 		d.watch.handled(err)
-		// A run with some changes refused went to its end: the refused
-		// ones are reported and planned again by the next full run.
+		// A run with some changes refused went to its end: its cookie is
+		// saved (a restart starts with a full run, which plans them
+		// again), and an incremental run's people are run again later.
 		if err != nil && !errors.Is(err, sync.ErrPartial) {
 			d.eventFailed(ctx, source, ev, err)
 			return nil // the cookie stays where it was
+		}
+		if err != nil && !full {
+			d.changesNotApplied(ctx, source, req, err)
 		}
 		if full {
 			d.retry.succeeded() // this event's cookie is newer than any held back
