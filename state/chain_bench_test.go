@@ -165,3 +165,25 @@ func BenchmarkAccessAt(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCheckpointNext: making the checkpoint of the last
+// CheckpointEvery records from the one before (what the end of an apply
+// run does once every CheckpointEvery records): it makes the last one
+// again.
+func BenchmarkCheckpointNext(b *testing.B) {
+	s := benchAuditStore(b)
+	ctx := context.Background()
+	cps, err := checkpoints(ctx, s.db)
+	if err != nil || len(cps) < 2 {
+		b.Fatalf("%d checkpoints, %v", len(cps), err)
+	}
+	last := cps[len(cps)-1]
+	b.ResetTimer()
+	defer reportCPU(b)()
+	for b.Loop() {
+		n, err := s.makeCheckpoints(ctx, cps[:len(cps)-1], []int64{last.upTo}, map[int64]int64{last.upTo: last.chainFrom}, "benchmark")
+		if err != nil || n != 1 {
+			b.Fatalf("makeCheckpoints = %d, %v", n, err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 )
 
 // CheckpointEvery is how many audit records a checkpoint is made after the
@@ -41,6 +42,61 @@ func (s *Store) Checkpoint(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	return s.makeCheckpoints(ctx, cps, marks, nil, "every "+fmt.Sprint(CheckpointEvery)+" records")
+}
+
+// CheckpointInBackground makes the checkpoints due (Checkpoint) in a
+// goroutine, unless one is at it already, and calls done with what it
+// made; Close stops it. For a long-running process (the daemon), whose
+// runs should not wait for it.
+func (s *Store) CheckpointInBackground(done func(n int, err error)) {
+	s.bg.start(func(ctx context.Context) {
+		n, err := s.Checkpoint(ctx)
+		if ctx.Err() != nil {
+			return // stopped by Close: the next process makes them
+		}
+		done(n, err)
+	})
+}
+
+// bgWork runs one background task at a time.
+type bgWork struct {
+	mu      sync.Mutex
+	running bool
+	stopped bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// start runs f in a goroutine unless f is running already or the work was
+// stopped.
+func (b *bgWork) start(f func(ctx context.Context)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.running || b.stopped {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.running, b.cancel = true, cancel
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		defer cancel()
+		f(ctx)
+		b.mu.Lock()
+		b.running = false
+		b.mu.Unlock()
+	}()
+}
+
+// stop cancels the running task, waits for it, and refuses new ones.
+func (b *bgWork) stop() {
+	b.mu.Lock()
+	b.stopped = true
+	if b.cancel != nil {
+		b.cancel()
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
 }
 
 // settledEnd returns the last record before the first pending one (or the

@@ -453,3 +453,28 @@ func gunzip(b []byte) ([]byte, error) {
 	}
 	return io.ReadAll(zr)
 }
+
+// TestCheckpointInBackground: the checkpoints are made in a goroutine that
+// reports what it made; Close waits for one that is running and a closed
+// Store starts none.
+func TestCheckpointInBackground(t *testing.T) {
+	defer func(n int64) { CheckpointEvery = n }(CheckpointEvery)
+	CheckpointEvery = 10
+	s := openTest(t)
+	scriptHistory(t, s, 35, 7)
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	s.CheckpointInBackground(func(n int, err error) { done <- result{n, err} })
+	if r := <-done; r.n != 3 || r.err != nil {
+		t.Fatalf("in the background: %d, %v; want 3", r.n, r.err)
+	}
+	cps, err := checkpoints(context.Background(), s.db)
+	if err != nil || len(cps) != 3 {
+		t.Fatalf("%d checkpoints, %v", len(cps), err)
+	}
+	s.Close()
+	s.CheckpointInBackground(func(int, error) { t.Error("a closed Store started background work") })
+}

@@ -72,6 +72,9 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	// bg is the background work (checkpoints) that Close stops and waits
+	// for.
+	bg bgWork
 
 	// beforeCommit, when set (tests only), runs inside every write
 	// transaction just before COMMIT; an error rolls the transaction back.
@@ -226,6 +229,7 @@ func (s *Store) Path() string { return s.path }
 // returned before Close is called.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.bg.stop()
 		s.stmts.close()
 		if err := s.db.Close(); err != nil {
 			s.closeErr = fmt.Errorf("state: close %s: %w", s.path, err)

@@ -56,8 +56,9 @@ const retentionEvery = time.Hour
 
 // auditRetention returns the hook run after an apply run: it applies
 // [audit] retention (at most once every retentionEvery; never when the
-// audit is kept forever) and makes the audit checkpoints due.
-func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger) func(ctx context.Context) error {
+// audit is kept forever) and makes the audit checkpoints due, in the
+// background for the daemon (its next run does not wait for them).
+func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger, background bool) func(ctx context.Context) error {
 	a := cfg.Audit
 	var retain func(ctx context.Context) error
 	if a.retention != 0 {
@@ -81,6 +82,16 @@ func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger) fun
 		var err error
 		if retain != nil {
 			err = retain(ctx)
+		}
+		if background {
+			store.CheckpointInBackground(func(n int, err error) {
+				if err != nil {
+					log.WithError(err).Warn("audit checkpoints not made; the next apply run tries again")
+				} else if n > 0 {
+					log.WithField("checkpoints", n).Info("audit checkpoints made")
+				}
+			})
+			return err
 		}
 		n, cerr := store.Checkpoint(ctx)
 		if cerr != nil {

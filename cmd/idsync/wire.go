@@ -75,7 +75,7 @@ func newRunner(cfg *Config, store *state.Store, only string, log logrus.FieldLog
 		return nil, err
 	}
 	return &sync.Runner{Source: src, Mapper: cfg.mapper, Store: store, Targets: ts, Log: log,
-		Retention: auditRetention(cfg, store, log), SoD: sodRules(cfg.SoD), SoDOthers: sodOthers(cfg, only)}, nil
+		Retention: auditRetention(cfg, store, log, false), SoD: sodRules(cfg.SoD), SoDOthers: sodOthers(cfg, only)}, nil
 }
 
 // sodOthers names, for a run of one target with SoD rules, the other
@@ -103,6 +103,7 @@ func newDaemonRunner(cfg *Config, store *state.Store, log logrus.FieldLogger) (*
 		return nil, err
 	}
 	r.Progress = &progressView{log: log, every: logEvery}
+	r.Retention = auditRetention(cfg, store, log, true)
 	incremental := cfg.Daemon.Watch
 	for _, s := range cfg.Daemon.Schedules {
 		incremental = incremental || s.Mode == sync.RunIncremental
