@@ -356,6 +356,9 @@ func TestIndependentVerifier(t *testing.T) {
 	}
 	cfg, db := historyEnv(t)
 	e := &env{t: t, cfg: cfg}
+	defer func(n int64) { state.CheckpointEvery = n }(state.CheckpointEvery)
+	state.CheckpointEvery = 4
+	e.mustIdsync(exitOK, "audit", "checkpoint")
 	e.mustIdsync(exitOK, "audit", "redact", "bob")
 	e.mustIdsync(exitOK, "audit", "prune", "--older-than", "2026-03-02", "--anonymise")
 	e.mustIdsync(exitOK, "audit", "prune", "--older-than", "2026-03-03")
@@ -372,11 +375,22 @@ func TestIndependentVerifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sdb.Close()
+	var status string
+	if err := sdb.QueryRow(`SELECT status FROM audit WHERE id = 13`).Scan(&status); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := sdb.Exec(`UPDATE audit SET status = 'applied' WHERE id = 13`); err != nil {
 		t.Fatal(err)
 	}
 	out, err = exec.Command(python, path, db).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "audit record 13: edited") {
 		t.Errorf("verify.py on an edited audit: %v\n%s", err, out)
+	}
+	if _, err := sdb.Exec(`UPDATE audit SET status = ? WHERE id = 13; UPDATE audit_checkpoint SET state = zeroblob(8) WHERE upto = 12`, status); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(python, path, db).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "checkpoint 12: edited") {
+		t.Errorf("verify.py on an edited checkpoint: %v\n%s", err, out)
 	}
 }
