@@ -44,18 +44,13 @@ func (s *Store) Checkpoint(ctx context.Context) (int, error) {
 	return s.makeCheckpoints(ctx, cps, marks, nil, "every "+fmt.Sprint(CheckpointEvery)+" records")
 }
 
-// CheckpointInBackground makes the checkpoints due (Checkpoint) in a
-// goroutine, unless one is at it already, and calls done with what it
-// made; Close stops it. For a long-running process (the daemon), whose
-// runs should not wait for it.
-func (s *Store) CheckpointInBackground(done func(n int, err error)) {
-	s.bg.start(func(ctx context.Context) {
-		n, err := s.Checkpoint(ctx)
-		if ctx.Err() != nil {
-			return // stopped by Close: the next process makes them
-		}
-		done(n, err)
-	})
+// Background runs f in a goroutine, unless the f of an earlier call is
+// still running (then it does nothing and returns false). Close cancels
+// f's ctx and waits for it to return. For the upkeep a long-running
+// process (the daemon) does not make its runs wait for: the audit's
+// retention and checkpoints.
+func (s *Store) Background(f func(ctx context.Context)) bool {
+	return s.bg.start(f)
 }
 
 // bgWork runs one background task at a time.
@@ -67,13 +62,13 @@ type bgWork struct {
 	wg      sync.WaitGroup
 }
 
-// start runs f in a goroutine unless f is running already or the work was
-// stopped.
-func (b *bgWork) start(f func(ctx context.Context)) {
+// start runs f in a goroutine unless a task is running already or the
+// work was stopped.
+func (b *bgWork) start(f func(ctx context.Context)) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.running || b.stopped {
-		return
+		return false
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.running, b.cancel = true, cancel
@@ -86,6 +81,7 @@ func (b *bgWork) start(f func(ctx context.Context)) {
 		b.running = false
 		b.mu.Unlock()
 	}()
+	return true
 }
 
 // stop cancels the running task, waits for it, and refuses new ones.

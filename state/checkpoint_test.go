@@ -454,27 +454,32 @@ func gunzip(b []byte) ([]byte, error) {
 	return io.ReadAll(zr)
 }
 
-// TestCheckpointInBackground: the checkpoints are made in a goroutine that
-// reports what it made; Close waits for one that is running and a closed
-// Store starts none.
-func TestCheckpointInBackground(t *testing.T) {
-	defer func(n int64) { CheckpointEvery = n }(CheckpointEvery)
-	CheckpointEvery = 10
+// TestBackground: background work runs one task at a time; Close cancels
+// the running one and waits for it, and a closed Store starts none.
+func TestBackground(t *testing.T) {
 	s := openTest(t)
-	scriptHistory(t, s, 35, 7)
-	type result struct {
-		n   int
-		err error
+	started, finished := make(chan struct{}), make(chan error, 1)
+	if !s.Background(func(ctx context.Context) {
+		close(started)
+		<-ctx.Done()
+		finished <- ctx.Err()
+	}) {
+		t.Fatal("the first task did not start")
 	}
-	done := make(chan result, 1)
-	s.CheckpointInBackground(func(n int, err error) { done <- result{n, err} })
-	if r := <-done; r.n != 3 || r.err != nil {
-		t.Fatalf("in the background: %d, %v; want 3", r.n, r.err)
-	}
-	cps, err := checkpoints(context.Background(), s.db)
-	if err != nil || len(cps) != 3 {
-		t.Fatalf("%d checkpoints, %v", len(cps), err)
+	<-started
+	if s.Background(func(context.Context) { t.Error("a second task ran beside the first") }) {
+		t.Error("a second task started while the first runs")
 	}
 	s.Close()
-	s.CheckpointInBackground(func(int, error) { t.Error("a closed Store started background work") })
+	select {
+	case err := <-finished:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the task ended with %v", err)
+		}
+	default:
+		t.Fatal("Close returned before the task it cancelled")
+	}
+	if s.Background(func(context.Context) { t.Error("a closed Store ran background work") }) {
+		t.Error("a closed Store started background work")
+	}
 }

@@ -56,8 +56,9 @@ const retentionEvery = time.Hour
 
 // auditRetention returns the hook run after an apply run: it applies
 // [audit] retention (at most once every retentionEvery; never when the
-// audit is kept forever) and makes the audit checkpoints due, in the
-// background for the daemon (its next run does not wait for them).
+// audit is kept forever) and makes the audit checkpoints due; for the
+// daemon in the background (its next run does not wait for them: a
+// change that comes meanwhile is applied at once), one at a time.
 func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger, background bool) func(ctx context.Context) error {
 	a := cfg.Audit
 	var retain func(ctx context.Context) error
@@ -78,20 +79,10 @@ func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger, bac
 			return nil
 		})
 	}
-	return func(ctx context.Context) error {
+	upkeep := func(ctx context.Context) error {
 		var err error
 		if retain != nil {
 			err = retain(ctx)
-		}
-		if background {
-			store.CheckpointInBackground(func(n int, err error) {
-				if err != nil {
-					log.WithError(err).Warn("audit checkpoints not made; the next apply run tries again")
-				} else if n > 0 {
-					log.WithField("checkpoints", n).Info("audit checkpoints made")
-				}
-			})
-			return err
 		}
 		n, cerr := store.Checkpoint(ctx)
 		if cerr != nil {
@@ -102,7 +93,26 @@ func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger, bac
 		}
 		return err
 	}
+	return func(ctx context.Context) error {
+		if !background {
+			// Its own time: a run's end gives it seconds, a checkpoint
+			// of a million records' audit takes several.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), upkeepTimeout)
+			defer cancel()
+			return upkeep(ctx)
+		}
+		store.Background(func(ctx context.Context) {
+			if err := upkeep(ctx); err != nil && ctx.Err() == nil {
+				log.WithError(err).Warn("audit retention or checkpoints not applied; the next apply run tries again")
+			}
+		})
+		return nil
+	}
 }
+
+// upkeepTimeout bounds the audit's retention and checkpoints at the end of
+// an apply run.
+const upkeepTimeout = 10 * time.Minute
 
 // onceEvery returns f run at its first call and then at the first call
 // every or more after the last success; the other calls do nothing.
