@@ -11,7 +11,7 @@ PKG_LDFLAGS  = -s -w -X main.version=$(PKG_VERSION)
 NFPM        ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 WINZIP       = dist/idsync_$(PKG_VERSION)_windows_amd64
 
-.PHONY: all build demo test unit lint fmt-check vet layout scimmy-deps bench bench-apply bench-incremental bench-ad fuzz windows clean \
+.PHONY: all build demo test unit lint fmt-check vet layout scimmy-deps bench bench-apply bench-incremental bench-ad bench-audit fuzz windows clean \
 	package windows-zip windows-service-test
 
 all: build
@@ -59,12 +59,24 @@ scimmy-deps:
 
 ## bench: the apply throughput benchmarks (bench-apply), then SIZE people (default
 ## 100,000) in slapd: ldapsearch vs idsync plan, the report formats, apply and the
-## linked plan (wall, CPU, peak RSS; not run in CI); then bench-incremental
+## linked plan (wall, CPU, peak RSS; not run in CI); then bench-incremental and
+## bench-audit
 SIZE ?= 100000
 bench: build bench-apply
 	$(GO) build -o bin/scimd ./targets/scim/scimtest/scimd
 	$(GO) run ./cmd/idsync-bench -idsync bin/idsync -scimd bin/scimd -size $(SIZE)
 	$(MAKE) bench-incremental
+	$(MAKE) bench-audit
+
+## bench-audit: audit verify, report access at three dates and the next checkpoint
+## over AUDIT_RECORDS records (the database is built once, about 10 minutes, and
+## kept at AUDIT_DB for the next run)
+AUDIT_RECORDS ?= 1000000
+AUDIT_DB ?= bench-out/audit-$(AUDIT_RECORDS).db
+bench-audit:
+	mkdir -p $(dir $(AUDIT_DB))
+	$(GO) test -run '^$$' -bench '^Benchmark(VerifyAudit|AccessAt|CheckpointNext)$$' -benchtime 1x -timeout 0 ./state/ \
+		-args -audit-records=$(AUDIT_RECORDS) -audit-db=$(abspath $(AUDIT_DB))
 
 ## bench-incremental: the incremental pass over one changed person among SIZE
 ## linked people (state and target seeded, no servers): CPU and allocations per change

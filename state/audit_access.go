@@ -199,8 +199,8 @@ func (s *Store) accessSpan(ctx context.Context, at int64) (span, error) {
 	next := -1
 	for i := range cps {
 		if cps[i].upTo == horizon && cps[i].time > at {
-			return sp, fmt.Errorf("the retention removed the records up to %d (%s and before): the earliest moment a report can show is %s",
-				horizon, fromMS(cps[i].time).Format(time.RFC3339), fromMS(cps[i].time).Format(time.RFC3339))
+			return sp, fmt.Errorf("the audit's retention removed the records up to %d: the earliest moment a report can show is %s, the time of the last of them",
+				horizon, fromMS(cps[i].time).UTC().Format("2006-01-02T15:04:05.000Z07:00"))
 		}
 		if cps[i].time <= at {
 			sp.from, next = &cps[i], i+1

@@ -232,9 +232,12 @@ func decodeRaw(raw string, r *replay) error {
 		target := d.ref()
 		r.skipped[target] += int(d.uint())
 	}
+	// An account takes 12 bytes at least, a role 5: a count the rest
+	// cannot hold is refused before anything is made for it.
 	n := d.uint()
-	if d.err == nil && n > uint64(len(d.s)) {
+	if n > uint64(len(d.s))/12 {
 		d.fail()
+		n = 0
 	}
 	accs := make([]accountState, n)
 	for i := uint64(0); i < n && d.err == nil; i++ {
@@ -246,7 +249,7 @@ func decodeRaw(raw string, r *replay) error {
 		a.since, a.changed, a.grant, a.change = d.int(), d.int(), d.int(), d.int()
 		a.grantWhy, a.changeWhy = d.ref(), d.ref()
 		if nr := d.uint(); nr > 0 && d.err == nil {
-			if nr > uint64(len(d.s)) {
+			if nr > uint64(len(d.s))/5 {
 				d.fail()
 				break
 			}
