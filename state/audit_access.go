@@ -159,27 +159,54 @@ func (s *Store) AccessAt(ctx context.Context, q AccessQuery) (rows []AccessRow, 
 	if q.At.IsZero() {
 		return nil, res, 0, fmt.Errorf("state: access: no date")
 	}
-	rp := newReplay(q)
-	sp, err := s.accessSpan(ctx, rp.at)
+	when := q.At.UTC().Format(time.RFC3339)
+	for attempt := 1; ; attempt++ {
+		rp := newReplay(q)
+		sp, err := s.accessSpan(ctx, rp.at)
+		if err != nil {
+			return nil, res, 0, fmt.Errorf("state: access at %s: %w", when, err)
+		}
+		if sp.from != nil {
+			from := sp.from
+			rp.init = func(ctx context.Context) error { return loadCheckpoint(ctx, s.db, from, rp) }
+		}
+		if s.afterSpan != nil {
+			s.afterSpan()
+		}
+		res, err = s.verify(ctx, VerifyOptions{}, rp, sp)
+		if (err != nil || !res.OK()) && attempt < 3 && s.checkpointMoved(ctx, sp.from) {
+			continue // a redaction made it again meanwhile: read the new one
+		}
+		if err != nil {
+			return nil, res, 0, err
+		}
+		if !res.OK() {
+			return nil, res, 0, fmt.Errorf("state: access at %s: %w: %s (run idsync audit verify)", when, ErrChainBroken, res.Problems[0])
+		}
+		rows, err = rp.result(q)
+		if err != nil {
+			return nil, res, 0, fmt.Errorf("state: access: %w", err)
+		}
+		return rows, res, rp.skippedFor(q.Target), nil
+	}
+}
+
+// checkpointMoved reports whether the checkpoint c (nil: none) is no longer
+// stored as it was listed: dropped or made again since.
+func (s *Store) checkpointMoved(ctx context.Context, c *checkpoint) bool {
+	if c == nil {
+		return false
+	}
+	cps, err := checkpoints(ctx, s.db)
 	if err != nil {
-		return nil, res, 0, fmt.Errorf("state: access at %s: %w", q.At.UTC().Format(time.RFC3339), err)
+		return false
 	}
-	if sp.from != nil {
-		from := sp.from
-		rp.init = func(ctx context.Context) error { return loadCheckpoint(ctx, s.db, from, rp) }
+	for _, now := range cps {
+		if now.upTo == c.upTo {
+			return now.digest() != c.digest()
+		}
 	}
-	res, err = s.verify(ctx, VerifyOptions{}, rp, sp)
-	if err != nil {
-		return nil, res, 0, err
-	}
-	if !res.OK() {
-		return nil, res, 0, fmt.Errorf("state: access at %s: %w: %s (run idsync audit verify)", q.At.UTC().Format(time.RFC3339), ErrChainBroken, res.Problems[0])
-	}
-	rows, err = rp.result(q)
-	if err != nil {
-		return nil, res, 0, fmt.Errorf("state: access: %w", err)
-	}
-	return rows, res, rp.skippedFor(q.Target), nil
+	return true
 }
 
 // accessSpan returns what a report at the moment at reads: from the
@@ -199,7 +226,7 @@ func (s *Store) accessSpan(ctx context.Context, at int64) (span, error) {
 	next := -1
 	for i := range cps {
 		if cps[i].upTo == horizon && cps[i].time > at {
-			return sp, fmt.Errorf("the audit's retention removed the records up to %d: the earliest moment a report can show is %s, the time of the last of them",
+			return sp, fmt.Errorf("the audit's retention deleted or anonymised the records up to %d: the earliest moment a report can show is %s, the time of the last of them",
 				horizon, fromMS(cps[i].time).UTC().Format("2006-01-02T15:04:05.000Z07:00"))
 		}
 		if cps[i].time <= at {

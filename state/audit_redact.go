@@ -14,8 +14,9 @@ import (
 type RedactResult struct {
 	Records int // account records whose personal fields were all removed
 	Groups  int // group records the person was removed from
-	// Checkpoints is how many checkpoints covering the redacted records
-	// were made again without them.
+	// Checkpoints is how many checkpoints lost the person's accounts:
+	// made again from the redacted records, or, before the first one
+	// (a retention took the person's records), changed in place.
 	Checkpoints int
 }
 
@@ -70,20 +71,24 @@ func (s *Store) RedactPerson(ctx context.Context, person, why string) (RedactRes
 				first = r.id
 			}
 		}
-		if first == 0 {
-			return nil
+		// The checkpoints before the first redacted record (all, when no
+		// record names the person: the retention took them) lose the
+		// person's accounts in place; those covering a redacted record go,
+		// in the same transaction, and are made again below from the
+		// redacted records.
+		if res.Checkpoints, err = scrubCheckpoints(ctx, tx, ids, first, why); err != nil || first == 0 {
+			return err
 		}
-		// The checkpoints covering a redacted record hold what it said:
-		// they go in the same transaction, and are made again below from
-		// the redacted records.
 		dropped, err = dropCheckpoints(ctx, tx, first, "a redaction changed records it covers")
 		return err
 	})
 	if err != nil || len(dropped) == 0 {
 		return res, err
 	}
-	if res.Checkpoints, err = s.remakeCheckpoints(ctx, dropped); err != nil {
-		return res, fmt.Errorf("state: redact: done, but its %d checkpoints were not made again (reports from them replay more records until idsync audit checkpoint makes them): %w", len(dropped), err)
+	n, err := s.remakeCheckpoints(ctx, dropped)
+	res.Checkpoints += n
+	if err != nil {
+		return res, fmt.Errorf("state: redact: done, but %d of its %d checkpoints were not made again (reports from them replay more records until idsync audit checkpoint makes them): %w", len(dropped)-n, len(dropped), err)
 	}
 	return res, nil
 }
@@ -100,7 +105,11 @@ func (s *Store) remakeCheckpoints(ctx context.Context, dropped []checkpoint) (in
 	for i, c := range dropped {
 		marks[i], from[c.upTo] = c.upTo, c.chainFrom
 	}
-	return s.makeCheckpoints(ctx, cps, marks, from, "made again after a redaction")
+	n, err := s.makeCheckpoints(ctx, cps, marks, from, "made again after a redaction")
+	if err == nil && n < len(marks) {
+		err = fmt.Errorf("a redaction or retention changed the audit while they were made")
+	}
+	return n, err
 }
 
 // personIDs are the identities of one person in the audit.
@@ -282,16 +291,22 @@ const (
 
 // PruneAudit applies a retention period: the audit records older than
 // before (the oldest ones, up to the first record that is newer or still
-// pending) are deleted (RetentionDelete) or lose every personal field
-// (RetentionAnonymise). One chain entry records it, naming the last record
-// concerned, and the chain still verifies. It returns that record's ID
-// and how many records changed.
+// pending, and never the newest) are deleted (RetentionDelete) or lose
+// every personal field (RetentionAnonymise). First a checkpoint of the
+// records up to there is made (from records that verify: on an audit
+// that does not, nothing is pruned), then the checkpoints before it are
+// deleted with the records. One chain entry records it, naming the last
+// record concerned, and the chain still verifies. It returns that
+// record's ID and how many records changed.
 func (s *Store) PruneAudit(ctx context.Context, before time.Time, mode string) (upTo int64, n int, err error) {
 	if mode != RetentionDelete && mode != RetentionAnonymise {
 		return 0, 0, fmt.Errorf("state: prune audit: mode %q is not %q or %q", mode, RetentionDelete, RetentionAnonymise)
 	}
+	// The newest record always stays: the next one then never gets an ID
+	// a deleted one had (SQLite gives max(id) + 1), which the chain and
+	// the checkpoints count on.
 	const horizonQ = `SELECT coalesce((SELECT min(id) - 1 FROM audit WHERE time >= ?1 OR status = 'pending'),
-			(SELECT max(id) FROM audit), 0)`
+			(SELECT max(id) - 1 FROM audit), 0)`
 	var base int64
 	if err := s.db.QueryRowContext(ctx, horizonQ, ms(before)).Scan(&base); err != nil {
 		return 0, 0, fmt.Errorf("state: prune audit: %w", err)
@@ -310,9 +325,6 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, mode string) (
 			return err
 		}
 		upTo = min(upTo, base)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_checkpoint WHERE upto < ?`, upTo); err != nil {
-			return err
-		}
 		note := fmt.Sprintf("retention: records up to %d (older than %s) and the checkpoints before them ", upTo, before.UTC().Format(time.RFC3339))
 		if mode == RetentionDelete {
 			n, err = deleteUpTo(ctx, tx, upTo)
@@ -322,6 +334,11 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, mode string) (
 			note += "anonymised"
 		}
 		if err != nil || n == 0 {
+			return err
+		}
+		// The checkpoints before the horizon go with the records, under
+		// the same entry.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM audit_checkpoint WHERE upto < ?`, upTo); err != nil {
 			return err
 		}
 		event := map[string]string{RetentionDelete: eventPrune, RetentionAnonymise: eventAnonymise}[mode]

@@ -39,7 +39,7 @@ func (s *Store) Checkpoint(ctx context.Context) (int, error) {
 		marks = append(marks, m)
 	}
 	if len(marks) == 0 {
-		return 0, nil
+		return 0, s.heldBack(ctx, from)
 	}
 	return s.makeCheckpoints(ctx, cps, marks, nil, "every "+fmt.Sprint(CheckpointEvery)+" records")
 }
@@ -93,6 +93,23 @@ func (b *bgWork) stop() {
 	}
 	b.mu.Unlock()
 	b.wg.Wait()
+}
+
+// heldBack returns an error naming the first pending record when it holds
+// back a checkpoint due long ago (records twice the span past the last
+// checkpoint, from): the write of a target no run settles any more.
+func (s *Store) heldBack(ctx context.Context, from int64) error {
+	var last int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM audit`).Scan(&last); err != nil || last-from < 2*CheckpointEvery {
+		return err
+	}
+	var id int64
+	var target string
+	err := s.db.QueryRowContext(ctx, `SELECT id, target FROM audit INDEXED BY audit_pending WHERE status = 'pending' ORDER BY id LIMIT 1`).Scan(&id, &target)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("state: checkpoint: audit record %d (target %q) is still pending and holds back the checkpoints, which cover only records whose outcome is known: the next apply run of that target settles it", id, target)
 }
 
 // settledEnd returns the last record before the first pending one (or the

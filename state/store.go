@@ -82,6 +82,9 @@ type Store struct {
 	// queued, when set (tests only), is called once a write has joined
 	// the queue.
 	queued func()
+	// afterSpan, when set (tests only), runs in AccessAt between choosing
+	// the checkpoint and reading it.
+	afterSpan func()
 }
 
 // Open opens (creating it if needed) the state database at path for the

@@ -233,7 +233,7 @@ func cmdAuditRedact(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if res.Records == 0 && res.Groups == 0 {
+	if res.Records == 0 && res.Groups == 0 && res.Checkpoints == 0 {
 		return fmt.Errorf("audit redact: no audit record names %q (give a userName, a source ID or an account ID)", person)
 	}
 	head, err := s.store.AuditHead(ctx)
@@ -242,7 +242,7 @@ func cmdAuditRedact(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "redacted %d account records and %d group records; the chain still verifies (head %s)\n", res.Records, res.Groups, head)
 	if res.Checkpoints > 0 {
-		fmt.Fprintf(stdout, "made %d audit checkpoints again without them\n", res.Checkpoints)
+		fmt.Fprintf(stdout, "%d audit checkpoints no longer hold them\n", res.Checkpoints)
 	}
 	return nil
 }
