@@ -60,6 +60,9 @@ type VerifyResult struct {
 	// Checkpoints is how many checkpoints were checked (their states too
 	// with VerifyOptions.Checkpoints).
 	Checkpoints int
+	// From, for a report, is the last record of the checkpoint it
+	// started from (0: the first record).
+	From int64
 	Problems    []Problem // in chain order; none when the audit verifies
 }
 
@@ -166,6 +169,7 @@ func (s *Store) verify(ctx context.Context, opts VerifyOptions, rp *replay, sp s
 	}
 	if sp.from != nil {
 		cps = []checkpoint{*sp.from} // its stateSum set by the load
+		res.From = sp.from.upTo
 	}
 	res.Records, res.Pending, res.Redacted = int64(len(rows.ids)), rows.pending, rows.nRed
 	res.Head, res.Entries, res.PrunedTo, res.Checkpoints = head, chain.entries, chain.prunedTo, len(cps)

@@ -113,7 +113,12 @@ func cmdReportAccess(ctx context.Context, args []string, stdout, stderr io.Write
 	if *format == "text" {
 		note = stdout
 	}
-	fmt.Fprintf(note, "Access at %s, rebuilt from %d audit records; the audit chain verified (head %s).\n", stamp(when), res.Records, res.Head)
+	if res.From > 0 {
+		fmt.Fprintf(note, "Access at %s, rebuilt from the checkpoint of the audit records up to %d and %d records after it; what it read verified (head %s).\n",
+			stamp(when), res.From, res.Records, res.Head)
+	} else {
+		fmt.Fprintf(note, "Access at %s, rebuilt from %d audit records; the audit chain verified (head %s).\n", stamp(when), res.Records, res.Head)
+	}
 	if skipped > 0 {
 		fmt.Fprintf(note, "%d redacted records could not be replayed: the people they name are left out.\n", skipped)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -31,29 +32,49 @@ type rowWriter[R any] struct {
 	flush func() error
 }
 
+// textBlock is how many rows of a text report are aligned together: the
+// table is written a block at a time, not held whole until its end.
+const textBlock = 4096
+
 // writer returns the writer of format to w, or an error naming the
-// formats when format is none of them.
+// formats when format is none of them. The output is buffered: flush
+// writes the rest.
 func (f rowFormats[R]) writer(format string, w io.Writer) (*rowWriter[R], error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		return &rowWriter[R]{row: func(r R) error { return enc.Encode(f.json(r)) }, flush: func() error { return nil }}, nil
+		enc := json.NewEncoder(bw)
+		return &rowWriter[R]{row: func(r R) error { return enc.Encode(f.json(r)) }, flush: bw.Flush}, nil
 	case "csv":
-		cw := csv.NewWriter(w)
+		cw := csv.NewWriter(bw)
 		if err := cw.Write(f.columns); err != nil {
 			return nil, err
 		}
 		return &rowWriter[R]{row: func(r R) error { return cw.Write(f.csv(r)) }, flush: func() error {
 			cw.Flush()
-			return cw.Error()
+			if err := cw.Error(); err != nil {
+				return err
+			}
+			return bw.Flush()
 		}}, nil
 	case "text":
-		tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+		tw := tabwriter.NewWriter(bw, 2, 8, 2, ' ', 0)
 		fmt.Fprintln(tw, f.header)
+		n := 0
 		return &rowWriter[R]{row: func(r R) error {
-			_, err := io.WriteString(tw, f.text(r)+"\n")
-			return err
-		}, flush: tw.Flush}, nil
+			if _, err := io.WriteString(tw, f.text(r)+"\n"); err != nil {
+				return err
+			}
+			if n++; n%textBlock == 0 {
+				return tw.Flush()
+			}
+			return nil
+		}, flush: func() error {
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			return bw.Flush()
+		}}, nil
 	}
 	return nil, fmt.Errorf("--format must be text, json or csv, got %q", format)
 }
