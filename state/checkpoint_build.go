@@ -126,11 +126,29 @@ type made struct {
 	blob []byte
 }
 
-// makeCheckpoints runs one verified pass from the latest of cps before the
-// first mark and makes a checkpoint at each mark. chainFrom gives, for a
-// checkpoint made again (after a redaction), the chainFrom it had.
+// makeCheckpoints makes a checkpoint at each mark, in order, each with a
+// verified pass from the one before (the latest of cps before it at
+// first): one state in memory at a time. chainFrom gives, for a checkpoint
+// made again (after a redaction), the chainFrom it had. It stops at the
+// first that is not made.
 func (s *Store) makeCheckpoints(ctx context.Context, cps []checkpoint, marks []int64, chainFrom map[int64]int64, why string) (int, error) {
 	slices.Sort(marks)
+	n := 0
+	for _, m := range marks {
+		made, err := s.makeAt(ctx, cps, []int64{m}, chainFrom, why)
+		if n += made; err != nil || made == 0 {
+			return n, err
+		}
+		if cps, err = checkpoints(ctx, s.db); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// makeAt runs one verified pass from the latest of cps before the first
+// mark and makes a checkpoint at each mark.
+func (s *Store) makeAt(ctx context.Context, cps []checkpoint, marks []int64, chainFrom map[int64]int64, why string) (int, error) {
 	rp := newReplay(AccessQuery{})
 	rp.at = math.MaxInt64
 	sp := span{partial: true}
