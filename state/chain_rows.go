@@ -168,24 +168,30 @@ func (r *rowScan) scan(ctx context.Context, db *sql.DB, from, to int64, keep fun
 		if err := scanStored(rows, &row); err != nil {
 			return err
 		}
-		d, err := x.digest(&row)
-		if err != nil {
-			r.note(nil, row.id, err.Error())
-		}
-		r.ids = append(r.ids, row.id)
-		r.digests = append(r.digests, d)
-		if row.status == AuditPending {
-			r.pending++
-		}
-		if row.redacted != "" {
-			r.note(&r.redacted, row.id, "")
-			r.nRed++
-		}
+		r.add(x, &row)
 		if keep != nil {
 			keep(&row)
 		}
 	}
 	return rows.Err()
+}
+
+// add notes one record read: its ID and digest, whether it is pending or
+// redacted, and why it could not be digested.
+func (r *rowScan) add(x *hasher, row *storedRow) {
+	d, err := x.digest(row)
+	if err != nil {
+		r.note(nil, row.id, err.Error())
+	}
+	r.ids = append(r.ids, row.id)
+	r.digests = append(r.digests, d)
+	if row.status == AuditPending {
+		r.pending++
+	}
+	if row.redacted != "" {
+		r.note(&r.redacted, row.id, "")
+		r.nRed++
+	}
 }
 
 // scanIDs reads the records ids (in ID order, after the others) one by
@@ -201,19 +207,7 @@ func (r *rowScan) scanIDs(ctx context.Context, db *sql.DB, ids []int64, rp *repl
 		if err != nil {
 			return err
 		}
-		d, err := x.digest(&row)
-		if err != nil {
-			r.note(nil, row.id, err.Error())
-		}
-		r.ids = append(r.ids, row.id)
-		r.digests = append(r.digests, d)
-		if row.status == AuditPending {
-			r.pending++
-		}
-		if row.redacted != "" {
-			r.note(&r.redacted, row.id, "")
-			r.nRed++
-		}
+		r.add(x, &row)
 		if rp != nil && rp.wants(&row) {
 			rec := replayForm(&row)
 			if err := rp.feed(&rec); err != nil {

@@ -62,8 +62,8 @@ type VerifyResult struct {
 	Checkpoints int
 	// From, for a report, is the last record of the checkpoint it
 	// started from (0: the first record).
-	From int64
-	Problems    []Problem // in chain order; none when the audit verifies
+	From     int64
+	Problems []Problem // in chain order; none when the audit verifies
 }
 
 // OK reports whether the audit verified.
