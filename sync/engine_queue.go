@@ -34,22 +34,35 @@ func newPending(req Request, res chan<- error, now time.Time) *pending {
 // union of their IDs and of their groups.
 func (p *pending) merge(req Request, res chan<- error) {
 	p.waiters = append(p.waiters, res)
+	reason := p.req.Reason
+	p.req = p.req.Merge(req)
+	p.req.Reason = reason
 	p.addReason(req.Reason)
+}
+
+// Merge returns the request that serves both r and other (of the same
+// DryRun), with r's Reason. The broader one wins: a full run absorbs
+// incremental ones; an incremental run with no SourceIDs and no Groups
+// (everything changed since the last run) absorbs one with them;
+// incremental runs with them run the union of their IDs and of their
+// groups, with the earlier time an ID left.
+func (r Request) Merge(other Request) Request {
 	switch {
-	case p.req.Kind == RunFull:
-	case req.Kind == RunFull:
-		p.req.Kind, p.req.SourceIDs, p.req.Groups, p.req.Deleted, p.req.GoneAt = RunFull, nil, nil, nil, nil
-	case p.req.everything():
-	case req.everything():
-		p.req.SourceIDs, p.req.Groups, p.req.Deleted, p.req.GoneAt = nil, nil, nil, nil
+	case r.Kind == RunFull:
+	case other.Kind == RunFull:
+		r.Kind, r.SourceIDs, r.Groups, r.Deleted, r.GoneAt = RunFull, nil, nil, nil, nil
+	case r.everything():
+	case other.everything():
+		r.SourceIDs, r.Groups, r.Deleted, r.GoneAt = nil, nil, nil, nil
 	default:
-		p.req.SourceIDs = union(p.req.SourceIDs, req.SourceIDs)
-		p.req.Groups = union(p.req.Groups, req.Groups)
+		r.SourceIDs = union(r.SourceIDs, other.SourceIDs)
+		r.Groups = union(r.Groups, other.Groups)
 		// An ID deleted in one request and changed in a later one is read
 		// again: found, it is no leaver; not found, it was deleted.
-		p.req.Deleted = union(p.req.Deleted, req.Deleted)
-		p.req.GoneAt = earliestOf(p.req.GoneAt, req.GoneAt)
+		r.Deleted = union(r.Deleted, other.Deleted)
+		r.GoneAt = earliestOf(maps.Clone(r.GoneAt), other.GoneAt)
 	}
+	return r
 }
 
 // earliestOf adds b's times to a, keeping the earlier of two for an ID.
@@ -73,7 +86,7 @@ func union(a, b []string) []string {
 	if len(b) == 0 {
 		return a
 	}
-	out := append(a, b...)
+	out := append(slices.Clip(a), b...) // a new array: a stays as it was
 	slices.Sort(out)
 	return slices.Compact(out)
 }

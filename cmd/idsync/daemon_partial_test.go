@@ -232,3 +232,24 @@ func TestWatchPartialRetryGivesUp(t *testing.T) {
 		t.Errorf("active %v: want dan's disable retried, and cat left to the next full run", a)
 	}
 }
+
+// TestMergeChanges: the retries of partial runs merge as the engine merges
+// requests: people and groups together, the earlier time one left, and an
+// event that named no one (everything changed) stays everything.
+func TestMergeChanges(t *testing.T) {
+	t1, t2 := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	a := sync.Request{Kind: sync.RunIncremental, SourceIDs: []string{"s1"}, Deleted: []string{"s1"}, GoneAt: map[string]time.Time{"s1": t2}}
+	b := sync.Request{Kind: sync.RunIncremental, SourceIDs: []string{"s2"}, Groups: []string{"g"}, GoneAt: map[string]time.Time{"s1": t1}}
+	got := mergeChanges(mergeChanges(nil, a), b)
+	if !slices.Equal(got.SourceIDs, []string{"s1", "s2"}) || !slices.Equal(got.Groups, []string{"g"}) || !got.GoneAt["s1"].Equal(t1) ||
+		got.Reason != reasonRetry || got.Kind != sync.RunIncremental {
+		t.Errorf("merged: %+v", got)
+	}
+	if !a.GoneAt["s1"].Equal(t2) || len(a.SourceIDs) != 1 {
+		t.Errorf("the first request changed: %+v", a)
+	}
+	all := mergeChanges(mergeChanges(nil, sync.Request{Kind: sync.RunIncremental}), a)
+	if len(all.SourceIDs) != 0 || len(all.Groups) != 0 {
+		t.Errorf("an event that named no one, merged with one that names s1: %+v; want everything", all)
+	}
+}

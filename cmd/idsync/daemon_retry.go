@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	gosync "sync"
 	"time"
@@ -226,40 +227,16 @@ func (r *watchRetry) changesApplied() {
 }
 
 // mergeChanges returns the incremental retry run of the people and groups
-// of into and req together.
+// of into and req together (sync.Request.Merge: an event that named no
+// one, everything changed, stays everything).
 func mergeChanges(into *sync.Request, req sync.Request) *sync.Request {
-	out := &sync.Request{Kind: sync.RunIncremental, Reason: reasonRetry}
 	if into != nil {
-		out = into
+		req = into.Merge(req)
+	} else {
+		req.SourceIDs, req.Groups, req.Deleted, req.GoneAt = slices.Clone(req.SourceIDs), slices.Clone(req.Groups), slices.Clone(req.Deleted), maps.Clone(req.GoneAt)
 	}
-	add := func(to []string, ids []string) []string {
-		if len(to) == 0 {
-			return slices.Clone(ids)
-		}
-		seen := make(map[string]bool, len(to))
-		for _, id := range to {
-			seen[id] = true
-		}
-		for _, id := range ids {
-			if !seen[id] {
-				seen[id] = true
-				to = append(to, id)
-			}
-		}
-		return to
-	}
-	out.SourceIDs = add(out.SourceIDs, req.SourceIDs)
-	out.Groups = add(out.Groups, req.Groups)
-	out.Deleted = add(out.Deleted, req.Deleted)
-	for id, at := range req.GoneAt {
-		if out.GoneAt == nil {
-			out.GoneAt = map[string]time.Time{}
-		}
-		if was, ok := out.GoneAt[id]; !ok || at.Before(was) {
-			out.GoneAt[id] = at
-		}
-	}
-	return out
+	req.Kind, req.Reason = sync.RunIncremental, reasonRetry
+	return &req
 }
 
 // changesNotApplied handles an event's incremental run req that went to
