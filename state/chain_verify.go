@@ -473,8 +473,8 @@ func (c *chainScan) read(ctx context.Context, db chainQuerier, from, to int64) e
 	// One text column per entry (see storedColumns): the numbers and
 	// lengths, then the event, note, digest and hash, these two as
 	// stored (bytes, not hex: half the size, and nothing to decode).
-	rows, err := db.QueryContext(ctx, `SELECT concat(printf('%d %d %d %d %d ', seq, audit_id, octet_length(event),
-		octet_length(note), octet_length(digest)), event, note, digest, hash)
+	rows, err := db.QueryContext(ctx, `SELECT concat(seq, ' ', audit_id, ' ', octet_length(event), ' ',
+		octet_length(note), ' ', octet_length(digest), ' ', event, note, digest, hash)
 		FROM audit_chain WHERE seq > ? AND seq <= ? ORDER BY seq`, from, to)
 	if err != nil {
 		return err
