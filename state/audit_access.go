@@ -209,6 +209,14 @@ func (s *Store) checkpointMoved(ctx context.Context, c *checkpoint) bool {
 	return true
 }
 
+// retentionHorizon returns the last record the retention deleted or
+// anonymised (0: none).
+func retentionHorizon(ctx context.Context, q queryer) (int64, error) {
+	var horizon int64
+	err := q.QueryRowContext(ctx, `SELECT coalesce(max(audit_id), 0) FROM audit_chain WHERE event IN ('prune', 'anonymise')`).Scan(&horizon)
+	return horizon, err
+}
+
 // accessSpan returns what a report at the moment at reads: from the
 // latest checkpoint dated at or before it, the records up to the next
 // checkpoint, and the later records dated at or before it (a clock set
@@ -219,8 +227,8 @@ func (s *Store) accessSpan(ctx context.Context, at int64) (span, error) {
 	if err != nil {
 		return sp, err
 	}
-	var horizon int64
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(audit_id), 0) FROM audit_chain WHERE event IN ('prune', 'anonymise')`).Scan(&horizon); err != nil {
+	horizon, err := retentionHorizon(ctx, s.db)
+	if err != nil {
 		return sp, err
 	}
 	next := -1

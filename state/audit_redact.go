@@ -41,6 +41,13 @@ func (s *Store) RedactPerson(ctx context.Context, person, why string) (RedactRes
 		if err != nil {
 			return err
 		}
+		base, err := baseState(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if base != nil {
+			ids.widen(base)
+		}
 		rows, err := affectedRows(ctx, tx, ids)
 		if err != nil {
 			return err
@@ -71,13 +78,19 @@ func (s *Store) RedactPerson(ctx context.Context, person, why string) (RedactRes
 				first = r.id
 			}
 		}
-		// The checkpoints before the first redacted record (all, when no
-		// record names the person: the retention took them) lose the
-		// person's accounts in place; those covering a redacted record go,
-		// in the same transaction, and are made again below from the
-		// redacted records.
-		if res.Checkpoints, err = scrubCheckpoints(ctx, tx, ids, first, why); err != nil || first == 0 {
-			return err
+		// After a retention, the checkpoints before the first redacted
+		// record (all, when no record names the person any more) hold
+		// the accounts of the person's deleted records: they lose them
+		// in place. Those covering a redacted record go, in the same
+		// transaction, and are made again below from the redacted
+		// records.
+		if base != nil {
+			if res.Checkpoints, err = scrubCheckpoints(ctx, tx, ids, first, why); err != nil {
+				return err
+			}
+		}
+		if first == 0 {
+			return nil
 		}
 		dropped, err = dropCheckpoints(ctx, tx, first, "a redaction changed records it covers")
 		return err
@@ -118,7 +131,38 @@ type personIDs struct {
 }
 
 func (p personIDs) member(m storedMember) bool {
-	return !m.Redacted && (p.sources[m.SourceID] || p.accounts[m.TargetID] || p.names[strings.ToLower(m.UserName)])
+	return !m.Redacted && p.owns(m.TargetID, m.SourceID, m.UserName)
+}
+
+// owns reports whether an account (its ID, source ID, userName) is the
+// person's.
+func (p personIDs) owns(account, source, name string) bool {
+	return p.sources[source] || p.accounts[account] || p.names[strings.ToLower(name)]
+}
+
+// widen adds the identities of the accounts of base (a checkpoint's
+// state) that are the person's, until no account adds one: a person whose
+// records the retention deleted is known there only, with all their
+// accounts (one found by its userName gives its source ID, which gives
+// the person's accounts in other targets).
+func (p personIDs) widen(base *replay) {
+	add := func(set map[string]bool, v string) bool {
+		if v == "" || set[v] {
+			return false
+		}
+		set[v] = true
+		return true
+	}
+	for more := true; more; {
+		more = false
+		for key, a := range base.accounts {
+			if p.owns(key.id, a.sourceID, a.userName) {
+				more = add(p.accounts, key.id) || more
+				more = add(p.sources, a.sourceID) || more
+				more = add(p.names, strings.ToLower(a.userName)) || more
+			}
+		}
+	}
 }
 
 // identities collects the source IDs, account IDs and userNames of the
@@ -159,7 +203,7 @@ func affectedRows(ctx context.Context, tx *sql.Tx, p personIDs) ([]storedRow, er
 			return nil, err
 		}
 		pf := &r.personal
-		if r.kind == "group" || p.sources[pf[fSourceID]] || p.accounts[pf[fTargetID]] || p.names[strings.ToLower(pf[fUserName])] {
+		if r.kind == "group" || p.owns(pf[fTargetID], pf[fSourceID], pf[fUserName]) {
 			out = append(out, r)
 		}
 	}
@@ -291,7 +335,7 @@ const (
 
 // PruneAudit applies a retention period: the audit records older than
 // before (the oldest ones, up to the first record that is newer or still
-// pending, and never the newest) are deleted (RetentionDelete) or lose
+// pending; never the newest when deleting) are deleted (RetentionDelete) or lose
 // every personal field (RetentionAnonymise). First a checkpoint of the
 // records up to there is made (from records that verify: on an audit
 // that does not, nothing is pruned), then the checkpoints before it are
@@ -302,13 +346,17 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, mode string) (
 	if mode != RetentionDelete && mode != RetentionAnonymise {
 		return 0, 0, fmt.Errorf("state: prune audit: mode %q is not %q or %q", mode, RetentionDelete, RetentionAnonymise)
 	}
-	// The newest record always stays: the next one then never gets an ID
-	// a deleted one had (SQLite gives max(id) + 1), which the chain and
+	// The newest record is never deleted: the next one then never gets an
+	// ID a deleted one had (SQLite gives max(id) + 1), which the chain and
 	// the checkpoints count on.
 	const horizonQ = `SELECT coalesce((SELECT min(id) - 1 FROM audit WHERE time >= ?1 OR status = 'pending'),
-			(SELECT max(id) - 1 FROM audit), 0)`
+			(SELECT max(id) - ?2 FROM audit), 0)`
+	keep := 0 // the newest record stays when records are deleted
+	if mode == RetentionDelete {
+		keep = 1
+	}
 	var base int64
-	if err := s.db.QueryRowContext(ctx, horizonQ, ms(before)).Scan(&base); err != nil {
+	if err := s.db.QueryRowContext(ctx, horizonQ, ms(before), keep).Scan(&base); err != nil {
 		return 0, 0, fmt.Errorf("state: prune audit: %w", err)
 	}
 	if base <= 0 {
@@ -320,7 +368,7 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, mode string) (
 		return 0, 0, fmt.Errorf("state: prune audit: a checkpoint at the horizon (record %d): %w", base, err)
 	}
 	err = s.write(ctx, "prune audit before "+before.UTC().Format(time.RFC3339), func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, horizonQ, ms(before)).Scan(&upTo)
+		err := tx.QueryRowContext(ctx, horizonQ, ms(before), keep).Scan(&upTo)
 		if err != nil || upTo <= 0 {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,87 @@ func TestCheckpointHeldBack(t *testing.T) {
 	n, err := s.Checkpoint(ctx)
 	if n != 0 || err == nil || !strings.Contains(err.Error(), `audit record 5 (target "t") is still pending`) {
 		t.Errorf("Checkpoint with record 5 pending = %d, %v", n, err)
+	}
+}
+
+func createIn(at time.Time, target, src, id, name string) Audit {
+	return Audit{Time: at, Target: target, Kind: "joiner", Action: "create", SourceID: src, TargetID: id, UserName: name,
+		Reasons: []string{"rule"}, After: &targets.Account{UserName: name, Active: true}}
+}
+
+// reportedNames returns the userNames report access shows at.
+func reportedNames(t *testing.T, s *Store, at time.Time) []string {
+	t.Helper()
+	rows, _, _, err := s.AccessAt(context.Background(), AccessQuery{At: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.UserName)
+	}
+	return out
+}
+
+// TestRedactWidensFromBase: a person whose records the retention took is
+// known by all their identities in the base checkpoint: redacting one of
+// their accounts removes the others too, as it does when the records are
+// still there.
+func TestRedactWidensFromBase(t *testing.T) {
+	for _, prune := range []bool{false, true} {
+		ctx := context.Background()
+		s := openTest(t)
+		t0 := histStart
+		reviewPut(t, s, createIn(t0, "a", "s-pat", "u-pat", "pat"), createIn(t0.Add(time.Minute), "b", "s-pat", "u-pat-b", "pat.b"),
+			createIn(t0.Add(time.Hour), "a", "s-bob", "u-bob", "bob"), createIn(t0.Add(10*24*time.Hour), "a", "s-eve", "u-eve", "eve"))
+		if prune {
+			if _, n, err := s.PruneAudit(ctx, t0.Add(5*24*time.Hour), RetentionDelete); err != nil || n != 3 {
+				t.Fatal(n, err)
+			}
+		}
+		if _, err := s.RedactPerson(ctx, "u-pat", "erasure"); err != nil {
+			t.Fatal(err)
+		}
+		if got := reportedNames(t, s, t0.Add(20*24*time.Hour)); !slices.Equal(got, []string{"bob", "eve"}) {
+			t.Errorf("pruned first: %v; after redacting u-pat the report shows %v, want bob and eve", prune, got)
+		}
+	}
+}
+
+// TestRedactRenamedAfterHorizon: an account the retention left in the base
+// only, renamed after it, leaves every checkpoint: the reports from the
+// base and from a later checkpoint agree.
+func TestRedactRenamedAfterHorizon(t *testing.T) {
+	defer func(n int64) { CheckpointEvery = n }(CheckpointEvery)
+	CheckpointEvery = 3
+	ctx := context.Background()
+	s := openTest(t)
+	t0 := histStart
+	reviewPut(t, s, createIn(t0, "a", "s-pat", "u-pat", "pat"), createIn(t0.Add(time.Hour), "a", "s-bob", "u-bob", "bob"),
+		createIn(t0.Add(10*24*time.Hour), "a", "s-x", "u-x", "x"))
+	if upTo, _, err := s.PruneAudit(ctx, t0.Add(5*24*time.Hour), RetentionDelete); err != nil || upTo != 2 {
+		t.Fatal(upTo, err)
+	}
+	recs := []Audit{{Time: t0.Add(11 * 24 * time.Hour), Target: "a", Kind: "mover", Action: "update", SourceID: "s-pat", TargetID: "u-pat", UserName: "patricia",
+		Reasons: []string{"renamed"}, After: &targets.Account{UserName: "patricia", Active: true}}}
+	for i := range 4 {
+		recs = append(recs, createIn(t0.Add(time.Duration(12+i)*24*time.Hour), "a", fmt.Sprint("s-f", i), fmt.Sprint("u-f", i), fmt.Sprint("f", i)))
+	}
+	reviewPut(t, s, recs...)
+	if n, err := s.Checkpoint(ctx); err != nil || n != 2 {
+		t.Fatal(n, err)
+	}
+	if _, err := s.RedactPerson(ctx, "pat", "erasure"); err != nil {
+		t.Fatal(err)
+	}
+	for _, day := range []time.Duration{10, 20} {
+		for _, name := range reportedNames(t, s, t0.Add(day*24*time.Hour)) {
+			if strings.HasPrefix(name, "pat") {
+				t.Errorf("day %d: %q still reported", day, name)
+			}
+		}
+	}
+	if v := verify(t, s, VerifyOptions{Checkpoints: true}); !v.OK() {
+		t.Errorf("after the redaction: %v", v.Problems)
 	}
 }

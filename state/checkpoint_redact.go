@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
-	"strings"
 )
 
 // scrubCheckpoints removes, inside tx, the accounts of the person p from the
@@ -29,7 +28,7 @@ func scrubCheckpoints(ctx context.Context, tx *sql.Tx, p personIDs, first int64,
 		}
 		removed := false
 		for key, a := range r.accounts {
-			if p.accounts[key.id] || p.sources[a.sourceID] || p.names[strings.ToLower(a.userName)] {
+			if p.owns(key.id, a.sourceID, a.userName) {
 				delete(r.accounts, key)
 				removed = true
 			}
@@ -49,6 +48,26 @@ func scrubCheckpoints(ctx context.Context, tx *sql.Tx, p personIDs, first int64,
 		n++
 	}
 	return n, nil
+}
+
+// baseState returns, inside tx, the state of the checkpoint the retention
+// kept at its horizon (checked against its chain entry), or nil when no
+// retention removed records or it kept no checkpoint.
+func baseState(ctx context.Context, tx *sql.Tx) (*replay, error) {
+	horizon, err := retentionHorizon(ctx, tx)
+	if err != nil || horizon == 0 {
+		return nil, err
+	}
+	cps, err := checkpoints(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cps {
+		if c.upTo == horizon {
+			return checkedState(ctx, tx, &c)
+		}
+	}
+	return nil, nil
 }
 
 // checkedState reads the state of c inside tx, after checking it against

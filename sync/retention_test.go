@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/idsync/idsync/mapping"
+	"github.com/idsync/idsync/targets"
 )
 
 // TestRetentionRestartsOnANewDisable: a leaver's account that someone
@@ -48,5 +51,53 @@ func TestRetentionRestartsOnANewDisable(t *testing.T) {
 	}
 	if len(p.Changes) != 1 || p.Changes[0].Action != Report {
 		t.Errorf("a day after the new disable: changes %+v; want aa waiting for its deletion", p.Changes)
+	}
+}
+
+// cancelOnCreate stops the run (cancels its ctx) at the first create.
+type cancelOnCreate struct {
+	*fakeTarget
+	cancel func()
+}
+
+func (c *cancelOnCreate) Create(ctx context.Context, a targets.Account) (string, error) {
+	c.cancel()
+	return c.fakeTarget.Create(ctx, a)
+}
+
+// TestUpkeepAfterApplyOnly: the audit upkeep (retention, checkpoints) runs
+// after an apply run, with the run's context, and not after one that was
+// stopped: a stop stops the upkeep too.
+func TestUpkeepAfterApplyOnly(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tgt := &cancelOnCreate{newFakeTarget(), func() {}}
+	src := &sliceSource{entries: []mapping.Entry{entry("ann", "ann", "Eng")}}
+	r, _ := newTestRunner(t, src, tgt)
+	upkeeps := 0
+	r.Retention = func(ctx context.Context) error {
+		if ctx.Err() != nil {
+			t.Error("the upkeep got a cancelled context")
+		}
+		upkeeps++
+		return nil
+	}
+	if _, err := r.Run(ctx, Options{DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	if upkeeps != 0 {
+		t.Errorf("a plan ran the upkeep")
+	}
+	tgt.cancel = cancel
+	r.Run(ctx, Options{}) // stopped at its first write
+	if upkeeps != 0 {
+		t.Errorf("a stopped apply ran the upkeep")
+	}
+	tgt.cancel = func() {}
+	if _, err := r.Run(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if upkeeps != 1 {
+		t.Errorf("an apply ran the upkeep %d times, want once", upkeeps)
 	}
 }

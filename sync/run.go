@@ -53,8 +53,9 @@ type Runner struct {
 	// Now returns the current time; time.Now when nil.
 	Now func() time.Time
 	// Retention, when set, is applied to the audit at the end of every
-	// apply run, before the chain head is logged: the [audit] retention
-	// and the audit checkpoints.
+	// apply run that was not stopped, before the chain head is logged:
+	// the [audit] retention and the audit checkpoints. Its ctx is the
+	// run's: a stop cancels it.
 	Retention func(ctx context.Context) error
 	// SoD are the segregation-of-duties rules checked against every run's
 	// plans (sod.go); with rules, a full run plans every target before it
@@ -654,9 +655,10 @@ func (r *Runner) finish(ctx context.Context, run state.Run, status string, p *Pl
 		return errors.Join(runErr, err)
 	}
 	if run.Mode == state.ModeApply {
-		if r.Retention != nil {
-			if err := r.Retention(fctx); err != nil {
-				r.Log.WithError(err).Warn("audit retention or checkpoints not applied; the next run tries again")
+		// Not for a run that was stopped: a stop stops the upkeep too.
+		if r.Retention != nil && ctx.Err() == nil {
+			if err := r.Retention(ctx); err != nil {
+				r.Log.WithError(err).Warn("audit upkeep not done; the next apply run tries again")
 			}
 		}
 		r.logChainHead(fctx, run)

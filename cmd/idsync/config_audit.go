@@ -82,11 +82,13 @@ func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger, bac
 	upkeep := func(ctx context.Context) error {
 		var err error
 		if retain != nil {
-			err = retain(ctx)
+			if err = retain(ctx); err != nil {
+				err = fmt.Errorf("audit retention not applied: %w", err)
+			}
 		}
 		n, cerr := store.Checkpoint(ctx)
 		if cerr != nil {
-			return errors.Join(err, cerr)
+			return errors.Join(err, fmt.Errorf("audit checkpoints not made: %w", cerr))
 		}
 		if n > 0 {
 			log.WithField("checkpoints", n).Info("audit checkpoints made")
@@ -95,15 +97,14 @@ func auditRetention(cfg *Config, store *state.Store, log logrus.FieldLogger, bac
 	}
 	return func(ctx context.Context) error {
 		if !background {
-			// Its own time: a run's end gives it seconds, a checkpoint
-			// of a million records' audit takes several.
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), upkeepTimeout)
+			// A stop (ctx) still stops it.
+			ctx, cancel := context.WithTimeout(ctx, upkeepTimeout)
 			defer cancel()
 			return upkeep(ctx)
 		}
 		store.Background(func(ctx context.Context) {
 			if err := upkeep(ctx); err != nil && ctx.Err() == nil {
-				log.WithError(err).Warn("audit retention or checkpoints not applied; the next apply run tries again")
+				log.WithError(err).Warn("audit upkeep not done; the next apply run tries again")
 			}
 		})
 		return nil
