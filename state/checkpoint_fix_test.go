@@ -13,7 +13,7 @@ import (
 	"github.com/idsync/idsync/targets"
 )
 
-func reviewPut(t *testing.T, s *Store, recs ...Audit) {
+func putRecords(t *testing.T, s *Store, recs ...Audit) {
 	t.Helper()
 	err := s.write(context.Background(), "review", func(tx *sql.Tx) error {
 		for _, a := range recs {
@@ -31,20 +31,15 @@ func reviewPut(t *testing.T, s *Store, recs ...Audit) {
 	}
 }
 
-func reviewCreate(at time.Time, id, name string) Audit {
-	return Audit{Time: at, Target: "a", Kind: "joiner", Action: "create", SourceID: "s-" + id, TargetID: id, UserName: name,
-		Reasons: []string{"rule"}, After: &targets.Account{UserName: name, Active: true}}
-}
-
 // TestRedactAfterRetention: a person whose records the retention took is
 // still in the base checkpoint; a redaction takes them out of it.
 func TestRedactAfterRetention(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	t0 := histStart
-	reviewPut(t, s,
-		reviewCreate(t0, "u-pat", "pat"),
-		reviewCreate(t0.Add(time.Hour), "u-bob", "bob"),
+	putRecords(t, s,
+		createIn(t0, "a", "s-u-pat", "u-pat", "pat"),
+		createIn(t0.Add(time.Hour), "a", "s-u-bob", "u-bob", "bob"),
 		Audit{Time: t0.Add(10 * 24 * time.Hour), Target: "a", Kind: "group", Action: "create-group", TargetID: "g1", UserName: "admins"},
 		Audit{Time: t0.Add(10*24*time.Hour + time.Minute), Target: "a", Kind: "group", Action: "add-members", TargetID: "g1",
 			Members: []AuditMember{{SourceID: "s-u-pat", TargetID: "u-pat", UserName: "pat", Reason: "r"}}},
@@ -85,14 +80,14 @@ func TestRetentionChangingNothing(t *testing.T) {
 	s := openTest(t)
 	t0 := histStart
 	var recs []Audit
-	recs = append(recs, reviewCreate(t0, "u-pat", "pat"))
+	recs = append(recs, createIn(t0, "a", "s-u-pat", "u-pat", "pat"))
 	for i := 1; i < 6; i++ {
 		recs = append(recs, Audit{Time: t0.Add(time.Duration(i) * time.Hour), Target: "a", Kind: "mover", Action: "update", SourceID: "s-u-pat", TargetID: "u-pat", UserName: "pat", Reasons: []string{"x"}})
 	}
 	for i := 0; i < 6; i++ {
-		recs = append(recs, reviewCreate(t0.Add(10*24*time.Hour+time.Duration(i)*time.Hour), "u"+string(rune('a'+i)), "n"+string(rune('a'+i))))
+		recs = append(recs, createIn(t0.Add(10*24*time.Hour+time.Duration(i)*time.Hour), "a", "s-u"+string(rune('a'+i)), "u"+string(rune('a'+i)), "n"+string(rune('a'+i))))
 	}
-	reviewPut(t, s, recs...)
+	putRecords(t, s, recs...)
 	if _, err := s.Checkpoint(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -119,10 +114,10 @@ func TestCheckpointClockSetBack(t *testing.T) {
 	t0 := histStart
 	var recs []Audit
 	for i := 1; i <= 6; i++ {
-		recs = append(recs, reviewCreate(t0.Add(time.Duration(i)*time.Hour), "u"+string(rune('0'+i)), "n"+string(rune('0'+i))))
+		recs = append(recs, createIn(t0.Add(time.Duration(i)*time.Hour), "a", "s-u"+string(rune('0'+i)), "u"+string(rune('0'+i)), "n"+string(rune('0'+i))))
 	}
-	recs = append(recs, reviewCreate(t0.Add(3*time.Hour+30*time.Minute), "late", "late")) // clock set back
-	reviewPut(t, s, recs...)
+	recs = append(recs, createIn(t0.Add(3*time.Hour+30*time.Minute), "a", "s-late", "late", "late")) // clock set back
+	putRecords(t, s, recs...)
 	if n, err := s.Checkpoint(ctx); err != nil || n != 2 {
 		t.Fatal(n, err)
 	}
@@ -178,11 +173,11 @@ func TestRetentionKeepsNewest(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	t0 := histStart
-	reviewPut(t, s, reviewCreate(t0, "u1", "one"), reviewCreate(t0.Add(time.Hour), "u2", "two"), reviewCreate(t0.Add(2*time.Hour), "u3", "three"))
+	putRecords(t, s, createIn(t0, "a", "s-u1", "u1", "one"), createIn(t0.Add(time.Hour), "a", "s-u2", "u2", "two"), createIn(t0.Add(2*time.Hour), "a", "s-u3", "u3", "three"))
 	if upTo, n, err := s.PruneAudit(ctx, t0.Add(24*time.Hour), RetentionDelete); err != nil || n != 2 || upTo != 2 {
 		t.Fatalf("PruneAudit = %d, %d, %v; want records 1-2 deleted, 3 kept", upTo, n, err)
 	}
-	reviewPut(t, s, reviewCreate(t0.Add(48*time.Hour), "u4", "new"))
+	putRecords(t, s, createIn(t0.Add(48*time.Hour), "a", "s-u4", "u4", "new"))
 	var id int64
 	s.db.QueryRow(`SELECT max(id) FROM audit`).Scan(&id)
 	rows, _, _, err := s.AccessAt(ctx, AccessQuery{At: t0.Add(72 * time.Hour)})
@@ -207,9 +202,9 @@ func TestCheckpointHeldBack(t *testing.T) {
 	}
 	var recs []Audit
 	for i := 0; i < 4; i++ {
-		recs = append(recs, reviewCreate(histStart, fmt.Sprint("x", i), fmt.Sprint("x", i)))
+		recs = append(recs, createIn(histStart, "a", "s-"+fmt.Sprint("x", i), fmt.Sprint("x", i), fmt.Sprint("x", i)))
 	}
-	reviewPut(t, s, recs...)
+	putRecords(t, s, recs...)
 	n, err := s.Checkpoint(ctx)
 	if n != 0 || err == nil || !strings.Contains(err.Error(), `audit record 5 (target "t") is still pending`) {
 		t.Errorf("Checkpoint with record 5 pending = %d, %v", n, err)
@@ -244,7 +239,7 @@ func TestRedactWidensFromBase(t *testing.T) {
 		ctx := context.Background()
 		s := openTest(t)
 		t0 := histStart
-		reviewPut(t, s, createIn(t0, "a", "s-pat", "u-pat", "pat"), createIn(t0.Add(time.Minute), "b", "s-pat", "u-pat-b", "pat.b"),
+		putRecords(t, s, createIn(t0, "a", "s-pat", "u-pat", "pat"), createIn(t0.Add(time.Minute), "b", "s-pat", "u-pat-b", "pat.b"),
 			createIn(t0.Add(time.Hour), "a", "s-bob", "u-bob", "bob"), createIn(t0.Add(10*24*time.Hour), "a", "s-eve", "u-eve", "eve"))
 		if prune {
 			if _, n, err := s.PruneAudit(ctx, t0.Add(5*24*time.Hour), RetentionDelete); err != nil || n != 3 {
@@ -269,7 +264,7 @@ func TestRedactRenamedAfterHorizon(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
 	t0 := histStart
-	reviewPut(t, s, createIn(t0, "a", "s-pat", "u-pat", "pat"), createIn(t0.Add(time.Hour), "a", "s-bob", "u-bob", "bob"),
+	putRecords(t, s, createIn(t0, "a", "s-pat", "u-pat", "pat"), createIn(t0.Add(time.Hour), "a", "s-bob", "u-bob", "bob"),
 		createIn(t0.Add(10*24*time.Hour), "a", "s-x", "u-x", "x"))
 	if upTo, _, err := s.PruneAudit(ctx, t0.Add(5*24*time.Hour), RetentionDelete); err != nil || upTo != 2 {
 		t.Fatal(upTo, err)
@@ -279,7 +274,7 @@ func TestRedactRenamedAfterHorizon(t *testing.T) {
 	for i := range 4 {
 		recs = append(recs, createIn(t0.Add(time.Duration(12+i)*24*time.Hour), "a", fmt.Sprint("s-f", i), fmt.Sprint("u-f", i), fmt.Sprint("f", i)))
 	}
-	reviewPut(t, s, recs...)
+	putRecords(t, s, recs...)
 	if n, err := s.Checkpoint(ctx); err != nil || n != 2 {
 		t.Fatal(n, err)
 	}
