@@ -37,6 +37,7 @@ func (s *Store) RedactPerson(ctx context.Context, person, why string) (RedactRes
 	}
 	var dropped []checkpoint
 	err := s.write(ctx, "redact "+person, func(tx *sql.Tx) error {
+		res, dropped = RedactResult{}, nil // a write may be run again (state/write.go)
 		ids, err := identities(ctx, tx, person)
 		if err != nil {
 			return err

@@ -181,6 +181,7 @@ func (s *Store) makeAt(ctx context.Context, cps []checkpoint, marks []int64, cha
 	}
 	n := 0
 	err = s.write(ctx, "checkpoint the audit", func(tx *sql.Tx) error {
+		n = 0 // a write may be run again (state/write.go)
 		// A redaction or retention since the pass changed what it read:
 		// its checkpoints would not match the records; the next call
 		// makes them again.
