@@ -2,6 +2,7 @@ package sync
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -32,6 +33,24 @@ func readSaved(t *testing.T, doc []byte) *SavedPlan {
 		t.Fatal(err)
 	}
 	return sp
+}
+
+// saveRun plans a dry run of r with fingerprints and returns it as a saved
+// plan, as idsync plan --out writes and apply --plan reads it.
+func saveRun(t *testing.T, r *Runner) *SavedPlan {
+	t.Helper()
+	out, err := r.Run(context.Background(), Options{DryRun: true, Inspect: func(p *Plan, in *PlanInputs) error {
+		in.Fingerprint(p)
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc bytes.Buffer
+	if err := WriteJSON(&doc, out.Plans); err != nil {
+		t.Fatal(err)
+	}
+	return readSaved(t, doc.Bytes())
 }
 
 func userNames(cs []Change) []string {

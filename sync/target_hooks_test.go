@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -202,26 +201,12 @@ func TestSavedPlanGroupSizeLimitCountsApprovedOnly(t *testing.T) {
 
 	// The plan approved: ca joins, into staff (3 members of at most 3).
 	src.entries = people(3)
-	out, err := r.Run(context.Background(), Options{DryRun: true, Inspect: func(p *Plan, in *PlanInputs) error {
-		in.Fingerprint(p)
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc bytes.Buffer
-	if err := WriteJSON(&doc, out.Plans); err != nil {
-		t.Fatal(err)
-	}
-	sp, err := ReadSavedPlan(&doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp := saveRun(t, r)
 
 	// da joins too before the plan is applied: the fresh plan would take
 	// staff to 4 members, but da is not approved and is not written.
 	src.entries = people(4)
-	out, err = r.Run(context.Background(), Options{Saved: sp})
+	out, err := r.Run(context.Background(), Options{Saved: sp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,21 +242,7 @@ func TestSavedPlanGroupSizeLimitWithheld(t *testing.T) {
 		t.Fatal(err)
 	}
 	src.entries = people(3)
-	out, err := r.Run(context.Background(), Options{DryRun: true, Inspect: func(p *Plan, in *PlanInputs) error {
-		in.Fingerprint(p)
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc bytes.Buffer
-	if err := WriteJSON(&doc, out.Plans); err != nil {
-		t.Fatal(err)
-	}
-	sp, err := ReadSavedPlan(&doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp := saveRun(t, r)
 	if _, err := r.Run(context.Background(), Options{Saved: sp}); err != nil {
 		t.Fatal(err)
 	}
