@@ -47,7 +47,7 @@ func (s *Store) RedactPerson(ctx context.Context, person, why string) (RedactRes
 			return err
 		}
 		if base != nil {
-			ids.widen(base)
+			ids.widen(base.state)
 		}
 		rows, err := affectedRows(ctx, tx, ids)
 		if err != nil {
@@ -86,7 +86,7 @@ func (s *Store) RedactPerson(ctx context.Context, person, why string) (RedactRes
 		// transaction, and are made again below from the redacted
 		// records.
 		if base != nil {
-			if res.Checkpoints, err = scrubCheckpoints(ctx, tx, ids, first, why); err != nil {
+			if res.Checkpoints, err = scrubCheckpoints(ctx, tx, ids, base, first, why); err != nil {
 				return err
 			}
 		}

@@ -10,9 +10,10 @@ import (
 // scrubCheckpoints removes, inside tx, the accounts of the person p from the
 // states of the checkpoints before record first (all of them when first
 // is 0) and chains each one changed. Each is checked against its chain
-// entry first: a checkpoint that does not match is an error, and the
-// redaction does nothing. It returns how many changed.
-func scrubCheckpoints(ctx context.Context, tx *sql.Tx, p personIDs, first int64, why string) (int, error) {
+// entry first (base, read already, was): a checkpoint that does not match
+// is an error, and the redaction does nothing. It returns how many
+// changed.
+func scrubCheckpoints(ctx context.Context, tx *sql.Tx, p personIDs, base *horizonState, first int64, why string) (int, error) {
 	cps, err := checkpoints(ctx, tx)
 	if err != nil {
 		return 0, err
@@ -22,9 +23,12 @@ func scrubCheckpoints(ctx context.Context, tx *sql.Tx, p personIDs, first int64,
 		if first != 0 && c.upTo >= first {
 			continue
 		}
-		r, err := checkedState(ctx, tx, &c)
-		if err != nil {
-			return n, err
+		r := base.state
+		if c.upTo != base.upTo {
+			var err error
+			if r, err = checkedState(ctx, tx, &c); err != nil {
+				return n, err
+			}
 		}
 		removed := false
 		for key, a := range r.accounts {
@@ -50,10 +54,16 @@ func scrubCheckpoints(ctx context.Context, tx *sql.Tx, p personIDs, first int64,
 	return n, nil
 }
 
-// baseState returns, inside tx, the state of the checkpoint the retention
-// kept at its horizon (checked against its chain entry), or nil when no
-// retention removed records or it kept no checkpoint.
-func baseState(ctx context.Context, tx *sql.Tx) (*replay, error) {
+// horizonState is the checkpoint the retention kept at its horizon, read.
+type horizonState struct {
+	upTo  int64
+	state *replay
+}
+
+// baseState returns, inside tx, the checkpoint the retention kept at its
+// horizon with its state (checked against its chain entry), or nil when
+// no retention removed records or it kept no checkpoint.
+func baseState(ctx context.Context, tx *sql.Tx) (*horizonState, error) {
 	horizon, err := retentionHorizon(ctx, tx)
 	if err != nil || horizon == 0 {
 		return nil, err
@@ -64,7 +74,11 @@ func baseState(ctx context.Context, tx *sql.Tx) (*replay, error) {
 	}
 	for _, c := range cps {
 		if c.upTo == horizon {
-			return checkedState(ctx, tx, &c)
+			r, err := checkedState(ctx, tx, &c)
+			if err != nil {
+				return nil, err
+			}
+			return &horizonState{horizon, r}, nil
 		}
 	}
 	return nil, nil
