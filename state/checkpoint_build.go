@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -226,7 +227,7 @@ func firstEntryAfter(ctx context.Context, tx *sql.Tx, upTo int64) (int64, error)
 	lastInsert := func(seq int64) (int64, error) {
 		var id sql.NullInt64
 		err := tx.QueryRowContext(ctx, `SELECT audit_id FROM audit_chain WHERE seq <= ? AND event = 'insert' ORDER BY seq DESC LIMIT 1`, seq).Scan(&id)
-		if err == sql.ErrNoRows {
+		if errors.Is(err, sql.ErrNoRows) {
 			return 0, nil
 		}
 		return id.Int64, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -94,7 +95,7 @@ func checkedState(ctx context.Context, tx *sql.Tx, c *checkpoint) (*replay, erro
 	}
 	err := tx.QueryRowContext(ctx, `SELECT event, digest FROM audit_chain WHERE audit_id = ? AND event IN ('checkpoint', 'drop-checkpoint')
 		ORDER BY seq DESC LIMIT 1`, c.upTo).Scan(&event, &last)
-	if err != nil && err != sql.ErrNoRows {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("audit checkpoint %d: %w", c.upTo, err)
 	}
 	d := c.digest()
